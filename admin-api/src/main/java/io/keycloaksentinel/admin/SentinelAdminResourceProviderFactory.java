@@ -1,0 +1,64 @@
+package io.keycloaksentinel.admin;
+
+import io.keycloaksentinel.core.SentinelVersion;
+import java.util.Map;
+import org.keycloak.Config;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.RealmModel;
+import org.keycloak.provider.ServerInfoAwareProviderFactory;
+import org.keycloak.services.resources.admin.AdminEventBuilder;
+import org.keycloak.services.resources.admin.ext.AdminRealmResourceProvider;
+import org.keycloak.services.resources.admin.ext.AdminRealmResourceProviderFactory;
+import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
+
+/**
+ * Mounts Sentinel's admin REST API at {@code /admin/realms/{realm}/sentinel-admin}. Keycloak
+ * authenticates the admin before the resource is reached; the resource checks permissions.
+ */
+public final class SentinelAdminResourceProviderFactory
+        implements AdminRealmResourceProviderFactory, ServerInfoAwareProviderFactory {
+
+    public static final String PROVIDER_ID = "sentinel-admin";
+
+    @Override
+    public AdminRealmResourceProvider create(KeycloakSession session) {
+        return new AdminRealmResourceProvider() {
+            @Override
+            public Object getResource(KeycloakSession s, RealmModel realm, AdminPermissionEvaluator auth,
+                                      AdminEventBuilder adminEvent) {
+                return new SentinelAdminResource(s, realm, auth);
+            }
+
+            @Override
+            public void close() {
+                // per-request, nothing held
+            }
+        };
+    }
+
+    @Override
+    public void init(Config.Scope config) {
+        // no server-level options yet
+    }
+
+    @Override
+    public void postInit(KeycloakSessionFactory factory) {
+        // nothing to wire
+    }
+
+    @Override
+    public void close() {
+        // nothing held
+    }
+
+    @Override
+    public String getId() {
+        return PROVIDER_ID;
+    }
+
+    @Override
+    public Map<String, String> getOperationalInfo() {
+        return SentinelVersion.current().operationalInfo();
+    }
+}

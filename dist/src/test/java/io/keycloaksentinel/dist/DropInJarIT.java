@@ -1,0 +1,83 @@
+package io.keycloaksentinel.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.keycloak.provider.ProviderFactory;
+
+/** Checks the assembled drop-in JAR itself, as an admin would receive it. */
+class DropInJarIT {
+
+    private static Path jar() {
+        Path jar = Path.of(System.getProperty("sentinel.jar"));
+        assertThat(jar).isRegularFile();
+        return jar;
+    }
+
+    @Test
+    @DisplayName("Every service file lists factories that are in the JAR, load, and have a sentinel- id")
+    void everyFactoryLoadsWithPrefixedId() throws Exception {
+        List<String> factories = new ArrayList<>();
+        try (JarFile jar = new JarFile(jar().toFile())) {
+            for (JarEntry entry : jar.stream().toList()) {
+                if (entry.getName().startsWith("META-INF/services/org.keycloak.") && !entry.isDirectory()) {
+                    try (BufferedReader in = new BufferedReader(
+                            new InputStreamReader(jar.getInputStream(entry), StandardCharsets.UTF_8))) {
+                        in.lines().map(String::trim).filter(l -> !l.isEmpty() && !l.startsWith("#")).forEach(factories::add);
+                    }
+                }
+            }
+        }
+        assertThat(factories).isNotEmpty();
+        // Keycloak's classes come from the test classpath, Sentinel's only from the JAR under test
+        ClassLoader keycloakOnly = new ClassLoader(getClass().getClassLoader()) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+                if (name.startsWith("io.keycloaksentinel.")) {
+                    throw new ClassNotFoundException(name);
+                }
+                return super.loadClass(name, resolve);
+            }
+        };
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar().toUri().toURL()}, keycloakOnly)) {
+            for (String name : factories) {
+                Class<?> type = Class.forName(name, true, loader);
+                assertThat(type.getClassLoader()).as("%s comes from the drop-in JAR", name).isSameAs(loader);
+                if (ProviderFactory.class.isAssignableFrom(type)) {
+                    ProviderFactory<?> factory = (ProviderFactory<?>) type.getDeclaredConstructor().newInstance();
+                    assertThat(factory.getId()).as("id of %s", name).startsWith("sentinel-");
+                }
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("The JAR holds only Sentinel's classes, themes and metadata: no Keycloak classes, nothing unrelocated")
+    void onlySentinelContent() throws IOException {
+        try (JarFile jar = new JarFile(jar().toFile())) {
+            List<String> foreign = jar.stream().map(JarEntry::getName)
+                    .filter(n -> !n.endsWith("/"))
+                    .filter(n -> !n.startsWith("io/keycloaksentinel/"))
+                    .filter(n -> !n.startsWith("theme/"))
+                    .filter(n -> !n.startsWith("META-INF/"))
+                    .toList();
+            assertThat(foreign).isEmpty();
+            assertThat(jar.getEntry("META-INF/keycloak-themes.json")).isNotNull();
+            assertThat(jar.getEntry("META-INF/keycloak-sentinel/version.properties")).isNotNull();
+        }
+        assertThat(Files.size(jar())).isLessThan(20L * 1024 * 1024);
+    }
+}

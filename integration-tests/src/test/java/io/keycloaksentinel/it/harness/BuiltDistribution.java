@@ -1,0 +1,147 @@
+package io.keycloaksentinel.it.harness;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Keycloak server distribution with the built Sentinel JAR in {@code providers/} and
+ * {@code kc.sh build} run once. Every node the tests start is a copy of it ({@code cp -a},
+ * which keeps the timestamps Keycloak compares to detect a changed provider), so no node
+ * re-augments and nodes never share a data directory.
+ *
+ * <p>The build is reused by later runs while the JAR, the Keycloak version and the build
+ * options are unchanged (a stamp file holds their digest).
+ */
+public final class BuiltDistribution {
+
+    /**
+     * Build-time options shared by every node: H2 file database by default (a node of the cluster
+     * points it at a shared H2 TCP server), the Infinispan cache stack (a lone node is a
+     * one-member cluster), health and metrics on the management port.
+     */
+    static final List<String> BUILD_OPTIONS = List.of(
+            "--db=dev-file", "--cache=ispn", "--health-enabled=true", "--metrics-enabled=true");
+
+    private static BuiltDistribution instance;
+
+    private final Path home;
+
+    private BuiltDistribution(Path home) {
+        this.home = home;
+    }
+
+    public static synchronized BuiltDistribution get() {
+        if (instance == null) {
+            instance = prepare();
+        }
+        return instance;
+    }
+
+    public Path home() {
+        return home;
+    }
+
+    /** A private copy of the built server for one node, with an empty data directory. */
+    public Path copyForNode(String name) {
+        Path nodes = Settings.workDir().resolve("nodes");
+        Path target = nodes.resolve(name);
+        try {
+            Files.createDirectories(nodes);
+            deleteTree(target);
+            run(List.of("cp", "-a", home.toString(), target.toString()), nodes, Duration.ofMinutes(2),
+                    nodes.resolve(name + "-copy.log"));
+            deleteTree(target.resolve("data"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return target;
+    }
+
+    private static BuiltDistribution prepare() {
+        Path source = Settings.distribution();
+        Path jar = Settings.sentinelJar();
+        Path work = Settings.workDir();
+        Path built = work.resolve("keycloak-built");
+        Path stampFile = built.resolve(".sentinel-build-stamp");
+        String stamp = digest(jar, Settings.keycloakVersion() + " " + String.join(" ", BUILD_OPTIONS));
+        try {
+            Files.createDirectories(work);
+            if (Files.isRegularFile(stampFile)
+                    && Files.readString(stampFile, StandardCharsets.UTF_8).equals(stamp)) {
+                return new BuiltDistribution(built);
+            }
+            deleteTree(built);
+            run(List.of("cp", "-a", source.toString(), built.toString()), work, Duration.ofMinutes(2),
+                    work.resolve("copy.log"));
+            Files.copy(jar, built.resolve("providers").resolve(jar.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            List<String> build = new ArrayList<>(List.of(built.resolve("bin/kc.sh").toString(), "build"));
+            build.addAll(BUILD_OPTIONS);
+            run(build, built, Duration.ofMinutes(5), work.resolve("kc-build.log"));
+            deleteTree(built.resolve("data"));
+            Files.writeString(stampFile, stamp, StandardCharsets.UTF_8);
+            return new BuiltDistribution(built);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot prepare Keycloak in " + built, e);
+        }
+    }
+
+    private static void run(List<String> command, Path dir, Duration timeout, Path log) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        pb.environment().put("JAVA_HOME", Settings.javaHome().toString());
+        pb.environment().put("PATH", Settings.javaHome().resolve("bin") + ":" + System.getenv("PATH"));
+        Process p = Processes.register(pb.start());
+        try {
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                Processes.stop(p, Duration.ofSeconds(5));
+                throw new IllegalStateException(String.join(" ", command) + " did not finish in " + timeout
+                        + "; see " + log);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            Processes.stop(p, Duration.ofSeconds(5));
+            throw new IllegalStateException("Interrupted: " + String.join(" ", command), e);
+        } finally {
+            Processes.stop(p, Duration.ofSeconds(1));
+        }
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed with exit code " + p.exitValue()
+                    + ":\n" + LogTail.of(log, 40));
+        }
+    }
+
+    private static String digest(Path jar, String extra) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(Files.readAllBytes(jar));
+            sha.update(extra.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

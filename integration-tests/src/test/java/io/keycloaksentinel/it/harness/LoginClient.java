@@ -1,0 +1,210 @@
+package io.keycloaksentinel.it.harness;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * A user agent at the HTTP level: it opens the real login page, posts the real form, follows
+ * the redirect to the client and exchanges the code for tokens (authorization code + PKCE),
+ * keeping cookies like a browser. For pages that need JavaScript, use a real browser instead.
+ */
+public final class LoginClient {
+
+    private static final Pattern LOGIN_FORM = Pattern.compile("<form[^>]*id=\"kc-form-login\"[^>]*>", Pattern.DOTALL);
+    private static final Pattern ACTION = Pattern.compile("action=\"([^\"]*)\"");
+    private static final Pattern INPUT_ERROR = Pattern.compile("id=\"input-error[^\"]*\"[^>]*>");
+    private static final Pattern TAG = Pattern.compile("<[^>]*>");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** What the user ended with: the last page (if the login did not complete) or the tokens. */
+    public record Result(int status, String page, JsonNode tokens) {
+
+        public boolean loggedIn() {
+            return tokens != null && tokens.hasNonNull("access_token");
+        }
+
+        /** The error shown next to the form fields, if any (e.g. "Invalid username or password."). */
+        public Optional<String> formError() {
+            if (page == null) {
+                return Optional.empty();
+            }
+            Matcher m = INPUT_ERROR.matcher(page);
+            if (!m.find()) {
+                return Optional.empty();
+            }
+            // the text of the element (and of what it wraps), up to the next field or form part
+            String after = page.substring(m.end(), Math.min(page.length(), m.end() + 600));
+            for (String line : TAG.matcher(after).replaceAll("\n").split("\n")) {
+                if (!line.isBlank()) {
+                    return Optional.of(unescape(line.strip()));
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    private final URI baseUrl;
+    private final HttpClient http;
+
+    public LoginClient(URI baseUrl) {
+        this.baseUrl = baseUrl;
+        this.http = HttpClient.newBuilder()
+                .cookieHandler(new BrowserCookies())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(Duration.ofSeconds(10))
+                .build();
+    }
+
+    /** The login page a browser would see for this client. */
+    public HttpResponse<String> openLoginPage(String realm, String clientId, String redirectUri, String challenge) {
+        String query = form(Map.of(
+                "client_id", clientId,
+                "redirect_uri", redirectUri,
+                "response_type", "code",
+                "scope", "openid",
+                "state", random(),
+                "nonce", random(),
+                "code_challenge", challenge,
+                "code_challenge_method", "S256"));
+        return send(HttpRequest.newBuilder(
+                baseUrl.resolve("/realms/" + AdminApi.enc(realm) + "/protocol/openid-connect/auth?" + query))
+                .GET().build());
+    }
+
+    public Result login(String realm, String clientId, String redirectUri, String username, String password) {
+        String verifier = random() + random();
+        HttpResponse<String> page = openLoginPage(realm, clientId, redirectUri, challenge(verifier));
+        if (page.statusCode() != 200) {
+            return new Result(page.statusCode(), page.body(), null);
+        }
+        String action = formAction(page.body())
+                .orElseThrow(() -> new AssertionError("No login form on the page:\n" + page.body()));
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("username", username);
+        fields.put("password", password);
+        fields.put("credentialId", "");
+        HttpResponse<String> posted = send(HttpRequest.newBuilder(URI.create(action))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form(fields))).build());
+        if (posted.statusCode() != 302) {
+            return new Result(posted.statusCode(), posted.body(), null);
+        }
+        String location = posted.headers().firstValue("Location").orElseThrow();
+        if (!location.startsWith(redirectUri)) {
+            throw new AssertionError("Redirected to " + location + " instead of the client");
+        }
+        String code = queryParam(URI.create(location), "code")
+                .orElseThrow(() -> new AssertionError("No code in " + location));
+        Map<String, String> exchange = new LinkedHashMap<>();
+        exchange.put("grant_type", "authorization_code");
+        exchange.put("client_id", clientId);
+        exchange.put("code", code);
+        exchange.put("redirect_uri", redirectUri);
+        exchange.put("code_verifier", verifier);
+        HttpResponse<String> tokens = send(HttpRequest.newBuilder(
+                baseUrl.resolve("/realms/" + AdminApi.enc(realm) + "/protocol/openid-connect/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form(exchange))).build());
+        if (tokens.statusCode() != 200) {
+            return new Result(tokens.statusCode(), tokens.body(), null);
+        }
+        return new Result(200, null, new AdminApi.Response(200, tokens.body()).json());
+    }
+
+    /** A refresh-token grant, possibly against another node of the cluster. */
+    public static AdminApi.Response refresh(URI nodeBaseUrl, String realm, String clientId, String refreshToken) {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        Map<String, String> body = new LinkedHashMap<>();
+        body.put("grant_type", "refresh_token");
+        body.put("client_id", clientId);
+        body.put("refresh_token", refreshToken);
+        try {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(
+                    nodeBaseUrl.resolve("/realms/" + AdminApi.enc(realm) + "/protocol/openid-connect/token"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(form(body))).build(), HttpResponse.BodyHandlers.ofString());
+            return new AdminApi.Response(r.statusCode(), r.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Optional<String> formAction(String html) {
+        Matcher form = LOGIN_FORM.matcher(html);
+        if (!form.find()) {
+            return Optional.empty();
+        }
+        Matcher action = ACTION.matcher(form.group());
+        return action.find() ? Optional.of(unescape(action.group(1))) : Optional.empty();
+    }
+
+    private HttpResponse<String> send(HttpRequest request) {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(request.method() + " " + request.uri() + " failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static Optional<String> queryParam(URI uri, String name) {
+        if (uri.getRawQuery() == null) {
+            return Optional.empty();
+        }
+        for (String pair : uri.getRawQuery().split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0 && pair.substring(0, eq).equals(name)) {
+                return Optional.of(java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return Optional.empty();
+    }
+
+    static String form(Map<String, String> fields) {
+        return fields.entrySet().stream()
+                .map(e -> AdminApi.enc(e.getKey()) + "=" + AdminApi.enc(e.getValue()))
+                .collect(Collectors.joining("&"));
+    }
+
+    private static String challenge(String verifier) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.US_ASCII));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(hash);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String random() {
+        byte[] bytes = new byte[16];
+        RANDOM.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    static String unescape(String html) {
+        return html.replace("&amp;", "&").replace("&quot;", "\"").replace("&#39;", "'")
+                .replace("&lt;", "<").replace("&gt;", ">");
+    }
+}

@@ -1,0 +1,44 @@
+package io.keycloaksentinel.it.harness;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.OptionalDouble;
+
+/** Reads a server's Prometheus endpoint ({@code /metrics} on the management port). */
+public final class Metrics {
+
+    private Metrics() {
+    }
+
+    public static String scrape(KeycloakServer server) {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        try {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(server.managementUrl() + "/metrics"))
+                    .timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new AssertionError("/metrics answered " + r.statusCode());
+            }
+            return r.body();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The value of the first sample of {@code name} (any labels), if the server exposes it. */
+    public static OptionalDouble value(String scrape, String name) {
+        for (String line : scrape.split("\n")) {
+            if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+                return OptionalDouble.of(Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+            }
+        }
+        return OptionalDouble.empty();
+    }
+}
