@@ -1,0 +1,35 @@
+package io.keycloaksentinel.core.detect;
+
+import java.time.Duration;
+
+/**
+ * When a realm counts as under attack, and when it is calm again.
+ *
+ * @param attackFailuresPerMinute the realm-wide failure rate (per minute) that always means an attack,
+ *                                whatever the baseline; half of it means ELEVATED
+ * @param baselineMultiplier      a failure rate this many times the realm's own 24-hour average is an
+ *                                attack (once above {@code minFailuresPerMinute})
+ * @param minFailuresPerMinute    below this rate nothing is an attack, however quiet the realm usually is
+ * @param unknownUserShare        a minute with at least {@code minFailuresPerMinute} failures, most of them
+ *                                (this share) for usernames that do not exist, is an attack: the botnet signature
+ * @param cooldown                how long the signals must stay below half their entry level before the
+ *                                state steps down (hysteresis: no flapping around a threshold)
+ */
+public record DetectionThresholds(long attackFailuresPerMinute, double baselineMultiplier, long minFailuresPerMinute,
+                                  double unknownUserShare, Duration cooldown) {
+
+    public static final DetectionThresholds DEFAULTS =
+            new DetectionThresholds(300, 10.0, 30, 0.6, Duration.ofMinutes(5));
+
+    public DetectionThresholds {
+        if (attackFailuresPerMinute < 2 || minFailuresPerMinute < 1 || minFailuresPerMinute > attackFailuresPerMinute) {
+            throw new IllegalArgumentException("need 1 <= minFailuresPerMinute <= attackFailuresPerMinute, and attackFailuresPerMinute >= 2");
+        }
+        if (!(baselineMultiplier >= 1.0) || !(unknownUserShare > 0.0 && unknownUserShare <= 1.0)) {
+            throw new IllegalArgumentException("baselineMultiplier must be >= 1 and unknownUserShare in (0, 1]");
+        }
+        if (cooldown.isNegative()) {
+            throw new IllegalArgumentException("cooldown must not be negative");
+        }
+    }
+}
