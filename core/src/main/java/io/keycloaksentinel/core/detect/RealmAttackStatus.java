@@ -1,6 +1,5 @@
 package io.keycloaksentinel.core.detect;
 
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -25,7 +24,7 @@ public record RealmAttackStatus(AttackState state, long sinceMillis, long calmSi
     /** A compact string, the form stored in the cluster cache (a String needs no marshaller schema). */
     public String encode() {
         return state.name() + "|" + sinceMillis + "|" + calmSinceMillis + "|"
-                + String.format(Locale.ROOT, "%.6f", frozenBaselinePerMinute) + "|" + reason;
+                + Double.toString(frozenBaselinePerMinute) + "|" + reason;
     }
 
     /** Reads {@link #encode()}'s form; anything else (an older or damaged entry) reads as empty. */

@@ -1,0 +1,14 @@
+package io.keycloaksentinel.core.counters;
+
+import io.keycloaksentinel.core.detect.Window;
+
+/** The cache key of one bucket of one counter: {@code counter#window#bucketId}. */
+final class CounterKeys {
+
+    private CounterKeys() {
+    }
+
+    static String bucketKey(String counter, Window window, long bucket) {
+        return counter + '#' + window.name() + '#' + bucket;
+    }
+}

@@ -1,0 +1,207 @@
+package io.keycloaksentinel.core.detect;
+
+import io.keycloaksentinel.core.counters.CounterStore;
+import io.keycloaksentinel.core.counters.CounterStore.Scope;
+import io.keycloaksentinel.core.net.IpAddresses;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.jboss.logging.Logger;
+
+/**
+ * The one place that counts login attempts and decides how risky things are: every capability
+ * asks it, none counts on its own. It writes and reads through a {@link CounterStore}, so what it
+ * decides is the same on every node of a cluster.
+ *
+ * <p>Counted per failed login: the realm (last minute, last day; and how many were for unknown
+ * usernames), the source IP (15 min, 24 h), its network (15 min) and the username (15 min;
+ * as a keyed hash, never the name). Successes are counted per realm.
+ */
+public final class AttackDetector {
+
+    private static final Logger LOG = Logger.getLogger(AttackDetector.class);
+    /** Usernames are hashed, so any length is safe; beyond this only the length adds to the hash. */
+    static final int MAX_USERNAME_CHARS_HASHED = 1024;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final CounterStore store;
+    private final AttackStateMachine machine;
+    private final LongSupplier clock;
+    private final int ipv4Prefix;
+    private final int ipv6Prefix;
+    /** realm id to name, for the realms this node has seen; realms are few and admin-made. */
+    private final Map<String, String> activeRealms = new ConcurrentHashMap<>();
+    private final Map<String, SecretKeySpec> hashKeys = new ConcurrentHashMap<>();
+
+    public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
+                          int ipv6Prefix) {
+        this.store = store;
+        this.machine = new AttackStateMachine(thresholds);
+        this.clock = clock;
+        this.ipv4Prefix = ipv4Prefix;
+        this.ipv6Prefix = ipv6Prefix;
+    }
+
+    /** Counts one login attempt. Never throws for bad input: an unparseable IP is counted for the realm only. */
+    public void record(String realmId, String realmName, LoginOutcome outcome, String ip, String username) {
+        if (realmId == null) {
+            return;
+        }
+        long now = clock.getAsLong();
+        activeRealms.put(realmId, realmName == null ? realmId : realmName);
+        if (!outcome.failed()) {
+            store.add(Scope.REALM, realmCounter(realmId, "ok"), Window.ONE_MINUTE, now, 1);
+            return;
+        }
+        store.add(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_MINUTE, now, 1);
+        store.add(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_DAY, now, 1);
+        if (outcome == LoginOutcome.FAILURE_UNKNOWN_USER) {
+            store.add(Scope.REALM, realmCounter(realmId, "unknown"), Window.ONE_MINUTE, now, 1);
+        }
+        Optional<InetAddress> address = IpAddresses.parse(ip);
+        if (address.isPresent()) {
+            String ipCounter = ipCounter(realmId, address.get());
+            store.add(Scope.SUBJECT, ipCounter, Window.FIFTEEN_MINUTES, now, 1);
+            store.add(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now, 1);
+            store.add(Scope.SUBJECT, networkCounter(realmId, address.get()), Window.FIFTEEN_MINUTES, now, 1);
+        }
+        if (username != null && !username.isEmpty()) {
+            store.add(Scope.SUBJECT, "u|" + realmId + "|" + usernameHash(realmId, username), Window.FIFTEEN_MINUTES, now, 1);
+        }
+    }
+
+    /** The realm's signals now, summed over the cluster. */
+    public RealmSignals signals(String realmId) {
+        long now = clock.getAsLong();
+        return new RealmSignals(
+                store.sum(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_MINUTE, now),
+                store.sum(Scope.REALM, realmCounter(realmId, "unknown"), Window.ONE_MINUTE, now),
+                store.sum(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_DAY, now));
+    }
+
+    /** Successful logins in the realm over the last minute. */
+    public long successesLastMinute(String realmId) {
+        return store.sum(Scope.REALM, realmCounter(realmId, "ok"), Window.ONE_MINUTE, clock.getAsLong());
+    }
+
+    /** The realm's attack state as the cluster holds it (NORMAL if never evaluated). */
+    public RealmAttackStatus status(String realmId) {
+        return store.get(stateKey(realmId)).flatMap(RealmAttackStatus::decode).orElse(RealmAttackStatus.INITIAL);
+    }
+
+    /**
+     * Moves the realm's attack state on from its current signals. Every node may call this; the
+     * cluster-wide compare-and-set lets exactly one of them record (and log) a transition.
+     */
+    public RealmAttackStatus evaluate(String realmId, String realmName) {
+        String key = stateKey(realmId);
+        for (int attempt = 0; attempt < 5; attempt++) {
+            Optional<String> stored = store.get(key);
+            RealmAttackStatus current = stored.flatMap(RealmAttackStatus::decode).orElse(RealmAttackStatus.INITIAL);
+            RealmAttackStatus next = machine.next(current, signals(realmId), clock.getAsLong());
+            if (next.equals(current)) {
+                return current;
+            }
+            if (store.compareAndSet(key, stored.orElse(null), next.encode())) {
+                if (next.state() != current.state()) {
+                    LOG.warnf("Sentinel: realm '%s' attack state %s -> %s: %s", realmName, current.state(), next.state(),
+                            next.reason());
+                }
+                return next;
+            }
+        }
+        return status(realmId);
+    }
+
+    /** Evaluates every realm this node has seen; run periodically by the provider factory. */
+    public void evaluateActiveRealms() {
+        activeRealms.forEach((id, name) -> {
+            try {
+                evaluate(id, name);
+            } catch (RuntimeException e) {
+                LOG.warnf("Sentinel: cannot evaluate the attack state of realm '%s': %s", name, e.toString());
+            }
+        });
+    }
+
+    /** Failed logins from one source address: last 15 minutes and last day, and from its network in 15 minutes. */
+    public record SourceCounts(String ip, String network, long ipFailures15m, long ipFailures24h, long networkFailures15m) {
+    }
+
+    public Optional<SourceCounts> source(String realmId, String ip) {
+        return IpAddresses.parse(ip).map(a -> {
+            long now = clock.getAsLong();
+            String ipCounter = ipCounter(realmId, a);
+            return new SourceCounts(IpAddresses.canonical(a), IpAddresses.network(a, ipv4Prefix, ipv6Prefix),
+                    store.sum(Scope.SUBJECT, ipCounter, Window.FIFTEEN_MINUTES, now),
+                    store.sum(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now),
+                    store.sum(Scope.SUBJECT, networkCounter(realmId, a), Window.FIFTEEN_MINUTES, now));
+        });
+    }
+
+    /** Failed logins for one username in the last 15 minutes (counted under its keyed hash). */
+    public long usernameFailures15m(String realmId, String username) {
+        return store.sum(Scope.SUBJECT, "u|" + realmId + "|" + usernameHash(realmId, username), Window.FIFTEEN_MINUTES,
+                clock.getAsLong());
+    }
+
+    public void flush() {
+        store.flush();
+    }
+
+    private String ipCounter(String realmId, InetAddress a) {
+        return "i|" + realmId + "|" + IpAddresses.canonical(a);
+    }
+
+    private String networkCounter(String realmId, InetAddress a) {
+        return "n|" + realmId + "|" + IpAddresses.network(a, ipv4Prefix, ipv6Prefix);
+    }
+
+    private static String realmCounter(String realmId, String what) {
+        return "r|" + realmId + "|" + what;
+    }
+
+    private static String stateKey(String realmId) {
+        return "state|" + realmId;
+    }
+
+    /**
+     * HMAC-SHA256 of the lower-cased username under a random per-realm key that lives in the
+     * cluster cache: counts per username without storing or logging the name, and without a
+     * hash anyone could recompute from a list of names.
+     */
+    String usernameHash(String realmId, String username) {
+        String normalized = username.length() > MAX_USERNAME_CHARS_HASHED
+                ? username.substring(0, MAX_USERNAME_CHARS_HASHED) + "#" + username.length()
+                : username;
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(hashKeys.computeIfAbsent(realmId, this::loadOrCreateHashKey));
+            byte[] digest = mac.doFinal(normalized.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 16));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+    }
+
+    private SecretKeySpec loadOrCreateHashKey(String realmId) {
+        String key = "hash-key|" + realmId;
+        Optional<String> existing = store.get(key);
+        if (existing.isEmpty()) {
+            byte[] fresh = new byte[32];
+            RANDOM.nextBytes(fresh);
+            store.compareAndSet(key, null, Base64.getEncoder().encodeToString(fresh));
+            existing = store.get(key);
+        }
+        return new SecretKeySpec(Base64.getDecoder().decode(existing.orElseThrow()), "HmacSHA256");
+    }
+}
