@@ -1,10 +1,17 @@
 package io.keycloaksentinel.admin;
 
 import io.keycloaksentinel.core.SentinelVersion;
+import io.keycloaksentinel.core.detect.AttackDetectionProvider;
+import io.keycloaksentinel.core.detect.AttackDetector;
+import io.keycloaksentinel.core.detect.RealmAttackStatus;
+import io.keycloaksentinel.core.detect.RealmSignals;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +59,53 @@ public class SentinelAdminResource {
         body.put("keycloakVersion", Version.VERSION);
         body.put("providers", deployedSentinelProviders());
         return body;
+    }
+
+    /**
+     * The realm's attack state, why, and the realm-wide signals behind it, the same on every node.
+     * With {@code ?ip=}, also the failed-login counts of that source address and its network.
+     */
+    @GET
+    @Path("attack")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response attack(@QueryParam("ip") String ip) {
+        auth.realm().requireViewRealm();
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        if (detection == null) {
+            return Response.status(Response.Status.SERVICE_UNAVAILABLE)
+                    .entity(Map.of("error", "the attack detector is not deployed")).build();
+        }
+        AttackDetector detector = detection.detector();
+        RealmAttackStatus status = detector.status(realm.getId());
+        RealmSignals signals = detector.signals(realm.getId());
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("realm", realm.getName());
+        body.put("state", status.state().name());
+        body.put("since", status.sinceMillis() == 0 ? null : Instant.ofEpochMilli(status.sinceMillis()).toString());
+        body.put("reason", status.reason());
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("failuresLastMinute", signals.failuresLastMinute());
+        s.put("unknownUserFailuresLastMinute", signals.unknownUserFailuresLastMinute());
+        s.put("unknownUserShare", signals.unknownUserShare());
+        s.put("failuresLastDay", signals.failuresLastDay());
+        s.put("baselinePerMinute", signals.baselinePerMinute());
+        s.put("successesLastMinute", detector.successesLastMinute(realm.getId()));
+        body.put("signals", s);
+        if (ip != null) {
+            if (ip.length() > 64) {
+                return badRequest("ip: too long");
+            }
+            var counts = detector.source(realm.getId(), ip);
+            if (counts.isEmpty()) {
+                return badRequest("ip: not an IPv4 or IPv6 address");
+            }
+            body.put("source", counts.get());
+        }
+        return Response.ok(body).build();
+    }
+
+    private static Response badRequest(String message) {
+        return Response.status(Response.Status.BAD_REQUEST).entity(Map.of("error", message)).build();
     }
 
     private Map<String, List<String>> deployedSentinelProviders() {

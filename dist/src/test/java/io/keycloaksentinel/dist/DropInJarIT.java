@@ -33,7 +33,7 @@ class DropInJarIT {
         List<String> factories = new ArrayList<>();
         try (JarFile jar = new JarFile(jar().toFile())) {
             for (JarEntry entry : jar.stream().toList()) {
-                if (entry.getName().startsWith("META-INF/services/org.keycloak.") && !entry.isDirectory()) {
+                if (entry.getName().startsWith("META-INF/services/") && !entry.isDirectory()) {
                     try (BufferedReader in = new BufferedReader(
                             new InputStreamReader(jar.getInputStream(entry), StandardCharsets.UTF_8))) {
                         in.lines().map(String::trim).filter(l -> !l.isEmpty() && !l.startsWith("#")).forEach(factories::add);

@@ -62,6 +62,7 @@ public final class LoginClient {
 
     private final URI baseUrl;
     private final HttpClient http;
+    private final Map<String, String> extraHeaders = new LinkedHashMap<>();
 
     public LoginClient(URI baseUrl) {
         this.baseUrl = baseUrl;
@@ -70,6 +71,12 @@ public final class LoginClient {
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(Duration.ofSeconds(10))
                 .build();
+    }
+
+    /** Sends this header with every request, e.g. a forged X-Forwarded-For. */
+    public LoginClient withHeader(String name, String value) {
+        extraHeaders.put(name, value);
+        return this;
     }
 
     /** The login page a browser would see for this client. */
@@ -159,6 +166,11 @@ public final class LoginClient {
     }
 
     private HttpResponse<String> send(HttpRequest request) {
+        if (!extraHeaders.isEmpty()) {
+            HttpRequest.Builder copy = HttpRequest.newBuilder(request, (n, v) -> true);
+            extraHeaders.forEach(copy::header);
+            request = copy.build();
+        }
         try {
             return http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {

@@ -1,0 +1,14 @@
+package io.keycloaksentinel.core.detect;
+
+import org.keycloak.provider.Provider;
+
+/** Hands out the node's {@link AttackDetector}; obtain with {@code session.getProvider(AttackDetectionProvider.class)}. */
+public interface AttackDetectionProvider extends Provider {
+
+    AttackDetector detector();
+
+    @Override
+    default void close() {
+        // the detector belongs to the factory
+    }
+}

@@ -1,0 +1,7 @@
+package io.keycloaksentinel.core.detect;
+
+import org.keycloak.provider.ProviderFactory;
+
+/** Factory type of {@link AttackDetectionSpi}. */
+public interface AttackDetectionProviderFactory extends ProviderFactory<AttackDetectionProvider> {
+}

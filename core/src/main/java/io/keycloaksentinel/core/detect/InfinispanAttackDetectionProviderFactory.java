@@ -1,0 +1,121 @@
+package io.keycloaksentinel.core.detect;
+
+import io.keycloaksentinel.core.SentinelVersion;
+import io.keycloaksentinel.core.counters.InfinispanCounterStore;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.infinispan.manager.EmbeddedCacheManager;
+import org.jboss.logging.Logger;
+import org.keycloak.Config;
+import org.keycloak.connections.infinispan.InfinispanConnectionProvider;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.provider.ProviderConfigProperty;
+import org.keycloak.provider.ServerInfoAwareProviderFactory;
+
+/**
+ * The attack detector on Keycloak's embedded Infinispan (Keycloak's internal
+ * {@code connectionsInfinispan} SPI gives the cache manager). Opens its caches on first use and
+ * owns the two background tasks: flushing buffered counts to the cluster, and re-evaluating the
+ * attack state of the realms this node serves.
+ */
+public final class InfinispanAttackDetectionProviderFactory
+        implements AttackDetectionProviderFactory, ServerInfoAwareProviderFactory {
+
+    public static final String PROVIDER_ID = "sentinel-infinispan";
+    private static final Logger LOG = Logger.getLogger(InfinispanAttackDetectionProviderFactory.class);
+
+    private DetectionServerOptions options = DetectionServerOptions.DEFAULTS;
+    private volatile AttackDetector detector;
+    private volatile InfinispanCounterStore store;
+    private ScheduledExecutorService scheduler;
+
+    @Override
+    public void init(Config.Scope config) {
+        options = DetectionServerOptions.read(config);
+    }
+
+    @Override
+    public void postInit(KeycloakSessionFactory factory) {
+        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sentinel-detection");
+            t.setDaemon(true);
+            return t;
+        });
+        scheduler.scheduleWithFixedDelay(this::flushQuietly, options.flushMillis(), options.flushMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::evaluateQuietly, options.evaluateMillis(), options.evaluateMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public AttackDetectionProvider create(KeycloakSession session) {
+        AttackDetector d = detector;
+        if (d == null) {
+            d = open(session);
+        }
+        AttackDetector result = d;
+        return () -> result;
+    }
+
+    private synchronized AttackDetector open(KeycloakSession session) {
+        if (detector == null) {
+            EmbeddedCacheManager manager = session.getProvider(InfinispanConnectionProvider.class)
+                    .getCache(InfinispanConnectionProvider.WORK_CACHE_NAME).getCacheManager();
+            store = InfinispanCounterStore.open(manager, options.maxSubjectEntries(), options.maxPendingPerFlush());
+            detector = new AttackDetector(store, DetectionThresholds.DEFAULTS, System::currentTimeMillis,
+                    options.ipv4Prefix(), options.ipv6Prefix());
+        }
+        return detector;
+    }
+
+    private void flushQuietly() {
+        AttackDetector d = detector;
+        if (d == null) {
+            return;
+        }
+        try {
+            d.flush();
+        } catch (RuntimeException e) {
+            // counting never fails a login, and a cluster hiccup must not kill the scheduler
+            LOG.warnf("Sentinel: flushing counters to the cluster failed: %s", e.toString());
+        }
+    }
+
+    private void evaluateQuietly() {
+        AttackDetector d = detector;
+        if (d != null) {
+            d.evaluateActiveRealms();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+        }
+        flushQuietly();
+    }
+
+    @Override
+    public String getId() {
+        return PROVIDER_ID;
+    }
+
+    @Override
+    public List<ProviderConfigProperty> getConfigMetadata() {
+        return DetectionServerOptions.metadata();
+    }
+
+    @Override
+    public Map<String, String> getOperationalInfo() {
+        Map<String, String> info = new LinkedHashMap<>(SentinelVersion.current().operationalInfo());
+        info.put("max-subject-entries", String.valueOf(options.maxSubjectEntries()));
+        info.put("flush-interval-ms", String.valueOf(options.flushMillis()));
+        info.put("network-prefixes", "/" + options.ipv4Prefix() + " (IPv4), /" + options.ipv6Prefix() + " (IPv6)");
+        return info;
+    }
+}

@@ -1,0 +1,73 @@
+package io.keycloaksentinel.events;
+
+import io.keycloaksentinel.core.detect.AttackDetectionProvider;
+import io.keycloaksentinel.core.detect.LoginOutcome;
+import java.util.Map;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+import org.keycloak.events.Errors;
+import org.keycloak.events.Event;
+import org.keycloak.events.EventListenerProvider;
+import org.keycloak.events.EventType;
+import org.keycloak.events.admin.AdminEvent;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+
+/** Turns Keycloak's login events into counts. Never throws: counting must not fail a login. */
+final class AttackDetectionEventListener implements EventListenerProvider {
+
+    private static final Logger LOG = Logger.getLogger(AttackDetectionEventListener.class);
+
+    private final KeycloakSession session;
+
+    AttackDetectionEventListener(KeycloakSession session) {
+        this.session = session;
+    }
+
+    /** Which login events count, and as what; empty for everything else. */
+    static Optional<LoginOutcome> classify(EventType type, String error) {
+        if (type == EventType.LOGIN) {
+            return Optional.of(LoginOutcome.SUCCESS);
+        }
+        if (type != EventType.LOGIN_ERROR || error == null) {
+            return Optional.empty();
+        }
+        return switch (error) {
+            case Errors.USER_NOT_FOUND -> Optional.of(LoginOutcome.FAILURE_UNKNOWN_USER);
+            case Errors.INVALID_USER_CREDENTIALS, Errors.USER_TEMPORARILY_DISABLED, Errors.USER_DISABLED ->
+                    Optional.of(LoginOutcome.FAILURE);
+            default -> Optional.empty(); // expired code, bad redirect, missing cookie...: not a password guess
+        };
+    }
+
+    @Override
+    public void onEvent(Event event) {
+        try {
+            Optional<LoginOutcome> outcome = classify(event.getType(), event.getError());
+            if (outcome.isEmpty()) {
+                return;
+            }
+            Map<String, String> details = event.getDetails();
+            String username = details == null ? null : details.get("username");
+            RealmModel realm = session.realms().getRealm(event.getRealmId());
+            AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+            if (detection == null) {
+                return;
+            }
+            detection.detector().record(event.getRealmId(), realm == null ? null : realm.getName(), outcome.get(),
+                    event.getIpAddress(), username);
+        } catch (RuntimeException e) {
+            LOG.warnf("Sentinel: could not count a %s event: %s", event.getType(), e.toString());
+        }
+    }
+
+    @Override
+    public void onEvent(AdminEvent event, boolean includeRepresentation) {
+        // admin events are not login attempts
+    }
+
+    @Override
+    public void close() {
+        // nothing held
+    }
+}

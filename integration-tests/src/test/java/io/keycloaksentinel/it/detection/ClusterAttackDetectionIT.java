@@ -1,0 +1,73 @@
+package io.keycloaksentinel.it.detection;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keycloaksentinel.it.harness.KeycloakCluster;
+import io.keycloaksentinel.it.harness.KeycloakNode;
+import io.keycloaksentinel.it.harness.LoginClient;
+import io.keycloaksentinel.it.harness.Poll;
+import io.keycloaksentinel.it.harness.TestRealm;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("Attack detection across a two-node cluster")
+class ClusterAttackDetectionIT {
+
+    private static KeycloakCluster cluster;
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = KeycloakCluster.start("detect-a", "detect-b");
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static JsonNode attack(KeycloakNode node, String realm) {
+        return node.admin().get("/admin/realms/" + realm + "/sentinel-admin/attack?ip=127.0.0.1").expect(200).json();
+    }
+
+    private static void failedLogins(KeycloakNode node, String realm, int from, int count) {
+        for (int i = from; i < from + count; i++) {
+            LoginClient.Result r = new LoginClient(node.baseUrl()).login(realm, TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI,
+                    "stranger-" + i + "@example.test", "Winter2020!");
+            assertThat(r.loggedIn()).isFalse();
+        }
+    }
+
+    @Test
+    @DisplayName("Failures sent half to node A and half to node B count together on both; node B keeps counts and state when A stops")
+    void countsAreClusterWide() {
+        KeycloakNode a = cluster.node(0);
+        KeycloakNode b = cluster.node(1);
+        TestRealm realm = TestRealm.builder("cluster-detect").create(a);
+
+        failedLogins(a, realm.name(), 0, 20);
+        failedLogins(b, realm.name(), 20, 20);
+
+        for (KeycloakNode node : cluster.nodes()) {
+            JsonNode body = Poll.until("40 failures and UNDER_ATTACK on " + node.name(), Duration.ofSeconds(30), () -> {
+                JsonNode r = attack(node, realm.name());
+                return r.at("/signals/failuresLastMinute").asLong() == 40 && "UNDER_ATTACK".equals(r.get("state").asText())
+                        ? r : null;
+            });
+            assertThat(body.at("/source/ipFailures15m").asLong()).isEqualTo(40);
+            assertThat(body.at("/signals/unknownUserShare").asDouble()).isEqualTo(1.0);
+        }
+
+        a.close();
+
+        JsonNode afterStop = attack(b, realm.name());
+        assertThat(afterStop.get("state").asText()).isEqualTo("UNDER_ATTACK");
+        assertThat(afterStop.at("/signals/failuresLastDay").asLong()).isEqualTo(40);
+        assertThat(afterStop.at("/source/ipFailures24h").asLong()).isEqualTo(40);
+    }
+}
