@@ -104,7 +104,10 @@ public final class InfinispanCounterStore implements CounterStore {
             if (adder == null) {
                 if (map.size() >= maxPending) {
                     // a flood of new subjects between two flushes: keep memory bounded, count the loss
-                    dropped.incrementAndGet();
+                    if (dropped.getAndIncrement() % 10_000 == 0) {
+                        LOG.warnf("Sentinel counters: more than %d new counters between two flushes; dropping some"
+                                + " (raise max-pending if this is not an attack)", maxPending);
+                    }
                     return;
                 }
                 adder = map.computeIfAbsent(p, k -> new LongAdder());

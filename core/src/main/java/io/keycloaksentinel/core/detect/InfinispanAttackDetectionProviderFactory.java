@@ -116,6 +116,8 @@ public final class InfinispanAttackDetectionProviderFactory
         info.put("max-subject-entries", String.valueOf(options.maxSubjectEntries()));
         info.put("flush-interval-ms", String.valueOf(options.flushMillis()));
         info.put("network-prefixes", "/" + options.ipv4Prefix() + " (IPv4), /" + options.ipv6Prefix() + " (IPv6)");
+        InfinispanCounterStore s = store;
+        info.put("counts-dropped-over-max-pending", String.valueOf(s == null ? 0 : s.dropped()));
         return info;
     }
 }
