@@ -3,9 +3,13 @@ package io.keycloaksentinel.admin;
 import io.keycloaksentinel.core.SentinelVersion;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
+import io.keycloaksentinel.core.detect.DetectionThresholds;
+import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import io.keycloaksentinel.core.detect.RealmSignals;
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
@@ -23,6 +27,9 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.provider.ProviderFactory;
 import org.keycloak.provider.Spi;
+import org.keycloak.events.admin.OperationType;
+import org.keycloak.events.admin.ResourceType;
+import org.keycloak.services.resources.admin.AdminEventBuilder;
 import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
 
 /**
@@ -35,11 +42,14 @@ public class SentinelAdminResource {
     private final KeycloakSession session;
     private final RealmModel realm;
     private final AdminPermissionEvaluator auth;
+    private final AdminEventBuilder adminEvent;
 
-    public SentinelAdminResource(KeycloakSession session, RealmModel realm, AdminPermissionEvaluator auth) {
+    public SentinelAdminResource(KeycloakSession session, RealmModel realm, AdminPermissionEvaluator auth,
+                                 AdminEventBuilder adminEvent) {
         this.session = session;
         this.realm = realm;
         this.auth = auth;
+        this.adminEvent = adminEvent.resource(ResourceType.REALM);
     }
 
     /**
@@ -101,6 +111,42 @@ public class SentinelAdminResource {
             }
             body.put("source", counts.get());
         }
+        return Response.ok(body).build();
+    }
+
+    /** The realm's detection thresholds (defaults where none were set). */
+    @GET
+    @Path("config")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> config() {
+        auth.realm().requireViewRealm();
+        return RealmDetectionConfig.toMap(RealmDetectionConfig.fromAttributes(realm::getAttribute));
+    }
+
+    /**
+     * Replaces the realm's detection thresholds. Needs manage-realm. Keys left out take their
+     * defaults; an unknown key or a bad value is a 400 that says which and why; nothing is saved then.
+     */
+    @PUT
+    @Path("config")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response updateConfig(Map<String, Object> update) {
+        auth.realm().requireManageRealm();
+        DetectionThresholds thresholds;
+        try {
+            thresholds = RealmDetectionConfig.fromUpdate(update);
+        } catch (IllegalArgumentException e) {
+            return badRequest(e.getMessage());
+        }
+        RealmDetectionConfig.toAttributes(thresholds).forEach(realm::setAttribute);
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        if (detection != null) {
+            detection.detector().configure(realm.getId(), realm.getName(), thresholds);
+        }
+        Map<String, Object> body = RealmDetectionConfig.toMap(thresholds);
+        adminEvent.operation(OperationType.UPDATE).resourcePath(session.getContext().getUri())
+                .representation(body).success();
         return Response.ok(body).build();
     }
 

@@ -27,7 +27,7 @@ public final class SentinelAdminResourceProviderFactory
             @Override
             public Object getResource(KeycloakSession s, RealmModel realm, AdminPermissionEvaluator auth,
                                       AdminEventBuilder adminEvent) {
-                return new SentinelAdminResource(s, realm, auth);
+                return new SentinelAdminResource(s, realm, auth, adminEvent);
             }
 
             @Override

@@ -2,6 +2,7 @@ package io.keycloaksentinel.events;
 
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.LoginOutcome;
+import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import java.util.Map;
 import java.util.Optional;
 import org.jboss.logging.Logger;
@@ -54,8 +55,11 @@ final class AttackDetectionEventListener implements EventListenerProvider {
             if (detection == null) {
                 return;
             }
-            detection.detector().record(event.getRealmId(), realm == null ? null : realm.getName(), outcome.get(),
-                    event.getIpAddress(), username);
+            String realmName = realm == null ? null : realm.getName();
+            if (realm != null) {
+                detection.detector().configure(realm.getId(), realmName, RealmDetectionConfig.fromAttributes(realm::getAttribute));
+            }
+            detection.detector().record(event.getRealmId(), realmName, outcome.get(), event.getIpAddress(), username);
         } catch (RuntimeException e) {
             LOG.warnf("Sentinel: could not count a %s event: %s", event.getType(), e.toString());
         }

@@ -33,19 +33,36 @@ public final class AttackDetector {
     static final int MAX_USERNAME_CHARS_HASHED = 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** Told of every counted attempt (metrics). */
+    public interface Observer {
+        void recorded(String realmId, String realmName, LoginOutcome outcome);
+
+        Observer NONE = (id, name, outcome) -> { };
+    }
+
     private final CounterStore store;
-    private final AttackStateMachine machine;
+    private final Observer observer;
+    private final DetectionThresholds defaults;
     private final LongSupplier clock;
     private final int ipv4Prefix;
     private final int ipv6Prefix;
-    /** realm id to name, for the realms this node has seen; realms are few and admin-made. */
-    private final Map<String, String> activeRealms = new ConcurrentHashMap<>();
+    private record RealmEntry(String name, DetectionThresholds thresholds) {
+    }
+
+    /** The realms this node has seen, with their thresholds; realms are few and admin-made. */
+    private final Map<String, RealmEntry> activeRealms = new ConcurrentHashMap<>();
     private final Map<String, SecretKeySpec> hashKeys = new ConcurrentHashMap<>();
 
     public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
                           int ipv6Prefix) {
+        this(store, thresholds, clock, ipv4Prefix, ipv6Prefix, Observer.NONE);
+    }
+
+    public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
+                          int ipv6Prefix, Observer observer) {
         this.store = store;
-        this.machine = new AttackStateMachine(thresholds);
+        this.observer = observer;
+        this.defaults = thresholds;
         this.clock = clock;
         this.ipv4Prefix = ipv4Prefix;
         this.ipv6Prefix = ipv6Prefix;
@@ -57,7 +74,10 @@ public final class AttackDetector {
             return;
         }
         long now = clock.getAsLong();
-        activeRealms.put(realmId, realmName == null ? realmId : realmName);
+        String name = realmName == null ? realmId : realmName;
+        activeRealms.compute(realmId, (id, e) -> e != null && e.name().equals(name) ? e : new RealmEntry(name,
+                e == null ? defaults : e.thresholds()));
+        observer.recorded(realmId, name, outcome);
         if (!outcome.failed()) {
             store.add(Scope.REALM, realmCounter(realmId, "ok"), Window.ONE_MINUTE, now, 1);
             return;
@@ -77,6 +97,17 @@ public final class AttackDetector {
         if (username != null && !username.isEmpty()) {
             store.add(Scope.SUBJECT, "u|" + realmId + "|" + usernameHash(realmId, username), Window.FIFTEEN_MINUTES, now, 1);
         }
+    }
+
+    /** Sets the thresholds this node applies to a realm (read from its attributes on each event, or set by an admin). */
+    public void configure(String realmId, String realmName, DetectionThresholds thresholds) {
+        activeRealms.put(realmId, new RealmEntry(realmName == null ? realmId : realmName, thresholds));
+    }
+
+    /** The thresholds this node applies to the realm. */
+    public DetectionThresholds thresholds(String realmId) {
+        RealmEntry e = activeRealms.get(realmId);
+        return e == null ? defaults : e.thresholds();
     }
 
     /** The realm's signals now, summed over the cluster. */
@@ -107,7 +138,8 @@ public final class AttackDetector {
         for (int attempt = 0; attempt < 5; attempt++) {
             Optional<String> stored = store.get(key);
             RealmAttackStatus current = stored.flatMap(RealmAttackStatus::decode).orElse(RealmAttackStatus.INITIAL);
-            RealmAttackStatus next = machine.next(current, signals(realmId), clock.getAsLong());
+            RealmAttackStatus next = new AttackStateMachine(thresholds(realmId)).next(current, signals(realmId),
+                    clock.getAsLong());
             if (next.equals(current)) {
                 return current;
             }
@@ -124,7 +156,8 @@ public final class AttackDetector {
 
     /** Evaluates every realm this node has seen; run periodically by the provider factory. */
     public void evaluateActiveRealms() {
-        activeRealms.forEach((id, name) -> {
+        activeRealms.forEach((id, entry) -> {
+            String name = entry.name();
             try {
                 evaluate(id, name);
             } catch (RuntimeException e) {

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import io.micrometer.core.instrument.Metrics;
 import org.infinispan.manager.EmbeddedCacheManager;
 import org.jboss.logging.Logger;
 import org.keycloak.Config;
@@ -66,8 +67,11 @@ public final class InfinispanAttackDetectionProviderFactory
             EmbeddedCacheManager manager = session.getProvider(InfinispanConnectionProvider.class)
                     .getCache(InfinispanConnectionProvider.WORK_CACHE_NAME).getCacheManager();
             store = InfinispanCounterStore.open(manager, options.maxSubjectEntries(), options.maxPendingPerFlush());
-            detector = new AttackDetector(store, DetectionThresholds.DEFAULTS, System::currentTimeMillis,
-                    options.ipv4Prefix(), options.ipv6Prefix());
+            DetectionMetrics metrics = new DetectionMetrics(Metrics.globalRegistry, store);
+            AttackDetector created = new AttackDetector(store, DetectionThresholds.DEFAULTS, System::currentTimeMillis,
+                    options.ipv4Prefix(), options.ipv6Prefix(), metrics);
+            metrics.bind(created);
+            detector = created;
         }
         return detector;
     }

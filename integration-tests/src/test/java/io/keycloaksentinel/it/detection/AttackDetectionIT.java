@@ -7,6 +7,7 @@ import io.keycloaksentinel.it.harness.AdminApi;
 import io.keycloaksentinel.it.harness.KeycloakIT;
 import io.keycloaksentinel.it.harness.KeycloakServer;
 import io.keycloaksentinel.it.harness.LoginClient;
+import io.keycloaksentinel.it.harness.Metrics;
 import io.keycloaksentinel.it.harness.Poll;
 import io.keycloaksentinel.it.harness.TestRealm;
 import java.time.Duration;
@@ -82,6 +83,14 @@ class AttackDetectionIT {
         });
         assertThat(signals.get("unknownUserShare").asDouble()).isEqualTo(1.0);
         assertThat(signals.get("failuresLastDay").asLong()).isEqualTo(40);
+
+        String scrape = Metrics.scrape(server);
+        String realmLabel = "realm=\"" + realm.name() + "\"";
+        assertThat(Metrics.value(scrape, "sentinel_attack_state", realmLabel)).hasValue(2.0);
+        assertThat(Metrics.value(scrape, "sentinel_login_attempts_total", realmLabel, "outcome=\"failure_unknown_user\""))
+                .hasValue(40.0);
+        assertThat(Metrics.value(scrape, "sentinel_counter_entries")).isPresent();
+        assertThat(scrape).doesNotContain("nobody-0@example.test");
     }
 
     @Test
@@ -110,5 +119,51 @@ class AttackDetectionIT {
         assertThat(longIp.status()).isEqualTo(400);
         assertThat(longIp.json().get("error").asText()).contains("too long");
         assertThat(server.admin().getAnonymous(path).status()).isEqualTo(401);
+    }
+
+    @Test
+    @DisplayName("An admin lowers the realm's thresholds through the API; six wrong passwords then make an attack")
+    void realmThresholds() {
+        String path = "/admin/realms/" + realm.name() + "/sentinel-admin/config";
+        assertThat(server.admin().get(path).expect(200).json().get("minFailuresPerMinute").asLong()).isEqualTo(30);
+
+        JsonNode saved = server.admin().put(path, java.util.Map.of("minFailuresPerMinute", 3, "attackFailuresPerMinute", 6,
+                "cooldownSeconds", 60)).expect(200).json();
+        assertThat(saved.get("minFailuresPerMinute").asLong()).isEqualTo(3);
+        assertThat(saved.get("baselineMultiplier").asDouble()).isEqualTo(10.0); // left out: default
+        assertThat(server.admin().get(path).expect(200).json().get("attackFailuresPerMinute").asLong()).isEqualTo(6);
+
+        for (int i = 0; i < 6; i++) {
+            assertThat(realm.login("olivia", "wrong-" + i).loggedIn()).isFalse();
+        }
+        JsonNode body = Poll.until("UNDER_ATTACK at the lowered threshold", Duration.ofSeconds(30), () -> {
+            JsonNode b = attack("");
+            return "UNDER_ATTACK".equals(b.get("state").asText()) ? b : null;
+        });
+        assertThat(body.at("/signals/unknownUserShare").asDouble()).isZero();
+        // and the real user is not locked out by it: Sentinel's detection never locks an account
+        assertThat(realm.login("olivia", "Ordinary-pass-1").loggedIn()).isTrue();
+    }
+
+    @Test
+    @DisplayName("A bad threshold update is refused with a 400 that names the problem, and nothing is saved")
+    void badThresholdUpdates() {
+        String path = "/admin/realms/" + realm.name() + "/sentinel-admin/config";
+        AdminApi.Response typo = server.admin().put(path, java.util.Map.of("minFailurePerMinute", 3));
+        assertThat(typo.status()).isEqualTo(400);
+        assertThat(typo.json().get("error").asText()).contains("unknown setting 'minFailurePerMinute'");
+
+        AdminApi.Response inconsistent = server.admin().put(path, java.util.Map.of("minFailuresPerMinute", 500));
+        assertThat(inconsistent.status()).isEqualTo(400);
+        assertThat(inconsistent.json().get("error").asText()).contains("minFailuresPerMinute <= attackFailuresPerMinute");
+
+        AdminApi.Response notNumber = server.admin().put(path, java.util.Map.of("unknownUserShare", "most"));
+        assertThat(notNumber.status()).isEqualTo(400);
+        assertThat(notNumber.json().get("error").asText()).contains("unknownUserShare must be a number");
+
+        AdminApi.Response notJson = server.admin().put(path, "{not json");
+        assertThat(notJson.status()).isEqualTo(400);
+
+        assertThat(server.admin().get(path).expect(200).json().get("minFailuresPerMinute").asLong()).isEqualTo(30);
     }
 }

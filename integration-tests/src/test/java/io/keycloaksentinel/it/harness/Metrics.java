@@ -32,6 +32,24 @@ public final class Metrics {
         }
     }
 
+    /** The value of the first sample of {@code name} whose labels include every one of {@code labels} ({@code key="value"}). */
+    public static OptionalDouble value(String scrape, String name, String... labels) {
+        for (String line : scrape.split("\n")) {
+            if (!line.startsWith(name + "{")) {
+                continue;
+            }
+            String labelPart = line.substring(name.length(), line.indexOf('}') + 1);
+            boolean all = true;
+            for (String label : labels) {
+                all &= labelPart.contains(label);
+            }
+            if (all) {
+                return OptionalDouble.of(Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+            }
+        }
+        return OptionalDouble.empty();
+    }
+
     /** The value of the first sample of {@code name} (any labels), if the server exposes it. */
     public static OptionalDouble value(String scrape, String name) {
         for (String line : scrape.split("\n")) {

@@ -1,0 +1,56 @@
+package io.keycloaksentinel.core.detect;
+
+import io.keycloaksentinel.core.counters.InfinispanCounterStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Sentinel's detection meters on Keycloak's Micrometer registry (the management {@code /metrics}
+ * when Keycloak runs with {@code --metrics-enabled=true}). Labels are realm names and fixed
+ * outcomes only: never an IP or username, so an attacker cannot grow the number of series.
+ *
+ * <ul>
+ *   <li>{@code sentinel_login_attempts_total{realm,outcome}}: success, failure, failure_unknown_user</li>
+ *   <li>{@code sentinel_attack_state{realm}}: 0 NORMAL, 1 ELEVATED, 2 UNDER_ATTACK</li>
+ *   <li>{@code sentinel_counter_entries}: per-subject counter entries held on this node</li>
+ *   <li>{@code sentinel_counts_dropped_total}: counts dropped because {@code max-pending} was reached</li>
+ * </ul>
+ */
+final class DetectionMetrics implements AttackDetector.Observer {
+
+    private final MeterRegistry registry;
+    private final Map<String, Boolean> realmGauges = new ConcurrentHashMap<>();
+    private AttackDetector detector;
+
+    DetectionMetrics(MeterRegistry registry, InfinispanCounterStore store) {
+        this.registry = registry;
+        Gauge.builder("sentinel.counter.entries", store, InfinispanCounterStore::subjectEntries)
+                .description("Per-subject (IP, network, username) counter entries held on this node")
+                .strongReference(true).register(registry);
+        FunctionCounter.builder("sentinel.counts.dropped", store, InfinispanCounterStore::dropped)
+                .description("Counts dropped because too many new counters arrived between two flushes")
+                .register(registry);
+    }
+
+    void bind(AttackDetector detector) {
+        this.detector = detector;
+    }
+
+    @Override
+    public void recorded(String realmId, String realmName, LoginOutcome outcome) {
+        Counter.builder("sentinel.login.attempts")
+                .description("Login attempts seen by Sentinel, by outcome")
+                .tag("realm", realmName).tag("outcome", outcome.name().toLowerCase(Locale.ROOT))
+                .register(registry).increment();
+        if (realmGauges.putIfAbsent(realmId, Boolean.TRUE) == null) {
+            Gauge.builder("sentinel.attack.state", () -> detector == null ? 0 : detector.status(realmId).state().ordinal())
+                    .description("Realm attack state: 0 NORMAL, 1 ELEVATED, 2 UNDER_ATTACK")
+                    .tag("realm", realmName).strongReference(true).register(registry);
+        }
+    }
+}
