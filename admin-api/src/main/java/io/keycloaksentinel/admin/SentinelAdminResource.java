@@ -120,7 +120,14 @@ public class SentinelAdminResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> config() {
         auth.realm().requireViewRealm();
-        return RealmDetectionConfig.toMap(RealmDetectionConfig.fromAttributes(realm::getAttribute));
+        return configBody(RealmDetectionConfig.fromAttributes(realm::getAttribute));
+    }
+
+    private Map<String, Object> configBody(DetectionThresholds thresholds) {
+        Map<String, Object> body = new LinkedHashMap<>(RealmDetectionConfig.toMap(thresholds));
+        body.put(RealmDetectionConfig.ALLOWLIST,
+                RealmDetectionConfig.allowlist(realm::getAttribute).stream().map(Object::toString).toList());
+        return body;
     }
 
     /**
@@ -134,17 +141,25 @@ public class SentinelAdminResource {
     public Response updateConfig(Map<String, Object> update) {
         auth.realm().requireManageRealm();
         DetectionThresholds thresholds;
+        java.util.Optional<String> allowlist;
         try {
             thresholds = RealmDetectionConfig.fromUpdate(update);
+            allowlist = RealmDetectionConfig.allowlistFromUpdate(update);
         } catch (IllegalArgumentException e) {
             return badRequest(e.getMessage());
         }
         RealmDetectionConfig.toAttributes(thresholds).forEach(realm::setAttribute);
+        String allowlistAttribute = RealmDetectionConfig.PREFIX + RealmDetectionConfig.ALLOWLIST;
+        if (allowlist.isPresent() && !allowlist.get().isEmpty()) {
+            realm.setAttribute(allowlistAttribute, allowlist.get());
+        } else {
+            realm.removeAttribute(allowlistAttribute);
+        }
         AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
         if (detection != null) {
             detection.detector().configure(realm.getId(), realm.getName(), thresholds);
         }
-        Map<String, Object> body = RealmDetectionConfig.toMap(thresholds);
+        Map<String, Object> body = configBody(thresholds);
         adminEvent.operation(OperationType.UPDATE).resourcePath(session.getContext().getUri())
                 .representation(body).success();
         return Response.ok(body).build();

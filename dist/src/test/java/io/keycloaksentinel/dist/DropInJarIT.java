@@ -65,13 +65,14 @@ class DropInJarIT {
     }
 
     @Test
-    @DisplayName("The JAR holds only Sentinel's classes, themes and metadata: no Keycloak classes, nothing unrelocated")
+    @DisplayName("The JAR holds only Sentinel's classes, themes, theme resources and metadata: no Keycloak classes, nothing unrelocated")
     void onlySentinelContent() throws IOException {
         try (JarFile jar = new JarFile(jar().toFile())) {
             List<String> foreign = jar.stream().map(JarEntry::getName)
                     .filter(n -> !n.endsWith("/"))
                     .filter(n -> !n.startsWith("io/keycloaksentinel/"))
                     .filter(n -> !n.startsWith("theme/"))
+                    .filter(n -> !n.startsWith("theme-resources/"))
                     .filter(n -> !n.startsWith("META-INF/"))
                     .toList();
             assertThat(foreign).isEmpty();

@@ -37,6 +37,9 @@ public final class AttackDetector {
     public interface Observer {
         void recorded(String realmId, String realmName, LoginOutcome outcome);
 
+        default void throttled(String realmId, String realmName) {
+        }
+
         Observer NONE = (id, name, outcome) -> { };
     }
 
@@ -179,6 +182,41 @@ public final class AttackDetector {
                     store.sum(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now),
                     store.sum(Scope.SUBJECT, networkCounter(realmId, a), Window.FIFTEEN_MINUTES, now));
         });
+    }
+
+    /** Whether a login post from {@code ip} must be refused before any password is checked, and for how long. */
+    public record ThrottleDecision(boolean throttled, long retryAfterSeconds, String reason) {
+        static final ThrottleDecision ALLOW = new ThrottleDecision(false, 0, "");
+    }
+
+    /**
+     * Throttles a source that crossed its realm's per-IP (24 h) or per-network (15 min) failure
+     * threshold. Reads two counters (one cluster round trip); an unparseable address is never
+     * throttled (it cannot be attributed), and a store failure lets the login through.
+     */
+    public ThrottleDecision throttle(String realmId, String ip) {
+        Optional<InetAddress> address = IpAddresses.parse(ip);
+        if (address.isEmpty()) {
+            return ThrottleDecision.ALLOW;
+        }
+        DetectionThresholds t = thresholds(realmId);
+        long now = clock.getAsLong();
+        long perIp = store.sum(Scope.SUBJECT, ipCounter(realmId, address.get()), Window.ONE_DAY, now);
+        if (perIp >= t.ipFailuresPerDay()) {
+            return new ThrottleDecision(true, Window.ONE_DAY.bucket().toSeconds(),
+                    perIp + " failed logins from this address in 24 h");
+        }
+        long perNetwork = store.sum(Scope.SUBJECT, networkCounter(realmId, address.get()), Window.FIFTEEN_MINUTES, now);
+        if (perNetwork >= t.networkFailuresPer15m()) {
+            return new ThrottleDecision(true, Window.FIFTEEN_MINUTES.bucket().toSeconds() * 5,
+                    perNetwork + " failed logins from this network in 15 min");
+        }
+        return ThrottleDecision.ALLOW;
+    }
+
+    /** Tells the observer (metrics) that a login post was throttled. */
+    public void throttled(String realmId, String realmName) {
+        observer.throttled(realmId, realmName);
     }
 
     /** Failed logins for one username in the last 15 minutes (counted under its keyed hash). */

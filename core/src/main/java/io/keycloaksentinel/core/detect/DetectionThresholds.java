@@ -14,14 +14,32 @@ import java.time.Duration;
  *                                (this share) for usernames that do not exist, is an attack: the botnet signature
  * @param cooldown                how long the signals must stay below half their entry level before the
  *                                state steps down (hysteresis: no flapping around a threshold)
+ * @param ipFailuresPerDay        failed logins from one IP in 24 hours after which its login posts are
+ *                                throttled (Auth0's suspicious-IP default: 100)
+ * @param networkFailuresPer15m   failed logins from one network in 15 minutes after which its login posts
+ *                                are throttled
  */
 public record DetectionThresholds(long attackFailuresPerMinute, double baselineMultiplier, long minFailuresPerMinute,
-                                  double unknownUserShare, Duration cooldown) {
+                                  double unknownUserShare, Duration cooldown, long ipFailuresPerDay,
+                                  long networkFailuresPer15m) {
+
+    public static final long DEFAULT_IP_FAILURES_PER_DAY = 100;
+    public static final long DEFAULT_NETWORK_FAILURES_PER_15M = 500;
 
     public static final DetectionThresholds DEFAULTS =
             new DetectionThresholds(300, 10.0, 30, 0.6, Duration.ofMinutes(5));
 
+    /** Realm-state thresholds with the default throttle thresholds. */
+    public DetectionThresholds(long attackFailuresPerMinute, double baselineMultiplier, long minFailuresPerMinute,
+                               double unknownUserShare, Duration cooldown) {
+        this(attackFailuresPerMinute, baselineMultiplier, minFailuresPerMinute, unknownUserShare, cooldown,
+                DEFAULT_IP_FAILURES_PER_DAY, DEFAULT_NETWORK_FAILURES_PER_15M);
+    }
+
     public DetectionThresholds {
+        if (ipFailuresPerDay < 1 || networkFailuresPer15m < 1) {
+            throw new IllegalArgumentException("ipFailuresPerDay and networkFailuresPer15m must be at least 1");
+        }
         if (attackFailuresPerMinute < 2 || minFailuresPerMinute < 1 || minFailuresPerMinute > attackFailuresPerMinute) {
             throw new IllegalArgumentException("need 1 <= minFailuresPerMinute <= attackFailuresPerMinute, and attackFailuresPerMinute >= 2");
         }

@@ -1,6 +1,11 @@
 package io.keycloaksentinel.core.detect;
 
+import io.keycloaksentinel.core.net.CidrRange;
+import java.net.InetAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -18,8 +23,68 @@ public final class RealmDetectionConfig {
     public static final String MIN_RATE = "minFailuresPerMinute";
     public static final String UNKNOWN_SHARE = "unknownUserShare";
     public static final String COOLDOWN_SECONDS = "cooldownSeconds";
+    public static final String IP_FAILURES_PER_DAY = "ipFailuresPerDay";
+    public static final String NETWORK_FAILURES_PER_15M = "networkFailuresPer15m";
+
+    public static final String ALLOWLIST = "allowlist";
+    static final int MAX_ALLOWLIST = 100;
 
     private RealmDetectionConfig() {
+    }
+
+    /** The realm's allowlist (CIDR ranges never throttled: offices behind NAT); damaged entries are skipped. */
+    public static List<CidrRange> allowlist(Function<String, String> attribute) {
+        String stored = attribute.apply(PREFIX + ALLOWLIST);
+        List<CidrRange> ranges = new ArrayList<>();
+        if (stored != null) {
+            for (String entry : stored.split(",")) {
+                if (!entry.isBlank() && ranges.size() < MAX_ALLOWLIST) {
+                    try {
+                        ranges.add(CidrRange.parse(entry));
+                    } catch (IllegalArgumentException damaged) {
+                        // skipped: a hand-edited attribute must not break logins
+                    }
+                }
+            }
+        }
+        return ranges;
+    }
+
+    public static boolean allowlisted(Function<String, String> attribute, InetAddress address) {
+        for (CidrRange range : allowlist(attribute)) {
+            if (range.contains(address)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Validates an update's {@code allowlist} (a JSON array of CIDR strings, at most 100) and
+     * returns the attribute value to store; empty when the update leaves it out.
+     */
+    public static Optional<String> allowlistFromUpdate(Map<String, Object> update) {
+        if (update == null || !update.containsKey(ALLOWLIST)) {
+            return Optional.empty();
+        }
+        if (!(update.get(ALLOWLIST) instanceof List<?> list)) {
+            throw new IllegalArgumentException(ALLOWLIST + " must be an array of CIDR ranges");
+        }
+        if (list.size() > MAX_ALLOWLIST) {
+            throw new IllegalArgumentException(ALLOWLIST + " holds at most " + MAX_ALLOWLIST + " ranges");
+        }
+        List<String> canonical = new ArrayList<>();
+        for (Object entry : list) {
+            if (!(entry instanceof String s)) {
+                throw new IllegalArgumentException(ALLOWLIST + " entries must be strings");
+            }
+            try {
+                canonical.add(CidrRange.parse(s).toString());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(ALLOWLIST + ": " + e.getMessage());
+            }
+        }
+        return Optional.of(String.join(",", canonical));
     }
 
     /** Reads thresholds from realm attributes (null-safe, typed; bad values fall back to defaults). */
@@ -31,7 +96,9 @@ public final class RealmDetectionConfig {
                     parseDouble(attribute.apply(PREFIX + BASELINE_MULTIPLIER), d.baselineMultiplier()),
                     parseLong(attribute.apply(PREFIX + MIN_RATE), d.minFailuresPerMinute()),
                     parseDouble(attribute.apply(PREFIX + UNKNOWN_SHARE), d.unknownUserShare()),
-                    Duration.ofSeconds(parseLong(attribute.apply(PREFIX + COOLDOWN_SECONDS), d.cooldown().toSeconds())));
+                    Duration.ofSeconds(parseLong(attribute.apply(PREFIX + COOLDOWN_SECONDS), d.cooldown().toSeconds())),
+                    parseLong(attribute.apply(PREFIX + IP_FAILURES_PER_DAY), d.ipFailuresPerDay()),
+                    parseLong(attribute.apply(PREFIX + NETWORK_FAILURES_PER_15M), d.networkFailuresPer15m()));
         } catch (IllegalArgumentException inconsistent) {
             return d;
         }
@@ -48,9 +115,9 @@ public final class RealmDetectionConfig {
             throw new IllegalArgumentException("expected a JSON object");
         }
         for (String key : update.keySet()) {
-            if (!toMap(DetectionThresholds.DEFAULTS).containsKey(key)) {
+            if (!toMap(DetectionThresholds.DEFAULTS).containsKey(key) && !ALLOWLIST.equals(key)) {
                 throw new IllegalArgumentException("unknown setting '" + abbreviate(key) + "'; known: "
-                        + toMap(DetectionThresholds.DEFAULTS).keySet());
+                        + toMap(DetectionThresholds.DEFAULTS).keySet() + " and " + ALLOWLIST);
             }
         }
         DetectionThresholds d = DetectionThresholds.DEFAULTS;
@@ -63,9 +130,12 @@ public final class RealmDetectionConfig {
         if (attack > 10_000_000 || min > 10_000_000) {
             throw new IllegalArgumentException("rates above 10000000 per minute are not meaningful");
         }
+        long perIp = whole(update, IP_FAILURES_PER_DAY, d.ipFailuresPerDay());
+        long perNetwork = whole(update, NETWORK_FAILURES_PER_15M, d.networkFailuresPer15m());
         return new DetectionThresholds(attack,
                 number(update, BASELINE_MULTIPLIER, d.baselineMultiplier()).doubleValue(), min,
-                number(update, UNKNOWN_SHARE, d.unknownUserShare()).doubleValue(), Duration.ofSeconds(cooldown));
+                number(update, UNKNOWN_SHARE, d.unknownUserShare()).doubleValue(), Duration.ofSeconds(cooldown),
+                perIp, perNetwork);
     }
 
     public static Map<String, Object> toMap(DetectionThresholds t) {
@@ -75,6 +145,8 @@ public final class RealmDetectionConfig {
         m.put(MIN_RATE, t.minFailuresPerMinute());
         m.put(UNKNOWN_SHARE, t.unknownUserShare());
         m.put(COOLDOWN_SECONDS, t.cooldown().toSeconds());
+        m.put(IP_FAILURES_PER_DAY, t.ipFailuresPerDay());
+        m.put(NETWORK_FAILURES_PER_15M, t.networkFailuresPer15m());
         return m;
     }
 

@@ -156,4 +156,9 @@ public final class AdminApi {
     public static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
+
+    /** Encodes a path segment (a space is %20 in a path, not '+'). */
+    public static String encPath(String s) {
+        return enc(s).replace("+", "%20");
+    }
 }

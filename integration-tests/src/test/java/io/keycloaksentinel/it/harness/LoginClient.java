@@ -34,7 +34,11 @@ public final class LoginClient {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** What the user ended with: the last page (if the login did not complete) or the tokens. */
-    public record Result(int status, String page, JsonNode tokens) {
+    public record Result(int status, String page, JsonNode tokens, String retryAfter) {
+
+        Result(int status, String page, JsonNode tokens) {
+            this(status, page, tokens, null);
+        }
 
         public boolean loggedIn() {
             return tokens != null && tokens.hasNonNull("access_token");
@@ -111,7 +115,8 @@ public final class LoginClient {
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form(fields))).build());
         if (posted.statusCode() != 302) {
-            return new Result(posted.statusCode(), posted.body(), null);
+            return new Result(posted.statusCode(), posted.body(), null,
+                    posted.headers().firstValue("Retry-After").orElse(null));
         }
         String location = posted.headers().firstValue("Location").orElseThrow();
         if (!location.startsWith(redirectUri)) {

@@ -1,0 +1,69 @@
+package io.keycloaksentinel.authenticators;
+
+import io.keycloaksentinel.core.detect.AttackDetectionProvider;
+import io.keycloaksentinel.core.detect.AttackDetector;
+import io.keycloaksentinel.core.detect.RealmDetectionConfig;
+import io.keycloaksentinel.core.net.IpAddresses;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.core.Response;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+import org.keycloak.authentication.AuthenticationFlowContext;
+import org.keycloak.authentication.authenticators.browser.UsernamePasswordForm;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+
+/** Keycloak's username/password form with Sentinel's throttle in front of the password check. */
+final class SentinelLoginForm extends UsernamePasswordForm {
+
+    static final String THROTTLED_MESSAGE = "sentinelThrottled";
+    private static final Logger LOG = Logger.getLogger(SentinelLoginForm.class);
+
+    SentinelLoginForm(KeycloakSession session) {
+        super(session);
+    }
+
+    @Override
+    public void action(AuthenticationFlowContext context) {
+        MultivaluedMap<String, String> form = context.getHttpRequest().getDecodedFormParameters();
+        if (!form.containsKey("cancel")) {
+            Optional<Response> refusal = throttle(context);
+            if (refusal.isPresent()) {
+                // a challenge, not a failure: it must not count against (or lock) the account
+                context.challenge(refusal.get());
+                return;
+            }
+        }
+        super.action(context);
+    }
+
+    /** The 429 answer for a throttled source, decided before the username is even read. */
+    private Optional<Response> throttle(AuthenticationFlowContext context) {
+        AttackDetectionProvider detection = context.getSession().getProvider(AttackDetectionProvider.class);
+        if (detection == null) {
+            return Optional.empty();
+        }
+        RealmModel realm = context.getRealm();
+        String ip = context.getConnection().getRemoteAddr();
+        try {
+            if (IpAddresses.parse(ip).map(a -> RealmDetectionConfig.allowlisted(realm::getAttribute, a)).orElse(false)) {
+                return Optional.empty();
+            }
+            AttackDetector detector = detection.detector();
+            detector.configure(realm.getId(), realm.getName(), RealmDetectionConfig.fromAttributes(realm::getAttribute));
+            AttackDetector.ThrottleDecision decision = detector.throttle(realm.getId(), ip);
+            if (!decision.throttled()) {
+                return Optional.empty();
+            }
+            detector.throttled(realm.getId(), realm.getName());
+            LOG.debugf("Sentinel: throttled a login post in realm '%s': %s", realm.getName(), decision.reason());
+            Response page = context.form().setError(THROTTLED_MESSAGE).createLoginUsernamePassword();
+            return Optional.of(Response.fromResponse(page).status(429)
+                    .header("Retry-After", String.valueOf(decision.retryAfterSeconds())).build());
+        } catch (RuntimeException e) {
+            // counting never fails a login: without a decision, the login goes on
+            LOG.warnf("Sentinel: throttle check failed, letting the login through: %s", e.toString());
+            return Optional.empty();
+        }
+    }
+}

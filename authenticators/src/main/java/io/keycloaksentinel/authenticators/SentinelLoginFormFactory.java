@@ -1,0 +1,44 @@
+package io.keycloaksentinel.authenticators;
+
+import io.keycloaksentinel.core.SentinelVersion;
+import java.util.Map;
+import org.keycloak.authentication.Authenticator;
+import org.keycloak.authentication.authenticators.browser.UsernamePasswordFormFactory;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.provider.ServerInfoAwareProviderFactory;
+
+/**
+ * "Sentinel Username Password Form": Keycloak's own Username Password Form (same page, same
+ * brute-force integration, same reference category) with Sentinel's checks in front of the
+ * password: a source that crossed its throttle threshold is answered 429 before the user is
+ * looked up or any password is hashed. Put it in the browser flow in place of Keycloak's form.
+ */
+public final class SentinelLoginFormFactory extends UsernamePasswordFormFactory implements ServerInfoAwareProviderFactory {
+
+    public static final String PROVIDER_ID = "sentinel-login-form";
+
+    @Override
+    public Authenticator create(KeycloakSession session) {
+        return new SentinelLoginForm(session);
+    }
+
+    @Override
+    public String getId() {
+        return PROVIDER_ID;
+    }
+
+    @Override
+    public String getDisplayType() {
+        return "Sentinel Username Password Form";
+    }
+
+    @Override
+    public String getHelpText() {
+        return "Keycloak's username and password form, with Sentinel's throttling checked before any password is hashed.";
+    }
+
+    @Override
+    public Map<String, String> getOperationalInfo() {
+        return SentinelVersion.current().operationalInfo();
+    }
+}

@@ -1,0 +1,124 @@
+package io.keycloaksentinel.it.detection;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keycloaksentinel.it.harness.AdminApi;
+import io.keycloaksentinel.it.harness.KeycloakIT;
+import io.keycloaksentinel.it.harness.KeycloakServer;
+import io.keycloaksentinel.it.harness.LoginClient;
+import io.keycloaksentinel.it.harness.Metrics;
+import io.keycloaksentinel.it.harness.Poll;
+import io.keycloaksentinel.it.harness.SentinelFlows;
+import io.keycloaksentinel.it.harness.TestRealm;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@KeycloakIT
+@DisplayName("Throttling a source on the Sentinel login form")
+class ThrottleIT {
+
+    private static final String PASSWORD = "Ordinary-pass-1";
+    private static final String HASHES = "keycloak_credentials_password_hashing_validations_total";
+
+    private final KeycloakServer server;
+    private TestRealm realm;
+    private String configPath;
+
+    ThrottleIT(KeycloakServer server) {
+        this.server = server;
+    }
+
+    @BeforeEach
+    void createRealm() {
+        realm = TestRealm.builder("throttle").user("olivia", PASSWORD).create(server);
+        SentinelFlows.useSentinelLoginForm(server.admin(), realm.name());
+        configPath = "/admin/realms/" + realm.name() + "/sentinel-admin/config";
+        server.admin().put(configPath, Map.of("ipFailuresPerDay", 5)).expect(200);
+    }
+
+    @AfterEach
+    void deleteRealm() {
+        realm.close();
+    }
+
+    private void failFiveTimesAndWaitUntilCounted() {
+        for (int i = 0; i < 5; i++) {
+            LoginClient.Result wrong = realm.login("olivia", "not-it-" + i);
+            assertThat(wrong.status()).isEqualTo(200);
+            assertThat(wrong.formError()).contains("Invalid username or password.");
+        }
+        Poll.until("5 failures counted for 127.0.0.1", Duration.ofSeconds(20), () -> server.admin()
+                .get("/admin/realms/" + realm.name() + "/sentinel-admin/attack?ip=127.0.0.1").expect(200).json()
+                .at("/source/ipFailures24h").asLong() >= 5 ? Boolean.TRUE : null);
+    }
+
+    private double hashes() {
+        OptionalDouble v = Metrics.value(Metrics.scrape(server), HASHES);
+        return v.orElseThrow(() -> new AssertionError(HASHES + " is not exposed"));
+    }
+
+    @Test
+    @DisplayName("Below the threshold, the Sentinel form logs a user in like Keycloak's own form")
+    void ordinaryLogin() {
+        LoginClient.Result ok = realm.login("olivia", PASSWORD);
+        assertThat(ok.loggedIn()).as("%s", ok).isTrue();
+    }
+
+    @Test
+    @DisplayName("After its threshold, a source's login posts get 429 with Retry-After, even with the right password, and cost no password hash")
+    void throttledBeforeHashing() {
+        failFiveTimesAndWaitUntilCounted();
+        double hashesBefore = hashes();
+
+        LoginClient.Result throttled = realm.login("olivia", PASSWORD);
+        assertThat(throttled.status()).isEqualTo(429);
+        assertThat(throttled.retryAfter()).isNotBlank();
+        assertThat(Long.parseLong(throttled.retryAfter())).isPositive();
+        assertThat(throttled.page()).contains("Too many failed sign-in attempts came from your network.");
+        assertThat(throttled.loggedIn()).isFalse();
+
+        LoginClient.Result unknownUser = realm.login("someone-else", "whatever");
+        assertThat(unknownUser.status()).isEqualTo(429);
+
+        assertThat(hashes()).as("password hashes computed for throttled posts").isEqualTo(hashesBefore);
+        String scrape = Metrics.scrape(server);
+        assertThat(Metrics.value(scrape, "sentinel_throttled_requests_total", "realm=\"" + realm.name() + "\""))
+                .hasValue(2.0);
+    }
+
+    @Test
+    @DisplayName("An allowlisted network is never throttled (an office behind NAT)")
+    void allowlist() {
+        failFiveTimesAndWaitUntilCounted();
+        assertThat(realm.login("olivia", PASSWORD).status()).isEqualTo(429);
+
+        JsonNode saved = server.admin().put(configPath, Map.of("ipFailuresPerDay", 5, "allowlist", List.of("127.0.0.0/8")))
+                .expect(200).json();
+        assertThat(saved.get("allowlist").get(0).asText()).isEqualTo("127.0.0.0/8");
+
+        assertThat(realm.login("olivia", PASSWORD).loggedIn()).isTrue();
+    }
+
+    @Test
+    @DisplayName("A bad allowlist is refused with a 400 naming the entry, and nothing is saved")
+    void badAllowlist() {
+        AdminApi.Response notCidr = server.admin().put(configPath, Map.of("allowlist", List.of("10.0.0.0/8", "office")));
+        assertThat(notCidr.status()).isEqualTo(400);
+        assertThat(notCidr.json().get("error").asText()).contains("allowlist: 'office' is not an IP address or CIDR range");
+
+        AdminApi.Response notList = server.admin().put(configPath, Map.of("allowlist", "10.0.0.0/8"));
+        assertThat(notList.status()).isEqualTo(400);
+        assertThat(notList.json().get("error").asText()).contains("must be an array");
+
+        JsonNode config = server.admin().get(configPath).expect(200).json();
+        assertThat(config.get("allowlist")).isEmpty();
+        assertThat(config.get("ipFailuresPerDay").asLong()).isEqualTo(5);
+    }
+}
