@@ -127,6 +127,8 @@ public class SentinelAdminResource {
         Map<String, Object> body = new LinkedHashMap<>(RealmDetectionConfig.toMap(thresholds));
         body.put(RealmDetectionConfig.ALLOWLIST,
                 RealmDetectionConfig.allowlist(realm::getAttribute).stream().map(Object::toString).toList());
+        body.put(RealmDetectionConfig.MODE, RealmDetectionConfig.monitorOnly(realm::getAttribute)
+                ? RealmDetectionConfig.MODE_MONITOR : RealmDetectionConfig.MODE_ENFORCE);
         return body;
     }
 
@@ -142,9 +144,11 @@ public class SentinelAdminResource {
         auth.realm().requireManageRealm();
         DetectionThresholds thresholds;
         java.util.Optional<String> allowlist;
+        String mode;
         try {
             thresholds = RealmDetectionConfig.fromUpdate(update);
             allowlist = RealmDetectionConfig.allowlistFromUpdate(update);
+            mode = RealmDetectionConfig.modeFromUpdate(update);
         } catch (IllegalArgumentException e) {
             return badRequest(e.getMessage());
         }
@@ -155,6 +159,7 @@ public class SentinelAdminResource {
         } else {
             realm.removeAttribute(allowlistAttribute);
         }
+        realm.setAttribute(RealmDetectionConfig.PREFIX + RealmDetectionConfig.MODE, mode);
         AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
         if (detection != null) {
             detection.detector().configure(realm.getId(), realm.getName(), thresholds);

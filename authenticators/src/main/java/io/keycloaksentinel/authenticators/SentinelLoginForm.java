@@ -55,7 +55,13 @@ final class SentinelLoginForm extends UsernamePasswordForm {
             if (!decision.throttled()) {
                 return Optional.empty();
             }
-            detector.throttled(realm.getId(), realm.getName());
+            boolean monitorOnly = RealmDetectionConfig.monitorOnly(realm::getAttribute);
+            detector.throttled(realm.getId(), realm.getName(), monitorOnly);
+            if (monitorOnly) {
+                LOG.infof("Sentinel (monitoring only): would throttle a login post in realm '%s': %s", realm.getName(),
+                        decision.reason());
+                return Optional.empty();
+            }
             LOG.debugf("Sentinel: throttled a login post in realm '%s': %s", realm.getName(), decision.reason());
             Response page = context.form().setError(THROTTLED_MESSAGE).createLoginUsernamePassword();
             return Optional.of(Response.fromResponse(page).status(429)

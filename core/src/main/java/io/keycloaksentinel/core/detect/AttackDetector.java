@@ -37,7 +37,7 @@ public final class AttackDetector {
     public interface Observer {
         void recorded(String realmId, String realmName, LoginOutcome outcome);
 
-        default void throttled(String realmId, String realmName) {
+        default void throttled(String realmId, String realmName, boolean monitorOnly) {
         }
 
         Observer NONE = (id, name, outcome) -> { };
@@ -214,9 +214,9 @@ public final class AttackDetector {
         return ThrottleDecision.ALLOW;
     }
 
-    /** Tells the observer (metrics) that a login post was throttled. */
-    public void throttled(String realmId, String realmName) {
-        observer.throttled(realmId, realmName);
+    /** Tells the observer (metrics) that a login post was throttled (or, monitoring only, would have been). */
+    public void throttled(String realmId, String realmName, boolean monitorOnly) {
+        observer.throttled(realmId, realmName, monitorOnly);
     }
 
     /** Failed logins for one username in the last 15 minutes (counted under its keyed hash). */

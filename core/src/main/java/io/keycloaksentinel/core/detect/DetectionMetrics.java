@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>{@code sentinel_login_attempts_total{realm,outcome}}: success, failure, failure_unknown_user</li>
  *   <li>{@code sentinel_attack_state{realm}}: 0 NORMAL, 1 ELEVATED, 2 UNDER_ATTACK</li>
  *   <li>{@code sentinel_counter_entries}: per-subject counter entries held on this node</li>
- *   <li>{@code sentinel_throttled_requests_total{realm}}: login posts answered 429</li>
+ *   <li>{@code sentinel_throttled_requests_total{realm,mode}}: login posts answered 429 (or, mode=monitor, that would have been)</li>
  *   <li>{@code sentinel_counts_dropped_total}: counts dropped because {@code max-pending} was reached</li>
  * </ul>
  */
@@ -43,10 +43,10 @@ final class DetectionMetrics implements AttackDetector.Observer {
     }
 
     @Override
-    public void throttled(String realmId, String realmName) {
+    public void throttled(String realmId, String realmName, boolean monitorOnly) {
         Counter.builder("sentinel.throttled.requests")
-                .description("Login posts refused with 429 before any password check")
-                .tag("realm", realmName).register(registry).increment();
+                .description("Login posts refused with 429 before any password check (mode=monitor: would have been)")
+                .tag("realm", realmName).tag("mode", monitorOnly ? "monitor" : "enforce").register(registry).increment();
     }
 
     @Override

@@ -27,6 +27,10 @@ public final class RealmDetectionConfig {
     public static final String NETWORK_FAILURES_PER_15M = "networkFailuresPer15m";
 
     public static final String ALLOWLIST = "allowlist";
+    /** {@code enforce} (default): throttle; {@code monitor}: count, log and measure, but let every login through. */
+    public static final String MODE = "mode";
+    public static final String MODE_ENFORCE = "enforce";
+    public static final String MODE_MONITOR = "monitor";
     static final int MAX_ALLOWLIST = 100;
 
     private RealmDetectionConfig() {
@@ -48,6 +52,23 @@ public final class RealmDetectionConfig {
             }
         }
         return ranges;
+    }
+
+    /** True when the realm's responses only log and count (monitoring-only mode). */
+    public static boolean monitorOnly(Function<String, String> attribute) {
+        return MODE_MONITOR.equals(attribute.apply(PREFIX + MODE));
+    }
+
+    /** The validated {@code mode} of an update; {@code enforce} when left out. */
+    public static String modeFromUpdate(Map<String, Object> update) {
+        Object mode = update == null ? null : update.get(MODE);
+        if (mode == null) {
+            return MODE_ENFORCE;
+        }
+        if (!MODE_ENFORCE.equals(mode) && !MODE_MONITOR.equals(mode)) {
+            throw new IllegalArgumentException(MODE + " must be \"" + MODE_ENFORCE + "\" or \"" + MODE_MONITOR + "\"");
+        }
+        return (String) mode;
     }
 
     public static boolean allowlisted(Function<String, String> attribute, InetAddress address) {
@@ -115,9 +136,9 @@ public final class RealmDetectionConfig {
             throw new IllegalArgumentException("expected a JSON object");
         }
         for (String key : update.keySet()) {
-            if (!toMap(DetectionThresholds.DEFAULTS).containsKey(key) && !ALLOWLIST.equals(key)) {
+            if (!toMap(DetectionThresholds.DEFAULTS).containsKey(key) && !ALLOWLIST.equals(key) && !MODE.equals(key)) {
                 throw new IllegalArgumentException("unknown setting '" + abbreviate(key) + "'; known: "
-                        + toMap(DetectionThresholds.DEFAULTS).keySet() + " and " + ALLOWLIST);
+                        + toMap(DetectionThresholds.DEFAULTS).keySet() + ", " + ALLOWLIST + " and " + MODE);
             }
         }
         DetectionThresholds d = DetectionThresholds.DEFAULTS;

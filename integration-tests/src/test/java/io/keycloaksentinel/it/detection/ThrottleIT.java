@@ -89,8 +89,8 @@ class ThrottleIT {
 
         assertThat(hashes()).as("password hashes computed for throttled posts").isEqualTo(hashesBefore);
         String scrape = Metrics.scrape(server);
-        assertThat(Metrics.value(scrape, "sentinel_throttled_requests_total", "realm=\"" + realm.name() + "\""))
-                .hasValue(2.0);
+        assertThat(Metrics.value(scrape, "sentinel_throttled_requests_total", "realm=\"" + realm.name() + "\"",
+                "mode=\"enforce\"")).hasValue(2.0);
     }
 
     @Test
@@ -120,5 +120,21 @@ class ThrottleIT {
         JsonNode config = server.admin().get(configPath).expect(200).json();
         assertThat(config.get("allowlist")).isEmpty();
         assertThat(config.get("ipFailuresPerDay").asLong()).isEqualTo(5);
+    }
+
+    @Test
+    @DisplayName("Monitoring-only mode counts and logs what it would throttle, and lets the login through")
+    void monitoringOnly() {
+        JsonNode saved = server.admin().put(configPath, Map.of("ipFailuresPerDay", 5, "mode", "monitor")).expect(200).json();
+        assertThat(saved.get("mode").asText()).isEqualTo("monitor");
+        failFiveTimesAndWaitUntilCounted();
+
+        assertThat(realm.login("olivia", PASSWORD).loggedIn()).isTrue();
+        assertThat(Metrics.value(Metrics.scrape(server), "sentinel_throttled_requests_total",
+                "realm=\"" + realm.name() + "\"", "mode=\"monitor\"")).hasValue(1.0);
+
+        AdminApi.Response badMode = server.admin().put(configPath, Map.of("mode", "panic"));
+        assertThat(badMode.status()).isEqualTo(400);
+        assertThat(badMode.json().get("error").asText()).contains("mode must be \"enforce\" or \"monitor\"");
     }
 }

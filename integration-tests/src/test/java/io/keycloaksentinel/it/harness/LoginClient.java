@@ -161,7 +161,8 @@ public final class LoginClient {
         }
     }
 
-    static Optional<String> formAction(String html) {
+    /** The login form's action URL on a page, if the page has the login form. */
+    public static Optional<String> formAction(String html) {
         Matcher form = LOGIN_FORM.matcher(html);
         if (!form.find()) {
             return Optional.empty();
@@ -199,7 +200,7 @@ public final class LoginClient {
         return Optional.empty();
     }
 
-    static String form(Map<String, String> fields) {
+    public static String form(Map<String, String> fields) {
         return fields.entrySet().stream()
                 .map(e -> AdminApi.enc(e.getKey()) + "=" + AdminApi.enc(e.getValue()))
                 .collect(Collectors.joining("&"));

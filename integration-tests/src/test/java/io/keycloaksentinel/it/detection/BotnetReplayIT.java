@@ -1,0 +1,171 @@
+package io.keycloaksentinel.it.detection;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keycloaksentinel.it.harness.KeycloakIT;
+import io.keycloaksentinel.it.harness.KeycloakServer;
+import io.keycloaksentinel.it.harness.SourceBoundLogin;
+import io.keycloaksentinel.it.harness.SourceBoundLogin.Attempt;
+import io.keycloaksentinel.it.harness.SourceBoundLogin.Outcome;
+import io.keycloaksentinel.it.harness.TestRealm;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The attack of shared/PRODUCT.md, scaled to one machine: a botnet of 300 loopback addresses,
+ * one attempt per account, most usernames unknown, a few accounts on combo-list passwords,
+ * while ordinary users log in from their own address, some mistyping once. Bounded: 300 attacker
+ * attempts and 60 ordinary logins, every socket with a timeout, the pools with a deadline.
+ */
+@KeycloakIT
+@DisplayName("The one-attempt-per-account botnet")
+class BotnetReplayIT {
+
+    private static final int BOTNET = 300;
+    private static final int LEAKED = 10;
+    private static final int ORDINARY = 20;
+
+    private final KeycloakServer server;
+    private TestRealm realm;
+
+    BotnetReplayIT(KeycloakServer server) {
+        this.server = server;
+    }
+
+    @BeforeEach
+    void createRealm() {
+        TestRealm.Builder builder = TestRealm.builder("botnet");
+        for (int i = 0; i < ORDINARY; i++) {
+            builder.user("member" + i, "Member-pass-" + i);
+        }
+        for (int i = 0; i < LEAKED; i++) {
+            builder.user("reused" + i, "Summer2019!" + i); // on the combo list
+        }
+        realm = builder.create(server);
+    }
+
+    @AfterEach
+    void deleteRealm() {
+        realm.close();
+    }
+
+    private record Combo(String username, String password) {
+    }
+
+    private JsonNode attackState() {
+        return server.admin().get("/admin/realms/" + realm.name() + "/sentinel-admin/attack").expect(200).json();
+    }
+
+    @Test
+    @DisplayName("The realm goes UNDER_ATTACK within the first half of the attack, and ordinary users are never throttled")
+    void detectedAndOrdinaryUsersUnharmed() throws Exception {
+        List<Combo> combos = new ArrayList<>();
+        for (int i = 0; i < LEAKED; i++) {
+            combos.add(new Combo("reused" + i, "Summer2019!" + i));
+        }
+        for (int i = 0; i < 20; i++) {
+            combos.add(new Combo("member" + i, "Password" + i + "!")); // real accounts, wrong passwords
+        }
+        while (combos.size() < BOTNET) {
+            combos.add(new Combo("victim" + combos.size() + "@mail.example", "qwerty" + combos.size()));
+        }
+        Collections.shuffle(combos, new Random(42));
+
+        AtomicInteger attempted = new AtomicInteger();
+        AtomicLong detectedAtAttempt = new AtomicLong(-1);
+        AtomicLong detectedAfterMillis = new AtomicLong(-1);
+        AtomicBoolean done = new AtomicBoolean();
+        ConcurrentLinkedQueue<Attempt> attacker = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Attempt> ordinary = new ConcurrentLinkedQueue<>();
+        AtomicInteger ordinaryLoggedIn = new AtomicInteger();
+        long start = System.nanoTime();
+
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        for (int t = 0; t < 4; t++) {
+            int thread = t;
+            pool.submit(() -> {
+                for (int i = thread; i < BOTNET; i += 4) {
+                    InetAddress source = SourceBoundLogin.botnetAddress(77, i);
+                    Combo c = combos.get(i);
+                    attacker.add(SourceBoundLogin.attempt(server.baseUrl(), source, realm.name(), TestRealm.CLIENT_ID,
+                            TestRealm.REDIRECT_URI, c.username(), c.password()));
+                    attempted.incrementAndGet();
+                }
+                return null;
+            });
+        }
+        pool.submit(() -> {
+            InetAddress home = InetAddress.getByName("127.0.0.1");
+            for (int i = 0; i < 3 * ORDINARY && !done.get(); i++) {
+                int member = i % ORDINARY;
+                if (i % 5 == 0) { // a typo first, then the right password
+                    ordinary.add(SourceBoundLogin.attempt(server.baseUrl(), home, realm.name(), TestRealm.CLIENT_ID,
+                            TestRealm.REDIRECT_URI, "member" + member, "Member-pass-" + member + "x"));
+                }
+                Attempt a = SourceBoundLogin.attempt(server.baseUrl(), home, realm.name(), TestRealm.CLIENT_ID,
+                        TestRealm.REDIRECT_URI, "member" + member, "Member-pass-" + member);
+                ordinary.add(a);
+                if (a.outcome() == Outcome.LOGGED_IN) {
+                    ordinaryLoggedIn.incrementAndGet();
+                }
+            }
+            return null;
+        });
+        pool.submit(() -> {
+            while (!done.get() && detectedAtAttempt.get() < 0) {
+                if ("UNDER_ATTACK".equals(attackState().get("state").asText())) {
+                    detectedAtAttempt.set(attempted.get());
+                    detectedAfterMillis.set((System.nanoTime() - start) / 1_000_000);
+                }
+                Thread.sleep(200);
+            }
+            return null;
+        });
+        pool.shutdown();
+        // the attackers and ordinary users finish by themselves; the watcher stops with them
+        while (!pool.awaitTermination(1, TimeUnit.SECONDS)) {
+            if (attempted.get() >= BOTNET || (System.nanoTime() - start) > TimeUnit.MINUTES.toNanos(5)) {
+                done.set(true);
+            }
+        }
+        if (detectedAtAttempt.get() < 0 && "UNDER_ATTACK".equals(attackState().get("state").asText())) {
+            detectedAtAttempt.set(attempted.get());
+            detectedAfterMillis.set((System.nanoTime() - start) / 1_000_000);
+        }
+
+        long takenOver = attacker.stream().filter(a -> a.outcome() == Outcome.LOGGED_IN).count();
+        List<Long> ordinaryMillis = ordinary.stream().map(a -> a.nanos() / 1_000_000).sorted().toList();
+        System.out.printf("[botnet-replay] %d attempts from %d addresses; UNDER_ATTACK after %d attempts, %d ms;"
+                        + " combo-list accounts logged into by the attacker: %d of %d (no CAPTCHA yet);"
+                        + " ordinary logins %d, p50 %d ms, p95 %d ms%n",
+                attempted.get(), BOTNET, detectedAtAttempt.get(), detectedAfterMillis.get(), takenOver, LEAKED,
+                ordinaryMillis.size(), percentile(ordinaryMillis, 50), percentile(ordinaryMillis, 95));
+
+        assertThat(attacker).hasSize(BOTNET);
+        assertThat(attacker).noneMatch(a -> a.outcome() == Outcome.OTHER);
+        assertThat(detectedAtAttempt.get()).as("attempts before UNDER_ATTACK").isBetween(1L, (long) BOTNET / 2);
+        assertThat(ordinary).noneMatch(a -> a.outcome() == Outcome.THROTTLED || a.outcome() == Outcome.OTHER);
+        assertThat(ordinaryLoggedIn.get()).isEqualTo(3 * ORDINARY);
+        JsonNode signals = attackState().get("signals");
+        assertThat(signals.get("unknownUserShare").asDouble()).isGreaterThan(0.8);
+    }
+
+    private static long percentile(List<Long> sorted, int p) {
+        return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, sorted.size() * p / 100));
+    }
+}

@@ -1,0 +1,164 @@
+package io.keycloaksentinel.it.harness;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One login attempt from a chosen source address on loopback (any 127.x.y.z): the socket is
+ * bound to it, so Keycloak sees a real, distinct remote address, with no proxy header involved.
+ * This is how the tests play a botnet of hundreds of IPs on one machine. Plain HTTP/1.1 with
+ * {@code Connection: close}: GET the login page, POST the form with the page's cookies.
+ */
+public final class SourceBoundLogin {
+
+    /** What the attacker observed. */
+    public enum Outcome { LOGGED_IN, REFUSED, THROTTLED, OTHER }
+
+    public record Attempt(Outcome outcome, int status, long nanos) {
+    }
+
+    private record HttpResponse(int status, Map<String, List<String>> headers, String body) {
+        List<String> all(String name) {
+            return headers.getOrDefault(name.toLowerCase(Locale.ROOT), List.of());
+        }
+    }
+
+    private SourceBoundLogin() {
+    }
+
+    public static Attempt attempt(URI base, InetAddress source, String realm, String clientId, String redirectUri,
+                                  String username, String password) {
+        long start = System.nanoTime();
+        String query = LoginClient.form(Map.of("client_id", clientId, "redirect_uri", redirectUri,
+                "response_type", "code", "scope", "openid"));
+        HttpResponse page = exchange(base, source, "GET",
+                "/realms/" + AdminApi.encPath(realm) + "/protocol/openid-connect/auth?" + query, null, List.of());
+        if (page.status() != 200) {
+            return new Attempt(Outcome.OTHER, page.status(), System.nanoTime() - start);
+        }
+        String action = LoginClient.formAction(page.body())
+                .orElseThrow(() -> new AssertionError("no login form for " + username));
+        List<String> cookies = new ArrayList<>();
+        for (String setCookie : page.all("set-cookie")) {
+            cookies.add(setCookie.split(";", 2)[0].trim());
+        }
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("username", username);
+        fields.put("password", password);
+        fields.put("credentialId", "");
+        URI target = URI.create(action);
+        String path = target.getRawPath() + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery());
+        HttpResponse posted = exchange(base, source, "POST", path, LoginClient.form(fields),
+                List.of("Cookie: " + String.join("; ", cookies)));
+        long nanos = System.nanoTime() - start;
+        if (posted.status() == 302 && posted.all("location").stream().anyMatch(l -> l.startsWith(redirectUri) && l.contains("code="))) {
+            return new Attempt(Outcome.LOGGED_IN, 302, nanos);
+        }
+        if (posted.status() == 429) {
+            return new Attempt(Outcome.THROTTLED, 429, nanos);
+        }
+        if (posted.status() == 200) {
+            return new Attempt(Outcome.REFUSED, 200, nanos);
+        }
+        return new Attempt(Outcome.OTHER, posted.status(), nanos);
+    }
+
+    private static HttpResponse exchange(URI base, InetAddress source, String method, String path, String body,
+                                         List<String> extraHeaders) {
+        try (Socket socket = new Socket()) {
+            socket.bind(new InetSocketAddress(source, 0));
+            socket.connect(new InetSocketAddress(base.getHost(), base.getPort()), 5_000);
+            socket.setSoTimeout(60_000);
+            StringBuilder request = new StringBuilder();
+            request.append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
+                    .append("Host: ").append(base.getHost()).append(':').append(base.getPort()).append("\r\n")
+                    .append("Connection: close\r\n");
+            extraHeaders.forEach(h -> request.append(h).append("\r\n"));
+            byte[] payload = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+            if (body != null) {
+                request.append("Content-Type: application/x-www-form-urlencoded\r\n")
+                        .append("Content-Length: ").append(payload.length).append("\r\n");
+            }
+            request.append("\r\n");
+            OutputStream out = socket.getOutputStream();
+            out.write(request.toString().getBytes(StandardCharsets.ISO_8859_1));
+            out.write(payload);
+            out.flush();
+            return parse(socket.getInputStream().readAllBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException(method + " " + path + " from " + source, e);
+        }
+    }
+
+    private static HttpResponse parse(byte[] raw) {
+        String text = new String(raw, StandardCharsets.ISO_8859_1);
+        int end = text.indexOf("\r\n\r\n");
+        if (end < 0) {
+            throw new AssertionError("malformed HTTP response: " + text.substring(0, Math.min(200, text.length())));
+        }
+        String[] lines = text.substring(0, end).split("\r\n");
+        int status = Integer.parseInt(lines[0].split(" ")[1]);
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            if (colon > 0) {
+                headers.computeIfAbsent(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+                        .add(lines[i].substring(colon + 1).trim());
+            }
+        }
+        byte[] body = java.util.Arrays.copyOfRange(raw, end + 4, raw.length);
+        if (headers.getOrDefault("transfer-encoding", List.of()).stream().anyMatch(v -> v.equalsIgnoreCase("chunked"))) {
+            body = dechunk(body);
+        }
+        return new HttpResponse(status, headers, new String(body, StandardCharsets.UTF_8));
+    }
+
+    private static byte[] dechunk(byte[] chunked) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int pos = 0;
+        while (pos < chunked.length) {
+            int lineEnd = indexOf(chunked, pos);
+            if (lineEnd < 0) {
+                break;
+            }
+            String sizeText = new String(chunked, pos, lineEnd - pos, StandardCharsets.ISO_8859_1).split(";")[0].trim();
+            int size = Integer.parseInt(sizeText, 16);
+            if (size == 0) {
+                break;
+            }
+            out.write(chunked, lineEnd + 2, size);
+            pos = lineEnd + 2 + size + 2;
+        }
+        return out.toByteArray();
+    }
+
+    private static int indexOf(byte[] data, int from) {
+        for (int i = from; i < data.length - 1; i++) {
+            if (data[i] == '\r' && data[i + 1] == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Source address number {@code i} of a botnet on loopback: 127.{base}.{i / 250}.{i % 250 + 1}. */
+    public static InetAddress botnetAddress(int base, int i) {
+        try {
+            return InetAddress.getByAddress(new byte[] {127, (byte) base, (byte) (i / 250), (byte) (i % 250 + 1)});
+        } catch (java.net.UnknownHostException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+    }
+}
