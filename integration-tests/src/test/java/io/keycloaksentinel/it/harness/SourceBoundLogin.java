@@ -41,8 +41,10 @@ public final class SourceBoundLogin {
     public static Attempt attempt(URI base, InetAddress source, String realm, String clientId, String redirectUri,
                                   String username, String password) {
         long start = System.nanoTime();
+        // a PKCE challenge as a real client sends it (the test clients require S256); the code is never exchanged
         String query = LoginClient.form(Map.of("client_id", clientId, "redirect_uri", redirectUri,
-                "response_type", "code", "scope", "openid"));
+                "response_type", "code", "scope", "openid",
+                "code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method", "S256"));
         HttpResponse page = exchange(base, source, "GET",
                 "/realms/" + AdminApi.encPath(realm) + "/protocol/openid-connect/auth?" + query, null, List.of());
         if (page.status() != 200) {
