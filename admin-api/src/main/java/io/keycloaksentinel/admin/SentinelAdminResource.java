@@ -99,7 +99,7 @@ public class SentinelAdminResource {
         s.put("unknownUserShare", signals.unknownUserShare());
         s.put("failuresLastDay", signals.failuresLastDay());
         s.put("baselinePerMinute", signals.baselinePerMinute());
-        s.put("successesLastMinute", detector.successesLastMinute(realm.getId()));
+        s.put("successesLastMinute", signals.successesLastMinute());
         body.put("signals", s);
         if (ip != null) {
             if (ip.length() > 64) {

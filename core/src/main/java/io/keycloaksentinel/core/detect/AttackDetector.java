@@ -119,12 +119,8 @@ public final class AttackDetector {
         return new RealmSignals(
                 store.sum(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_MINUTE, now),
                 store.sum(Scope.REALM, realmCounter(realmId, "unknown"), Window.ONE_MINUTE, now),
-                store.sum(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_DAY, now));
-    }
-
-    /** Successful logins in the realm over the last minute. */
-    public long successesLastMinute(String realmId) {
-        return store.sum(Scope.REALM, realmCounter(realmId, "ok"), Window.ONE_MINUTE, clock.getAsLong());
+                store.sum(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_DAY, now),
+                store.sum(Scope.REALM, realmCounter(realmId, "ok"), Window.ONE_MINUTE, now));
     }
 
     /** The realm's attack state as the cluster holds it (NORMAL if never evaluated). */

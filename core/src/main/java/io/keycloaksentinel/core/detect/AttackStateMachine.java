@@ -11,12 +11,17 @@ import java.util.Locale;
  * baseline ({@code b}, failures per minute over the last day, frozen while not NORMAL):
  * <ul>
  *   <li>UNDER_ATTACK: {@code r >= attackFailuresPerMinute}; or {@code r >= minFailuresPerMinute}
- *       and {@code r >= baselineMultiplier * b}; or {@code r >= minFailuresPerMinute} and most
- *       failures (unknownUserShare) named usernames that do not exist.</li>
+ *       and {@code r >= baselineMultiplier * b} and at least half of the minute's attempts failed
+ *       (busy realms with ordinary typos, or a realm without history yet, are not attacks); or
+ *       {@code r >= minFailuresPerMinute} and most failures (unknownUserShare) named usernames
+ *       that do not exist.</li>
  *   <li>ELEVATED: the same with every rate halved.</li>
  * </ul>
  */
 public final class AttackStateMachine {
+
+    /** The baseline rule needs a minute in which at least this share of attempts failed. */
+    static final double MOSTLY_FAILING = 0.5;
 
     private final DetectionThresholds t;
 
@@ -39,7 +44,7 @@ public final class AttackStateMachine {
         double r = s.failuresLastMinute();
         double min = t.minFailuresPerMinute() * scale;
         return r >= t.attackFailuresPerMinute() * scale
-                || (r >= min && r >= t.baselineMultiplier() * baseline * scale)
+                || (r >= min && r >= t.baselineMultiplier() * baseline * scale && s.failureShare() >= MOSTLY_FAILING)
                 || (r >= min && s.unknownUserShare() >= t.unknownUserShare());
     }
 

@@ -41,7 +41,7 @@ class AttackDetectorTest {
             now.addAndGet(300);
         }
         assertThat(detector.evaluate("r1", "demo").state()).isEqualTo(AttackState.NORMAL);
-        assertThat(detector.successesLastMinute("r1")).isPositive();
+        assertThat(detector.signals("r1").successesLastMinute()).isPositive();
     }
 
     @Test

@@ -114,4 +114,15 @@ class AttackStateMachineTest {
         assertThatThrownBy(() -> new DetectionThresholds(300, 10, 30, 1.5, Duration.ZERO))
                 .hasMessageContaining("unknownUserShare");
     }
+
+    @Test
+    @DisplayName("A realm without history and ordinary traffic (mostly successes, a few typos) is not an attack")
+    void coldStartWithOrdinaryTypos() {
+        // 40 typos in a minute among 400 good logins, on a realm with no failures in its last day
+        RealmAttackStatus s = machine.next(RealmAttackStatus.INITIAL, new RealmSignals(40, 0, 0, 400), 0);
+        assertThat(s.state()).isEqualTo(AttackState.NORMAL);
+        // the same 40 failures with nothing succeeding is far above the (empty) baseline: an attack
+        assertThat(machine.next(RealmAttackStatus.INITIAL, new RealmSignals(40, 0, 0, 2), 0).state())
+                .isEqualTo(AttackState.UNDER_ATTACK);
+    }
 }

@@ -165,6 +165,59 @@ class BotnetReplayIT {
         assertThat(signals.get("unknownUserShare").asDouble()).isGreaterThan(0.8);
     }
 
+    @Test
+    @DisplayName("Benign traffic of the same length (ordinary users from 300 addresses, some typos) raises no alarm")
+    void benignTrafficRaisesNoAlarm() throws Exception {
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicInteger typos = new AtomicInteger();
+        java.util.Set<String> statesSeen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        ConcurrentLinkedQueue<Attempt> logins = new ConcurrentLinkedQueue<>();
+        ExecutorService pool = Executors.newFixedThreadPool(5);
+        java.util.List<java.util.concurrent.Future<Object>> users = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            int thread = t;
+            users.add(pool.submit(() -> {
+                for (int i = thread; i < BOTNET; i += 4) {
+                    InetAddress source = SourceBoundLogin.botnetAddress(88, i);
+                    int member = i % ORDINARY;
+                    if (i % 10 == 0) {
+                        SourceBoundLogin.attempt(server.baseUrl(), source, realm.name(), TestRealm.CLIENT_ID,
+                                TestRealm.REDIRECT_URI, "member" + member, "Member-pass-" + member + "!");
+                        typos.incrementAndGet();
+                    }
+                    logins.add(SourceBoundLogin.attempt(server.baseUrl(), source, realm.name(), TestRealm.CLIENT_ID,
+                            TestRealm.REDIRECT_URI, "member" + member, "Member-pass-" + member));
+                }
+                return null;
+            }));
+        }
+        java.util.concurrent.Future<Object> watcher = pool.submit(() -> {
+            while (!done.get()) {
+                statesSeen.add(attackState().get("state").asText());
+                Thread.sleep(200);
+            }
+            return null;
+        });
+        for (java.util.concurrent.Future<Object> f : users) {
+            f.get(5, TimeUnit.MINUTES);
+        }
+        // every count reached the cluster, and the realm was evaluated with all of them
+        io.keycloaksentinel.it.harness.Poll.until("all failures counted", java.time.Duration.ofSeconds(20),
+                () -> attackState().at("/signals/failuresLastDay").asLong() == typos.get() ? Boolean.TRUE : null);
+        long evaluatedAfter = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        io.keycloaksentinel.it.harness.Poll.until("three more evaluation rounds", java.time.Duration.ofSeconds(10),
+                () -> System.nanoTime() > evaluatedAfter ? Boolean.TRUE : null);
+        done.set(true);
+        watcher.get(1, TimeUnit.MINUTES);
+        pool.shutdown();
+        statesSeen.add(attackState().get("state").asText());
+
+        System.out.printf("[benign-replay] %d logins and %d typos from %d addresses; states seen: %s%n",
+                logins.size(), typos.get(), BOTNET, statesSeen);
+        assertThat(logins).hasSize(BOTNET).allMatch(a -> a.outcome() == Outcome.LOGGED_IN);
+        assertThat(statesSeen).containsExactly("NORMAL");
+    }
+
     private static long percentile(List<Long> sorted, int p) {
         return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, sorted.size() * p / 100));
     }
