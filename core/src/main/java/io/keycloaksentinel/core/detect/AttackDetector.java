@@ -40,6 +40,9 @@ public final class AttackDetector {
         default void throttled(String realmId, String realmName, boolean monitorOnly) {
         }
 
+        default void forgotten(String realmId) {
+        }
+
         Observer NONE = (id, name, outcome) -> { };
     }
 
@@ -151,6 +154,16 @@ public final class AttackDetector {
             }
         }
         return status(realmId);
+    }
+
+    /**
+     * Drops what this node holds for a deleted realm (its entry, hashing key, metrics). Its
+     * cluster counters expire by themselves.
+     */
+    public void forget(String realmId) {
+        activeRealms.remove(realmId);
+        hashKeys.remove(realmId);
+        observer.forgotten(realmId);
     }
 
     /** Evaluates every realm this node has seen; run periodically by the provider factory. */

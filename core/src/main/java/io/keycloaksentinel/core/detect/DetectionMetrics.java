@@ -25,7 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class DetectionMetrics implements AttackDetector.Observer {
 
     private final MeterRegistry registry;
-    private final Map<String, Boolean> realmGauges = new ConcurrentHashMap<>();
+    private final Map<String, Gauge> realmGauges = new ConcurrentHashMap<>();
     private AttackDetector detector;
 
     DetectionMetrics(MeterRegistry registry, InfinispanCounterStore store) {
@@ -55,10 +55,17 @@ final class DetectionMetrics implements AttackDetector.Observer {
                 .description("Login attempts seen by Sentinel, by outcome")
                 .tag("realm", realmName).tag("outcome", outcome.name().toLowerCase(Locale.ROOT))
                 .register(registry).increment();
-        if (realmGauges.putIfAbsent(realmId, Boolean.TRUE) == null) {
-            Gauge.builder("sentinel.attack.state", () -> detector == null ? 0 : detector.status(realmId).state().ordinal())
-                    .description("Realm attack state: 0 NORMAL, 1 ELEVATED, 2 UNDER_ATTACK")
-                    .tag("realm", realmName).strongReference(true).register(registry);
+        realmGauges.computeIfAbsent(realmId, id -> Gauge.builder("sentinel.attack.state",
+                        () -> detector == null ? 0 : detector.status(id).state().ordinal())
+                .description("Realm attack state: 0 NORMAL, 1 ELEVATED, 2 UNDER_ATTACK")
+                .tag("realm", realmName).strongReference(true).register(registry));
+    }
+
+    @Override
+    public void forgotten(String realmId) {
+        Gauge gauge = realmGauges.remove(realmId);
+        if (gauge != null) {
+            registry.remove(gauge);
         }
     }
 }

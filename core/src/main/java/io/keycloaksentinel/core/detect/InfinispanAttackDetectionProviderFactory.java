@@ -15,6 +15,7 @@ import org.keycloak.Config;
 import org.keycloak.connections.infinispan.InfinispanConnectionProvider;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.RealmModel;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.provider.ServerInfoAwareProviderFactory;
 
@@ -42,6 +43,12 @@ public final class InfinispanAttackDetectionProviderFactory
 
     @Override
     public void postInit(KeycloakSessionFactory factory) {
+        factory.register(event -> {
+            AttackDetector d = detector;
+            if (d != null && event instanceof RealmModel.RealmRemovedEvent removed) {
+                d.forget(removed.getRealm().getId());
+            }
+        });
         scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sentinel-detection");
             t.setDaemon(true);

@@ -90,4 +90,28 @@ class AttackDetectorTest {
         now.addAndGet(DetectionThresholds.DEFAULTS.cooldown().toMillis());
         assertThat(detector.evaluate("r1", "demo").state()).isEqualTo(AttackState.ELEVATED);
     }
+
+    @Test
+    @DisplayName("A deleted realm is forgotten: it is no longer evaluated, and its observer is told")
+    void forget() {
+        java.util.List<String> forgotten = new java.util.ArrayList<>();
+        AttackDetector observed = new AttackDetector(store, DetectionThresholds.DEFAULTS, now::get, 24, 64,
+                new AttackDetector.Observer() {
+                    @Override
+                    public void recorded(String realmId, String realmName, LoginOutcome outcome) {
+                    }
+
+                    @Override
+                    public void forgotten(String realmId) {
+                        forgotten.add(realmId);
+                    }
+                });
+        for (int i = 0; i < 40; i++) {
+            observed.record("gone", "gone", LoginOutcome.FAILURE_UNKNOWN_USER, "127.0.0.1", "u" + i);
+        }
+        observed.forget("gone");
+        observed.evaluateActiveRealms();
+        assertThat(observed.status("gone").state()).isEqualTo(AttackState.NORMAL); // never evaluated again
+        assertThat(forgotten).containsExactly("gone");
+    }
 }

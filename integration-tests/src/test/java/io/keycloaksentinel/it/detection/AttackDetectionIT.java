@@ -166,4 +166,17 @@ class AttackDetectionIT {
 
         assertThat(server.admin().get(path).expect(200).json().get("minFailuresPerMinute").asLong()).isEqualTo(30);
     }
+
+    @Test
+    @DisplayName("When a realm is deleted, its attack-state series leaves /metrics")
+    void deletedRealmLeavesMetrics() {
+        failedLogins(1, null);
+        String label = "realm=\"" + realm.name() + "\"";
+        Poll.until("the realm's state gauge", Duration.ofSeconds(20),
+                () -> Metrics.value(Metrics.scrape(server), "sentinel_attack_state", label).isPresent() ? Boolean.TRUE : null);
+
+        realm.close();
+
+        assertThat(Metrics.value(Metrics.scrape(server), "sentinel_attack_state", label)).isEmpty();
+    }
 }
