@@ -34,7 +34,7 @@ public final class CidrRange {
         int prefix = max;
         if (slash >= 0) {
             String p = s.substring(slash + 1);
-            if (!p.matches("\\d{1,3}") || Integer.parseInt(p) > max) {
+            if (!isShortNumber(p) || Integer.parseInt(p) > max) {
                 throw new IllegalArgumentException("'" + abbreviate(cidr) + "' has an invalid prefix length (0-" + max + ")");
             }
             prefix = Integer.parseInt(p);
@@ -46,6 +46,19 @@ public final class CidrRange {
     public boolean contains(InetAddress address) {
         byte[] a = IpAddresses.unmap(address).getAddress();
         return a.length == network.length && Arrays.equals(IpAddresses.mask(a, prefix), network);
+    }
+
+    /** One to three ASCII digits (no regex: this runs on the login path when an allowlist is set). */
+    private static boolean isShortNumber(String s) {
+        if (s.isEmpty() || s.length() > 3) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
