@@ -7,9 +7,9 @@ import java.util.Map;
 /**
  * Two Keycloak nodes forming one Infinispan cluster on loopback: a shared database (JGroups
  * discovers members through it, the default {@code jdbc-ping} stack), the embedded Infinispan
- * transport bound to 127.0.0.1, a node name each, and one public hostname so that a token
- * issued by one node is valid on the other (as behind a load balancer). The same options are in
- * docker/compose.yml.
+ * transport bound to 127.0.0.1, a node name each; the other nodes take the first node's URL as
+ * their {@code --hostname}, so a token issued by one node is valid on the other (as behind a
+ * load balancer). The same clustering options are in docker/compose.yml.
  */
 public final class KeycloakCluster implements AutoCloseable {
 
@@ -28,15 +28,18 @@ public final class KeycloakCluster implements AutoCloseable {
         }
         H2TcpServer database = H2TcpServer.start(Settings.workDir().resolve("cluster-db"));
         List<KeycloakNode> nodes = new ArrayList<>();
+        List<String> shared = List.of(
+                "--db-url=" + database.jdbcUrl(),
+                "--db-username=" + H2TcpServer.USER,
+                "--db-password=" + H2TcpServer.PASSWORD);
         try {
-            int firstPort = Ports.free();
-            for (int i = 0; i < nodeNames.length; i++) {
-                int port = i == 0 ? firstPort : Ports.free();
-                nodes.add(KeycloakNode.start(nodeNames[i], port, List.of(
-                        "--db-url=" + database.jdbcUrl(),
-                        "--db-username=" + H2TcpServer.USER,
-                        "--db-password=" + H2TcpServer.PASSWORD,
-                        "--hostname=http://127.0.0.1:" + firstPort), Map.of()));
+            // the first node answers on its own URL; the others take that URL as their hostname,
+            // so tokens and sessions are interchangeable, as behind one load balancer address
+            nodes.add(KeycloakNode.start(nodeNames[0], shared, Map.of()));
+            List<String> others = new ArrayList<>(shared);
+            others.add("--hostname=" + nodes.get(0).baseUrl());
+            for (int i = 1; i < nodeNames.length; i++) {
+                nodes.add(KeycloakNode.start(nodeNames[i], others, Map.of()));
             }
         } catch (RuntimeException e) {
             nodes.forEach(KeycloakNode::close);

@@ -43,11 +43,26 @@ public final class KeycloakNode implements KeycloakServer {
      * transport, hostname) and may override them.
      */
     public static KeycloakNode start(String name, List<String> extraOptions, Map<String, String> env) {
-        return start(name, Ports.free(), extraOptions, env);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return start(name, Ports.free(), extraOptions, env);
+            } catch (PortTakenException e) {
+                if (attempt == 3) {
+                    throw e;
+                }
+                // another process took a port between the check and the bind: new ports, once more
+            }
+        }
     }
 
-    /** Starts a node on a given HTTP port (a cluster needs it before the node starts, for --hostname). */
-    public static KeycloakNode start(String name, int http, List<String> extraOptions, Map<String, String> env) {
+    /** A node could not bind one of its ports. */
+    static final class PortTakenException extends IllegalStateException {
+        PortTakenException(String message) {
+            super(message);
+        }
+    }
+
+    private static KeycloakNode start(String name, int http, List<String> extraOptions, Map<String, String> env) {
         Path home = BuiltDistribution.get().copyForNode(name);
         int management = Ports.free();
         List<String> command = new ArrayList<>(List.of(
@@ -90,8 +105,13 @@ public final class KeycloakNode implements KeycloakServer {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new IllegalStateException("Keycloak node " + name + " exited with code " + process.exitValue()
-                        + " while starting; log " + log + ":\n" + LogTail.of(log, 60));
+                String tail = LogTail.of(log, 60);
+                String message = "Keycloak node " + name + " exited with code " + process.exitValue()
+                        + " while starting; log " + log + ":\n" + tail;
+                if (tail.contains("Address already in use")) {
+                    throw new PortTakenException(message);
+                }
+                throw new IllegalStateException(message);
             }
             try {
                 HttpResponse<Void> response = client.send(
