@@ -16,11 +16,13 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -126,23 +128,29 @@ class BotnetReplayIT {
             }
             return null;
         });
-        pool.submit(() -> {
-            while (!done.get() && detectedAtAttempt.get() < 0) {
-                if ("UNDER_ATTACK".equals(attackState().get("state").asText())) {
+        // samples the attack state every 200 ms while the attack runs
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+        AtomicReference<RuntimeException> samplingError = new AtomicReference<>();
+        sampler.scheduleWithFixedDelay(() -> {
+            try {
+                if (detectedAtAttempt.get() < 0 && "UNDER_ATTACK".equals(attackState().get("state").asText())) {
                     detectedAtAttempt.set(attempted.get());
                     detectedAfterMillis.set((System.nanoTime() - start) / 1_000_000);
                 }
-                Thread.sleep(200);
+            } catch (RuntimeException e) {
+                samplingError.compareAndSet(null, e);
             }
-            return null;
-        });
+        }, 0, 200, TimeUnit.MILLISECONDS);
         pool.shutdown();
-        // the attackers and ordinary users finish by themselves; the watcher stops with them
+        // the attackers and ordinary users finish by themselves (bounded); then the sampler stops
         while (!pool.awaitTermination(1, TimeUnit.SECONDS)) {
             if (attempted.get() >= BOTNET || (System.nanoTime() - start) > TimeUnit.MINUTES.toNanos(5)) {
                 done.set(true);
             }
         }
+        sampler.shutdownNow();
+        assertThat(sampler.awaitTermination(1, TimeUnit.MINUTES)).isTrue();
+        assertThat(samplingError.get()).as("sampling the attack state").isNull();
         if (detectedAtAttempt.get() < 0 && "UNDER_ATTACK".equals(attackState().get("state").asText())) {
             detectedAtAttempt.set(attempted.get());
             detectedAfterMillis.set((System.nanoTime() - start) / 1_000_000);
@@ -168,7 +176,6 @@ class BotnetReplayIT {
     @Test
     @DisplayName("Benign traffic of the same length (ordinary users from 300 addresses, some typos) raises no alarm")
     void benignTrafficRaisesNoAlarm() throws Exception {
-        AtomicBoolean done = new AtomicBoolean();
         AtomicInteger typos = new AtomicInteger();
         java.util.Set<String> statesSeen = java.util.concurrent.ConcurrentHashMap.newKeySet();
         ConcurrentLinkedQueue<Attempt> logins = new ConcurrentLinkedQueue<>();
@@ -191,13 +198,15 @@ class BotnetReplayIT {
                 return null;
             }));
         }
-        java.util.concurrent.Future<Object> watcher = pool.submit(() -> {
-            while (!done.get()) {
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+        AtomicReference<RuntimeException> samplingError = new AtomicReference<>();
+        sampler.scheduleWithFixedDelay(() -> {
+            try {
                 statesSeen.add(attackState().get("state").asText());
-                Thread.sleep(200);
+            } catch (RuntimeException e) {
+                samplingError.compareAndSet(null, e);
             }
-            return null;
-        });
+        }, 0, 200, TimeUnit.MILLISECONDS);
         for (java.util.concurrent.Future<Object> f : users) {
             f.get(5, TimeUnit.MINUTES);
         }
@@ -207,8 +216,9 @@ class BotnetReplayIT {
         long evaluatedAfter = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
         io.keycloaksentinel.it.harness.Poll.until("three more evaluation rounds", java.time.Duration.ofSeconds(10),
                 () -> System.nanoTime() > evaluatedAfter ? Boolean.TRUE : null);
-        done.set(true);
-        watcher.get(1, TimeUnit.MINUTES);
+        sampler.shutdownNow();
+        assertThat(sampler.awaitTermination(1, TimeUnit.MINUTES)).isTrue();
+        assertThat(samplingError.get()).as("sampling the attack state").isNull();
         pool.shutdown();
         statesSeen.add(attackState().get("state").asText());
 
