@@ -33,6 +33,9 @@ public final class AttackDetector {
     static final int MAX_USERNAME_CHARS_HASHED = 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** The two things Sentinel does on a request thread, timed for the metrics. */
+    public enum Operation { RECORD, CHECK }
+
     /** Told of every counted attempt (metrics). */
     public interface Observer {
         void recorded(String realmId, String realmName, LoginOutcome outcome);
@@ -41,6 +44,9 @@ public final class AttackDetector {
         }
 
         default void forgotten(String realmId) {
+        }
+
+        default void timed(Operation operation, long nanos) {
         }
 
         Observer NONE = (id, name, outcome) -> { };
@@ -79,6 +85,15 @@ public final class AttackDetector {
         if (realmId == null) {
             return;
         }
+        long started = System.nanoTime();
+        try {
+            count(realmId, realmName, outcome, ip, username);
+        } finally {
+            observer.timed(Operation.RECORD, System.nanoTime() - started);
+        }
+    }
+
+    private void count(String realmId, String realmName, LoginOutcome outcome, String ip, String username) {
         long now = clock.getAsLong();
         String name = realmName == null ? realmId : realmName;
         activeRealms.compute(realmId, (id, e) -> e != null && e.name().equals(name) ? e : new RealmEntry(name,
@@ -204,6 +219,15 @@ public final class AttackDetector {
      * throttled (it cannot be attributed), and a store failure lets the login through.
      */
     public ThrottleDecision throttle(String realmId, String ip) {
+        long started = System.nanoTime();
+        try {
+            return decide(realmId, ip);
+        } finally {
+            observer.timed(Operation.CHECK, System.nanoTime() - started);
+        }
+    }
+
+    private ThrottleDecision decide(String realmId, String ip) {
         Optional<InetAddress> address = IpAddresses.parse(ip);
         if (address.isEmpty()) {
             return ThrottleDecision.ALLOW;

@@ -5,6 +5,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,12 +23,17 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>{@code sentinel_counter_entries}: per-subject counter entries held on this node</li>
  *   <li>{@code sentinel_throttled_requests_total{realm,mode}}: login posts answered 429 (or, mode=monitor, that would have been)</li>
  *   <li>{@code sentinel_counts_dropped_total}: counts dropped because {@code max-pending} was reached</li>
+ *   <li>{@code sentinel_detection_seconds{operation}}: time Sentinel adds on the request thread,
+ *       {@code record} (counting a login event) and {@code check} (the decision before the
+ *       password), with p50 / p99 over a sliding two minutes on this node</li>
  * </ul>
  */
 final class DetectionMetrics implements AttackDetector.Observer {
 
     private final MeterRegistry registry;
     private final Map<String, Gauge> realmGauges = new ConcurrentHashMap<>();
+    private final Timer recordTimer;
+    private final Timer checkTimer;
     private AttackDetector detector;
 
     DetectionMetrics(MeterRegistry registry, InfinispanCounterStore store) {
@@ -36,6 +44,24 @@ final class DetectionMetrics implements AttackDetector.Observer {
         FunctionCounter.builder("sentinel.counts.dropped", store, InfinispanCounterStore::dropped)
                 .description("Counts dropped because too many new counters arrived between two flushes")
                 .register(registry);
+        recordTimer = timer(registry, "record");
+        checkTimer = timer(registry, "check");
+    }
+
+    private static Timer timer(MeterRegistry registry, String operation) {
+        return Timer.builder("sentinel.detection")
+                .description("Time Sentinel's detection adds on the request thread (record: counting a login event;"
+                        + " check: the decision before the password is checked)")
+                .tag("operation", operation)
+                .publishPercentiles(0.5, 0.99)
+                .distributionStatisticExpiry(Duration.ofMinutes(2))
+                .distributionStatisticBufferLength(2)
+                .register(registry);
+    }
+
+    @Override
+    public void timed(AttackDetector.Operation operation, long nanos) {
+        (operation == AttackDetector.Operation.RECORD ? recordTimer : checkTimer).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     void bind(AttackDetector detector) {
