@@ -9,6 +9,7 @@ import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import io.keycloaksentinel.core.detect.RealmSignals;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -43,6 +44,8 @@ public class SentinelAdminResource {
     private final RealmModel realm;
     private final AdminPermissionEvaluator auth;
     private final AdminEventBuilder adminEvent;
+    private static final int MAX_LIST = 1000;
+    private static final int MAX_USERNAME = 1024;
 
     public SentinelAdminResource(KeycloakSession session, RealmModel realm, AdminPermissionEvaluator auth,
                                  AdminEventBuilder adminEvent) {
@@ -78,14 +81,12 @@ public class SentinelAdminResource {
     @GET
     @Path("attack")
     @Produces(MediaType.APPLICATION_JSON)
-    public Response attack(@QueryParam("ip") String ip) {
+    public Response attack(@QueryParam("ip") String ip, @QueryParam("username") String username) {
         auth.realm().requireViewRealm();
-        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
-        if (detection == null) {
-            return Response.status(Response.Status.SERVICE_UNAVAILABLE)
-                    .entity(Map.of("error", "the attack detector is not deployed")).build();
+        AttackDetector detector = detector();
+        if (detector == null) {
+            return notDeployed();
         }
-        AttackDetector detector = detection.detector();
         RealmAttackStatus status = detector.status(realm.getId());
         RealmSignals signals = detector.signals(realm.getId());
         Map<String, Object> body = new LinkedHashMap<>();
@@ -111,7 +112,100 @@ public class SentinelAdminResource {
             }
             body.put("source", counts.get());
         }
+        if (username != null && username.length() > MAX_USERNAME) {
+            return badRequest("username: too long");
+        }
+        if (ip != null || username != null) {
+            AttackDetector.RiskAssessment risk = detector.assess(realm.getId(), ip, username);
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("level", risk.level().name());
+            r.put("reasons", risk.reasons());
+            if (username != null) {
+                r.put("knownSource", risk.knownSource());
+                r.put("unknownSourceFailures15m", detector.unknownSourceFailures15m(realm.getId(), username));
+            }
+            body.put("risk", r);
+        }
         return Response.ok(body).build();
+    }
+
+    /**
+     * The realm's top offending addresses (failed logins in 24 h) and networks (15 min), with the
+     * distinct usernames each tried in 15 min and whether its login posts are refused now, over
+     * the whole cluster. {@code limit} 1..1000 (default 20).
+     */
+    @GET
+    @Path("attack/offenders")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response offenders(@QueryParam("limit") Integer limit) {
+        auth.realm().requireViewRealm();
+        int n = limit == null ? 20 : limit;
+        if (n < 1 || n > MAX_LIST) {
+            return badRequest("limit must be between 1 and " + MAX_LIST);
+        }
+        AttackDetector detector = detector();
+        return detector == null ? notDeployed() : Response.ok(detector.offenders(realm.getId(), n, false)).build();
+    }
+
+    /** Every address and network whose login posts are refused now (at most 1000 of each). */
+    @GET
+    @Path("attack/throttled")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response throttled() {
+        auth.realm().requireViewRealm();
+        AttackDetector detector = detector();
+        return detector == null ? notDeployed() : Response.ok(detector.offenders(realm.getId(), MAX_LIST, true)).build();
+    }
+
+    /**
+     * Lifts a throttle: body {@code {"source": "192.0.2.7"}} (an address), {@code {"source":
+     * "192.0.2.0/24"}} (a network) or {@code {"username": "alice"}} (a smart lockout). Forgets that
+     * subject's failure counts on the whole cluster; realm-wide signals are untouched. Needs
+     * manage-realm; recorded as an admin event. In the body, not the URL, so usernames stay out of
+     * access logs.
+     */
+    @POST
+    @Path("attack/lift")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response lift(Map<String, Object> request) {
+        auth.realm().requireManageRealm();
+        AttackDetector detector = detector();
+        if (detector == null) {
+            return notDeployed();
+        }
+        if (request == null || request.size() != 1
+                || !(request.get("source") instanceof String || request.get("username") instanceof String)) {
+            return badRequest("expected {\"source\": \"<address or network>\"} or {\"username\": \"<username>\"}");
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        try {
+            if (request.get("source") instanceof String source) {
+                body.put("lifted", detector.lift(realm.getId(), source.strip()));
+            } else {
+                String username = (String) request.get("username");
+                if (username.length() > MAX_USERNAME) {
+                    return badRequest("username: too long");
+                }
+                detector.liftUsername(realm.getId(), username);
+                body.put("lifted", "username");
+            }
+        } catch (IllegalArgumentException e) {
+            return badRequest(e.getMessage());
+        }
+        adminEvent.operation(OperationType.ACTION).resourcePath(session.getContext().getUri())
+                .representation(body).success();
+        return Response.ok(body).build();
+    }
+
+    private AttackDetector detector() {
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        return detection == null ? null : detection.detector();
+    }
+
+    private static Response notDeployed() {
+        return Response.status(Response.Status.SERVICE_UNAVAILABLE)
+                .entity(Map.of("error", "the attack detector is not deployed")).build();
     }
 
     /** The realm's detection thresholds (defaults where none were set). */
@@ -129,6 +223,7 @@ public class SentinelAdminResource {
                 RealmDetectionConfig.allowlist(realm::getAttribute).stream().map(Object::toString).toList());
         body.put(RealmDetectionConfig.MODE, RealmDetectionConfig.monitorOnly(realm::getAttribute)
                 ? RealmDetectionConfig.MODE_MONITOR : RealmDetectionConfig.MODE_ENFORCE);
+        body.put(RealmDetectionConfig.FAIL_CLOSED, RealmDetectionConfig.failClosed(realm::getAttribute));
         return body;
     }
 
@@ -145,10 +240,12 @@ public class SentinelAdminResource {
         DetectionThresholds thresholds;
         java.util.Optional<String> allowlist;
         String mode;
+        boolean failClosed;
         try {
             thresholds = RealmDetectionConfig.fromUpdate(update);
             allowlist = RealmDetectionConfig.allowlistFromUpdate(update);
             mode = RealmDetectionConfig.modeFromUpdate(update);
+            failClosed = RealmDetectionConfig.failClosedFromUpdate(update);
         } catch (IllegalArgumentException e) {
             return badRequest(e.getMessage());
         }
@@ -160,6 +257,7 @@ public class SentinelAdminResource {
             realm.removeAttribute(allowlistAttribute);
         }
         realm.setAttribute(RealmDetectionConfig.PREFIX + RealmDetectionConfig.MODE, mode);
+        realm.setAttribute(RealmDetectionConfig.PREFIX + RealmDetectionConfig.FAIL_CLOSED, String.valueOf(failClosed));
         AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
         if (detection != null) {
             detection.detector().configure(realm.getId(), realm.getName(), thresholds);

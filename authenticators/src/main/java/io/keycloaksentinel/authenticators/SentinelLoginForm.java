@@ -12,11 +12,14 @@ import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.authenticators.browser.UsernamePasswordForm;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.services.managers.AuthenticationManager;
 
 /** Keycloak's username/password form with Sentinel's throttle in front of the password check. */
 final class SentinelLoginForm extends UsernamePasswordForm {
 
     static final String THROTTLED_MESSAGE = "sentinelThrottled";
+    static final String UNKNOWN_SOURCE_MESSAGE = "sentinelUnknownSourceLocked";
+    static final String UNAVAILABLE_MESSAGE = "sentinelUnavailable";
     private static final Logger LOG = Logger.getLogger(SentinelLoginForm.class);
 
     SentinelLoginForm(KeycloakSession session) {
@@ -27,7 +30,7 @@ final class SentinelLoginForm extends UsernamePasswordForm {
     public void action(AuthenticationFlowContext context) {
         MultivaluedMap<String, String> form = context.getHttpRequest().getDecodedFormParameters();
         if (!form.containsKey("cancel")) {
-            Optional<Response> refusal = throttle(context);
+            Optional<Response> refusal = throttle(context, form.getFirst(AuthenticationManager.FORM_USERNAME));
             if (refusal.isPresent()) {
                 // a challenge, not a failure: it must not count against (or lock) the account
                 context.challenge(refusal.get());
@@ -37,8 +40,12 @@ final class SentinelLoginForm extends UsernamePasswordForm {
         super.action(context);
     }
 
-    /** The 429 answer for a throttled source, decided before the username is even read. */
-    private Optional<Response> throttle(AuthenticationFlowContext context) {
+    /**
+     * The 429 answer for a throttled source (503 when the detector is down and the realm fails
+     * closed), decided from counters before the user is looked up: the typed username is only
+     * hashed, so the answer takes the same time for existing and unknown accounts.
+     */
+    private Optional<Response> throttle(AuthenticationFlowContext context, String username) {
         AttackDetectionProvider detection = context.getSession().getProvider(AttackDetectionProvider.class);
         if (detection == null) {
             return Optional.empty();
@@ -51,7 +58,8 @@ final class SentinelLoginForm extends UsernamePasswordForm {
             }
             AttackDetector detector = detection.detector();
             detector.configure(realm.getId(), realm.getName(), RealmDetectionConfig.fromAttributes(realm::getAttribute));
-            AttackDetector.ThrottleDecision decision = detector.throttle(realm.getId(), ip);
+            boolean failClosed = RealmDetectionConfig.failClosed(realm::getAttribute);
+            AttackDetector.ThrottleDecision decision = detector.check(realm.getId(), ip, username, failClosed);
             if (!decision.throttled()) {
                 return Optional.empty();
             }
@@ -63,8 +71,14 @@ final class SentinelLoginForm extends UsernamePasswordForm {
                 return Optional.empty();
             }
             LOG.debugf("Sentinel: throttled a login post in realm '%s': %s", realm.getName(), decision.reason());
-            Response page = context.form().setError(THROTTLED_MESSAGE).createLoginUsernamePassword();
-            return Optional.of(Response.fromResponse(page).status(429)
+            String message = switch (decision.why()) {
+                case UNKNOWN_SOURCE -> UNKNOWN_SOURCE_MESSAGE;
+                case UNAVAILABLE -> UNAVAILABLE_MESSAGE;
+                default -> THROTTLED_MESSAGE;
+            };
+            int status = decision.why() == AttackDetector.RefusalReason.UNAVAILABLE ? 503 : 429;
+            Response page = context.form().setError(message).createLoginUsernamePassword();
+            return Optional.of(Response.fromResponse(page).status(status)
                     .header("Retry-After", String.valueOf(decision.retryAfterSeconds())).build());
         } catch (RuntimeException e) {
             // counting never fails a login: without a decision, the login goes on

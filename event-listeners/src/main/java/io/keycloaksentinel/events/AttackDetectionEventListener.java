@@ -3,6 +3,8 @@ package io.keycloaksentinel.events;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.LoginOutcome;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jboss.logging.Logger;
@@ -13,6 +15,7 @@ import org.keycloak.events.EventType;
 import org.keycloak.events.admin.AdminEvent;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
 
 /** Turns Keycloak's login events into counts. Never throws: counting must not fail a login. */
 final class AttackDetectionEventListener implements EventListenerProvider {
@@ -60,6 +63,17 @@ final class AttackDetectionEventListener implements EventListenerProvider {
                 detection.detector().configure(realm.getId(), realmName, RealmDetectionConfig.fromAttributes(realm::getAttribute));
             }
             detection.detector().record(event.getRealmId(), realmName, outcome.get(), event.getIpAddress(), username);
+            if (outcome.get() == LoginOutcome.SUCCESS && realm != null && event.getUserId() != null) {
+                // the network becomes known under every name the user may type (smart lockout)
+                UserModel user = session.users().getUserById(realm, event.getUserId());
+                List<String> names = new ArrayList<>();
+                names.add(username);
+                if (user != null) {
+                    names.add(user.getUsername());
+                    names.add(user.getEmail());
+                }
+                detection.detector().rememberSource(realm.getId(), names, event.getIpAddress());
+            }
         } catch (RuntimeException e) {
             LOG.warnf("Sentinel: could not count a %s event: %s", event.getType(), e.toString());
         }

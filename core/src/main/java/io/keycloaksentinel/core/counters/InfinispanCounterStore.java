@@ -1,6 +1,7 @@
 package io.keycloaksentinel.core.counters;
 
 import io.keycloaksentinel.core.detect.Window;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -43,33 +44,78 @@ public final class InfinispanCounterStore implements CounterStore {
 
     public static final String SUBJECT_CACHE = "sentinel-subject-counters";
     public static final String REALM_CACHE = "sentinel-realm-state";
+    public static final String KNOWN_CACHE = "sentinel-known-sources";
 
     private static final Logger LOG = Logger.getLogger(InfinispanCounterStore.class);
 
     private record Pending(Scope scope, String key, long lifespanMillis) {
     }
 
+    /** A first sighting to check cluster-wide at the next flush: marker absent, then count one. */
+    private record PendingDistinct(Pending bucket, String marker, long markerLifespanMillis) {
+    }
+
+    /** A list update to apply at the next flush: these members first (newest first). */
+    private record PendingList(List<String> members, int max, long lifespanMillis) {
+        PendingList merge(PendingList older) {
+            List<String> merged = new ArrayList<>(members);
+            for (String m : older.members()) {
+                if (!merged.contains(m) && merged.size() < max) {
+                    merged.add(m);
+                }
+            }
+            return new PendingList(merged, max, lifespanMillis);
+        }
+    }
+
+    /** Everything buffered between two flushes; swapped out whole by the flush. */
+    private static final class Batch {
+        final ConcurrentHashMap<Pending, LongAdder> counts = new ConcurrentHashMap<>();
+        final Set<PendingDistinct> distinct = ConcurrentHashMap.newKeySet();
+        final ConcurrentHashMap<String, PendingList> lists = new ConcurrentHashMap<>();
+
+        int size() {
+            return counts.size() + distinct.size() + lists.size();
+        }
+    }
+
     private final Cache<String, Long> subjects;
     private final Cache<String, Object> realm;
+    private final Cache<String, String> known;
     private final int maxPending;
     private final ReadWriteLock swap = new ReentrantReadWriteLock();
-    private volatile ConcurrentHashMap<Pending, LongAdder> pending = new ConcurrentHashMap<>();
+    private volatile Batch pending = new Batch();
     private final AtomicLong dropped = new AtomicLong();
 
-    private InfinispanCounterStore(Cache<String, Long> subjects, Cache<String, Object> realm, int maxPending) {
+    private InfinispanCounterStore(Cache<String, Long> subjects, Cache<String, Object> realm, Cache<String, String> known,
+                                   int maxPending) {
         this.subjects = subjects;
         this.realm = realm;
+        this.known = known;
         this.maxPending = maxPending;
     }
 
-    /** Defines Sentinel's two caches on this node (if not yet defined) and opens them. */
+    /** Defines Sentinel's caches on this node (if not yet defined) and opens them. */
     public static InfinispanCounterStore open(EmbeddedCacheManager manager, long maxSubjectEntries, int maxPending) {
+        return open(manager, maxSubjectEntries, maxPending, maxSubjectEntries / 2);
+    }
+
+    /**
+     * Defines Sentinel's three caches on this node (if not yet defined) and opens them. The third,
+     * {@value #KNOWN_CACHE}, holds each user's recently used networks; only successful logins
+     * write to it, so an attacker without passwords cannot grow or flush it.
+     */
+    public static InfinispanCounterStore open(EmbeddedCacheManager manager, long maxSubjectEntries, int maxPending,
+                                              long maxKnownEntries) {
         boolean clustered = manager.getCacheManagerConfiguration().isClustered();
         define(manager, SUBJECT_CACHE, config(clustered, maxSubjectEntries));
         define(manager, REALM_CACHE, config(clustered, -1));
-        LOG.infof("Sentinel counters: caches %s (max %d entries) and %s, %s", SUBJECT_CACHE, maxSubjectEntries,
-                REALM_CACHE, clustered ? "distributed, 2 owners" : "local");
-        return new InfinispanCounterStore(manager.getCache(SUBJECT_CACHE), manager.getCache(REALM_CACHE), maxPending);
+        define(manager, KNOWN_CACHE, config(clustered, maxKnownEntries));
+        LOG.infof("Sentinel counters: caches %s (max %d entries), %s (max %d entries) and %s, %s", SUBJECT_CACHE,
+                maxSubjectEntries, KNOWN_CACHE, maxKnownEntries, REALM_CACHE,
+                clustered ? "distributed, 2 owners" : "local");
+        return new InfinispanCounterStore(manager.getCache(SUBJECT_CACHE), manager.getCache(REALM_CACHE),
+                manager.getCache(KNOWN_CACHE), maxPending);
     }
 
     private static void define(EmbeddedCacheManager manager, String name, Configuration config) {
@@ -99,20 +145,110 @@ public final class InfinispanCounterStore implements CounterStore {
                 window.retention().toMillis());
         swap.readLock().lock();
         try {
-            ConcurrentHashMap<Pending, LongAdder> map = pending;
-            LongAdder adder = map.get(p);
+            Batch batch = pending;
+            LongAdder adder = batch.counts.get(p);
             if (adder == null) {
-                if (map.size() >= maxPending) {
-                    // a flood of new subjects between two flushes: keep memory bounded, count the loss
-                    if (dropped.getAndIncrement() % 10_000 == 0) {
-                        LOG.warnf("Sentinel counters: more than %d new counters between two flushes; dropping some"
-                                + " (raise max-pending if this is not an attack)", maxPending);
-                    }
+                if (full(batch)) {
                     return;
                 }
-                adder = map.computeIfAbsent(p, k -> new LongAdder());
+                adder = batch.counts.computeIfAbsent(p, k -> new LongAdder());
             }
             adder.add(delta);
+        } finally {
+            swap.readLock().unlock();
+        }
+    }
+
+    /** True (and the loss counted) when a flood of new subjects filled the buffer: memory stays bounded. */
+    private boolean full(Batch batch) {
+        if (batch.size() < maxPending) {
+            return false;
+        }
+        if (dropped.getAndIncrement() % 10_000 == 0) {
+            LOG.warnf("Sentinel counters: more than %d new counters between two flushes; dropping some"
+                    + " (raise max-pending if this is not an attack)", maxPending);
+        }
+        return true;
+    }
+
+    @Override
+    public void addDistinct(Scope scope, String counter, String member, Window window, long nowMillis) {
+        Pending bucket = new Pending(scope, CounterKeys.bucketKey(counter, window, window.bucketOf(nowMillis)),
+                window.retention().toMillis());
+        PendingDistinct d = new PendingDistinct(bucket, "seen|" + counter + "|" + member, window.length().toMillis());
+        swap.readLock().lock();
+        try {
+            Batch batch = pending;
+            if (!batch.distinct.contains(d) && !full(batch)) {
+                batch.distinct.add(d);
+            }
+        } finally {
+            swap.readLock().unlock();
+        }
+    }
+
+    @Override
+    public Map<String, Long> sumByPrefix(Scope scope, String prefix, Window window, long nowMillis) {
+        flush();
+        long[] buckets = window.bucketsAt(nowMillis);
+        long first = buckets[0];
+        long last = buckets[buckets.length - 1];
+        Map<String, Long> sums = new HashMap<>();
+        Cache<String, ?> cache = scope == Scope.SUBJECT ? subjects : realm;
+        // iterates every segment of the distributed cache (entries travel to this node): admin use only
+        for (Map.Entry<String, ?> e : cache.entrySet()) {
+            String key = e.getKey();
+            if (!key.startsWith(prefix) || !(e.getValue() instanceof Long count)) {
+                continue;
+            }
+            int bucketAt = key.lastIndexOf('#');
+            int windowAt = bucketAt > 0 ? key.lastIndexOf('#', bucketAt - 1) : -1;
+            if (windowAt < 0 || !key.substring(windowAt + 1, bucketAt).equals(window.name())) {
+                continue;
+            }
+            long bucket;
+            try {
+                bucket = Long.parseLong(key.substring(bucketAt + 1));
+            } catch (NumberFormatException notABucket) {
+                continue;
+            }
+            if (bucket >= first && bucket <= last) {
+                sums.merge(key.substring(0, windowAt), count, Long::sum);
+            }
+        }
+        return sums;
+    }
+
+    @Override
+    public void clear(Scope scope, String counter, Window window, long nowMillis) {
+        flush();
+        Cache<String, ?> cache = scope == Scope.SUBJECT ? subjects : realm;
+        for (long b : window.bucketsAt(nowMillis)) {
+            cache.remove(CounterKeys.bucketKey(counter, window, b));
+        }
+    }
+
+    @Override
+    public List<String> recent(String key) {
+        String stored = known.get(key);
+        if (stored == null || stored.isEmpty()) {
+            return List.of();
+        }
+        return List.of(stored.split(","));
+    }
+
+    @Override
+    public void remember(String key, String member, int max, Duration ttl) {
+        if (member.indexOf(',') >= 0) {
+            throw new IllegalArgumentException("list members must not contain ','");
+        }
+        PendingList update = new PendingList(List.of(member), max, ttl.toMillis());
+        swap.readLock().lock();
+        try {
+            Batch batch = pending;
+            if (batch.lists.containsKey(key) || !full(batch)) {
+                batch.lists.merge(key, update, (older, newer) -> newer.merge(older));
+            }
         } finally {
             swap.readLock().unlock();
         }
@@ -134,7 +270,7 @@ public final class InfinispanCounterStore implements CounterStore {
             }
         }
         long lifespan = window.retention().toMillis();
-        ConcurrentHashMap<Pending, LongAdder> map = pending;
+        ConcurrentHashMap<Pending, LongAdder> map = pending.counts;
         for (String k : keys) {
             LongAdder local = map.get(new Pending(scope, k, lifespan));
             if (local != null) {
@@ -142,6 +278,38 @@ public final class InfinispanCounterStore implements CounterStore {
             }
         }
         return total;
+    }
+
+    @Override
+    public long[] sumAll(Scope scope, List<String> counters, List<Window> windows, long nowMillis) {
+        List<List<String>> keysPerCounter = new ArrayList<>(counters.size());
+        Set<String> all = new java.util.HashSet<>();
+        for (int i = 0; i < counters.size(); i++) {
+            Window window = windows.get(i);
+            List<String> keys = new ArrayList<>();
+            for (long b : window.bucketsAt(nowMillis)) {
+                keys.add(CounterKeys.bucketKey(counters.get(i), window, b));
+            }
+            keysPerCounter.add(keys);
+            all.addAll(keys);
+        }
+        Map<String, ?> found = scope == Scope.SUBJECT ? subjects.getAdvancedCache().getAll(all)
+                : realm.getAdvancedCache().getAll(all);
+        ConcurrentHashMap<Pending, LongAdder> local = pending.counts;
+        long[] sums = new long[counters.size()];
+        for (int i = 0; i < sums.length; i++) {
+            long lifespan = windows.get(i).retention().toMillis();
+            for (String k : keysPerCounter.get(i)) {
+                if (found.get(k) instanceof Long l) {
+                    sums[i] += l;
+                }
+                LongAdder mine = local.get(new Pending(scope, k, lifespan));
+                if (mine != null) {
+                    sums[i] += mine.sum();
+                }
+            }
+        }
+        return sums;
     }
 
     @Override
@@ -160,24 +328,49 @@ public final class InfinispanCounterStore implements CounterStore {
 
     @Override
     public void flush() {
-        ConcurrentHashMap<Pending, LongAdder> batch;
+        Batch batch;
         swap.writeLock().lock();
         try {
             batch = pending;
-            pending = new ConcurrentHashMap<>();
+            pending = new Batch();
         } finally {
             swap.writeLock().unlock();
         }
         Map<Pending, Long> deltas = new HashMap<>();
-        batch.forEach((k, v) -> deltas.put(k, v.sum()));
+        batch.counts.forEach((k, v) -> deltas.put(k, v.sum()));
         for (Map.Entry<Pending, Long> e : deltas.entrySet()) {
-            Pending p = e.getKey();
-            if (p.scope() == Scope.SUBJECT) {
-                addAtomically(subjects, p.key(), e.getValue(), p.lifespanMillis());
-            } else {
-                addAtomically(realm, p.key(), e.getValue(), p.lifespanMillis());
+            addAtomically(e.getKey(), e.getValue());
+        }
+        for (PendingDistinct d : batch.distinct) {
+            // the marker lives in the bounded subject cache; whichever node puts it first counts the member
+            if (subjects.putIfAbsent(d.marker(), 1L, d.markerLifespanMillis(), TimeUnit.MILLISECONDS) == null) {
+                addAtomically(d.bucket(), 1);
             }
         }
+        batch.lists.forEach(this::applyList);
+    }
+
+    private void addAtomically(Pending p, long delta) {
+        if (p.scope() == Scope.SUBJECT) {
+            addAtomically(subjects, p.key(), delta, p.lifespanMillis());
+        } else {
+            addAtomically(realm, p.key(), delta, p.lifespanMillis());
+        }
+    }
+
+    private void applyList(String key, PendingList update) {
+        for (int attempt = 0; attempt < 20; attempt++) {
+            String current = known.get(key);
+            List<String> older = current == null || current.isEmpty() ? List.of() : List.of(current.split(","));
+            String merged = String.join(",", update.merge(new PendingList(older, update.max(), 0)).members());
+            boolean done = current == null
+                    ? known.putIfAbsent(key, merged, update.lifespanMillis(), TimeUnit.MILLISECONDS) == null
+                    : known.replace(key, current, merged, update.lifespanMillis(), TimeUnit.MILLISECONDS);
+            if (done) {
+                return;
+            }
+        }
+        LOG.debugf("Sentinel counters: gave up updating a contended list");
     }
 
     @SuppressWarnings("unchecked")

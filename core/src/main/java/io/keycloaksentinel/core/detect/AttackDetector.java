@@ -7,10 +7,17 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import javax.crypto.Mac;
@@ -23,8 +30,10 @@ import org.jboss.logging.Logger;
  * decides is the same on every node of a cluster.
  *
  * <p>Counted per failed login: the realm (last minute, last day; and how many were for unknown
- * usernames), the source IP (15 min, 24 h), its network (15 min) and the username (15 min;
- * as a keyed hash, never the name). Successes are counted per realm.
+ * usernames), the source IP (15 min, 24 h), its network (15 min), the distinct usernames tried
+ * from the IP and from the network (15 min), and the username (15 min; as a keyed hash, never
+ * the name), the latter also apart for failures from networks where that user never signed in
+ * (smart lockout). Successes are counted per realm, and remember the user's network as known.
  */
 public final class AttackDetector {
 
@@ -32,6 +41,8 @@ public final class AttackDetector {
     /** Usernames are hashed, so any length is safe; beyond this only the length adds to the hash. */
     static final int MAX_USERNAME_CHARS_HASHED = 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** The most networks remembered per user (most recent first). */
+    public static final int MAX_KNOWN_NETWORKS = 10;
 
     /** The two things Sentinel does on a request thread, timed for the metrics. */
     public enum Operation { RECORD, CHECK }
@@ -49,6 +60,10 @@ public final class AttackDetector {
         default void timed(Operation operation, long nanos) {
         }
 
+        /** The realm's attack state changed; called on exactly one node of the cluster per change. */
+        default void stateChanged(String realmId, String realmName, RealmAttackStatus from, RealmAttackStatus to) {
+        }
+
         Observer NONE = (id, name, outcome) -> { };
     }
 
@@ -58,6 +73,7 @@ public final class AttackDetector {
     private final LongSupplier clock;
     private final int ipv4Prefix;
     private final int ipv6Prefix;
+    private volatile Duration knownSourceTtl = Duration.ofDays(90);
     private record RealmEntry(String name, DetectionThresholds thresholds) {
     }
 
@@ -78,6 +94,11 @@ public final class AttackDetector {
         this.clock = clock;
         this.ipv4Prefix = ipv4Prefix;
         this.ipv6Prefix = ipv6Prefix;
+    }
+
+    /** How long a network stays known for a user after their last successful login from it. */
+    public void knownSourceTtl(Duration ttl) {
+        this.knownSourceTtl = ttl;
     }
 
     /** Counts one login attempt. Never throws for bad input: an unparseable IP is counted for the realm only. */
@@ -115,9 +136,53 @@ public final class AttackDetector {
             store.add(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now, 1);
             store.add(Scope.SUBJECT, networkCounter(realmId, address.get()), Window.FIFTEEN_MINUTES, now, 1);
         }
-        if (username != null && !username.isEmpty()) {
-            store.add(Scope.SUBJECT, "u|" + realmId + "|" + usernameHash(realmId, username), Window.FIFTEEN_MINUTES, now, 1);
+        if (username == null || username.isBlank()) {
+            return;
         }
+        String hash = usernameHash(realmId, username);
+        store.add(Scope.SUBJECT, usernameCounter(realmId, hash), Window.FIFTEEN_MINUTES, now, 1);
+        if (address.isPresent()) {
+            InetAddress a = address.get();
+            store.addDistinct(Scope.SUBJECT, "d" + ipCounter(realmId, a), hash, Window.FIFTEEN_MINUTES, now);
+            store.addDistinct(Scope.SUBJECT, "d" + networkCounter(realmId, a), hash, Window.FIFTEEN_MINUTES, now);
+            if (thresholds(realmId).smartLockout() && !knownNetworks(realmId, hash).contains(network(a))) {
+                store.add(Scope.SUBJECT, unknownSourceCounter(realmId, hash), Window.FIFTEEN_MINUTES, now, 1);
+            }
+        }
+    }
+
+    /**
+     * Remembers the network of a successful login as known for the user, under each name they
+     * may type (username, email). Applied to the cluster with the next flush.
+     */
+    public void rememberSource(String realmId, Collection<String> usernames, String ip) {
+        Optional<InetAddress> address = IpAddresses.parse(ip);
+        if (realmId == null || address.isEmpty() || usernames == null) {
+            return;
+        }
+        String network = network(address.get());
+        Set<String> hashes = new LinkedHashSet<>();
+        for (String u : usernames) {
+            if (u != null && !u.isBlank()) {
+                hashes.add(usernameHash(realmId, u));
+            }
+        }
+        for (String hash : hashes) {
+            store.remember(knownKey(realmId, hash), network, MAX_KNOWN_NETWORKS, knownSourceTtl);
+        }
+    }
+
+    /** Whether the user typed as {@code username} has signed in from the network of {@code ip} recently. */
+    public boolean knownSource(String realmId, String username, String ip) {
+        Optional<InetAddress> address = IpAddresses.parse(ip);
+        if (address.isEmpty() || username == null || username.isBlank()) {
+            return false;
+        }
+        return knownNetworks(realmId, usernameHash(realmId, username)).contains(network(address.get()));
+    }
+
+    private List<String> knownNetworks(String realmId, String hash) {
+        return store.recent(knownKey(realmId, hash));
     }
 
     /** Sets the thresholds this node applies to a realm (read from its attributes on each event, or set by an admin). */
@@ -164,6 +229,12 @@ public final class AttackDetector {
                 if (next.state() != current.state()) {
                     LOG.warnf("Sentinel: realm '%s' attack state %s -> %s: %s", realmName, current.state(), next.state(),
                             next.reason());
+                    try {
+                        observer.stateChanged(realmId, realmName, current, next);
+                    } catch (RuntimeException e) {
+                        LOG.warnf("Sentinel: could not report the attack state change of realm '%s': %s", realmName,
+                                e.toString());
+                    }
                 }
                 return next;
             }
@@ -194,57 +265,257 @@ public final class AttackDetector {
     }
 
     /** Failed logins from one source address: last 15 minutes and last day, and from its network in 15 minutes. */
-    public record SourceCounts(String ip, String network, long ipFailures15m, long ipFailures24h, long networkFailures15m) {
+    public record SourceCounts(String ip, String network, long ipFailures15m, long ipFailures24h, long networkFailures15m,
+                               long ipUsernames15m, long networkUsernames15m) {
     }
 
     public Optional<SourceCounts> source(String realmId, String ip) {
         return IpAddresses.parse(ip).map(a -> {
             long now = clock.getAsLong();
             String ipCounter = ipCounter(realmId, a);
-            return new SourceCounts(IpAddresses.canonical(a), IpAddresses.network(a, ipv4Prefix, ipv6Prefix),
-                    store.sum(Scope.SUBJECT, ipCounter, Window.FIFTEEN_MINUTES, now),
-                    store.sum(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now),
-                    store.sum(Scope.SUBJECT, networkCounter(realmId, a), Window.FIFTEEN_MINUTES, now));
+            String networkCounter = networkCounter(realmId, a);
+            long[] sums = store.sumAll(Scope.SUBJECT,
+                    List.of(ipCounter, ipCounter, networkCounter, "d" + ipCounter, "d" + networkCounter),
+                    List.of(Window.FIFTEEN_MINUTES, Window.ONE_DAY, Window.FIFTEEN_MINUTES, Window.FIFTEEN_MINUTES,
+                            Window.FIFTEEN_MINUTES), now);
+            return new SourceCounts(IpAddresses.canonical(a), network(a), sums[0], sums[1], sums[2], sums[3], sums[4]);
         });
     }
 
-    /** Whether a login post from {@code ip} must be refused before any password is checked, and for how long. */
-    public record ThrottleDecision(boolean throttled, long retryAfterSeconds, String reason) {
-        static final ThrottleDecision ALLOW = new ThrottleDecision(false, 0, "");
+    /** Why a login post is refused before the password is checked. */
+    public enum RefusalReason {
+        /** The address crossed {@code ipFailuresPerDay}. */
+        ADDRESS,
+        /** The network crossed {@code networkFailuresPer15m}. */
+        NETWORK,
+        /** The network tried more than {@code networkUsernamesPer15m} distinct usernames. */
+        NETWORK_USERNAMES,
+        /** Smart lockout: this username failed too often from networks its user never signed in from. */
+        UNKNOWN_SOURCE,
+        /** The detector could not decide and the realm chose to fail closed. */
+        UNAVAILABLE
+    }
+
+    /** Whether a login post must be refused before any password is checked, why, and for how long. */
+    public record ThrottleDecision(boolean throttled, long retryAfterSeconds, String reason, RefusalReason why) {
+        static final ThrottleDecision ALLOW = new ThrottleDecision(false, 0, "", null);
+
+        static ThrottleDecision refuse(RefusalReason why, Duration retryAfter, String reason) {
+            return new ThrottleDecision(true, retryAfter.toSeconds(), reason, why);
+        }
+    }
+
+    /** {@link #check} for a source address alone (no username: smart lockout not consulted), failing open. */
+    public ThrottleDecision throttle(String realmId, String ip) {
+        return check(realmId, ip, null, false);
     }
 
     /**
-     * Throttles a source that crossed its realm's per-IP (24 h) or per-network (15 min) failure
-     * threshold. Reads two counters (one cluster round trip); an unparseable address is never
-     * throttled (it cannot be attributed), and a store failure lets the login through.
+     * The decision before the password is checked, from counters only (the username is hashed,
+     * never looked up, so the answer takes the same time whether the account exists or not):
+     * refuses an address over its realm's per-IP threshold (24 h), a network over its failure or
+     * distinct-username threshold (15 min), and, with smart lockout, a username that failed too
+     * often from networks its user never signed in from, when this request comes from such a
+     * network too. One cluster read for the counters, one more only when smart lockout may apply.
+     * An unparseable address is never refused (it cannot be attributed). When the store fails,
+     * the login goes on, unless {@code failClosed}.
      */
-    public ThrottleDecision throttle(String realmId, String ip) {
+    public ThrottleDecision check(String realmId, String ip, String username, boolean failClosed) {
         long started = System.nanoTime();
         try {
-            return decide(realmId, ip);
+            return decide(realmId, ip, username);
+        } catch (RuntimeException e) {
+            if (failClosed) {
+                LOG.warnf("Sentinel: cannot decide on a login post (%s); refusing it (fail-closed)", e.toString());
+                return ThrottleDecision.refuse(RefusalReason.UNAVAILABLE, Duration.ofSeconds(30), "detector unavailable");
+            }
+            LOG.warnf("Sentinel: cannot decide on a login post (%s); letting it through", e.toString());
+            return ThrottleDecision.ALLOW;
         } finally {
             observer.timed(Operation.CHECK, System.nanoTime() - started);
         }
     }
 
-    private ThrottleDecision decide(String realmId, String ip) {
+    private ThrottleDecision decide(String realmId, String ip, String username) {
         Optional<InetAddress> address = IpAddresses.parse(ip);
         if (address.isEmpty()) {
             return ThrottleDecision.ALLOW;
         }
+        InetAddress a = address.get();
         DetectionThresholds t = thresholds(realmId);
         long now = clock.getAsLong();
-        long perIp = store.sum(Scope.SUBJECT, ipCounter(realmId, address.get()), Window.ONE_DAY, now);
-        if (perIp >= t.ipFailuresPerDay()) {
-            return new ThrottleDecision(true, Window.ONE_DAY.bucket().toSeconds(),
-                    perIp + " failed logins from this address in 24 h");
+        String hash = username == null || username.isBlank() || !t.smartLockout() ? null : usernameHash(realmId, username);
+        String networkCounter = networkCounter(realmId, a);
+        List<String> counters = new ArrayList<>(List.of(ipCounter(realmId, a), networkCounter, "d" + networkCounter));
+        List<Window> windows = new ArrayList<>(List.of(Window.ONE_DAY, Window.FIFTEEN_MINUTES, Window.FIFTEEN_MINUTES));
+        if (hash != null) {
+            counters.add(unknownSourceCounter(realmId, hash));
+            windows.add(Window.FIFTEEN_MINUTES);
         }
-        long perNetwork = store.sum(Scope.SUBJECT, networkCounter(realmId, address.get()), Window.FIFTEEN_MINUTES, now);
-        if (perNetwork >= t.networkFailuresPer15m()) {
-            return new ThrottleDecision(true, Window.FIFTEEN_MINUTES.bucket().toSeconds() * 5,
-                    perNetwork + " failed logins from this network in 15 min");
+        long[] sums = store.sumAll(Scope.SUBJECT, counters, windows, now);
+        if (sums[0] >= t.ipFailuresPerDay()) {
+            return ThrottleDecision.refuse(RefusalReason.ADDRESS, Window.ONE_DAY.bucket(),
+                    sums[0] + " failed logins from this address in 24 h");
+        }
+        if (sums[1] >= t.networkFailuresPer15m()) {
+            return ThrottleDecision.refuse(RefusalReason.NETWORK, Window.FIFTEEN_MINUTES.length(),
+                    sums[1] + " failed logins from this network in 15 min");
+        }
+        if (sums[2] >= t.networkUsernamesPer15m()) {
+            return ThrottleDecision.refuse(RefusalReason.NETWORK_USERNAMES, Window.FIFTEEN_MINUTES.length(),
+                    sums[2] + " distinct usernames failed from this network in 15 min");
+        }
+        if (hash != null && sums[3] >= t.unknownSourceFailuresPer15m()
+                && !knownNetworks(realmId, hash).contains(network(a))) {
+            return ThrottleDecision.refuse(RefusalReason.UNKNOWN_SOURCE, Window.FIFTEEN_MINUTES.length(),
+                    sums[3] + " failed logins for this username from unknown networks in 15 min");
         }
         return ThrottleDecision.ALLOW;
+    }
+
+    /** How risky a request looks, from every signal the detector has; what the other capabilities ask. */
+    public enum RiskLevel { LOW, MEDIUM, HIGH }
+
+    /**
+     * @param level       HIGH: the realm is under attack or the request would be refused; MEDIUM: the
+     *                    realm is elevated, or a subject reached half of a threshold; LOW otherwise
+     * @param reasons     what raised the level, for logs and the admin API (no usernames, no secrets)
+     * @param knownSource whether the username was typed from a network its user signed in from recently
+     */
+    public record RiskAssessment(RiskLevel level, List<String> reasons, boolean knownSource) {
+    }
+
+    /** The risk of a login request from {@code ip} for {@code username} (either may be null). Reads only counters. */
+    public RiskAssessment assess(String realmId, String ip, String username) {
+        List<String> high = new ArrayList<>();
+        List<String> medium = new ArrayList<>();
+        AttackState state = status(realmId).state();
+        if (state == AttackState.UNDER_ATTACK) {
+            high.add("realm under attack");
+        } else if (state == AttackState.ELEVATED) {
+            medium.add("realm elevated");
+        }
+        ThrottleDecision decision = decide(realmId, ip, username);
+        if (decision.throttled()) {
+            high.add(decision.reason());
+        }
+        DetectionThresholds t = thresholds(realmId);
+        long now = clock.getAsLong();
+        Optional<SourceCounts> counts = source(realmId, ip);
+        if (counts.isPresent()) {
+            SourceCounts c = counts.get();
+            if (c.ipFailures24h() * 2 >= t.ipFailuresPerDay()) {
+                medium.add(c.ipFailures24h() + " failed logins from this address in 24 h");
+            }
+            if (c.networkFailures15m() * 2 >= t.networkFailuresPer15m()) {
+                medium.add(c.networkFailures15m() + " failed logins from this network in 15 min");
+            }
+            if (c.networkUsernames15m() * 2 >= t.networkUsernamesPer15m()) {
+                medium.add(c.networkUsernames15m() + " distinct usernames failed from this network in 15 min");
+            }
+        }
+        boolean known = false;
+        if (username != null && !username.isBlank()) {
+            String hash = usernameHash(realmId, username);
+            known = counts.isPresent() && knownNetworks(realmId, hash).contains(counts.get().network());
+            long unknownFailures = store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, hash), Window.FIFTEEN_MINUTES, now);
+            if (t.smartLockout() && !known && unknownFailures * 2 >= t.unknownSourceFailuresPer15m()) {
+                medium.add(unknownFailures + " failed logins for this username from unknown networks in 15 min");
+            }
+        }
+        RiskLevel level = !high.isEmpty() ? RiskLevel.HIGH : !medium.isEmpty() ? RiskLevel.MEDIUM : RiskLevel.LOW;
+        List<String> reasons = new ArrayList<>(high);
+        reasons.addAll(medium);
+        return new RiskAssessment(level, List.copyOf(reasons), known);
+    }
+
+    /** One source in the admin's offender list. */
+    public record Offender(String source, long failures, long distinctUsernames, boolean throttled) {
+    }
+
+    /**
+     * @param addresses by failed logins in 24 h, most first
+     * @param networks  by failed logins in 15 min, most first
+     */
+    public record Offenders(List<Offender> addresses, List<Offender> networks) {
+    }
+
+    /**
+     * The realm's top offending addresses and networks, over the whole cluster. Scans the counter
+     * cache: an admin request, never the login path. {@code onlyThrottled} lists exactly the
+     * sources whose login posts are refused now.
+     */
+    public Offenders offenders(String realmId, int limit, boolean onlyThrottled) {
+        long now = clock.getAsLong();
+        DetectionThresholds t = thresholds(realmId);
+        String ipPrefix = "i|" + realmId + "|";
+        String networkPrefix = "n|" + realmId + "|";
+        Map<String, Long> ipDistinct = store.sumByPrefix(Scope.SUBJECT, "d" + ipPrefix, Window.FIFTEEN_MINUTES, now);
+        Map<String, Long> networkDistinct = store.sumByPrefix(Scope.SUBJECT, "d" + networkPrefix, Window.FIFTEEN_MINUTES, now);
+        List<Offender> addresses = new ArrayList<>();
+        store.sumByPrefix(Scope.SUBJECT, ipPrefix, Window.ONE_DAY, now).forEach((counter, failures) -> addresses.add(
+                new Offender(counter.substring(ipPrefix.length()), failures, ipDistinct.getOrDefault("d" + counter, 0L),
+                        failures >= t.ipFailuresPerDay())));
+        Map<String, Long> networkFailures = new java.util.HashMap<>(
+                store.sumByPrefix(Scope.SUBJECT, networkPrefix, Window.FIFTEEN_MINUTES, now));
+        networkDistinct.keySet().forEach(d -> networkFailures.putIfAbsent(d.substring(1), 0L));
+        List<Offender> networks = new ArrayList<>();
+        networkFailures.forEach((counter, failures) -> {
+            long distinct = networkDistinct.getOrDefault("d" + counter, 0L);
+            networks.add(new Offender(counter.substring(networkPrefix.length()), failures, distinct,
+                    failures >= t.networkFailuresPer15m() || distinct >= t.networkUsernamesPer15m()));
+        });
+        return new Offenders(top(addresses, limit, onlyThrottled), top(networks, limit, onlyThrottled));
+    }
+
+    private static List<Offender> top(List<Offender> all, int limit, boolean onlyThrottled) {
+        return all.stream().filter(o -> !onlyThrottled || o.throttled())
+                .sorted(Comparator.comparingLong(Offender::failures).thenComparingLong(Offender::distinctUsernames)
+                        .reversed().thenComparing(Offender::source))
+                .limit(limit).toList();
+    }
+
+    /**
+     * Lifts the throttle of an address, a network (given as its CIDR, e.g. {@code 192.0.2.0/24},
+     * or any address in it with {@code network=true}) by forgetting their failure counts on the
+     * whole cluster; the realm-wide aggregates are untouched. Returns the canonical source lifted.
+     *
+     * @throws IllegalArgumentException for anything that is not an address or a network of the configured size
+     */
+    public String lift(String realmId, String source) {
+        if (source == null || source.length() > 64) {
+            throw new IllegalArgumentException("expected an IP address or a network in CIDR notation");
+        }
+        long now = clock.getAsLong();
+        int slash = source.indexOf('/');
+        if (slash < 0) {
+            InetAddress a = IpAddresses.parse(source)
+                    .orElseThrow(() -> new IllegalArgumentException("not an IPv4 or IPv6 address"));
+            String ipCounter = ipCounter(realmId, a);
+            store.clear(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now);
+            store.clear(Scope.SUBJECT, ipCounter, Window.FIFTEEN_MINUTES, now);
+            store.clear(Scope.SUBJECT, "d" + ipCounter, Window.FIFTEEN_MINUTES, now);
+            return IpAddresses.canonical(a);
+        }
+        InetAddress a = IpAddresses.parse(source.substring(0, slash))
+                .orElseThrow(() -> new IllegalArgumentException("not a network in CIDR notation"));
+        String network = network(a);
+        if (!network.equals(source.strip())) {
+            throw new IllegalArgumentException("networks are counted as /" + ipv4Prefix + " (IPv4) and /" + ipv6Prefix
+                    + " (IPv6); did you mean " + network + "?");
+        }
+        store.clear(Scope.SUBJECT, networkCounter(realmId, a), Window.FIFTEEN_MINUTES, now);
+        store.clear(Scope.SUBJECT, "d" + networkCounter(realmId, a), Window.FIFTEEN_MINUTES, now);
+        return network;
+    }
+
+    /** Lifts a smart lockout: forgets a username's failures from unknown networks. */
+    public void liftUsername(String realmId, String username) {
+        if (username == null || username.isBlank()) {
+            throw new IllegalArgumentException("expected a username");
+        }
+        store.clear(Scope.SUBJECT, unknownSourceCounter(realmId, usernameHash(realmId, username)),
+                Window.FIFTEEN_MINUTES, clock.getAsLong());
     }
 
     /** Tells the observer (metrics) that a login post was throttled (or, monitoring only, would have been). */
@@ -254,8 +525,14 @@ public final class AttackDetector {
 
     /** Failed logins for one username in the last 15 minutes (counted under its keyed hash). */
     public long usernameFailures15m(String realmId, String username) {
-        return store.sum(Scope.SUBJECT, "u|" + realmId + "|" + usernameHash(realmId, username), Window.FIFTEEN_MINUTES,
+        return store.sum(Scope.SUBJECT, usernameCounter(realmId, usernameHash(realmId, username)), Window.FIFTEEN_MINUTES,
                 clock.getAsLong());
+    }
+
+    /** Failed logins for one username from networks its user never signed in from, last 15 minutes. */
+    public long unknownSourceFailures15m(String realmId, String username) {
+        return store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, usernameHash(realmId, username)),
+                Window.FIFTEEN_MINUTES, clock.getAsLong());
     }
 
     public void flush() {
@@ -267,7 +544,23 @@ public final class AttackDetector {
     }
 
     private String networkCounter(String realmId, InetAddress a) {
-        return "n|" + realmId + "|" + IpAddresses.network(a, ipv4Prefix, ipv6Prefix);
+        return "n|" + realmId + "|" + network(a);
+    }
+
+    private String network(InetAddress a) {
+        return IpAddresses.network(a, ipv4Prefix, ipv6Prefix);
+    }
+
+    private static String usernameCounter(String realmId, String hash) {
+        return "u|" + realmId + "|" + hash;
+    }
+
+    private static String unknownSourceCounter(String realmId, String hash) {
+        return "uu|" + realmId + "|" + hash;
+    }
+
+    private static String knownKey(String realmId, String hash) {
+        return "k|" + realmId + "|" + hash;
     }
 
     private static String realmCounter(String realmId, String what) {
@@ -284,9 +577,10 @@ public final class AttackDetector {
      * hash anyone could recompute from a list of names.
      */
     String usernameHash(String realmId, String username) {
-        String normalized = username.length() > MAX_USERNAME_CHARS_HASHED
-                ? username.substring(0, MAX_USERNAME_CHARS_HASHED) + "#" + username.length()
-                : username;
+        String trimmed = username.strip();
+        String normalized = trimmed.length() > MAX_USERNAME_CHARS_HASHED
+                ? trimmed.substring(0, MAX_USERNAME_CHARS_HASHED) + "#" + trimmed.length()
+                : trimmed;
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(hashKeys.computeIfAbsent(realmId, this::loadOrCreateHashKey));

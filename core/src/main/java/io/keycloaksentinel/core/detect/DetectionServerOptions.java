@@ -10,7 +10,8 @@ import org.keycloak.provider.ProviderConfigurationBuilder;
  * ({@code --spi-sentinel-attack-detection--sentinel-infinispan--max-subject-entries=...}).
  */
 public record DetectionServerOptions(long maxSubjectEntries, int maxPendingPerFlush, long flushMillis,
-                                     long evaluateMillis, int ipv4Prefix, int ipv6Prefix) {
+                                     long evaluateMillis, int ipv4Prefix, int ipv6Prefix, long maxKnownEntries,
+                                     int knownSourceDays) {
 
     static final String MAX_SUBJECT_ENTRIES = "max-subject-entries";
     static final String MAX_PENDING = "max-pending";
@@ -18,8 +19,11 @@ public record DetectionServerOptions(long maxSubjectEntries, int maxPendingPerFl
     static final String EVALUATE_MILLIS = "evaluate-interval-ms";
     static final String IPV4_PREFIX = "ipv4-network-prefix";
     static final String IPV6_PREFIX = "ipv6-network-prefix";
+    static final String MAX_KNOWN_ENTRIES = "max-known-entries";
+    static final String KNOWN_SOURCE_DAYS = "known-source-days";
 
-    public static final DetectionServerOptions DEFAULTS = new DetectionServerOptions(200_000, 100_000, 250, 1000, 24, 64);
+    public static final DetectionServerOptions DEFAULTS =
+            new DetectionServerOptions(200_000, 100_000, 250, 1000, 24, 64, 100_000, 90);
 
     public static DetectionServerOptions read(Config.Scope config) {
         DetectionServerOptions d = DEFAULTS;
@@ -29,7 +33,9 @@ public record DetectionServerOptions(long maxSubjectEntries, int maxPendingPerFl
                 bounded(config.getLong(FLUSH_MILLIS, d.flushMillis()), 50, 10_000, FLUSH_MILLIS),
                 bounded(config.getLong(EVALUATE_MILLIS, d.evaluateMillis()), 200, 60_000, EVALUATE_MILLIS),
                 (int) bounded(config.getInt(IPV4_PREFIX, d.ipv4Prefix()), 8, 32, IPV4_PREFIX),
-                (int) bounded(config.getInt(IPV6_PREFIX, d.ipv6Prefix()), 16, 128, IPV6_PREFIX));
+                (int) bounded(config.getInt(IPV6_PREFIX, d.ipv6Prefix()), 16, 128, IPV6_PREFIX),
+                bounded(config.getLong(MAX_KNOWN_ENTRIES, d.maxKnownEntries()), 1_000, 100_000_000, MAX_KNOWN_ENTRIES),
+                (int) bounded(config.getInt(KNOWN_SOURCE_DAYS, d.knownSourceDays()), 1, 3650, KNOWN_SOURCE_DAYS));
     }
 
     private static long bounded(long value, long min, long max, String name) {
@@ -54,6 +60,10 @@ public record DetectionServerOptions(long maxSubjectEntries, int maxPendingPerFl
                 .helpText("Prefix length that groups IPv4 addresses into a network.").add()
                 .property().name(IPV6_PREFIX).type("int").defaultValue(d.ipv6Prefix())
                 .helpText("Prefix length that groups IPv6 addresses into a network.").add()
+                .property().name(MAX_KNOWN_ENTRIES).type("long").defaultValue(d.maxKnownEntries())
+                .helpText("Most users whose recent sign-in networks are remembered (smart lockout); least recently used go first.").add()
+                .property().name(KNOWN_SOURCE_DAYS).type("int").defaultValue(d.knownSourceDays())
+                .helpText("Days a network stays known for a user after their last successful sign-in from it.").add()
                 .build();
     }
 }

@@ -18,13 +18,22 @@ import java.time.Duration;
  *                                throttled (Auth0's suspicious-IP default: 100)
  * @param networkFailuresPer15m   failed logins from one network in 15 minutes after which its login posts
  *                                are throttled
+ * @param networkUsernamesPer15m  distinct usernames that failed from one network in 15 minutes after which
+ *                                its login posts are throttled: one network trying many accounts
+ * @param unknownSourceFailuresPer15m smart lockout: failed logins for one username from networks where
+ *                                that user never signed in, in 15 minutes, after which further attempts
+ *                                for that username from such networks are refused before the password is
+ *                                checked (the user's known networks keep working); 0 turns it off
  */
 public record DetectionThresholds(long attackFailuresPerMinute, double baselineMultiplier, long minFailuresPerMinute,
                                   double unknownUserShare, Duration cooldown, long ipFailuresPerDay,
-                                  long networkFailuresPer15m) {
+                                  long networkFailuresPer15m, long networkUsernamesPer15m,
+                                  long unknownSourceFailuresPer15m) {
 
     public static final long DEFAULT_IP_FAILURES_PER_DAY = 100;
     public static final long DEFAULT_NETWORK_FAILURES_PER_15M = 500;
+    public static final long DEFAULT_NETWORK_USERNAMES_PER_15M = 50;
+    public static final long DEFAULT_UNKNOWN_SOURCE_FAILURES_PER_15M = 10;
 
     public static final DetectionThresholds DEFAULTS =
             new DetectionThresholds(300, 10.0, 30, 0.6, Duration.ofMinutes(5));
@@ -33,12 +42,21 @@ public record DetectionThresholds(long attackFailuresPerMinute, double baselineM
     public DetectionThresholds(long attackFailuresPerMinute, double baselineMultiplier, long minFailuresPerMinute,
                                double unknownUserShare, Duration cooldown) {
         this(attackFailuresPerMinute, baselineMultiplier, minFailuresPerMinute, unknownUserShare, cooldown,
-                DEFAULT_IP_FAILURES_PER_DAY, DEFAULT_NETWORK_FAILURES_PER_15M);
+                DEFAULT_IP_FAILURES_PER_DAY, DEFAULT_NETWORK_FAILURES_PER_15M, DEFAULT_NETWORK_USERNAMES_PER_15M,
+                DEFAULT_UNKNOWN_SOURCE_FAILURES_PER_15M);
+    }
+
+    /** Whether smart lockout (per-username refusals from unknown networks) is on. */
+    public boolean smartLockout() {
+        return unknownSourceFailuresPer15m > 0;
     }
 
     public DetectionThresholds {
         if (ipFailuresPerDay < 1 || networkFailuresPer15m < 1) {
             throw new IllegalArgumentException("ipFailuresPerDay and networkFailuresPer15m must be at least 1");
+        }
+        if (networkUsernamesPer15m < 1 || unknownSourceFailuresPer15m < 0) {
+            throw new IllegalArgumentException("networkUsernamesPer15m must be at least 1, unknownSourceFailuresPer15m at least 0");
         }
         if (attackFailuresPerMinute < 2 || minFailuresPerMinute < 1 || minFailuresPerMinute > attackFailuresPerMinute) {
             throw new IllegalArgumentException("need 1 <= minFailuresPerMinute <= attackFailuresPerMinute, and attackFailuresPerMinute >= 2");

@@ -35,6 +35,7 @@ public final class InfinispanAttackDetectionProviderFactory
     private volatile AttackDetector detector;
     private volatile InfinispanCounterStore store;
     private ScheduledExecutorService scheduler;
+    private KeycloakSessionFactory sessionFactory;
 
     @Override
     public void init(Config.Scope config) {
@@ -43,6 +44,7 @@ public final class InfinispanAttackDetectionProviderFactory
 
     @Override
     public void postInit(KeycloakSessionFactory factory) {
+        sessionFactory = factory;
         factory.register(event -> {
             AttackDetector d = detector;
             if (d != null && event instanceof RealmModel.RealmRemovedEvent removed) {
@@ -73,10 +75,39 @@ public final class InfinispanAttackDetectionProviderFactory
         if (detector == null) {
             EmbeddedCacheManager manager = session.getProvider(InfinispanConnectionProvider.class)
                     .getCache(InfinispanConnectionProvider.WORK_CACHE_NAME).getCacheManager();
-            store = InfinispanCounterStore.open(manager, options.maxSubjectEntries(), options.maxPendingPerFlush());
+            store = InfinispanCounterStore.open(manager, options.maxSubjectEntries(), options.maxPendingPerFlush(),
+                    options.maxKnownEntries());
             DetectionMetrics metrics = new DetectionMetrics(Metrics.globalRegistry, store);
+            AttackStateEvents events = new AttackStateEvents(sessionFactory);
             AttackDetector created = new AttackDetector(store, DetectionThresholds.DEFAULTS, System::currentTimeMillis,
-                    options.ipv4Prefix(), options.ipv6Prefix(), metrics);
+                    options.ipv4Prefix(), options.ipv6Prefix(), new AttackDetector.Observer() {
+                        @Override
+                        public void recorded(String realmId, String realmName, LoginOutcome outcome) {
+                            metrics.recorded(realmId, realmName, outcome);
+                        }
+
+                        @Override
+                        public void throttled(String realmId, String realmName, boolean monitorOnly) {
+                            metrics.throttled(realmId, realmName, monitorOnly);
+                        }
+
+                        @Override
+                        public void forgotten(String realmId) {
+                            metrics.forgotten(realmId);
+                        }
+
+                        @Override
+                        public void timed(AttackDetector.Operation operation, long nanos) {
+                            metrics.timed(operation, nanos);
+                        }
+
+                        @Override
+                        public void stateChanged(String realmId, String realmName, RealmAttackStatus from,
+                                                 RealmAttackStatus to) {
+                            events.stateChanged(realmId, from, to);
+                        }
+                    });
+            created.knownSourceTtl(java.time.Duration.ofDays(options.knownSourceDays()));
             metrics.bind(created);
             detector = created;
         }
@@ -127,6 +158,8 @@ public final class InfinispanAttackDetectionProviderFactory
         info.put("max-subject-entries", String.valueOf(options.maxSubjectEntries()));
         info.put("flush-interval-ms", String.valueOf(options.flushMillis()));
         info.put("network-prefixes", "/" + options.ipv4Prefix() + " (IPv4), /" + options.ipv6Prefix() + " (IPv6)");
+        info.put("max-known-entries", String.valueOf(options.maxKnownEntries()));
+        info.put("known-source-days", String.valueOf(options.knownSourceDays()));
         InfinispanCounterStore s = store;
         info.put("counts-dropped-over-max-pending", String.valueOf(s == null ? 0 : s.dropped()));
         return info;

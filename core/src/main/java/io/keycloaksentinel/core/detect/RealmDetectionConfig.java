@@ -25,6 +25,10 @@ public final class RealmDetectionConfig {
     public static final String COOLDOWN_SECONDS = "cooldownSeconds";
     public static final String IP_FAILURES_PER_DAY = "ipFailuresPerDay";
     public static final String NETWORK_FAILURES_PER_15M = "networkFailuresPer15m";
+    public static final String NETWORK_USERNAMES_PER_15M = "networkUsernamesPer15m";
+    public static final String UNKNOWN_SOURCE_FAILURES_PER_15M = "unknownSourceFailuresPer15m";
+    /** {@code true}: when the detector cannot decide (cache unavailable), refuse the login post (503) instead of letting it through. */
+    public static final String FAIL_CLOSED = "failClosed";
 
     public static final String ALLOWLIST = "allowlist";
     /** {@code enforce} (default): throttle; {@code monitor}: count, log and measure, but let every login through. */
@@ -57,6 +61,23 @@ public final class RealmDetectionConfig {
     /** True when the realm's responses only log and count (monitoring-only mode). */
     public static boolean monitorOnly(Function<String, String> attribute) {
         return MODE_MONITOR.equals(attribute.apply(PREFIX + MODE));
+    }
+
+    /** True when a login post is refused while the detector cannot decide (default: let it through). */
+    public static boolean failClosed(Function<String, String> attribute) {
+        return "true".equals(attribute.apply(PREFIX + FAIL_CLOSED));
+    }
+
+    /** The validated {@code failClosed} of an update; false when left out. */
+    public static boolean failClosedFromUpdate(Map<String, Object> update) {
+        Object v = update == null ? null : update.get(FAIL_CLOSED);
+        if (v == null) {
+            return false;
+        }
+        if (!(v instanceof Boolean b)) {
+            throw new IllegalArgumentException(FAIL_CLOSED + " must be true or false");
+        }
+        return b;
     }
 
     /** The validated {@code mode} of an update; {@code enforce} when left out. */
@@ -119,7 +140,9 @@ public final class RealmDetectionConfig {
                     parseDouble(attribute.apply(PREFIX + UNKNOWN_SHARE), d.unknownUserShare()),
                     Duration.ofSeconds(parseLong(attribute.apply(PREFIX + COOLDOWN_SECONDS), d.cooldown().toSeconds())),
                     parseLong(attribute.apply(PREFIX + IP_FAILURES_PER_DAY), d.ipFailuresPerDay()),
-                    parseLong(attribute.apply(PREFIX + NETWORK_FAILURES_PER_15M), d.networkFailuresPer15m()));
+                    parseLong(attribute.apply(PREFIX + NETWORK_FAILURES_PER_15M), d.networkFailuresPer15m()),
+                    parseLong(attribute.apply(PREFIX + NETWORK_USERNAMES_PER_15M), d.networkUsernamesPer15m()),
+                    parseLong(attribute.apply(PREFIX + UNKNOWN_SOURCE_FAILURES_PER_15M), d.unknownSourceFailuresPer15m()));
         } catch (IllegalArgumentException inconsistent) {
             return d;
         }
@@ -136,9 +159,11 @@ public final class RealmDetectionConfig {
             throw new IllegalArgumentException("expected a JSON object");
         }
         for (String key : update.keySet()) {
-            if (!toMap(DetectionThresholds.DEFAULTS).containsKey(key) && !ALLOWLIST.equals(key) && !MODE.equals(key)) {
+            if (!toMap(DetectionThresholds.DEFAULTS).containsKey(key) && !ALLOWLIST.equals(key) && !MODE.equals(key)
+                    && !FAIL_CLOSED.equals(key)) {
                 throw new IllegalArgumentException("unknown setting '" + abbreviate(key) + "'; known: "
-                        + toMap(DetectionThresholds.DEFAULTS).keySet() + ", " + ALLOWLIST + " and " + MODE);
+                        + toMap(DetectionThresholds.DEFAULTS).keySet() + ", " + ALLOWLIST + ", " + MODE + " and "
+                        + FAIL_CLOSED);
             }
         }
         DetectionThresholds d = DetectionThresholds.DEFAULTS;
@@ -153,10 +178,12 @@ public final class RealmDetectionConfig {
         }
         long perIp = whole(update, IP_FAILURES_PER_DAY, d.ipFailuresPerDay());
         long perNetwork = whole(update, NETWORK_FAILURES_PER_15M, d.networkFailuresPer15m());
+        long usernamesPerNetwork = whole(update, NETWORK_USERNAMES_PER_15M, d.networkUsernamesPer15m());
+        long unknownSource = whole(update, UNKNOWN_SOURCE_FAILURES_PER_15M, d.unknownSourceFailuresPer15m());
         return new DetectionThresholds(attack,
                 number(update, BASELINE_MULTIPLIER, d.baselineMultiplier()).doubleValue(), min,
                 number(update, UNKNOWN_SHARE, d.unknownUserShare()).doubleValue(), Duration.ofSeconds(cooldown),
-                perIp, perNetwork);
+                perIp, perNetwork, usernamesPerNetwork, unknownSource);
     }
 
     public static Map<String, Object> toMap(DetectionThresholds t) {
@@ -168,6 +195,8 @@ public final class RealmDetectionConfig {
         m.put(COOLDOWN_SECONDS, t.cooldown().toSeconds());
         m.put(IP_FAILURES_PER_DAY, t.ipFailuresPerDay());
         m.put(NETWORK_FAILURES_PER_15M, t.networkFailuresPer15m());
+        m.put(NETWORK_USERNAMES_PER_15M, t.networkUsernamesPer15m());
+        m.put(UNKNOWN_SOURCE_FAILURES_PER_15M, t.unknownSourceFailuresPer15m());
         return m;
     }
 

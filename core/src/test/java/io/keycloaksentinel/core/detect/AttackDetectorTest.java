@@ -114,4 +114,164 @@ class AttackDetectorTest {
         assertThat(observed.status("gone").state()).isEqualTo(AttackState.NORMAL); // never evaluated again
         assertThat(forgotten).containsExactly("gone");
     }
+
+    @Test
+    @DisplayName("One network trying many distinct usernames is refused before the password; a busy network of few users is not")
+    void distinctUsernamesPerNetwork() {
+        for (int i = 0; i < 49; i++) {
+            detector.record("r1", "demo", LoginOutcome.FAILURE_UNKNOWN_USER, "198.51.100." + (i % 200), "victim" + i);
+        }
+        assertThat(detector.throttle("r1", "198.51.100.250").throttled()).isFalse();
+        detector.record("r1", "demo", LoginOutcome.FAILURE_UNKNOWN_USER, "198.51.100.7", "victim49");
+        AttackDetector.ThrottleDecision d = detector.throttle("r1", "198.51.100.250");
+        assertThat(d.throttled()).isTrue();
+        assertThat(d.why()).isEqualTo(AttackDetector.RefusalReason.NETWORK_USERNAMES);
+        assertThat(detector.source("r1", "198.51.100.7").orElseThrow().networkUsernames15m()).isEqualTo(50);
+
+        for (int i = 0; i < 80; i++) { // the same 3 users mistyping again and again: 3 distinct names
+            detector.record("r1", "demo", LoginOutcome.FAILURE, "203.0.113." + (i % 3), "user" + (i % 3));
+        }
+        assertThat(detector.throttle("r1", "203.0.113.1").throttled()).isFalse();
+        assertThat(detector.source("r1", "203.0.113.1").orElseThrow().networkUsernames15m()).isEqualTo(3);
+    }
+
+    @Test
+    @DisplayName("Smart lockout: failures from unknown networks refuse only unknown networks; the user's own network still gets through")
+    void smartLockout() {
+        detector.rememberSource("r1", java.util.List.of("alice", "alice@example.test"), "192.0.2.10");
+        for (int i = 0; i < 10; i++) {
+            detector.record("r1", "demo", LoginOutcome.FAILURE, "10.9." + i + ".1", "alice");
+        }
+        detector.record("r1", "demo", LoginOutcome.FAILURE, "192.0.2.10", "alice"); // her own typo
+        assertThat(detector.unknownSourceFailures15m("r1", "alice")).isEqualTo(10);
+
+        AttackDetector.ThrottleDecision attacker = detector.check("r1", "10.99.0.1", "alice", false);
+        assertThat(attacker.throttled()).isTrue();
+        assertThat(attacker.why()).isEqualTo(AttackDetector.RefusalReason.UNKNOWN_SOURCE);
+        assertThat(detector.check("r1", "192.0.2.77", "Alice", false).throttled()).as("her network, any case").isFalse();
+        assertThat(detector.check("r1", "10.99.0.1", "alice@example.test", false).throttled())
+                .as("her email is counted apart from her username").isFalse();
+        assertThat(detector.knownSource("r1", "ALICE@example.test", "192.0.2.1")).isTrue();
+
+        // an unknown username is refused the same way: the answer does not reveal whether an account exists
+        for (int i = 0; i < 10; i++) {
+            detector.record("r1", "demo", LoginOutcome.FAILURE_UNKNOWN_USER, "10.8." + i + ".1", "nobody");
+        }
+        assertThat(detector.check("r1", "10.99.0.1", "nobody", false).why())
+                .isEqualTo(AttackDetector.RefusalReason.UNKNOWN_SOURCE);
+
+        detector.liftUsername("r1", "alice");
+        assertThat(detector.check("r1", "10.99.0.1", "alice", false).throttled()).isFalse();
+
+        detector.configure("r1", "demo", new DetectionThresholds(300, 10.0, 30, 0.6, java.time.Duration.ofMinutes(5),
+                100, 500, 50, 0));
+        assertThat(detector.check("r1", "10.99.0.1", "nobody", false).throttled()).as("0 turns it off").isFalse();
+    }
+
+    @Test
+    @DisplayName("A user remembers at most 10 networks, the most recent ones")
+    void knownNetworksBounded() {
+        for (int i = 0; i < 15; i++) {
+            detector.rememberSource("r1", java.util.List.of("bob"), "10.0." + i + ".1");
+        }
+        assertThat(detector.knownSource("r1", "bob", "10.0.14.9")).isTrue();
+        assertThat(detector.knownSource("r1", "bob", "10.0.5.9")).isTrue();
+        assertThat(detector.knownSource("r1", "bob", "10.0.4.9")).isFalse();
+    }
+
+    @Test
+    @DisplayName("When the store fails, a login goes on by default and is refused only with fail-closed")
+    void failOpenOrClosed() {
+        AttackDetector broken = new AttackDetector(new InMemoryCounterStore() {
+            @Override
+            public long[] sumAll(Scope scope, java.util.List<String> counters, java.util.List<Window> windows, long now) {
+                throw new IllegalStateException("cache unavailable");
+            }
+        }, DetectionThresholds.DEFAULTS, now::get, 24, 64);
+        assertThat(broken.check("r1", "192.0.2.1", "alice", false).throttled()).isFalse();
+        AttackDetector.ThrottleDecision closed = broken.check("r1", "192.0.2.1", "alice", true);
+        assertThat(closed.throttled()).isTrue();
+        assertThat(closed.why()).isEqualTo(AttackDetector.RefusalReason.UNAVAILABLE);
+        assertThat(closed.retryAfterSeconds()).isPositive();
+    }
+
+    @Test
+    @DisplayName("Offenders are ranked, throttled ones are flagged, and lifting forgets a source's counts only")
+    void offendersAndLift() {
+        for (int i = 0; i < 100; i++) {
+            detector.record("r1", "demo", LoginOutcome.FAILURE, "192.0.2.66", "u" + (i % 5));
+        }
+        for (int i = 0; i < 7; i++) {
+            detector.record("r1", "demo", LoginOutcome.FAILURE, "192.0.2.7", "v");
+        }
+        detector.record("r2", "other", LoginOutcome.FAILURE, "192.0.2.99", "w");
+        AttackDetector.Offenders o = detector.offenders("r1", 10, false);
+        assertThat(o.addresses()).extracting(AttackDetector.Offender::source).containsExactly("192.0.2.66", "192.0.2.7");
+        assertThat(o.addresses().get(0).throttled()).isTrue();
+        assertThat(o.addresses().get(0).distinctUsernames()).isEqualTo(5);
+        assertThat(o.networks()).singleElement().satisfies(n -> {
+            assertThat(n.source()).isEqualTo("192.0.2.0/24");
+            assertThat(n.failures()).isEqualTo(107);
+        });
+        assertThat(detector.offenders("r1", 10, true).addresses()).extracting(AttackDetector.Offender::source)
+                .containsExactly("192.0.2.66");
+
+        assertThat(detector.lift("r1", "192.0.2.66")).isEqualTo("192.0.2.66");
+        assertThat(detector.throttle("r1", "192.0.2.66").throttled()).isFalse();
+        assertThat(detector.offenders("r1", 10, true).addresses()).isEmpty();
+        assertThat(detector.signals("r1").failuresLastMinute()).as("realm signals kept").isEqualTo(107);
+        assertThat(detector.lift("r1", "192.0.2.0/24")).isEqualTo("192.0.2.0/24");
+        assertThat(detector.source("r1", "192.0.2.1").orElseThrow().networkFailures15m()).isZero();
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> detector.lift("r1", "192.0.2.0/16"))
+                .hasMessageContaining("did you mean 192.0.2.0/24");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> detector.lift("r1", "example.com"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    @DisplayName("Risk: LOW for a quiet request, MEDIUM at half a threshold, HIGH when refused or under attack")
+    void risk() {
+        assertThat(detector.assess("r1", "192.0.2.1", "alice").level()).isEqualTo(AttackDetector.RiskLevel.LOW);
+        for (int i = 0; i < 50; i++) {
+            detector.record("r1", "demo", LoginOutcome.FAILURE, "192.0.2.1", "alice");
+            now.addAndGet(2_000);
+        }
+        AttackDetector.RiskAssessment medium = detector.assess("r1", "192.0.2.1", null);
+        assertThat(medium.level()).isEqualTo(AttackDetector.RiskLevel.MEDIUM);
+        assertThat(medium.reasons()).anyMatch(r -> r.contains("50 failed logins from this address"));
+        for (int i = 0; i < 50; i++) {
+            detector.record("r1", "demo", LoginOutcome.FAILURE, "192.0.2.1", "alice");
+        }
+        assertThat(detector.assess("r1", "192.0.2.1", null).level()).isEqualTo(AttackDetector.RiskLevel.HIGH);
+        assertThat(detector.assess("r1", "198.51.100.1", "bob").level()).isEqualTo(AttackDetector.RiskLevel.LOW);
+        for (int i = 0; i < 40; i++) {
+            detector.record("r1", "demo", LoginOutcome.FAILURE_UNKNOWN_USER, "10.1." + i + ".1", "x" + i);
+        }
+        detector.evaluate("r1", "demo");
+        assertThat(detector.assess("r1", "198.51.100.1", "bob").level()).isEqualTo(AttackDetector.RiskLevel.HIGH);
+    }
+
+    @Test
+    @DisplayName("A state change is told to the observer exactly once")
+    void stateChangeObserved() {
+        java.util.List<String> changes = new java.util.ArrayList<>();
+        AttackDetector observed = new AttackDetector(store, DetectionThresholds.DEFAULTS, now::get, 24, 64,
+                new AttackDetector.Observer() {
+                    @Override
+                    public void recorded(String realmId, String realmName, LoginOutcome outcome) {
+                    }
+
+                    @Override
+                    public void stateChanged(String realmId, String realmName, RealmAttackStatus from, RealmAttackStatus to) {
+                        changes.add(from.state() + "->" + to.state());
+                    }
+                });
+        for (int i = 0; i < 40; i++) {
+            observed.record("r9", "nine", LoginOutcome.FAILURE_UNKNOWN_USER, "10.2." + i + ".1", "y" + i);
+        }
+        observed.evaluate("r9", "nine");
+        observed.evaluate("r9", "nine");
+        assertThat(changes).containsExactly("NORMAL->UNDER_ATTACK");
+    }
 }
