@@ -7,6 +7,7 @@ import io.keycloaksentinel.it.harness.KeycloakCluster;
 import io.keycloaksentinel.it.harness.KeycloakNode;
 import io.keycloaksentinel.it.harness.LoginClient;
 import io.keycloaksentinel.it.harness.Poll;
+import io.keycloaksentinel.it.harness.SentinelFlows;
 import io.keycloaksentinel.it.harness.TestRealm;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
@@ -44,11 +45,14 @@ class ClusterAttackDetectionIT {
     }
 
     @Test
-    @DisplayName("Failures sent half to node A and half to node B count together on both; node B keeps counts and state when A stops")
+    @DisplayName("Failures sent half to node A and half to node B count together and throttle on both; node B keeps counts and state when A stops")
     void countsAreClusterWide() {
         KeycloakNode a = cluster.node(0);
         KeycloakNode b = cluster.node(1);
-        TestRealm realm = TestRealm.builder("cluster-detect").create(a);
+        TestRealm realm = TestRealm.builder("cluster-detect").user("carol", "Carol-pass-1").create(a);
+        SentinelFlows.useSentinelLoginForm(a.admin(), realm.name());
+        String base = "/admin/realms/" + realm.name() + "/sentinel-admin/";
+        a.admin().put(base + "config", java.util.Map.of("ipFailuresPerDay", 40)).expect(200);
 
         failedLogins(a, realm.name(), 0, 20);
         failedLogins(b, realm.name(), 20, 20);
@@ -62,6 +66,17 @@ class ClusterAttackDetectionIT {
             assertThat(body.at("/source/ipFailures15m").asLong()).isEqualTo(40);
             assertThat(body.at("/signals/unknownUserShare").asDouble()).isEqualTo(1.0);
         }
+        for (KeycloakNode node : cluster.nodes()) {
+            LoginClient.Result throttled = new LoginClient(node.baseUrl()).login(realm.name(), TestRealm.CLIENT_ID,
+                    TestRealm.REDIRECT_URI, "carol", "Carol-pass-1");
+            assertThat(throttled.status()).as("carol's post on %s", node.name()).isEqualTo(429);
+        }
+        // the offender list is the cluster's, whichever node answers
+        JsonNode offenders = b.admin().get(base + "attack/offenders").expect(200).json();
+        assertThat(offenders.at("/addresses/0/source").asText()).isEqualTo("127.0.0.1");
+        assertThat(offenders.at("/addresses/0/failures").asLong()).isEqualTo(40);
+        assertThat(offenders.at("/addresses/0/distinctUsernames").asLong()).isEqualTo(40);
+        assertThat(offenders.at("/addresses/0/throttled").asBoolean()).as("%s", offenders).isTrue();
 
         a.close();
 
@@ -69,5 +84,9 @@ class ClusterAttackDetectionIT {
         assertThat(afterStop.get("state").asText()).isEqualTo("UNDER_ATTACK");
         assertThat(afterStop.at("/signals/failuresLastDay").asLong()).isEqualTo(40);
         assertThat(afterStop.at("/source/ipFailures24h").asLong()).isEqualTo(40);
+
+        b.admin().post(base + "attack/lift", java.util.Map.of("source", "127.0.0.1")).expect(200);
+        assertThat(new LoginClient(b.baseUrl()).login(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI,
+                "carol", "Carol-pass-1").loggedIn()).isTrue();
     }
 }

@@ -111,7 +111,11 @@ public final class LoginClient {
         fields.put("username", username);
         fields.put("password", password);
         fields.put("credentialId", "");
-        HttpResponse<String> posted = send(HttpRequest.newBuilder(URI.create(action))
+        // the form's absolute URL names the cluster's hostname (node A); like a load balancer that
+        // routes this client to its node, the post goes to this client's node
+        URI target = URI.create(action);
+        URI onThisNode = baseUrl.resolve(target.getRawPath() + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery()));
+        HttpResponse<String> posted = send(HttpRequest.newBuilder(onThisNode)
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form(fields))).build());
         if (posted.statusCode() != 302) {
