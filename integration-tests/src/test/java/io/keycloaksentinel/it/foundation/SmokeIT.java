@@ -97,5 +97,17 @@ class SmokeIT {
 
         assertThat(realm.login("alice", "Demo-alice-2026!").loggedIn()).isTrue();
         assertThat(realm.login("alice", "Demo-bob-2026!").loggedIn()).isFalse();
+
+        // its browser flow runs Sentinel's form: a source over its threshold is answered 429
+        String admin = "/admin/realms/" + realm.name();
+        assertThat(server.admin().get(admin).expect(200).json().get("browserFlow").asText()).isEqualTo("sentinel browser");
+        assertThat(server.admin().get(admin + "/authentication/flows/" + AdminApi.encPath("sentinel browser")
+                + "/executions").expect(200).body()).contains("\"providerId\":\"sentinel-login-form\"");
+        server.admin().put(admin + "/sentinel-admin/config", java.util.Map.of("ipFailuresPerDay", 2)).expect(200);
+        assertThat(realm.login("alice", "Demo-bob-2026!").loggedIn()).isFalse();
+        io.keycloaksentinel.it.harness.Poll.until("2 failures counted", java.time.Duration.ofSeconds(20), () ->
+                server.admin().get(admin + "/sentinel-admin/attack?ip=127.0.0.1").expect(200).json()
+                        .at("/source/ipFailures24h").asLong() >= 2 ? Boolean.TRUE : null);
+        assertThat(realm.login("alice", "Demo-alice-2026!").status()).isEqualTo(429);
     }
 }
