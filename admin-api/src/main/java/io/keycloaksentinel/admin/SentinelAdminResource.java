@@ -102,6 +102,10 @@ public class SentinelAdminResource {
         s.put("baselinePerMinute", signals.baselinePerMinute());
         s.put("successesLastMinute", signals.successesLastMinute());
         body.put("signals", s);
+        Map<String, Object> activity = new LinkedHashMap<>();
+        detector.activity(realm.getId()).forEach((a, counts) ->
+                activity.put(a.key(), Map.of("lastMinute", counts[0], "lastDay", counts[1])));
+        body.put("activity", activity);
         if (ip != null) {
             if (ip.length() > 64) {
                 return badRequest("ip: too long");

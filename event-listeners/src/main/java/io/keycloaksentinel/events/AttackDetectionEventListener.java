@@ -1,5 +1,6 @@
 package io.keycloaksentinel.events;
 
+import io.keycloaksentinel.core.detect.AccountActivity;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.LoginOutcome;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
@@ -44,9 +45,33 @@ final class AttackDetectionEventListener implements EventListenerProvider {
         };
     }
 
+    /** Which sign-up and password events count as account activity, and as what; empty for everything else. */
+    static Optional<AccountActivity> activity(EventType type, String error) {
+        return Optional.ofNullable(switch (type) {
+            case REGISTER -> AccountActivity.REGISTERED;
+            case REGISTER_ERROR -> AccountActivity.REGISTRATION_FAILED;
+            case SEND_RESET_PASSWORD -> AccountActivity.RESET_REQUESTED;
+            case SEND_RESET_PASSWORD_ERROR -> AccountActivity.RESET_REQUEST_FAILED;
+            case RESET_PASSWORD_ERROR -> Errors.USER_NOT_FOUND.equals(error) ? AccountActivity.RESET_UNKNOWN_USER : null;
+            case RESET_PASSWORD -> AccountActivity.PASSWORD_RESET;
+            case UPDATE_CREDENTIAL, UPDATE_PASSWORD -> AccountActivity.CREDENTIAL_UPDATED;
+            default -> null;
+        });
+    }
+
     @Override
     public void onEvent(Event event) {
         try {
+            Optional<AccountActivity> activity = activity(event.getType(), event.getError());
+            if (activity.isPresent()) {
+                AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+                RealmModel realm = session.realms().getRealm(event.getRealmId());
+                if (detection != null) {
+                    detection.detector().recordActivity(event.getRealmId(), realm == null ? null : realm.getName(),
+                            activity.get(), event.getIpAddress());
+                }
+                return;
+            }
             Optional<LoginOutcome> outcome = classify(event.getType(), event.getError());
             if (outcome.isEmpty()) {
                 return;

@@ -27,4 +27,22 @@ class AttackDetectionEventListenerTest {
     void classify(EventType type, String error, LoginOutcome expected) {
         assertThat(AttackDetectionEventListener.classify(type, error).orElse(null)).isEqualTo(expected);
     }
+
+    @ParameterizedTest(name = "{0} / {1} -> {2}")
+    @CsvSource(nullValues = "null", value = {
+            "REGISTER, null, REGISTERED",
+            "REGISTER_ERROR, invalid_registration, REGISTRATION_FAILED",
+            "SEND_RESET_PASSWORD, null, RESET_REQUESTED",
+            "SEND_RESET_PASSWORD_ERROR, email_send_failed, RESET_REQUEST_FAILED",
+            "RESET_PASSWORD_ERROR, user_not_found, RESET_UNKNOWN_USER",
+            "RESET_PASSWORD_ERROR, expired_code, null",
+            "RESET_PASSWORD, null, PASSWORD_RESET",
+            "UPDATE_CREDENTIAL, null, CREDENTIAL_UPDATED",
+            "UPDATE_PASSWORD, null, CREDENTIAL_UPDATED",
+            "LOGIN, null, null",
+    })
+    @DisplayName("Sign-up and password events are counted as account activity")
+    void activity(EventType type, String error, io.keycloaksentinel.core.detect.AccountActivity expected) {
+        assertThat(AttackDetectionEventListener.activity(type, error).orElse(null)).isEqualTo(expected);
+    }
 }

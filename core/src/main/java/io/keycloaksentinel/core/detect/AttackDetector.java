@@ -60,6 +60,9 @@ public final class AttackDetector {
         default void timed(Operation operation, long nanos) {
         }
 
+        default void activity(String realmId, String realmName, AccountActivity activity) {
+        }
+
         /** The realm's attack state changed; called on exactly one node of the cluster per change. */
         default void stateChanged(String realmId, String realmName, RealmAttackStatus from, RealmAttackStatus to) {
         }
@@ -185,6 +188,54 @@ public final class AttackDetector {
         return store.recent(knownKey(realmId, hash));
     }
 
+    /**
+     * Counts a sign-up or password-reset event: per realm (1 min, 24 h), and for registration
+     * and reset requests per address and network (15 min). Never throws for bad input.
+     */
+    public void recordActivity(String realmId, String realmName, AccountActivity activity, String ip) {
+        if (realmId == null || activity == null) {
+            return;
+        }
+        long started = System.nanoTime();
+        try {
+            long now = clock.getAsLong();
+            String name = realmName == null ? realmId : realmName;
+            activeRealms.compute(realmId, (id, e) -> e != null && e.name().equals(name) ? e : new RealmEntry(name,
+                    e == null ? defaults : e.thresholds()));
+            observer.activity(realmId, name, activity);
+            store.add(Scope.REALM, realmCounter(realmId, "a-" + activity.key()), Window.ONE_MINUTE, now, 1);
+            store.add(Scope.REALM, realmCounter(realmId, "a-" + activity.key()), Window.ONE_DAY, now, 1);
+            Optional<InetAddress> address = IpAddresses.parse(ip);
+            if (activity.kind() != null && address.isPresent()) {
+                String kind = activity.kind().name().toLowerCase(Locale.ROOT);
+                store.add(Scope.SUBJECT, "a" + ipCounter(realmId, address.get()) + "|" + kind, Window.FIFTEEN_MINUTES, now, 1);
+                store.add(Scope.SUBJECT, "a" + networkCounter(realmId, address.get()) + "|" + kind, Window.FIFTEEN_MINUTES,
+                        now, 1);
+            }
+        } finally {
+            observer.timed(Operation.RECORD, System.nanoTime() - started);
+        }
+    }
+
+    /** Each account activity in the realm: last minute and last day, over the cluster. */
+    public Map<AccountActivity, long[]> activity(String realmId) {
+        AccountActivity[] all = AccountActivity.values();
+        List<String> counters = new ArrayList<>();
+        List<Window> windows = new ArrayList<>();
+        for (AccountActivity a : all) {
+            counters.add(realmCounter(realmId, "a-" + a.key()));
+            windows.add(Window.ONE_MINUTE);
+            counters.add(realmCounter(realmId, "a-" + a.key()));
+            windows.add(Window.ONE_DAY);
+        }
+        long[] sums = store.sumAll(Scope.REALM, counters, windows, clock.getAsLong());
+        Map<AccountActivity, long[]> result = new java.util.EnumMap<>(AccountActivity.class);
+        for (int i = 0; i < all.length; i++) {
+            result.put(all[i], new long[] {sums[2 * i], sums[2 * i + 1]});
+        }
+        return result;
+    }
+
     /** Sets the thresholds this node applies to a realm (read from its attributes on each event, or set by an admin). */
     public void configure(String realmId, String realmName, DetectionThresholds thresholds) {
         activeRealms.put(realmId, new RealmEntry(realmName == null ? realmId : realmName, thresholds));
@@ -266,7 +317,13 @@ public final class AttackDetector {
 
     /** Failed logins from one source address: last 15 minutes and last day, and from its network in 15 minutes. */
     public record SourceCounts(String ip, String network, long ipFailures15m, long ipFailures24h, long networkFailures15m,
-                               long ipUsernames15m, long networkUsernames15m) {
+                               long ipUsernames15m, long networkUsernames15m, long ipRegistrations15m,
+                               long ipResetRequests15m) {
+
+        /** Sign-ups and reset requests from the address in 15 minutes. */
+        public long ipAccountRequests15m() {
+            return ipRegistrations15m + ipResetRequests15m;
+        }
     }
 
     public Optional<SourceCounts> source(String realmId, String ip) {
@@ -274,11 +331,13 @@ public final class AttackDetector {
             long now = clock.getAsLong();
             String ipCounter = ipCounter(realmId, a);
             String networkCounter = networkCounter(realmId, a);
+            Window w15 = Window.FIFTEEN_MINUTES;
             long[] sums = store.sumAll(Scope.SUBJECT,
-                    List.of(ipCounter, ipCounter, networkCounter, "d" + ipCounter, "d" + networkCounter),
-                    List.of(Window.FIFTEEN_MINUTES, Window.ONE_DAY, Window.FIFTEEN_MINUTES, Window.FIFTEEN_MINUTES,
-                            Window.FIFTEEN_MINUTES), now);
-            return new SourceCounts(IpAddresses.canonical(a), network(a), sums[0], sums[1], sums[2], sums[3], sums[4]);
+                    List.of(ipCounter, ipCounter, networkCounter, "d" + ipCounter, "d" + networkCounter,
+                            "a" + ipCounter + "|registration", "a" + ipCounter + "|reset"),
+                    List.of(w15, Window.ONE_DAY, w15, w15, w15, w15, w15), now);
+            return new SourceCounts(IpAddresses.canonical(a), network(a), sums[0], sums[1], sums[2], sums[3], sums[4],
+                    sums[5], sums[6]);
         });
     }
 
@@ -412,6 +471,9 @@ public final class AttackDetector {
             }
             if (c.networkUsernames15m() * 2 >= t.networkUsernamesPer15m()) {
                 medium.add(c.networkUsernames15m() + " distinct usernames failed from this network in 15 min");
+            }
+            if (c.ipAccountRequests15m() >= t.ipAccountRequestsPer15m()) {
+                medium.add(c.ipAccountRequests15m() + " sign-ups and password-reset requests from this address in 15 min");
             }
         }
         boolean known = false;

@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>{@code sentinel_attack_state{realm}}: 0 NORMAL, 1 ELEVATED, 2 UNDER_ATTACK</li>
  *   <li>{@code sentinel_counter_entries}: per-subject counter entries held on this node</li>
  *   <li>{@code sentinel_throttled_requests_total{realm,mode}}: login posts answered 429 (or, mode=monitor, that would have been)</li>
+ *   <li>{@code sentinel_account_events_total{realm,type}}: sign-ups and password events, by {@link AccountActivity}</li>
  *   <li>{@code sentinel_counts_dropped_total}: counts dropped because {@code max-pending} was reached</li>
  *   <li>{@code sentinel_detection_seconds{operation}}: time Sentinel adds on the request thread,
  *       {@code record} (counting a login event) and {@code check} (the decision before the
@@ -73,6 +74,13 @@ final class DetectionMetrics implements AttackDetector.Observer {
         Counter.builder("sentinel.throttled.requests")
                 .description("Login posts refused with 429 before any password check (mode=monitor: would have been)")
                 .tag("realm", realmName).tag("mode", monitorOnly ? "monitor" : "enforce").register(registry).increment();
+    }
+
+    @Override
+    public void activity(String realmId, String realmName, AccountActivity activity) {
+        Counter.builder("sentinel.account.events")
+                .description("Sign-up and password events seen by Sentinel, by type")
+                .tag("realm", realmName).tag("type", activity.key()).register(registry).increment();
     }
 
     @Override

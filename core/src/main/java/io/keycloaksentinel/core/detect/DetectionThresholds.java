@@ -24,16 +24,19 @@ import java.time.Duration;
  *                                that user never signed in, in 15 minutes, after which further attempts
  *                                for that username from such networks are refused before the password is
  *                                checked (the user's known networks keep working); 0 turns it off
+ * @param ipAccountRequestsPer15m sign-ups plus password-reset requests from one address in 15 minutes
+ *                                that make further requests from it risky (MEDIUM)
  */
 public record DetectionThresholds(long attackFailuresPerMinute, double baselineMultiplier, long minFailuresPerMinute,
                                   double unknownUserShare, Duration cooldown, long ipFailuresPerDay,
                                   long networkFailuresPer15m, long networkUsernamesPer15m,
-                                  long unknownSourceFailuresPer15m) {
+                                  long unknownSourceFailuresPer15m, long ipAccountRequestsPer15m) {
 
     public static final long DEFAULT_IP_FAILURES_PER_DAY = 100;
     public static final long DEFAULT_NETWORK_FAILURES_PER_15M = 500;
     public static final long DEFAULT_NETWORK_USERNAMES_PER_15M = 50;
     public static final long DEFAULT_UNKNOWN_SOURCE_FAILURES_PER_15M = 10;
+    public static final long DEFAULT_IP_ACCOUNT_REQUESTS_PER_15M = 10;
 
     public static final DetectionThresholds DEFAULTS =
             new DetectionThresholds(300, 10.0, 30, 0.6, Duration.ofMinutes(5));
@@ -43,7 +46,7 @@ public record DetectionThresholds(long attackFailuresPerMinute, double baselineM
                                double unknownUserShare, Duration cooldown) {
         this(attackFailuresPerMinute, baselineMultiplier, minFailuresPerMinute, unknownUserShare, cooldown,
                 DEFAULT_IP_FAILURES_PER_DAY, DEFAULT_NETWORK_FAILURES_PER_15M, DEFAULT_NETWORK_USERNAMES_PER_15M,
-                DEFAULT_UNKNOWN_SOURCE_FAILURES_PER_15M);
+                DEFAULT_UNKNOWN_SOURCE_FAILURES_PER_15M, DEFAULT_IP_ACCOUNT_REQUESTS_PER_15M);
     }
 
     /** Whether smart lockout (per-username refusals from unknown networks) is on. */
@@ -55,8 +58,9 @@ public record DetectionThresholds(long attackFailuresPerMinute, double baselineM
         if (ipFailuresPerDay < 1 || networkFailuresPer15m < 1) {
             throw new IllegalArgumentException("ipFailuresPerDay and networkFailuresPer15m must be at least 1");
         }
-        if (networkUsernamesPer15m < 1 || unknownSourceFailuresPer15m < 0) {
-            throw new IllegalArgumentException("networkUsernamesPer15m must be at least 1, unknownSourceFailuresPer15m at least 0");
+        if (networkUsernamesPer15m < 1 || unknownSourceFailuresPer15m < 0 || ipAccountRequestsPer15m < 1) {
+            throw new IllegalArgumentException("networkUsernamesPer15m and ipAccountRequestsPer15m must be at least 1,"
+                    + " unknownSourceFailuresPer15m at least 0");
         }
         if (attackFailuresPerMinute < 2 || minFailuresPerMinute < 1 || minFailuresPerMinute > attackFailuresPerMinute) {
             throw new IllegalArgumentException("need 1 <= minFailuresPerMinute <= attackFailuresPerMinute, and attackFailuresPerMinute >= 2");

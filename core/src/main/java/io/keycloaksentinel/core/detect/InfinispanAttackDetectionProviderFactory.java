@@ -92,6 +92,11 @@ public final class InfinispanAttackDetectionProviderFactory
                         }
 
                         @Override
+                        public void activity(String realmId, String realmName, AccountActivity activity) {
+                            metrics.activity(realmId, realmName, activity);
+                        }
+
+                        @Override
                         public void forgotten(String realmId) {
                             metrics.forgotten(realmId);
                         }

@@ -27,6 +27,7 @@ public final class RealmDetectionConfig {
     public static final String NETWORK_FAILURES_PER_15M = "networkFailuresPer15m";
     public static final String NETWORK_USERNAMES_PER_15M = "networkUsernamesPer15m";
     public static final String UNKNOWN_SOURCE_FAILURES_PER_15M = "unknownSourceFailuresPer15m";
+    public static final String IP_ACCOUNT_REQUESTS_PER_15M = "ipAccountRequestsPer15m";
     /** {@code true}: when the detector cannot decide (cache unavailable), refuse the login post (503) instead of letting it through. */
     public static final String FAIL_CLOSED = "failClosed";
 
@@ -142,7 +143,8 @@ public final class RealmDetectionConfig {
                     parseLong(attribute.apply(PREFIX + IP_FAILURES_PER_DAY), d.ipFailuresPerDay()),
                     parseLong(attribute.apply(PREFIX + NETWORK_FAILURES_PER_15M), d.networkFailuresPer15m()),
                     parseLong(attribute.apply(PREFIX + NETWORK_USERNAMES_PER_15M), d.networkUsernamesPer15m()),
-                    parseLong(attribute.apply(PREFIX + UNKNOWN_SOURCE_FAILURES_PER_15M), d.unknownSourceFailuresPer15m()));
+                    parseLong(attribute.apply(PREFIX + UNKNOWN_SOURCE_FAILURES_PER_15M), d.unknownSourceFailuresPer15m()),
+                    parseLong(attribute.apply(PREFIX + IP_ACCOUNT_REQUESTS_PER_15M), d.ipAccountRequestsPer15m()));
         } catch (IllegalArgumentException inconsistent) {
             return d;
         }
@@ -180,10 +182,11 @@ public final class RealmDetectionConfig {
         long perNetwork = whole(update, NETWORK_FAILURES_PER_15M, d.networkFailuresPer15m());
         long usernamesPerNetwork = whole(update, NETWORK_USERNAMES_PER_15M, d.networkUsernamesPer15m());
         long unknownSource = whole(update, UNKNOWN_SOURCE_FAILURES_PER_15M, d.unknownSourceFailuresPer15m());
+        long accountRequests = whole(update, IP_ACCOUNT_REQUESTS_PER_15M, d.ipAccountRequestsPer15m());
         return new DetectionThresholds(attack,
                 number(update, BASELINE_MULTIPLIER, d.baselineMultiplier()).doubleValue(), min,
                 number(update, UNKNOWN_SHARE, d.unknownUserShare()).doubleValue(), Duration.ofSeconds(cooldown),
-                perIp, perNetwork, usernamesPerNetwork, unknownSource);
+                perIp, perNetwork, usernamesPerNetwork, unknownSource, accountRequests);
     }
 
     public static Map<String, Object> toMap(DetectionThresholds t) {
@@ -197,6 +200,7 @@ public final class RealmDetectionConfig {
         m.put(NETWORK_FAILURES_PER_15M, t.networkFailuresPer15m());
         m.put(NETWORK_USERNAMES_PER_15M, t.networkUsernamesPer15m());
         m.put(UNKNOWN_SOURCE_FAILURES_PER_15M, t.unknownSourceFailuresPer15m());
+        m.put(IP_ACCOUNT_REQUESTS_PER_15M, t.ipAccountRequestsPer15m());
         return m;
     }
 

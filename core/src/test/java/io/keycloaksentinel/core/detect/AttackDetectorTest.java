@@ -164,7 +164,7 @@ class AttackDetectorTest {
         assertThat(detector.check("r1", "10.99.0.1", "alice", false).throttled()).isFalse();
 
         detector.configure("r1", "demo", new DetectionThresholds(300, 10.0, 30, 0.6, java.time.Duration.ofMinutes(5),
-                100, 500, 50, 0));
+                100, 500, 50, 0, 10));
         assertThat(detector.check("r1", "10.99.0.1", "nobody", false).throttled()).as("0 turns it off").isFalse();
     }
 
@@ -273,5 +273,32 @@ class AttackDetectorTest {
         observed.evaluate("r9", "nine");
         observed.evaluate("r9", "nine");
         assertThat(changes).containsExactly("NORMAL->UNDER_ATTACK");
+    }
+
+    @Test
+    @DisplayName("Sign-ups and reset requests are counted per realm and per address; ten from one address make it risky")
+    void accountActivity() {
+        for (int i = 0; i < 6; i++) {
+            detector.recordActivity("r1", "demo", AccountActivity.REGISTERED, "192.0.2.5");
+        }
+        for (int i = 0; i < 4; i++) {
+            detector.recordActivity("r1", "demo", AccountActivity.RESET_UNKNOWN_USER, "192.0.2.5");
+        }
+        detector.recordActivity("r1", "demo", AccountActivity.PASSWORD_RESET, "192.0.2.6");
+        detector.recordActivity("r1", "demo", AccountActivity.REGISTERED, "not an ip");
+        assertThat(detector.activity("r1").get(AccountActivity.REGISTERED)).containsExactly(7, 7);
+        assertThat(detector.activity("r1").get(AccountActivity.RESET_UNKNOWN_USER)).containsExactly(4, 4);
+        assertThat(detector.activity("r2").get(AccountActivity.REGISTERED)).containsExactly(0, 0);
+        AttackDetector.SourceCounts c = detector.source("r1", "192.0.2.5").orElseThrow();
+        assertThat(c.ipRegistrations15m()).isEqualTo(6);
+        assertThat(c.ipResetRequests15m()).isEqualTo(4);
+        assertThat(detector.source("r1", "192.0.2.6").orElseThrow().ipAccountRequests15m()).as("a completed reset").isZero();
+        AttackDetector.RiskAssessment risk = detector.assess("r1", "192.0.2.5", null);
+        assertThat(risk.level()).isEqualTo(AttackDetector.RiskLevel.MEDIUM);
+        assertThat(risk.reasons()).anyMatch(r -> r.contains("10 sign-ups and password-reset requests"));
+        assertThat(detector.signals("r1").failuresLastMinute()).as("not login failures").isZero();
+        now.addAndGet(16 * 60_000);
+        assertThat(detector.source("r1", "192.0.2.5").orElseThrow().ipAccountRequests15m()).isZero();
+        assertThat(detector.activity("r1").get(AccountActivity.REGISTERED)[1]).isEqualTo(7);
     }
 }

@@ -36,6 +36,8 @@ class AttackAdminApiIT {
     @BeforeEach
     void createRealm() {
         realm = TestRealm.builder("attackapi").user("olivia", PASSWORD).customize(r -> {
+            r.setRegistrationAllowed(true);
+            r.setResetPasswordAllowed(true);
             r.setAdminEventsEnabled(true);
             r.setAdminEventsDetailsEnabled(true);
         }).create(server);
@@ -150,6 +152,37 @@ class AttackAdminApiIT {
                     assertThat(c.get("since").asText()).isNotBlank();
                 });
         assertThat(changes).allSatisfy(c -> assertThat(c.get("from").asText()).isNotEqualTo(c.get("to").asText()));
+    }
+
+    @Test
+    @DisplayName("Sign-ups and reset requests through the real pages are counted per realm and per address")
+    void accountActivity() {
+        LoginClient browser = new LoginClient(server.baseUrl());
+        for (int i = 0; i < 3; i++) {
+            LoginClient.Result signedUp = browser.submitLinkedForm(realm.name(), TestRealm.CLIENT_ID,
+                    TestRealm.REDIRECT_URI, "/login-actions/registration", Map.of("username", "newbie" + i,
+                            "email", "newbie" + i + "@example.test", "firstName", "New", "lastName", "Bie" + i,
+                            "password", "Newbie-pass-" + i + "!", "password-confirm", "Newbie-pass-" + i + "!"));
+            assertThat(signedUp.status()).as("%s", signedUp.page()).isEqualTo(302);
+            browser = new LoginClient(server.baseUrl());
+        }
+        for (int i = 0; i < 2; i++) {
+            LoginClient.Result reset = new LoginClient(server.baseUrl()).submitLinkedForm(realm.name(),
+                    TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, "/login-actions/reset-credentials",
+                    Map.of("username", "no-such-user-" + i + "@example.test"));
+            assertThat(reset.status()).isIn(200, 302);
+        }
+        JsonNode attack = Poll.until("3 sign-ups and 2 resets counted", Duration.ofSeconds(20), () -> {
+            JsonNode a = server.admin().get(base + "attack?ip=127.0.0.1").expect(200).json();
+            return a.at("/activity/registered/lastMinute").asLong() >= 3
+                    && a.at("/activity/reset_unknown_user/lastMinute").asLong() >= 2
+                    && a.at("/source/ipRegistrations15m").asLong() >= 3
+                    && a.at("/source/ipResetRequests15m").asLong() >= 2 ? a : null;
+        });
+        assertThat(attack.at("/activity/registered/lastDay").asLong()).isEqualTo(3);
+        assertThat(attack.at("/source/ipRegistrations15m").asLong()).isEqualTo(3);
+        assertThat(attack.at("/source/ipResetRequests15m").asLong()).isEqualTo(2);
+        assertThat(attack.at("/signals/failuresLastMinute").asLong()).as("not login failures").isZero();
     }
 
     private static Map<?, ?> parse(String json) {

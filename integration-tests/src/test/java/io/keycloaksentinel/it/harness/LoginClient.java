@@ -113,9 +113,7 @@ public final class LoginClient {
         fields.put("credentialId", "");
         // the form's absolute URL names the cluster's hostname (node A); like a load balancer that
         // routes this client to its node, the post goes to this client's node
-        URI target = URI.create(action);
-        URI onThisNode = baseUrl.resolve(target.getRawPath() + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery()));
-        HttpResponse<String> posted = send(HttpRequest.newBuilder(onThisNode)
+        HttpResponse<String> posted = send(HttpRequest.newBuilder(onThisNode(URI.create(action)))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form(fields))).build());
         if (posted.statusCode() != 302) {
@@ -163,6 +161,35 @@ public final class LoginClient {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * Follows a link of the login page (e.g. {@code /login-actions/registration} or
+     * {@code /login-actions/reset-credentials}) and posts {@code fields} to the form on the page
+     * it leads to, as a browser would. Returns the answer to that post.
+     */
+    public Result submitLinkedForm(String realm, String clientId, String redirectUri, String linkPath,
+                                   Map<String, String> fields) {
+        HttpResponse<String> login = openLoginPage(realm, clientId, redirectUri, challenge(random() + random()));
+        Matcher link = Pattern.compile("href=\"([^\"]*" + Pattern.quote(linkPath) + "[^\"]*)\"").matcher(login.body());
+        if (!link.find()) {
+            throw new AssertionError("No link to " + linkPath + " on the login page");
+        }
+        HttpResponse<String> page = send(HttpRequest.newBuilder(onThisNode(URI.create(unescape(link.group(1))))).GET().build());
+        Matcher action = Pattern.compile("<form[^>]*action=\"([^\"]+)\"").matcher(page.body());
+        if (page.statusCode() != 200 || !action.find()) {
+            return new Result(page.statusCode(), page.body(), null);
+        }
+        HttpResponse<String> posted = send(HttpRequest.newBuilder(onThisNode(URI.create(unescape(action.group(1)))))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form(fields))).build());
+        return new Result(posted.statusCode(), posted.body(), null, posted.headers().firstValue("Retry-After").orElse(null));
+    }
+
+    private URI onThisNode(URI target) {
+        return target.isAbsolute()
+                ? baseUrl.resolve(target.getRawPath() + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery()))
+                : baseUrl.resolve(target);
     }
 
     /** The login form's action URL on a page, if the page has the login form. */
