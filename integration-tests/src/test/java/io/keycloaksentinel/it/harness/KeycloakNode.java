@@ -181,4 +181,9 @@ public final class KeycloakNode implements KeycloakServer {
     public void close() {
         Processes.stop(process, Duration.ofSeconds(30));
     }
+
+    /** Kills the node with SIGKILL: no graceful leave, no last flush, as in a crash. */
+    public void crash() {
+        Processes.kill(process);
+    }
 }

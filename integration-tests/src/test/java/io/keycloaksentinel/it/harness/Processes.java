@@ -51,6 +51,24 @@ public final class Processes {
         RUNNING.remove(process);
     }
 
+    /** SIGKILL to the process tree at once, as a crash: no shutdown hook runs. */
+    public static void kill(Process process) {
+        List<ProcessHandle> tree = new java.util.ArrayList<>(process.descendants().toList());
+        tree.add(process.toHandle());
+        tree.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle handle : tree) {
+            try {
+                handle.onExit().get(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (Exception stillAlive) {
+                // reported by the caller's next request
+            }
+        }
+        RUNNING.remove(process);
+    }
+
     static void stopAll() {
         for (Process p : List.copyOf(RUNNING)) {
             stop(p, Duration.ofSeconds(10));
