@@ -37,6 +37,13 @@ import org.junit.jupiter.api.Timeout;
  *
  * <pre>./mvnw verify -pl integration-tests -am -Dit.test=LoginLatencyBenchmark -Dfailsafe.failIfNoSpecifiedTests=false</pre>
  *
+ * <p>Two things this benchmark learned the hard way: the JIT needs hundreds of logins before a
+ * server's login time settles (hence a warm-up of 500 logins a side), and with a fixed order in
+ * each round (always plain then sentinel) two identical plain servers differed by 40 % after a
+ * long warm-up, the second of each round being the faster; the order is therefore drawn per
+ * round. {@code -Dbench.sides=plain,plain} runs that control: two equal servers, whose
+ * difference is the noise floor of the comparison.
+ *
  * <p>Nothing is timed against a target here (shared machines are noisy): it prints figures and
  * only checks that every login succeeded or failed as it should. Sequential, bounded counts
  * ({@code -Dbench.logins}, {@code -Dbench.failures}, {@code -Dbench.warmup},
@@ -49,8 +56,10 @@ class LoginLatencyBenchmark {
 
     private static final int LOGINS = Integer.getInteger("bench.logins", 300);
     private static final int FAILURES = Integer.getInteger("bench.failures", 100);
-    private static final int WARMUP = Integer.getInteger("bench.warmup", 50);
+    private static final int WARMUP = Integer.getInteger("bench.warmup", 500);
     private static final int CLUSTER_LOGINS = Integer.getInteger("bench.cluster.logins", 400);
+    /** The two servers compared; {@code plain,plain} or {@code sentinel,sentinel} measure the noise between two equal servers. */
+    private static final String SIDES = System.getProperty("bench.sides", "plain,sentinel");
     private static final long SERIES_NANOS = TimeUnit.MINUTES.toNanos(Integer.getInteger("bench.series.minutes", 8));
 
     private static final String USER = "bench-user";
@@ -58,7 +67,7 @@ class LoginLatencyBenchmark {
     private static final String WRONG_PASSWORD = "Bench-pass-2025!";
 
     /** One side of the comparison: a server and the realm created on it. */
-    private record Side(String label, KeycloakServer server, TestRealm realm) {
+    private record Side(String kind, String label, KeycloakServer server, TestRealm realm) {
 
         LoginClient.Result login(String password) {
             return new LoginClient(server.baseUrl()).login(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI,
@@ -72,42 +81,63 @@ class LoginLatencyBenchmark {
     @DisplayName("Plain Keycloak and Keycloak with the Sentinel login form, logins interleaved")
     void sideBySide() {
         // same build options, same start options and heap; started one after the other
-        try (KeycloakNode plainNode = KeycloakNode.start(BuiltDistribution.plain(), "bench-plain", List.of(), Map.of());
-             KeycloakNode sentinelNode = KeycloakNode.start("bench-sentinel", List.of(), Map.of())) {
-            Side plain = new Side("plain", plainNode, realm(plainNode));
-            Side sentinel = new Side("sentinel", sentinelNode, realm(sentinelNode));
-            SentinelFlows.useSentinelLoginForm(sentinelNode.admin(), sentinel.realm().name());
-            // every login here comes from 127.0.0.1: lift the per-IP and per-network throttle out of
-            // reach so failed logins keep taking the full path (the check itself still runs on each post)
-            sentinelNode.admin().put("/admin/realms/" + sentinel.realm().name() + "/sentinel-admin/config",
-                    Map.of("ipFailuresPerDay", 1_000_000, "networkFailuresPer15m", 1_000_000)).expect(200);
-            assertThat(plainNode.admin().serverInfo().toString()).doesNotContain("sentinel-login-form");
-            assertThat(sentinelNode.admin().serverInfo().toString()).contains("sentinel-login-form");
-            for (Side side : List.of(plain, sentinel)) {
-                var r = side.server().admin().get("/admin/realms/" + side.realm().name()).expect(200).json();
-                System.out.printf("[login-latency] %s realm: browser flow %s, brute-force protection %s%n", side.label(),
-                        r.path("browserFlow").asText(), r.path("bruteForceProtected").asText());
-            }
+        String[] kinds = SIDES.split(",");
+        assertThat(kinds).as("-Dbench.sides: two of plain, sentinel").hasSize(2)
+                .allMatch(k -> k.equals("plain") || k.equals("sentinel"));
+        boolean same = kinds[0].equals(kinds[1]);
+        String[] labels = {kinds[0] + (same ? "-1" : ""), kinds[1] + (same ? "-2" : "")};
+        try (KeycloakNode firstNode = start(kinds[0], labels[0]);
+             KeycloakNode secondNode = start(kinds[1], labels[1])) {
+            Side first = side(kinds[0], labels[0], firstNode);
+            Side second = side(kinds[1], labels[1], secondNode);
 
             // warm-up (JIT, caches, connection set-up on both sides), not measured
-            interleave(plain, sentinel, WARMUP, PASSWORD, true);
-            interleave(plain, sentinel, WARMUP / 5, WRONG_PASSWORD, false);
+            interleave(first, second, WARMUP, PASSWORD, true);
+            interleave(first, second, WARMUP / 5, WRONG_PASSWORD, false);
 
-            long[][] ok = interleave(plain, sentinel, LOGINS, PASSWORD, true);
-            long[][] failed = interleave(plain, sentinel, FAILURES, WRONG_PASSWORD, false);
+            long[][] ok = interleave(first, second, LOGINS, PASSWORD, true);
+            long[][] failed = interleave(first, second, FAILURES, WRONG_PASSWORD, false);
 
-            print("login-latency", "plain", ok[0]);
-            print("login-latency", "sentinel", ok[1]);
-            printDifference("login-latency", ok[0], ok[1]);
-            print("login-latency", "failed plain", failed[0]);
-            print("login-latency", "failed sentinel", failed[1]);
-            printDifference("login-latency", "failed ", failed[0], failed[1]);
+            print("login-latency", labels[0], ok[0]);
+            print("login-latency", labels[1], ok[1]);
+            printDifference("login-latency", labels, ok[0], ok[1]);
+            print("login-latency", "failed " + labels[0], failed[0]);
+            print("login-latency", "failed " + labels[1], failed[1]);
+            printDifference("login-latency", new String[] {"failed " + labels[0], "failed " + labels[1]}, failed[0], failed[1]);
 
-            String scrape = Metrics.scrape(sentinelNode);
-            scrape.lines().filter(l -> l.startsWith("sentinel_detection_seconds"))
-                    .forEach(l -> System.out.println("[login-latency] /metrics of the Sentinel node: " + l));
-            System.out.println("[login-latency] single Sentinel node timers: " + timers(scrape));
+            for (Side side : List.of(first, second)) {
+                if (side.kind().equals("sentinel")) {
+                    String scrape = Metrics.scrape(side.server());
+                    scrape.lines().filter(l -> l.startsWith("sentinel_detection_seconds")).forEach(l ->
+                            System.out.println("[login-latency] /metrics of " + side.label() + ": " + l));
+                    System.out.println("[login-latency] " + side.label() + " node timers: " + timers(scrape));
+                }
+            }
         }
+    }
+
+    private static KeycloakNode start(String kind, String label) {
+        BuiltDistribution build = kind.equals("plain") ? BuiltDistribution.plain() : BuiltDistribution.get();
+        return KeycloakNode.start(build, "bench-" + label, List.of(), Map.of());
+    }
+
+    /** The benchmark realm on a node; on a Sentinel node with the Sentinel login form, as in production. */
+    private static Side side(String kind, String label, KeycloakNode node) {
+        TestRealm realm = realm(node);
+        boolean sentinel = kind.equals("sentinel");
+        assertThat(node.admin().serverInfo().toString().contains("sentinel-login-form"))
+                .as("Sentinel installed on %s", label).isEqualTo(sentinel);
+        if (sentinel) {
+            SentinelFlows.useSentinelLoginForm(node.admin(), realm.name());
+            // every login here comes from 127.0.0.1: lift the per-IP and per-network throttle out of
+            // reach so failed logins keep taking the full path (the check itself still runs on each post)
+            node.admin().put("/admin/realms/" + realm.name() + "/sentinel-admin/config",
+                    Map.of("ipFailuresPerDay", 1_000_000, "networkFailuresPer15m", 1_000_000)).expect(200);
+        }
+        var r = node.admin().get("/admin/realms/" + realm.name()).expect(200).json();
+        System.out.printf("[login-latency] %s (pid %d) realm: browser flow %s, brute-force protection %s%n", label,
+                node.pid(), r.path("browserFlow").asText(), r.path("bruteForceProtected").asText());
+        return new Side(kind, label, node, realm);
     }
 
     @Test
@@ -141,7 +171,9 @@ class LoginLatencyBenchmark {
     }
 
     /**
-     * {@code count} logins on each side, alternating plain, sentinel, plain, sentinel...; returns
+     * {@code count} rounds of one login on each side, back to back (plain, sentinel, sentinel,
+     * plain, ...: which side goes first in a round is drawn at random, so neither is always the
+     * one that follows the other); returns
      * the whole-login times in nanoseconds per side (fewer than {@code count} if the series ran
      * out of time). Each login is checked to have succeeded (or failed) as expected.
      */
@@ -150,8 +182,11 @@ class LoginLatencyBenchmark {
         Side[] sides = {first, second};
         long deadline = System.nanoTime() + SERIES_NANOS;
         int done = 0;
+        Random order = new Random(count);
         for (; done < count && System.nanoTime() < deadline; done++) {
-            for (int s = 0; s < 2; s++) {
+            int firstInRound = order.nextInt(2);
+            for (int k = 0; k < 2; k++) {
+                int s = k ^ firstInRound;
                 long start = System.nanoTime();
                 LoginClient.Result r = sides[s].login(password);
                 nanos[s][done] = System.nanoTime() - start;
@@ -224,22 +259,18 @@ class LoginLatencyBenchmark {
                 ms((long) Arrays.stream(sorted).average().orElse(Double.NaN)));
     }
 
-    private static void printDifference(String tag, long[] plain, long[] sentinel) {
-        printDifference(tag, "", plain, sentinel);
-    }
-
     /**
      * The difference of the p50s, and the median of the paired differences (login i on each side,
      * back to back) with a 95 % bootstrap interval, to tell a difference from the noise.
      */
-    private static void printDifference(String tag, String what, long[] plain, long[] sentinel) {
-        long[] p = plain.clone();
-        long[] s = sentinel.clone();
+    private static void printDifference(String tag, String[] labels, long[] first, long[] second) {
+        long[] p = first.clone();
+        long[] s = second.clone();
         Arrays.sort(p);
         Arrays.sort(s);
-        long[] paired = new long[Math.min(plain.length, sentinel.length)];
+        long[] paired = new long[Math.min(first.length, second.length)];
         for (int i = 0; i < paired.length; i++) {
-            paired[i] = sentinel[i] - plain[i];
+            paired[i] = second[i] - first[i];
         }
         Random random = new Random(20261123);
         long[] medians = new long[2000];
@@ -256,9 +287,9 @@ class LoginLatencyBenchmark {
         double p50 = ms(percentile(p, 50));
         double diff = ms(percentile(s, 50)) - p50;
         double pairedMedian = ms(percentile(paired, 50));
-        System.out.printf("[%s] %ssentinel - plain: p50 %+.2f ms (%+.1f %%); median of paired differences %+.2f ms"
+        System.out.printf("[%s] %s - %s: p50 %+.2f ms (%+.1f %%); median of paired differences %+.2f ms"
                         + " (%+.1f %%), 95 %% bootstrap interval [%+.2f, %+.2f] ms%n",
-                tag, what, diff, 100 * diff / p50, pairedMedian, 100 * pairedMedian / p50,
+                tag, labels[1], labels[0], diff, 100 * diff / p50, pairedMedian, 100 * pairedMedian / p50,
                 ms(medians[(int) (0.025 * medians.length)]), ms(medians[(int) (0.975 * medians.length) - 1]));
     }
 
