@@ -20,7 +20,10 @@ import java.util.concurrent.TimeUnit;
  * which keeps the timestamps Keycloak compares to detect a changed provider), so no node
  * re-augments and nodes never share a data directory.
  *
- * <p>The build is reused by later runs while the JAR, the Keycloak version and the build
+ * <p>{@link #plain()} is the same server built with the same options but without Sentinel, in
+ * its own directory, for side-by-side comparisons (the login latency benchmark).
+ *
+ * <p>A build is reused by later runs while the JAR, the Keycloak version and the build
  * options are unchanged (a stamp file holds their digest).
  */
 public final class BuiltDistribution {
@@ -33,7 +36,8 @@ public final class BuiltDistribution {
     static final List<String> BUILD_OPTIONS = List.of(
             "--db=dev-file", "--cache=ispn", "--health-enabled=true", "--metrics-enabled=true");
 
-    private static BuiltDistribution instance;
+    private static BuiltDistribution withSentinel;
+    private static BuiltDistribution plain;
 
     private final Path home;
 
@@ -41,11 +45,20 @@ public final class BuiltDistribution {
         this.home = home;
     }
 
+    /** The server with the built Sentinel JAR installed: what every integration test runs. */
     public static synchronized BuiltDistribution get() {
-        if (instance == null) {
-            instance = prepare();
+        if (withSentinel == null) {
+            withSentinel = prepare("keycloak-built", Settings.sentinelJar());
         }
-        return instance;
+        return withSentinel;
+    }
+
+    /** The same server, same build options, without Sentinel (plain Keycloak). */
+    public static synchronized BuiltDistribution plain() {
+        if (plain == null) {
+            plain = prepare("keycloak-built-plain", null);
+        }
+        return plain;
     }
 
     public Path home() {
@@ -68,11 +81,11 @@ public final class BuiltDistribution {
         return target;
     }
 
-    private static BuiltDistribution prepare() {
+    /** Copies the distribution to {@code work/<dirName>}, adds {@code jar} unless null, and builds it. */
+    private static BuiltDistribution prepare(String dirName, Path jar) {
         Path source = Settings.distribution();
-        Path jar = Settings.sentinelJar();
         Path work = Settings.workDir();
-        Path built = work.resolve("keycloak-built");
+        Path built = work.resolve(dirName);
         Path stampFile = built.resolve(".sentinel-build-stamp");
         String stamp = digest(jar, Settings.keycloakVersion() + " " + String.join(" ", BUILD_OPTIONS));
         try {
@@ -83,11 +96,13 @@ public final class BuiltDistribution {
             }
             deleteTree(built);
             run(List.of("cp", "-a", source.toString(), built.toString()), work, Duration.ofMinutes(2),
-                    work.resolve("copy.log"));
-            Files.copy(jar, built.resolve("providers").resolve(jar.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+                    work.resolve(dirName + "-copy.log"));
+            if (jar != null) {
+                Files.copy(jar, built.resolve("providers").resolve(jar.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
             List<String> build = new ArrayList<>(List.of(built.resolve("bin/kc.sh").toString(), "build"));
             build.addAll(BUILD_OPTIONS);
-            run(build, built, Duration.ofMinutes(5), work.resolve("kc-build.log"));
+            run(build, built, Duration.ofMinutes(5), work.resolve(dirName + "-kc-build.log"));
             deleteTree(built.resolve("data"));
             Files.writeString(stampFile, stamp, StandardCharsets.UTF_8);
             return new BuiltDistribution(built);
@@ -121,10 +136,11 @@ public final class BuiltDistribution {
         }
     }
 
+    /** The stamp of a build: the JAR's bytes (none for the plain server) and {@code extra}. */
     private static String digest(Path jar, String extra) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(Files.readAllBytes(jar));
+            sha.update(jar == null ? "no provider JAR\n".getBytes(StandardCharsets.UTF_8) : Files.readAllBytes(jar));
             sha.update(extra.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(sha.digest());
         } catch (IOException e) {

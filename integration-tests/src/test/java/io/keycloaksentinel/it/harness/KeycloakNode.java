@@ -39,13 +39,22 @@ public final class KeycloakNode implements KeycloakServer {
     }
 
     /**
-     * Starts a node. {@code extraOptions} are appended to the common ones (database, cache
-     * transport, hostname) and may override them.
+     * Starts a node with Sentinel installed. {@code extraOptions} are appended to the common ones
+     * (database, cache transport, hostname) and may override them.
      */
     public static KeycloakNode start(String name, List<String> extraOptions, Map<String, String> env) {
+        return start(BuiltDistribution.get(), name, extraOptions, env);
+    }
+
+    /**
+     * Starts a node from the given build, e.g. {@link BuiltDistribution#plain()} for a Keycloak
+     * without Sentinel; otherwise as {@link #start(String, List, Map)}.
+     */
+    public static KeycloakNode start(BuiltDistribution distribution, String name, List<String> extraOptions,
+                                     Map<String, String> env) {
         for (int attempt = 1; ; attempt++) {
             try {
-                return start(name, Ports.free(), extraOptions, env);
+                return start(distribution, name, Ports.free(), extraOptions, env);
             } catch (PortTakenException e) {
                 if (attempt == 3) {
                     throw e;
@@ -62,8 +71,9 @@ public final class KeycloakNode implements KeycloakServer {
         }
     }
 
-    private static KeycloakNode start(String name, int http, List<String> extraOptions, Map<String, String> env) {
-        Path home = BuiltDistribution.get().copyForNode(name);
+    private static KeycloakNode start(BuiltDistribution distribution, String name, int http, List<String> extraOptions,
+                                      Map<String, String> env) {
+        Path home = distribution.copyForNode(name);
         int management = Ports.free();
         List<String> command = new ArrayList<>(List.of(
                 home.resolve("bin/kc.sh").toString(), "start", "--optimized",

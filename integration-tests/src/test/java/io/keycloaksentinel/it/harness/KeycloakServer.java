@@ -2,7 +2,7 @@ package io.keycloaksentinel.it.harness;
 
 import java.net.URI;
 
-/** A running Keycloak with Sentinel installed, whatever started it (distribution or container). */
+/** A running Keycloak with Sentinel installed (or, from {@link BuiltDistribution#plain()}, without), whatever started it. */
 public interface KeycloakServer extends AutoCloseable {
 
     /** Base URL of the HTTP listener, e.g. {@code http://127.0.0.1:41234}; no trailing slash. */
