@@ -37,12 +37,17 @@ import org.junit.jupiter.api.Timeout;
  *
  * <pre>./mvnw verify -pl integration-tests -am -Dit.test=LoginLatencyBenchmark -Dfailsafe.failIfNoSpecifiedTests=false</pre>
  *
- * <p>Two things this benchmark learned the hard way: the JIT needs hundreds of logins before a
- * server's login time settles (hence a warm-up of 500 logins a side), and with a fixed order in
- * each round (always plain then sentinel) two identical plain servers differed by 40 % after a
- * long warm-up, the second of each round being the faster; the order is therefore drawn per
- * round. {@code -Dbench.sides=plain,plain} runs that control: two equal servers, whose
- * difference is the noise floor of the comparison.
+ * <p>What limits the comparison is not Sentinel: the Argon2id hash (BouncyCastle, ~45 ms, most
+ * of a login) runs in one of two speeds per server JVM, about 22-30 ms or 53-57 ms, chosen
+ * during its JIT warm-up and kept for the JVM's life (seen with two identical plain servers and
+ * in a bare BouncyCastle loop: 3 of 11 fresh JVMs slow with Keycloak's default tiered
+ * compilation, 0 of 11 with {@code -XX:-TieredCompilation}). Two servers in different modes
+ * differ by ~27 ms a login whatever runs on them; the benchmark then prints a warning. So:
+ * {@code -Dbench.sides=plain,plain} runs the control (two equal servers), and
+ * {@code -Dbench.server.java.opts=-XX:-TieredCompilation} gives both single-node servers the
+ * same extra JVM options (Keycloak's {@code JAVA_OPTS_APPEND}), which removes the slow mode.
+ * The warm-up is 500 logins a side, as the login time keeps falling for hundreds of logins.
+ * The order within each round of two logins is drawn at random.
  *
  * <p>Nothing is timed against a target here (shared machines are noisy): it prints figures and
  * only checks that every login succeeded or failed as it should. Sequential, bounded counts
@@ -60,6 +65,8 @@ class LoginLatencyBenchmark {
     private static final int CLUSTER_LOGINS = Integer.getInteger("bench.cluster.logins", 400);
     /** The two servers compared; {@code plain,plain} or {@code sentinel,sentinel} measure the noise between two equal servers. */
     private static final String SIDES = System.getProperty("bench.sides", "plain,sentinel");
+    /** Extra JVM options for both single-node servers (Keycloak's JAVA_OPTS_APPEND), e.g. -XX:-TieredCompilation. */
+    private static final String SERVER_JAVA_OPTS = System.getProperty("bench.server.java.opts", "").trim();
     private static final long SERIES_NANOS = TimeUnit.MINUTES.toNanos(Integer.getInteger("bench.series.minutes", 8));
 
     private static final String USER = "bench-user";
@@ -104,6 +111,14 @@ class LoginLatencyBenchmark {
             print("login-latency", "failed " + labels[0], failed[0]);
             print("login-latency", "failed " + labels[1], failed[1]);
             printDifference("login-latency", new String[] {"failed " + labels[0], "failed " + labels[1]}, failed[0], failed[1]);
+            double okShift = relativeShift(ok[0], ok[1]);
+            double failedShift = relativeShift(failed[0], failed[1]);
+            if (Math.abs(okShift) > 0.1 && Math.abs(failedShift) > 0.1 && Math.signum(okShift) == Math.signum(failedShift)) {
+                System.out.printf("[login-latency] WARNING: %s and %s differ by %+.0f %% (successes) and %+.0f %% (failures):"
+                                + " the two JVMs most likely hash Argon2 at different speeds (see the class comment), which"
+                                + " says nothing about Sentinel; rerun, or add -Dbench.server.java.opts=-XX:-TieredCompilation%n",
+                        labels[1], labels[0], 100 * okShift, 100 * failedShift);
+            }
 
             for (Side side : List.of(first, second)) {
                 if (side.kind().equals("sentinel")) {
@@ -118,7 +133,8 @@ class LoginLatencyBenchmark {
 
     private static KeycloakNode start(String kind, String label) {
         BuiltDistribution build = kind.equals("plain") ? BuiltDistribution.plain() : BuiltDistribution.get();
-        return KeycloakNode.start(build, "bench-" + label, List.of(), Map.of());
+        return KeycloakNode.start(build, "bench-" + label, List.of(),
+                SERVER_JAVA_OPTS.isEmpty() ? Map.of() : Map.of("JAVA_OPTS_APPEND", SERVER_JAVA_OPTS));
     }
 
     /** The benchmark realm on a node; on a Sentinel node with the Sentinel login form, as in production. */
@@ -135,8 +151,9 @@ class LoginLatencyBenchmark {
                     Map.of("ipFailuresPerDay", 1_000_000, "networkFailuresPer15m", 1_000_000)).expect(200);
         }
         var r = node.admin().get("/admin/realms/" + realm.name()).expect(200).json();
-        System.out.printf("[login-latency] %s (pid %d) realm: browser flow %s, brute-force protection %s%n", label,
-                node.pid(), r.path("browserFlow").asText(), r.path("bruteForceProtected").asText());
+        System.out.printf("[login-latency] %s (pid %d) realm: browser flow %s, brute-force protection %s;"
+                        + " extra JVM options: %s%n", label, node.pid(), r.path("browserFlow").asText(),
+                r.path("bruteForceProtected").asText(), SERVER_JAVA_OPTS.isEmpty() ? "none" : SERVER_JAVA_OPTS);
         return new Side(kind, label, node, realm);
     }
 
@@ -291,6 +308,15 @@ class LoginLatencyBenchmark {
                         + " (%+.1f %%), 95 %% bootstrap interval [%+.2f, %+.2f] ms%n",
                 tag, labels[1], labels[0], diff, 100 * diff / p50, pairedMedian, 100 * pairedMedian / p50,
                 ms(medians[(int) (0.025 * medians.length)]), ms(medians[(int) (0.975 * medians.length) - 1]));
+    }
+
+    /** (p50 of second - p50 of first) / p50 of first. */
+    private static double relativeShift(long[] first, long[] second) {
+        long[] a = first.clone();
+        long[] b = second.clone();
+        Arrays.sort(a);
+        Arrays.sort(b);
+        return (double) (percentile(b, 50) - percentile(a, 50)) / percentile(a, 50);
     }
 
     /** Nearest-rank percentile of sorted values. */
