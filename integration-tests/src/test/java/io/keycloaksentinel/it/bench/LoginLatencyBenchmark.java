@@ -37,15 +37,16 @@ import org.junit.jupiter.api.Timeout;
  *
  * <pre>./mvnw verify -pl integration-tests -am -Dit.test=LoginLatencyBenchmark -Dfailsafe.failIfNoSpecifiedTests=false</pre>
  *
- * <p>What limits the comparison is not Sentinel: the Argon2id hash (BouncyCastle, ~45 ms, most
- * of a login) runs in one of two speeds per server JVM, about 22-30 ms or 53-57 ms, chosen
+ * <p>What limits the comparison is not Sentinel: the Argon2id hash (BouncyCastle, most of the time
+ * of a login) runs at one of two speeds per server JVM, about 22-30 ms or 53-57 ms, chosen
  * during its JIT warm-up and kept for the JVM's life (seen with two identical plain servers and
- * in a bare BouncyCastle loop: 3 of 11 fresh JVMs slow with Keycloak's default tiered
- * compilation, 0 of 11 with {@code -XX:-TieredCompilation}). Two servers in different modes
+ * in a bare BouncyCastle loop: 2 of 6 fresh JVMs slow with the default tiered compilation,
+ * 0 of 11 with {@code -XX:-TieredCompilation}). Two servers in different modes
  * differ by ~27 ms a login whatever runs on them; the benchmark then prints a warning. So:
  * {@code -Dbench.sides=plain,plain} runs the control (two equal servers), and
  * {@code -Dbench.server.java.opts=-XX:-TieredCompilation} gives both single-node servers the
- * same extra JVM options (Keycloak's {@code JAVA_OPTS_APPEND}), which removes the slow mode.
+ * same extra JVM options (Keycloak's {@code JAVA_OPTS_APPEND}), which took the slow mode out in
+ * every try so far.
  * The warm-up is 500 logins a side, as the login time keeps falling for hundreds of logins.
  * The order within each round of two logins is drawn at random.
  *
