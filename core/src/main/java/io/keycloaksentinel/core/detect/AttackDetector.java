@@ -148,7 +148,9 @@ public final class AttackDetector {
             InetAddress a = address.get();
             store.addDistinct(Scope.SUBJECT, "d" + ipCounter(realmId, a), hash, Window.FIFTEEN_MINUTES, now);
             store.addDistinct(Scope.SUBJECT, "d" + networkCounter(realmId, a), hash, Window.FIFTEEN_MINUTES, now);
-            if (thresholds(realmId).smartLockout() && !knownNetworks(realmId, hash).contains(network(a))) {
+            // a username that does not exist has no known network: no cluster read for it (the botnet's case)
+            if (thresholds(realmId).smartLockout() && (outcome == LoginOutcome.FAILURE_UNKNOWN_USER
+                    || !knownNetworks(realmId, hash).contains(network(a)))) {
                 store.add(Scope.SUBJECT, unknownSourceCounter(realmId, hash), Window.FIFTEEN_MINUTES, now, 1);
             }
         }
@@ -412,22 +414,34 @@ public final class AttackDetector {
             windows.add(Window.FIFTEEN_MINUTES);
         }
         long[] sums = store.sumAll(Scope.SUBJECT, counters, windows, now);
-        if (sums[0] >= t.ipFailuresPerDay()) {
+        return refusal(t, sums[0], sums[1], sums[2], hash == null ? 0 : sums[3],
+                () -> knownNetworks(realmId, hash).contains(network(a)));
+    }
+
+    /**
+     * The one place the thresholds turn counts into a refusal, for {@link #check} and
+     * {@link #assess}. {@code knownSource} is asked (a cluster read) only when smart lockout
+     * would otherwise refuse.
+     */
+    private static ThrottleDecision refusal(DetectionThresholds t, long ipFailures24h, long networkFailures15m,
+                                            long networkUsernames15m, long unknownSourceFailures15m,
+                                            java.util.function.BooleanSupplier knownSource) {
+        if (ipFailures24h >= t.ipFailuresPerDay()) {
             return ThrottleDecision.refuse(RefusalReason.ADDRESS, Window.ONE_DAY.bucket(),
-                    sums[0] + " failed logins from this address in 24 h");
+                    ipFailures24h + " failed logins from this address in 24 h");
         }
-        if (sums[1] >= t.networkFailuresPer15m()) {
+        if (networkFailures15m >= t.networkFailuresPer15m()) {
             return ThrottleDecision.refuse(RefusalReason.NETWORK, Window.FIFTEEN_MINUTES.length(),
-                    sums[1] + " failed logins from this network in 15 min");
+                    networkFailures15m + " failed logins from this network in 15 min");
         }
-        if (sums[2] >= t.networkUsernamesPer15m()) {
+        if (networkUsernames15m >= t.networkUsernamesPer15m()) {
             return ThrottleDecision.refuse(RefusalReason.NETWORK_USERNAMES, Window.FIFTEEN_MINUTES.length(),
-                    sums[2] + " distinct usernames failed from this network in 15 min");
+                    networkUsernames15m + " distinct usernames failed from this network in 15 min");
         }
-        if (hash != null && sums[3] >= t.unknownSourceFailuresPer15m()
-                && !knownNetworks(realmId, hash).contains(network(a))) {
+        if (t.smartLockout() && unknownSourceFailures15m >= t.unknownSourceFailuresPer15m()
+                && !knownSource.getAsBoolean()) {
             return ThrottleDecision.refuse(RefusalReason.UNKNOWN_SOURCE, Window.FIFTEEN_MINUTES.length(),
-                    sums[3] + " failed logins for this username from unknown networks in 15 min");
+                    unknownSourceFailures15m + " failed logins for this username from unknown networks in 15 min");
         }
         return ThrottleDecision.ALLOW;
     }
@@ -454,15 +468,21 @@ public final class AttackDetector {
         } else if (state == AttackState.ELEVATED) {
             medium.add("realm elevated");
         }
-        ThrottleDecision decision = decide(realmId, ip, username);
-        if (decision.throttled()) {
-            high.add(decision.reason());
-        }
         DetectionThresholds t = thresholds(realmId);
-        long now = clock.getAsLong();
-        Optional<SourceCounts> counts = source(realmId, ip);
+        Optional<InetAddress> address = IpAddresses.parse(ip);
+        String hash = username == null || username.isBlank() ? null : usernameHash(realmId, username);
+        long unknownFailures = hash == null ? 0
+                : store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, hash), Window.FIFTEEN_MINUTES, clock.getAsLong());
+        boolean known = hash != null && address.isPresent()
+                && knownNetworks(realmId, hash).contains(network(address.get()));
+        Optional<SourceCounts> counts = address.flatMap(x -> source(realmId, ip));
         if (counts.isPresent()) {
             SourceCounts c = counts.get();
+            ThrottleDecision refused = refusal(t, c.ipFailures24h(), c.networkFailures15m(), c.networkUsernames15m(),
+                    unknownFailures, () -> known);
+            if (refused.throttled()) {
+                high.add(refused.reason());
+            }
             if (c.ipFailures24h() * 2 >= t.ipFailuresPerDay()) {
                 medium.add(c.ipFailures24h() + " failed logins from this address in 24 h");
             }
@@ -476,14 +496,8 @@ public final class AttackDetector {
                 medium.add(c.ipAccountRequests15m() + " sign-ups and password-reset requests from this address in 15 min");
             }
         }
-        boolean known = false;
-        if (username != null && !username.isBlank()) {
-            String hash = usernameHash(realmId, username);
-            known = counts.isPresent() && knownNetworks(realmId, hash).contains(counts.get().network());
-            long unknownFailures = store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, hash), Window.FIFTEEN_MINUTES, now);
-            if (t.smartLockout() && !known && unknownFailures * 2 >= t.unknownSourceFailuresPer15m()) {
-                medium.add(unknownFailures + " failed logins for this username from unknown networks in 15 min");
-            }
+        if (t.smartLockout() && hash != null && !known && unknownFailures * 2 >= t.unknownSourceFailuresPer15m()) {
+            medium.add(unknownFailures + " failed logins for this username from unknown networks in 15 min");
         }
         RiskLevel level = !high.isEmpty() ? RiskLevel.HIGH : !medium.isEmpty() ? RiskLevel.MEDIUM : RiskLevel.LOW;
         List<String> reasons = new ArrayList<>(high);

@@ -109,6 +109,26 @@ class AttackAdminApiIT {
         assertThat(server.admin().get(base + "attack/offenders?limit=5000").json().get("error").asText())
                 .contains("limit must be between 1 and 1000");
         assertThat(server.admin().getAnonymous(base + "attack/throttled").status()).isEqualTo(401);
+        assertThat(server.admin().get(base + "attack?ip=127.0.0.1&username=" + "u".repeat(2000)).json()
+                .get("error").asText()).contains("username: too long");
+
+        // the settings this issue added: validated, and a bad value saves nothing
+        List<Case> config = List.of(
+                new Case(Map.of("networkUsernamesPer15m", 0), "networkUsernamesPer15m and ipAccountRequestsPer15m must be at least 1"),
+                new Case(Map.of("unknownSourceFailuresPer15m", -1), "unknownSourceFailuresPer15m at least 0"),
+                new Case(Map.of("ipAccountRequestsPer15m", 1.5), "ipAccountRequestsPer15m must be a whole number"),
+                new Case(Map.of("failClosed", "yes"), "failClosed must be true or false"));
+        for (Case c : config) {
+            AdminApi.Response r = server.admin().put(base + "config", c.body());
+            assertThat(r.status()).as("%s", c.body()).isEqualTo(400);
+            assertThat(r.json().get("error").asText()).as("%s", c.body()).contains(c.message());
+        }
+        JsonNode saved = server.admin().get(base + "config").expect(200).json();
+        assertThat(saved.get("networkUsernamesPer15m").asLong()).isEqualTo(50);
+        assertThat(saved.get("failClosed").asBoolean()).isFalse();
+        assertThat(server.admin().put(base + "config", Map.of("failClosed", true)).expect(200).json()
+                .get("failClosed").asBoolean()).isTrue();
+        assertThat(realm.login("olivia", PASSWORD).loggedIn()).as("fail-closed with a working detector").isTrue();
     }
 
     @Test
