@@ -151,7 +151,9 @@ class BotnetReplayIT {
                 done.set(true);
             }
         }
-        sampler.shutdownNow();
+        // shutdown (not shutdownNow): cancels the periodic task but lets an in-flight sample finish,
+        // so an interrupted HTTP call is never mistaken for a failed sample
+        sampler.shutdown();
         assertThat(sampler.awaitTermination(1, TimeUnit.MINUTES)).isTrue();
         assertThat(samplingError.get()).as("sampling the attack state").isNull();
         if (detectedAtAttempt.get() < 0 && "UNDER_ATTACK".equals(attackState().get("state").asText())) {
@@ -222,7 +224,9 @@ class BotnetReplayIT {
         long evaluatedAfter = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
         io.keycloaksentinel.it.harness.Poll.until("three more evaluation rounds", java.time.Duration.ofSeconds(10),
                 () -> System.nanoTime() > evaluatedAfter ? Boolean.TRUE : null);
-        sampler.shutdownNow();
+        // shutdown (not shutdownNow): cancels the periodic task but lets an in-flight sample finish,
+        // so an interrupted HTTP call is never mistaken for a failed sample
+        sampler.shutdown();
         assertThat(sampler.awaitTermination(1, TimeUnit.MINUTES)).isTrue();
         assertThat(samplingError.get()).as("sampling the attack state").isNull();
         pool.shutdown();
