@@ -7,6 +7,8 @@ import io.keycloaksentinel.core.net.IpAddresses;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
 import java.util.Optional;
+import org.keycloak.forms.login.LoginFormsProvider;
+import jakarta.ws.rs.core.MultivaluedHashMap;
 import org.jboss.logging.Logger;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.authenticators.browser.UsernamePasswordForm;
@@ -27,17 +29,56 @@ final class SentinelLoginForm extends UsernamePasswordForm {
     }
 
     @Override
+    public void authenticate(AuthenticationFlowContext context) {
+        CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
+                CaptchaGate.Form.LOGIN);
+        if (gate.required(null)) {
+            gate.show(context.form());
+            gate.explain(context.form());
+        }
+        super.authenticate(context);
+    }
+
+    @Override
     public void action(AuthenticationFlowContext context) {
         MultivaluedMap<String, String> form = context.getHttpRequest().getDecodedFormParameters();
         if (!form.containsKey("cancel")) {
-            Optional<Response> refusal = throttle(context, form.getFirst(AuthenticationManager.FORM_USERNAME));
+            String username = form.getFirst(AuthenticationManager.FORM_USERNAME);
+            Optional<Response> refusal = throttle(context, username);
             if (refusal.isPresent()) {
                 // a challenge, not a failure: it must not count against (or lock) the account
                 context.challenge(refusal.get());
                 return;
             }
+            CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
+                    CaptchaGate.Form.LOGIN);
+            if (gate.required(username)) {
+                Optional<String> captcha = gate.refusal(form);
+                if (captcha.isPresent()) {
+                    // checked before the user is looked up: no hash, no brute-force count, the
+                    // same answer for existing and unknown accounts
+                    context.getEvent().detail("sentinel_captcha", captcha.get()).error(CaptchaGate.EVENT_ERROR);
+                    context.challenge(captchaChallenge(context, gate, username, captcha.get()));
+                    return;
+                }
+                // a wrong password re-renders the form: it needs a fresh widget
+                gate.show(context.form());
+            }
         }
         super.action(context);
+    }
+
+    private Response captchaChallenge(AuthenticationFlowContext context, CaptchaGate gate, String username, String message) {
+        LoginFormsProvider page = context.form();
+        MultivaluedMap<String, String> keep = new MultivaluedHashMap<>();
+        if (username != null && username.length() <= 255) {
+            keep.putSingle(AuthenticationManager.FORM_USERNAME, username);
+        }
+        page.setFormData(keep);
+        gate.show(page);
+        Response rendered = page.setError(message).createLoginUsernamePassword();
+        return CaptchaGate.unavailable(message) ? Response.fromResponse(rendered).status(503).header("Retry-After", "60").build()
+                : rendered;
     }
 
     /**

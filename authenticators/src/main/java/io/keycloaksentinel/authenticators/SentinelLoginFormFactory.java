@@ -34,7 +34,17 @@ public final class SentinelLoginFormFactory extends UsernamePasswordFormFactory 
 
     @Override
     public String getHelpText() {
-        return "Keycloak's username and password form, with Sentinel's throttling checked before any password is hashed.";
+        return "Keycloak's username and password form, with Sentinel's throttling and adaptive CAPTCHA checked before any password is hashed.";
+    }
+
+    @Override
+    public boolean isConfigurable() {
+        return true;
+    }
+
+    @Override
+    public java.util.List<org.keycloak.provider.ProviderConfigProperty> getConfigProperties() {
+        return CaptchaConfigProperties.list();
     }
 
     @Override

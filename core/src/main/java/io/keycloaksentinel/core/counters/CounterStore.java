@@ -34,6 +34,13 @@ public interface CounterStore {
         return sums;
     }
 
+    /**
+     * Claims a one-time token (a used CAPTCHA answer) for {@code ttl}: true the first time on the
+     * whole cluster, false for every later claim while it is remembered. Synchronous (a replay
+     * must be refused on any node at once); the register is bounded and every entry expires.
+     */
+    boolean claimOnce(String key, Duration ttl);
+
     /** A shared value, e.g. a realm's encoded attack state. */
     Optional<String> get(String key);
 

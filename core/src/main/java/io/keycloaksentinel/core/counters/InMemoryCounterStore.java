@@ -33,6 +33,21 @@ public class InMemoryCounterStore implements CounterStore {
         return total;
     }
 
+    private final java.util.Map<String, Long> claims = new java.util.concurrent.ConcurrentHashMap<>();
+    private java.util.function.LongSupplier claimClock = System::currentTimeMillis;
+
+    /** For tests: the clock that expires claims. */
+    public void claimClock(java.util.function.LongSupplier clock) {
+        this.claimClock = clock;
+    }
+
+    @Override
+    public boolean claimOnce(String key, java.time.Duration ttl) {
+        long now = claimClock.getAsLong();
+        claims.values().removeIf(until -> until < now);
+        return claims.putIfAbsent(key, now + ttl.toMillis()) == null;
+    }
+
     @Override
     public Optional<String> get(String key) {
         return Optional.ofNullable(values.get(key));

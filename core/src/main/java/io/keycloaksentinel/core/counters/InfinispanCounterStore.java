@@ -45,6 +45,9 @@ public final class InfinispanCounterStore implements CounterStore {
     public static final String SUBJECT_CACHE = "sentinel-subject-counters";
     public static final String REALM_CACHE = "sentinel-realm-state";
     public static final String KNOWN_CACHE = "sentinel-known-sources";
+    /** Used one-time tokens (solved CAPTCHA challenges), bounded, each entry expiring with its challenge. */
+    public static final String REPLAY_CACHE = "sentinel-replay";
+    public static final long DEFAULT_MAX_REPLAY_ENTRIES = 100_000;
 
     private static final Logger LOG = Logger.getLogger(InfinispanCounterStore.class);
 
@@ -82,6 +85,7 @@ public final class InfinispanCounterStore implements CounterStore {
     private final Cache<String, Long> subjects;
     private final Cache<String, Object> realm;
     private final Cache<String, String> known;
+    private volatile Cache<String, Boolean> replay;
     private final int maxPending;
     private final ReadWriteLock swap = new ReentrantReadWriteLock();
     private volatile Batch pending = new Batch();
@@ -116,6 +120,23 @@ public final class InfinispanCounterStore implements CounterStore {
                 clustered ? "distributed, 2 owners" : "local");
         return new InfinispanCounterStore(manager.getCache(SUBJECT_CACHE), manager.getCache(REALM_CACHE),
                 manager.getCache(KNOWN_CACHE), maxPending);
+    }
+
+    /** Defines and opens the replay register ({@value #REPLAY_CACHE}, at most {@code maxEntries}). */
+    public InfinispanCounterStore withReplayRegister(EmbeddedCacheManager manager, long maxEntries) {
+        define(manager, REPLAY_CACHE, config(manager.getCacheManagerConfiguration().isClustered(), maxEntries));
+        replay = manager.getCache(REPLAY_CACHE);
+        return this;
+    }
+
+    @Override
+    public boolean claimOnce(String key, Duration ttl) {
+        Cache<String, Boolean> r = replay;
+        if (r == null) {
+            throw new IllegalStateException("the replay register is not open");
+        }
+        // putIfAbsent on a DIST_SYNC cache is atomic at the key's primary owner
+        return r.putIfAbsent(key, Boolean.TRUE, ttl.toMillis(), TimeUnit.MILLISECONDS) == null;
     }
 
     private static void define(EmbeddedCacheManager manager, String name, Configuration config) {

@@ -667,6 +667,26 @@ public final class AttackDetector {
         }
     }
 
+    /**
+     * A 256-bit key for {@code purpose} (for example {@code "captcha"}), derived from the realm's
+     * random key held in the cluster, so every node signs and verifies alike and one purpose's
+     * key says nothing about another's.
+     */
+    public byte[] derivedKey(String realmId, String purpose) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(hashKeys.computeIfAbsent(realmId, this::loadOrCreateHashKey));
+            return mac.doFinal(("sentinel-key/" + purpose).getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+    }
+
+    /** Claims a one-time token of the realm on the whole cluster; see {@link CounterStore#claimOnce}. */
+    public boolean claimOnce(String realmId, String token, java.time.Duration ttl) {
+        return store.claimOnce("once|" + realmId + "|" + token, ttl);
+    }
+
     private SecretKeySpec loadOrCreateHashKey(String realmId) {
         String key = "hash-key|" + realmId;
         Optional<String> existing = store.get(key);

@@ -76,7 +76,7 @@ public final class InfinispanAttackDetectionProviderFactory
             EmbeddedCacheManager manager = session.getProvider(InfinispanConnectionProvider.class)
                     .getCache(InfinispanConnectionProvider.WORK_CACHE_NAME).getCacheManager();
             store = InfinispanCounterStore.open(manager, options.maxSubjectEntries(), options.maxPendingPerFlush(),
-                    options.maxKnownEntries());
+                    options.maxKnownEntries()).withReplayRegister(manager, InfinispanCounterStore.DEFAULT_MAX_REPLAY_ENTRIES);
             DetectionMetrics metrics = new DetectionMetrics(Metrics.globalRegistry, store);
             AttackStateEvents events = new AttackStateEvents(sessionFactory);
             AttackDetector created = new AttackDetector(store, DetectionThresholds.DEFAULTS, System::currentTimeMillis,

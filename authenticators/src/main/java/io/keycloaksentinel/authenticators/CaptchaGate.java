@@ -1,0 +1,255 @@
+package io.keycloaksentinel.authenticators;
+
+import io.keycloaksentinel.core.SentinelVersion;
+import io.keycloaksentinel.core.captcha.AltchaCaptchaProvider;
+import io.keycloaksentinel.core.captcha.CaptchaMode;
+import io.keycloaksentinel.core.captcha.CaptchaProvider;
+import io.keycloaksentinel.core.captcha.CaptchaRequest;
+import io.keycloaksentinel.core.captcha.CaptchaSettings;
+import io.keycloaksentinel.core.captcha.CaptchaVerdict;
+import io.keycloaksentinel.core.detect.AttackDetectionProvider;
+import io.keycloaksentinel.core.detect.AttackDetector;
+import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
+import io.keycloaksentinel.core.detect.RealmDetectionConfig;
+import io.keycloaksentinel.core.net.IpAddresses;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Metrics;
+import jakarta.ws.rs.core.MultivaluedMap;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import org.jboss.logging.Logger;
+import org.keycloak.forms.login.LoginFormsProvider;
+import org.keycloak.models.AuthenticatorConfigModel;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.services.Urls;
+import org.keycloak.theme.Theme;
+
+/**
+ * The CAPTCHA decision shared by the login form, the registration form action and the reset
+ * step: whether this request needs a CAPTCHA (the realm's mode and the attack detector's risk),
+ * putting the widget on the page, and checking the posted answer, always before any username
+ * is looked up or password hashed. Everything the gate cannot decide (detector or vendor down)
+ * follows the realm's settings and never becomes a 500.
+ */
+final class CaptchaGate {
+
+    enum Form {
+        LOGIN("login"), REGISTRATION("registration"), RESET("reset");
+
+        final String label;
+
+        Form(String label) {
+            this.label = label;
+        }
+    }
+
+    static final String REQUIRED_MESSAGE = "sentinelCaptchaRequired";
+    static final String MISSING_MESSAGE = "sentinelCaptchaMissing";
+    static final String FAILED_MESSAGE = "sentinelCaptchaFailed";
+    static final String EXPIRED_MESSAGE = "sentinelCaptchaExpired";
+    static final String UNAVAILABLE_MESSAGE = "sentinelCaptchaUnavailable";
+    /** The event error of a refused CAPTCHA answer (not a credential error: it never counts against the account). */
+    static final String EVENT_ERROR = "sentinel_captcha_failed";
+    static final String LOADER = "sentinel/captcha.js";
+    private static final Logger LOG = Logger.getLogger(CaptchaGate.class);
+
+    private final KeycloakSession session;
+    private final RealmModel realm;
+    private final CaptchaSettings settings;
+    private final Form form;
+    private final AttackDetector detector;
+    private final String ip;
+    private RiskLevel risk;
+    private boolean required;
+
+    private CaptchaGate(KeycloakSession session, RealmModel realm, CaptchaSettings settings, Form form,
+                        AttackDetector detector) {
+        this.session = session;
+        this.realm = realm;
+        this.settings = settings;
+        this.form = form;
+        this.detector = detector;
+        this.ip = session.getContext().getConnection().getRemoteAddr();
+    }
+
+    /** The realm's settings for this form: the execution's authenticator config first, then the realm's, then defaults. */
+    static CaptchaSettings settings(RealmModel realm, AuthenticatorConfigModel execution) {
+        Function<String, String> realmWide = CaptchaSettings.realmAttributes(realm::getAttribute);
+        Map<String, String> own = execution == null || execution.getConfig() == null ? Map.of() : execution.getConfig();
+        return CaptchaSettings.read(key -> {
+            String v = own.get(key);
+            return v == null || v.isBlank() ? realmWide.apply(key) : v;
+        });
+    }
+
+    static CaptchaGate of(KeycloakSession session, RealmModel realm, AuthenticatorConfigModel execution, Form form) {
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        return new CaptchaGate(session, realm, settings(realm, execution), form,
+                detection == null ? null : detection.detector());
+    }
+
+    /**
+     * Decides (once per request) whether this request must answer a CAPTCHA; {@code username}
+     * is the typed one on a post (null when rendering). Monitor mode decides the same way and
+     * answers false. An allowlisted address never needs one.
+     */
+    boolean required(String username) {
+        if (settings.mode() == CaptchaMode.NEVER) {
+            return false;
+        }
+        if (IpAddresses.parse(ip).map(a -> RealmDetectionConfig.allowlisted(realm::getAttribute, a)).orElse(false)) {
+            return false;
+        }
+        risk = assess(username);
+        boolean wouldRequire = settings.requires(risk);
+        if (settings.mode() == CaptchaMode.MONITOR) {
+            if (wouldRequire && username != null) {
+                count("monitored");
+                LOG.infof("Sentinel (CAPTCHA monitoring only): would ask a CAPTCHA on the %s form in realm '%s' (risk %s)",
+                        form.label, realm.getName(), risk);
+            }
+            return false;
+        }
+        required = wouldRequire;
+        return required;
+    }
+
+    private RiskLevel assess(String username) {
+        if (detector == null) {
+            return RiskLevel.LOW;
+        }
+        try {
+            detector.configure(realm.getId(), realm.getName(), RealmDetectionConfig.fromAttributes(realm::getAttribute));
+            return detector.assess(realm.getId(), ip, username).level();
+        } catch (RuntimeException e) {
+            // without a rating, the mode decides: "always" still asks, "risky" lets the form through
+            LOG.warnf("Sentinel: risk assessment failed, treating the request as low risk: %s", e.toString());
+            return RiskLevel.LOW;
+        }
+    }
+
+    /** Puts Sentinel's widget loader on the page and tells the user why (also readable without JavaScript). */
+    void show(LoginFormsProvider page) {
+        String loader = loaderUrl();
+        if (loader == null) {
+            return;
+        }
+        page.addScript(loader);
+        page.setAttribute("sentinelCaptcha", Boolean.TRUE);
+        count("shown");
+    }
+
+    void explain(LoginFormsProvider page) {
+        page.setInfo(REQUIRED_MESSAGE);
+    }
+
+    private String loaderUrl() {
+        try {
+            Theme theme = session.theme().getTheme(Theme.Type.LOGIN);
+            String resources = Urls.themeRoot(session.getContext().getUri().getBaseUri()) + "/login/" + theme.getName();
+            String realmUrl = realmUrl();
+            return resources + "/" + LOADER + "?v=" + SentinelVersion.current().version() + "&form=" + form.label
+                    + "&endpoint=" + URLEncoder.encode(realmUrl + "/sentinel-captcha/widget", StandardCharsets.UTF_8);
+        } catch (Exception e) {
+            LOG.warnf("Sentinel: cannot place the CAPTCHA widget: %s", e.toString());
+            return null;
+        }
+    }
+
+    private String realmUrl() {
+        return session.getContext().getUri().getBaseUri().toString().replaceAll("/$", "") + "/realms/" + realm.getName();
+    }
+
+    /**
+     * Checks the posted answer. Empty when the request may go on; otherwise the message key to
+     * show (the answer was missing, wrong, replayed or expired, or the vendor was unavailable
+     * and the realm fails closed).
+     */
+    Optional<String> refusal(MultivaluedMap<String, String> posted) {
+        CaptchaProvider provider = provider();
+        if (provider == null) {
+            LOG.warnf("Sentinel: CAPTCHA provider '%s' of realm '%s' is not installed; refusing", settings.provider(),
+                    realm.getName());
+            count("unavailable");
+            return settings.failOpen() ? Optional.empty() : Optional.of(UNAVAILABLE_MESSAGE);
+        }
+        CaptchaVerdict verdict;
+        try {
+            verdict = provider.verify(request(null), posted.getFirst(provider.responseField()));
+        } catch (RuntimeException e) {
+            LOG.warnf("Sentinel: CAPTCHA provider '%s' failed: %s", settings.provider(), e.toString());
+            verdict = CaptchaVerdict.of(CaptchaVerdict.Outcome.UNAVAILABLE, "provider error");
+        }
+        count(verdict.label());
+        if (verdict.passedCheck()) {
+            return Optional.empty();
+        }
+        LOG.debugf("Sentinel: CAPTCHA refused on the %s form of realm '%s': %s", form.label, realm.getName(), verdict.detail());
+        return switch (verdict.outcome()) {
+            case MISSING -> Optional.of(MISSING_MESSAGE);
+            case EXPIRED -> Optional.of(EXPIRED_MESSAGE);
+            case UNAVAILABLE -> {
+                if (settings.failOpen()) {
+                    count("fail_open");
+                    yield Optional.empty();
+                }
+                yield Optional.of(UNAVAILABLE_MESSAGE);
+            }
+            default -> Optional.of(FAILED_MESSAGE);
+        };
+    }
+
+    static boolean unavailable(String message) {
+        return UNAVAILABLE_MESSAGE.equals(message);
+    }
+
+    CaptchaProvider provider() {
+        return session.getProvider(CaptchaProvider.class, settings.provider());
+    }
+
+    /** The request context a provider sees; {@code language} only for widgets. */
+    CaptchaRequest request(String language) {
+        if (detector == null) {
+            // no realm key and no replay register: nothing could be verified safely
+            throw new IllegalStateException("the attack detector is unavailable");
+        }
+        CaptchaSettings resolved = settings;
+        if (settings.secret() != null) {
+            resolved = settings.withSecret(session.vault().getStringSecret(settings.secret()).get().orElse(settings.secret()));
+        }
+        String realmId = realm.getId();
+        return new CaptchaRequest(realmId, ip, risk == null ? assess(null) : risk, resolved,
+                resourcesUrl(), realmUrl(), language,
+                detector.derivedKey(realmId, "captcha"),
+                (token, ttl) -> detector.claimOnce(realmId, token, ttl),
+                System::currentTimeMillis);
+    }
+
+    private String resourcesUrl() {
+        try {
+            Theme theme = session.theme().getTheme(Theme.Type.LOGIN);
+            return Urls.themeRoot(session.getContext().getUri().getBaseUri()) + "/login/" + theme.getName();
+        } catch (Exception e) {
+            return Urls.themeRoot(session.getContext().getUri().getBaseUri()) + "/login/keycloak.v2";
+        }
+    }
+
+    CaptchaSettings settings() {
+        return settings;
+    }
+
+    private void count(String outcome) {
+        Counter.builder("sentinel_captcha_total")
+                .description("CAPTCHA widgets shown and answers checked, by form and outcome")
+                .tag("realm", realm.getName()).tag("form", form.label).tag("outcome", outcome)
+                .register(Metrics.globalRegistry).increment();
+    }
+
+    static boolean isBuiltIn(CaptchaSettings settings) {
+        return AltchaCaptchaProvider.ID.equals(settings.provider());
+    }
+}

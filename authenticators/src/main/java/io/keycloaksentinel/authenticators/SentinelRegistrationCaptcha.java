@@ -1,0 +1,153 @@
+package io.keycloaksentinel.authenticators;
+
+import io.keycloaksentinel.core.SentinelVersion;
+import jakarta.ws.rs.core.MultivaluedHashMap;
+import jakarta.ws.rs.core.MultivaluedMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.keycloak.Config;
+import org.keycloak.authentication.FormAction;
+import org.keycloak.authentication.FormActionFactory;
+import org.keycloak.authentication.FormContext;
+import org.keycloak.authentication.ValidationContext;
+import org.keycloak.events.Errors;
+import org.keycloak.forms.login.LoginFormsProvider;
+import org.keycloak.models.AuthenticationExecutionModel;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+import org.keycloak.models.utils.FormMessage;
+import org.keycloak.provider.ProviderConfigProperty;
+import org.keycloak.provider.ServerInfoAwareProviderFactory;
+
+/**
+ * "Sentinel CAPTCHA" for the registration form: shown while the request is risky (or always),
+ * checked before the account is created and any password hashed. When the answer is refused,
+ * only the CAPTCHA message is shown ({@code excludeOtherErrors}), so a bot learns nothing about
+ * which usernames or emails exist. Put it first in the "registration form" sub-flow.
+ */
+public final class SentinelRegistrationCaptcha implements FormAction, FormActionFactory, ServerInfoAwareProviderFactory {
+
+    public static final String PROVIDER_ID = "sentinel-registration-captcha";
+
+    @Override
+    public void buildPage(FormContext context, LoginFormsProvider form) {
+        CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
+                CaptchaGate.Form.REGISTRATION);
+        if (gate.required(null)) {
+            gate.show(form);
+        }
+    }
+
+    @Override
+    public void validate(ValidationContext context) {
+        MultivaluedMap<String, String> posted = context.getHttpRequest().getDecodedFormParameters();
+        CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
+                CaptchaGate.Form.REGISTRATION);
+        if (!gate.required(null)) {
+            context.success();
+            return;
+        }
+        Optional<String> refusal = gate.refusal(posted);
+        if (refusal.isEmpty()) {
+            context.success();
+            return;
+        }
+        // keep what the user typed, except secrets and the spent answer
+        MultivaluedMap<String, String> keep = new MultivaluedHashMap<>();
+        posted.forEach((k, v) -> {
+            if (!k.startsWith("password") && !k.equals(gate.provider() == null ? "" : gate.provider().responseField())
+                    && v != null && v.size() == 1 && v.get(0) != null && v.get(0).length() <= 255) {
+                keep.put(k, v);
+            }
+        });
+        context.getEvent().detail("sentinel_captcha", refusal.get());
+        context.error(Errors.INVALID_REGISTRATION);
+        context.validationError(keep, List.of(new FormMessage(null, refusal.get())));
+        context.excludeOtherErrors();
+    }
+
+    @Override
+    public void success(FormContext context) {
+    }
+
+    @Override
+    public boolean requiresUser() {
+        return false;
+    }
+
+    @Override
+    public boolean configuredFor(KeycloakSession session, RealmModel realm, UserModel user) {
+        return true;
+    }
+
+    @Override
+    public void setRequiredActions(KeycloakSession session, RealmModel realm, UserModel user) {
+    }
+
+    @Override
+    public FormAction create(KeycloakSession session) {
+        return this;
+    }
+
+    @Override
+    public void init(Config.Scope config) {
+    }
+
+    @Override
+    public void postInit(KeycloakSessionFactory factory) {
+    }
+
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public String getId() {
+        return PROVIDER_ID;
+    }
+
+    @Override
+    public String getDisplayType() {
+        return "Sentinel CAPTCHA";
+    }
+
+    @Override
+    public String getReferenceCategory() {
+        return "sentinel-captcha";
+    }
+
+    @Override
+    public boolean isConfigurable() {
+        return true;
+    }
+
+    @Override
+    public AuthenticationExecutionModel.Requirement[] getRequirementChoices() {
+        return new AuthenticationExecutionModel.Requirement[] {AuthenticationExecutionModel.Requirement.REQUIRED,
+                AuthenticationExecutionModel.Requirement.DISABLED};
+    }
+
+    @Override
+    public boolean isUserSetupAllowed() {
+        return false;
+    }
+
+    @Override
+    public String getHelpText() {
+        return "Sentinel's adaptive CAPTCHA on the registration form: only while the request is risky (or always), "
+                + "checked before the account is created.";
+    }
+
+    @Override
+    public List<ProviderConfigProperty> getConfigProperties() {
+        return CaptchaConfigProperties.list();
+    }
+
+    @Override
+    public Map<String, String> getOperationalInfo() {
+        return SentinelVersion.current().operationalInfo();
+    }
+}
