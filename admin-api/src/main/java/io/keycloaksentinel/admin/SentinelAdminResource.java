@@ -1,6 +1,8 @@
 package io.keycloaksentinel.admin;
 
 import io.keycloaksentinel.core.SentinelVersion;
+import io.keycloaksentinel.core.captcha.CaptchaProvider;
+import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.DetectionThresholds;
@@ -267,6 +269,60 @@ public class SentinelAdminResource {
             detection.detector().configure(realm.getId(), realm.getName(), thresholds);
         }
         Map<String, Object> body = configBody(thresholds);
+        adminEvent.operation(OperationType.UPDATE).resourcePath(session.getContext().getUri())
+                .representation(body).success();
+        return Response.ok(body).build();
+    }
+
+    /**
+     * The realm's CAPTCHA settings (realm-wide; an execution's authenticator config, set in the
+     * admin console, overrides them for its form). The secret is never shown: a set secret reads
+     * as {@value CaptchaSettings#MASK}.
+     */
+    @GET
+    @Path("captcha")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> captcha() {
+        auth.realm().requireViewRealm();
+        return captchaBody();
+    }
+
+    private Map<String, Object> captchaBody() {
+        Map<String, Object> body = new LinkedHashMap<>(
+                CaptchaSettings.read(CaptchaSettings.realmAttributes(realm::getAttribute)).toMap());
+        body.put("providers", captchaProviders());
+        return body;
+    }
+
+    private java.util.Set<String> captchaProviders() {
+        return session.getKeycloakSessionFactory().getProviderFactoriesStream(CaptchaProvider.class)
+                .map(ProviderFactory::getId).collect(Collectors.toCollection(java.util.TreeSet::new));
+    }
+
+    /**
+     * Changes some CAPTCHA settings (a partial update: keys left out keep their value; a null
+     * restores the default). A bad value is a 400 naming the field, and nothing is saved.
+     */
+    @PUT
+    @Path("captcha")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response updateCaptcha(Map<String, Object> update) {
+        auth.realm().requireManageRealm();
+        Map<String, String> values;
+        try {
+            values = CaptchaSettings.validateUpdate(update, captchaProviders());
+        } catch (IllegalArgumentException e) {
+            return badRequest(e.getMessage());
+        }
+        values.forEach((key, value) -> {
+            if (value == null) {
+                realm.removeAttribute(CaptchaSettings.PREFIX + key);
+            } else {
+                realm.setAttribute(CaptchaSettings.PREFIX + key, value);
+            }
+        });
+        Map<String, Object> body = captchaBody();
         adminEvent.operation(OperationType.UPDATE).resourcePath(session.getContext().getUri())
                 .representation(body).success();
         return Response.ok(body).build();

@@ -10,6 +10,7 @@ import io.keycloaksentinel.core.captcha.CaptchaVerdict;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
+import io.keycloaksentinel.core.detect.LoginOutcome;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.net.IpAddresses;
 import io.micrometer.core.instrument.Counter;
@@ -189,6 +190,13 @@ final class CaptchaGate {
             return Optional.empty();
         }
         LOG.debugf("Sentinel: CAPTCHA refused on the %s form of realm '%s': %s", form.label, realm.getName(), verdict.detail());
+        if (verdict.outcome() != CaptchaVerdict.Outcome.UNAVAILABLE && detector != null) {
+            try {
+                detector.record(realm.getId(), realm.getName(), LoginOutcome.CAPTCHA_FAILED, ip, null);
+            } catch (RuntimeException e) {
+                LOG.debugf("Sentinel: could not count a CAPTCHA failure: %s", e.toString());
+            }
+        }
         return switch (verdict.outcome()) {
             case MISSING -> Optional.of(MISSING_MESSAGE);
             case EXPIRED -> Optional.of(EXPIRED_MESSAGE);

@@ -24,9 +24,12 @@ import org.keycloak.provider.ServerInfoAwareProviderFactory;
 
 /**
  * "Sentinel CAPTCHA" for the registration form: shown while the request is risky (or always),
- * checked before the account is created and any password hashed. When the answer is refused,
+ * checked before the account is created and any password hashed (Keycloak creates the account
+ * and hashes its password only after every form action validated). When the answer is refused,
  * only the CAPTCHA message is shown ({@code excludeOtherErrors}), so a bot learns nothing about
- * which usernames or emails exist. Put it first in the "registration form" sub-flow.
+ * which usernames or emails exist. Put it LAST in the "registration form" sub-flow: Keycloak's
+ * {@code excludeOtherErrors} drops the messages of the actions before it, not after it. (Keycloak
+ * still runs the other actions' validation, e.g. its duplicate-username query; no hash.)
  */
 public final class SentinelRegistrationCaptcha implements FormAction, FormActionFactory, ServerInfoAwareProviderFactory {
 

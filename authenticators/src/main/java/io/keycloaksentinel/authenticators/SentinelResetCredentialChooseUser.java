@@ -21,7 +21,7 @@ import org.keycloak.provider.ServerInfoAwareProviderFactory;
 public final class SentinelResetCredentialChooseUser extends ResetCredentialChooseUser
         implements ServerInfoAwareProviderFactory {
 
-    public static final String PROVIDER_ID = "sentinel-reset-credentials-choose-user";
+    public static final String PROVIDER_ID = "sentinel-reset-choose-user";
 
     @Override
     public void authenticate(AuthenticationFlowContext context) {

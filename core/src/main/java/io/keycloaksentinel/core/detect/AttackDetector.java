@@ -139,7 +139,7 @@ public final class AttackDetector {
             store.add(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now, 1);
             store.add(Scope.SUBJECT, networkCounter(realmId, address.get()), Window.FIFTEEN_MINUTES, now, 1);
         }
-        if (username == null || username.isBlank()) {
+        if (username == null || username.isBlank() || outcome == LoginOutcome.CAPTCHA_FAILED) {
             return;
         }
         String hash = usernameHash(realmId, username);

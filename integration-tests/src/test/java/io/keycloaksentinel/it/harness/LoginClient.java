@@ -100,6 +100,21 @@ public final class LoginClient {
     }
 
     public Result login(String realm, String clientId, String redirectUri, String username, String password) {
+        return login(realm, clientId, redirectUri, username, password, Map.of());
+    }
+
+    /** A login that also posts {@code extra} fields (e.g. a CAPTCHA answer), as a browser's form would. */
+    public Result login(String realm, String clientId, String redirectUri, String username, String password,
+                        Map<String, String> extra) {
+        return login(realm, clientId, redirectUri, username, password, page -> extra);
+    }
+
+    /**
+     * A login whose extra form fields are computed from the login page (e.g. a CAPTCHA answer
+     * solved for the page), as a browser's script would.
+     */
+    public Result login(String realm, String clientId, String redirectUri, String username, String password,
+                        java.util.function.Function<String, Map<String, String>> extraFromPage) {
         String verifier = random() + random();
         HttpResponse<String> page = openLoginPage(realm, clientId, redirectUri, challenge(verifier));
         if (page.statusCode() != 200) {
@@ -111,6 +126,7 @@ public final class LoginClient {
         fields.put("username", username);
         fields.put("password", password);
         fields.put("credentialId", "");
+        fields.putAll(extraFromPage.apply(page.body()));
         // the form's absolute URL names the cluster's hostname (node A); like a load balancer that
         // routes this client to its node, the post goes to this client's node
         HttpResponse<String> posted = send(HttpRequest.newBuilder(onThisNode(URI.create(action)))
