@@ -76,23 +76,8 @@ class CaptchaIT {
                 "form=\"" + form + "\"", "outcome=\"" + outcome + "\"").orElse(0);
     }
 
-    /**
-     * Forty failed logins for unknown usernames. With the CAPTCHA on (as soon as the realm is
-     * ELEVATED), the flood would be held off at the CAPTCHA; so the CAPTCHA is off while the
-     * realm is driven UNDER_ATTACK, and back to its previous mode afterwards.
-     */
     private void putRealmUnderAttack() {
-        String mode = server.admin().get(captchaPath).expect(200).json().get("mode").asText();
-        server.admin().put(captchaPath, Map.of("mode", "never")).expect(200);
-        for (int i = 0; i < 40; i++) {
-            LoginClient.Result r = new LoginClient(server.baseUrl()).login(realm.name(), TestRealm.CLIENT_ID,
-                    TestRealm.REDIRECT_URI, "nobody-" + i + "@example.test", "Summer2019!");
-            assertThat(r.loggedIn()).isFalse();
-        }
-        Poll.until("UNDER_ATTACK", Duration.ofSeconds(30), () -> "UNDER_ATTACK".equals(server.admin()
-                .get("/admin/realms/" + realm.name() + "/sentinel-admin/attack").expect(200).json().get("state").asText())
-                ? Boolean.TRUE : null);
-        server.admin().put(captchaPath, Map.of("mode", mode)).expect(200);
+        io.keycloaksentinel.it.harness.Attacks.underAttack(server, realm.name());
     }
 
     @Test

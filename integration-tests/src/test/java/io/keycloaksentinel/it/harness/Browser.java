@@ -92,6 +92,15 @@ public final class Browser implements AutoCloseable {
      * {@link Locale#GERMAN} for German login pages, when the realm has internationalization on).
      */
     public static Browser start(Locale lang) {
+        return start(lang, true);
+    }
+
+    /** A browser with JavaScript switched off (what a user without JavaScript sees). */
+    public static Browser withoutJavaScript() {
+        return start(Locale.ENGLISH, false);
+    }
+
+    private static Browser start(Locale lang, boolean javaScript) {
         File chromedriver = executable(CHROMEDRIVER_PROPERTY, DEFAULT_CHROMEDRIVER);
         File chromium = executable(CHROMIUM_PROPERTY, DEFAULT_CHROMIUM);
         String tag = lang.toLanguageTag();
@@ -126,6 +135,9 @@ public final class Browser implements AutoCloseable {
         prefs.put("intl.accept_languages", tag);
         prefs.put("credentials_enable_service", false);
         prefs.put("profile.password_manager_enabled", false);
+        if (!javaScript) {
+            prefs.put("profile.managed_default_content_settings.javascript", 2);
+        }
         options.setExperimentalOption("prefs", prefs);
 
         ChromeDriver driver;
