@@ -43,6 +43,8 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
     static final long MIN_WORK = 1_000;
     static final long MAX_WORK = 20_000_000;
     static final int MAX_TEXT = 2048;
+    /** A login thread waits at most this long for a vendor: a slow vendor must not use up the server's workers. */
+    static final int MAX_TIMEOUT_MILLIS = 10_000;
 
     public static final CaptchaSettings DEFAULTS = new CaptchaSettings(CaptchaMode.RISKY, RiskLevel.MEDIUM,
             DEFAULT_PROVIDER, false, null, null, null, 3000, 0.5, 20_000, 100_000, 1_000_000, 300);
@@ -79,7 +81,7 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
                 text(value.apply(SITE_KEY), null),
                 text(value.apply(SECRET), null),
                 text(value.apply(VERIFY_URL), null),
-                (int) number(value.apply(TIMEOUT_MILLIS), 100, 30_000, d.timeoutMillis()),
+                (int) number(value.apply(TIMEOUT_MILLIS), 100, MAX_TIMEOUT_MILLIS, d.timeoutMillis()),
                 decimal(value.apply(MIN_SCORE), d.minScore()),
                 number(value.apply(WORK_LOW), MIN_WORK, MAX_WORK, d.workLow()),
                 number(value.apply(WORK_MEDIUM), MIN_WORK, MAX_WORK, d.workMedium()),
@@ -162,20 +164,24 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
                 }
                 case VERIFY_URL -> {
                     String url = string(key, v);
-                    if (!url.startsWith("https://") && !url.startsWith("http://")) {
-                        throw new IllegalArgumentException(VERIFY_URL + " must be an http(s) URL");
-                    }
+                    java.net.URI uri;
                     try {
-                        java.net.URI uri = java.net.URI.create(url);
-                        if (uri.getHost() == null) {
-                            throw new IllegalArgumentException(VERIFY_URL + " must name a host");
-                        }
+                        uri = java.net.URI.create(url);
                     } catch (IllegalArgumentException bad) {
                         throw new IllegalArgumentException(VERIFY_URL + " is not a valid URL");
                     }
+                    String host = uri.getHost();
+                    if (host == null || uri.getUserInfo() != null) {
+                        throw new IllegalArgumentException(VERIFY_URL + " must be an https URL naming a host");
+                    }
+                    boolean loopback = host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");
+                    // the secret travels in the request: plain http only to this machine (a local proxy, a test)
+                    if (!"https".equals(uri.getScheme()) && !("http".equals(uri.getScheme()) && loopback)) {
+                        throw new IllegalArgumentException(VERIFY_URL + " must be an https URL (http only for a loopback address)");
+                    }
                     out.put(key, url);
                 }
-                case TIMEOUT_MILLIS -> out.put(key, Long.toString(integer(key, v, 100, 30_000)));
+                case TIMEOUT_MILLIS -> out.put(key, Long.toString(integer(key, v, 100, MAX_TIMEOUT_MILLIS)));
                 case MIN_SCORE -> {
                     if (!(v instanceof Number n) || n.doubleValue() < 0 || n.doubleValue() > 1) {
                         throw new IllegalArgumentException(MIN_SCORE + " must be a number from 0.0 to 1.0");

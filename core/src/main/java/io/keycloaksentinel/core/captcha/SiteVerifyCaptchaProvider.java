@@ -1,0 +1,335 @@
+package io.keycloaksentinel.core.captcha;
+
+import io.keycloaksentinel.core.captcha.CaptchaVerdict.Outcome;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.keycloak.util.JsonSerialization;
+
+/**
+ * The common part of the third-party CAPTCHAs (reCAPTCHA, hCaptcha, Turnstile): the browser runs
+ * the vendor's widget, which puts a one-time token in the form, and the server asks the vendor's
+ * {@code siteverify} endpoint whether that token is good. All three vendors document the same
+ * exchange: a form POST of {@code secret}, {@code response} and {@code remoteip}, answered by a
+ * JSON object with a boolean {@code success} and a list of {@code error-codes}.
+ *
+ * <p>The vendor is a remote party on the login path, so the exchange is bounded: one deadline
+ * ({@link CaptchaSettings#timeoutMillis()}) for connecting, sending and reading, at most
+ * {@value #MAX_REPLY_BYTES} bytes of reply, no redirects. A token that cannot be a vendor's token
+ * (oversize, not printable ASCII) is rejected without asking the vendor. Anything that goes wrong
+ * on the vendor's side is {@link Outcome#UNAVAILABLE}, never an exception: the caller applies the
+ * realm's fail-open setting. Tokens are single-use at the vendor, so no replay register is needed.
+ */
+public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, CaptchaProviderFactory {
+
+    /** Longer than any vendor's token (Turnstile documents at most 2048 characters). */
+    static final int MAX_TOKEN_CHARS = 16_384;
+    /** A siteverify reply is a few hundred bytes; anything this long is not one. */
+    static final int MAX_REPLY_BYTES = 64 * 1024;
+    private static final int MAX_DETAIL_CHARS = 100;
+    private static final int MIN_TIMEOUT_MILLIS = 100;
+    private static final int MAX_TIMEOUT_MILLIS = 30_000;
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
+    /**
+     * Shared by every realm and vendor (it pools connections). Connect timeout is an upper bound:
+     * the per-call deadline is usually shorter. Redirects are never followed: a siteverify endpoint
+     * does not redirect, and following one would send the secret elsewhere.
+     */
+    private static final HttpClient CLIENT = client();
+
+    private static HttpClient client() {
+        HttpClient.Builder builder = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(CONNECT_TIMEOUT);
+        ProxySelector proxies = ProxySelector.getDefault();
+        if (proxies != null) {
+            builder.proxy(proxies); // honours -Dhttps.proxyHost and friends
+        }
+        return builder.build();
+    }
+
+    /** The vendor's documented siteverify URL, used when the realm sets none. */
+    protected abstract String defaultVerifyUrl();
+
+    /** Form fields the vendor wants besides {@code secret}, {@code response} and {@code remoteip}. */
+    protected Map<String, String> extraFields(CaptchaSettings settings) {
+        return Map.of();
+    }
+
+    /**
+     * The verdict for a reply with {@code success: true}. Vendors with more to check (the
+     * reCAPTCHA v3 score) refine it; never throws.
+     */
+    protected CaptchaVerdict accepted(CaptchaRequest request, Map<?, ?> reply) {
+        return CaptchaVerdict.passed();
+    }
+
+    @Override
+    public void close() {
+        // stateless
+    }
+
+    /** The site key for the widget: never null, so a half-configured realm still renders a page. */
+    protected static String siteKey(CaptchaRequest request) {
+        String key = request.settings().siteKey();
+        return key == null ? "" : key;
+    }
+
+    @Override
+    public CaptchaVerdict verify(CaptchaRequest request, String answer) {
+        if (answer == null || answer.isBlank()) {
+            return CaptchaVerdict.of(Outcome.MISSING, "no answer");
+        }
+        if (answer.length() > MAX_TOKEN_CHARS || !printableAscii(answer)) {
+            return CaptchaVerdict.of(Outcome.INVALID, "malformed answer");
+        }
+        CaptchaSettings settings = request.settings();
+        if (blank(settings.secret()) || blank(settings.siteKey())) {
+            return CaptchaVerdict.of(Outcome.UNAVAILABLE, "not configured");
+        }
+        Map<String, String> form = new LinkedHashMap<>();
+        form.put("secret", settings.secret());
+        form.put("response", answer);
+        if (!blank(request.clientIp())) {
+            form.put("remoteip", request.clientIp());
+        }
+        form.putAll(extraFields(settings));
+
+        Map<?, ?> reply;
+        try {
+            reply = post(blank(settings.verifyUrl()) ? defaultVerifyUrl() : settings.verifyUrl(), form,
+                    Math.max(MIN_TIMEOUT_MILLIS, Math.min(MAX_TIMEOUT_MILLIS, settings.timeoutMillis())));
+        } catch (Unavailable e) {
+            return CaptchaVerdict.of(Outcome.UNAVAILABLE, e.getMessage());
+        }
+        if (!(reply.get("success") instanceof Boolean success)) {
+            return CaptchaVerdict.of(Outcome.UNAVAILABLE, "garbage reply");
+        }
+        if (!success) {
+            if (reply.get("error-codes") instanceof List<?> codes
+                    && (codes.contains("invalid-input-secret") || codes.contains("missing-input-secret"))) {
+                // the realm's configuration is wrong, not the user's answer: the realm's fail-open
+                // choice applies, and the metric shows "unavailable" for the admin to notice
+                return CaptchaVerdict.of(Outcome.UNAVAILABLE, "the vendor rejects the configured secret");
+            }
+            return CaptchaVerdict.of(Outcome.INVALID, rejection(reply.get("error-codes"), settings.secret(), answer));
+        }
+        try {
+            return accepted(request, reply);
+        } catch (RuntimeException e) {
+            return CaptchaVerdict.of(Outcome.UNAVAILABLE, "garbage reply");
+        }
+    }
+
+    /** POSTs {@code form} and returns the JSON object of a 200 reply. */
+    private static Map<?, ?> post(String url, Map<String, String> form, int timeoutMillis) throws Unavailable {
+        HttpRequest httpRequest;
+        try {
+            httpRequest = HttpRequest.newBuilder(URI.create(url))
+                    .timeout(Duration.ofMillis(timeoutMillis))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .header("Accept", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(encode(form), StandardCharsets.UTF_8))
+                    .build();
+        } catch (RuntimeException e) {
+            throw new Unavailable("bad verify URL");
+        }
+        CompletableFuture<HttpResponse<byte[]>> call;
+        try {
+            call = CLIENT.sendAsync(httpRequest, info -> info.statusCode() == 200
+                    ? new LimitedBody(MAX_REPLY_BYTES) : new LimitedBody(0));
+        } catch (RuntimeException e) {
+            throw new Unavailable("vendor unreachable");
+        }
+        HttpResponse<byte[]> response;
+        try {
+            // one deadline for everything: the request timeout alone stops at the headers
+            response = call.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            call.cancel(true);
+            throw new Unavailable("vendor timeout");
+        } catch (InterruptedException e) {
+            call.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new Unavailable("interrupted");
+        } catch (ExecutionException e) {
+            throw new Unavailable(failure(e.getCause()));
+        } catch (RuntimeException e) {
+            throw new Unavailable("vendor unreachable");
+        }
+        if (response.statusCode() != 200) {
+            throw new Unavailable("vendor status " + response.statusCode());
+        }
+        try {
+            Object json = JsonSerialization.readValue(response.body(), Object.class);
+            if (json instanceof Map<?, ?> map) {
+                return map;
+            }
+        } catch (IOException | RuntimeException e) {
+            // below
+        }
+        throw new Unavailable("garbage reply");
+    }
+
+    private static String failure(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof ReplyTooLarge) {
+                return "garbage reply";
+            }
+        }
+        if (cause instanceof HttpConnectTimeoutException) {
+            return "vendor connect timeout";
+        }
+        if (cause instanceof HttpTimeoutException) {
+            return "vendor timeout";
+        }
+        if (cause instanceof ConnectException) {
+            return "vendor unreachable";
+        }
+        return "vendor i/o error";
+    }
+
+    private static String encode(Map<String, String> form) {
+        StringBuilder body = new StringBuilder();
+        for (Map.Entry<String, String> field : form.entrySet()) {
+            if (body.length() > 0) {
+                body.append('&');
+            }
+            body.append(URLEncoder.encode(field.getKey(), StandardCharsets.UTF_8)).append('=')
+                    .append(URLEncoder.encode(field.getValue(), StandardCharsets.UTF_8));
+        }
+        return body.toString();
+    }
+
+    /**
+     * "rejected" plus the vendor's error codes (constants such as {@code timeout-or-duplicate}),
+     * kept to a safe alphabet and length; never the token or the secret, whatever the reply holds.
+     */
+    private static String rejection(Object errorCodes, String secret, String token) {
+        List<String> codes = new ArrayList<>();
+        if (errorCodes instanceof List<?> list) {
+            for (Object code : list) {
+                if (code instanceof String s && s.matches("[A-Za-z0-9_.-]{1,64}")) {
+                    codes.add(s);
+                }
+            }
+        }
+        String detail = codes.isEmpty() ? "rejected" : "rejected: " + String.join(",", codes);
+        if (detail.contains(secret) || detail.contains(token)) {
+            return "rejected";
+        }
+        return detail.length() > MAX_DETAIL_CHARS ? detail.substring(0, MAX_DETAIL_CHARS - 3) + "..." : detail;
+    }
+
+    private static boolean printableAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c > 0x7e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    /** A vendor failure with its verdict detail. */
+    private static final class Unavailable extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Unavailable(String detail) {
+            super(detail, null, false, false);
+        }
+    }
+
+    /** The reply body was longer than allowed. */
+    private static final class ReplyTooLarge extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        ReplyTooLarge() {
+            super("reply too large");
+        }
+    }
+
+    /** Collects a reply body of at most {@code limit} bytes, cancelling the download past it. */
+    private static final class LimitedBody implements HttpResponse.BodySubscriber<byte[]> {
+        private final int limit;
+        private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private Flow.Subscription subscription;
+
+        LimitedBody(int limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return body;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            if (limit == 0) {
+                // a reply we will not read: drop the connection rather than download it
+                s.cancel();
+                body.complete(new byte[0]);
+            } else {
+                s.request(1);
+            }
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> buffers) {
+            if (body.isDone()) {
+                return;
+            }
+            for (ByteBuffer buffer : buffers) {
+                if (buffer.remaining() > limit - bytes.size()) {
+                    subscription.cancel();
+                    body.completeExceptionally(new ReplyTooLarge());
+                    return;
+                }
+                byte[] chunk = new byte[buffer.remaining()];
+                buffer.get(chunk);
+                bytes.write(chunk, 0, chunk.length);
+            }
+            subscription.request(1);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            body.completeExceptionally(error);
+        }
+
+        @Override
+        public void onComplete() {
+            body.complete(bytes.toByteArray());
+        }
+    }
+}

@@ -1,0 +1,353 @@
+package io.keycloaksentinel.core.captcha;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keycloaksentinel.core.captcha.CaptchaVerdict.Outcome;
+import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.keycloak.util.JsonSerialization;
+
+/**
+ * The built-in proof-of-work CAPTCHA, end to end without a browser: the test solves each
+ * challenge the way the ALTCHA widget does and posts the payload the widget would.
+ */
+class AltchaCaptchaProviderTest {
+
+    private static final byte[] KEY = HexFormat.of().parseHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+    private static final byte[] OTHER_KEY = HexFormat.of().parseHex("f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a5968778695a4b3c2d1e0f");
+    private static final String RESOURCES = "https://login.example.test/resources/abc12/login/keycloak.v2";
+    private static final String REALM_URL = "https://login.example.test/realms/demo";
+    /** Small work so that the test's brute force is instant; the canonical constructor does not clamp. */
+    private static final CaptchaSettings SETTINGS = new CaptchaSettings(CaptchaSettings.DEFAULTS.mode(),
+            CaptchaSettings.DEFAULTS.minRisk(), "altcha", false, null, null, null, 3000, 0.5, 1000, 2000, 5000,
+            CaptchaSettings.DEFAULTS.challengeSeconds());
+
+    private final AtomicLong now = new AtomicLong(1_700_000_000_000L);
+    private final Map<String, Long> used = new HashMap<>();
+    /** A single-use register with expiry on the test's clock, like the cluster's. */
+    private final ReplayGuard replay = (token, ttl) -> {
+        used.values().removeIf(expiry -> expiry <= now.get());
+        return used.putIfAbsent(token, now.get() + ttl.toMillis()) == null;
+    };
+    private final AltchaCaptchaProvider provider = new AltchaCaptchaProvider();
+
+    @Test
+    @DisplayName("A solved challenge passes, and its signature is registered until shortly after the challenge expires")
+    void solvedPasses() {
+        String answer = solve(provider.challengeJson(request()));
+
+        assertThat(provider.verify(request(), answer)).isEqualTo(CaptchaVerdict.passed());
+        assertThat(used).hasSize(1);
+        assertThat(used.values()).allSatisfy(expiry ->
+                assertThat(expiry).isEqualTo(now.get() + Duration.ofSeconds(SETTINGS.challengeSeconds() + 60).toMillis()));
+    }
+
+    @Test
+    @DisplayName("The challenge from the widget attributes is solvable too, and passes")
+    void widgetChallengePasses() {
+        String challenge = provider.widget(request()).attributes().get("challengejson");
+
+        assertThat(provider.verify(request(), solve(challenge)).outcome()).isEqualTo(Outcome.PASSED);
+    }
+
+    @Test
+    @DisplayName("The extra fields the real widget posts (took, test) are ignored")
+    void widgetExtraFields() {
+        Map<String, Object> payload = payload(provider.challengeJson(request()));
+        payload.put("took", 1234);
+        payload.put("test", false);
+
+        assertThat(provider.verify(request(), encode(payload)).outcome()).isEqualTo(Outcome.PASSED);
+    }
+
+    @Test
+    @DisplayName("The same answer posted again is REPLAYED, also with whitespace around it")
+    void replayed() {
+        String answer = solve(provider.challengeJson(request()));
+        assertThat(provider.verify(request(), answer).outcome()).isEqualTo(Outcome.PASSED);
+
+        assertThat(provider.verify(request(), answer).outcome()).isEqualTo(Outcome.REPLAYED);
+        assertThat(provider.verify(request(), " " + answer + "\n").outcome()).isEqualTo(Outcome.REPLAYED);
+        now.addAndGet(Duration.ofSeconds(10).toMillis());
+        assertThat(provider.verify(request(), answer).outcome()).isEqualTo(Outcome.REPLAYED);
+    }
+
+    @Test
+    @DisplayName("Two challenges are different, and each passes once")
+    void challengesDiffer() {
+        String first = provider.challengeJson(request());
+        String second = provider.challengeJson(request());
+
+        assertThat(first).isNotEqualTo(second);
+        assertThat(provider.verify(request(), solve(first)).outcome()).isEqualTo(Outcome.PASSED);
+        assertThat(provider.verify(request(), solve(second)).outcome()).isEqualTo(Outcome.PASSED);
+    }
+
+    @Test
+    @DisplayName("No answer (null, empty, blank) is MISSING")
+    void missing() {
+        for (String answer : new String[] {null, "", "  \t"}) {
+            assertThat(provider.verify(request(), answer).outcome()).isEqualTo(Outcome.MISSING);
+        }
+        assertThat(used).isEmpty();
+    }
+
+    @Test
+    @DisplayName("Junk is INVALID: not base64, not JSON, a JSON array or null, wrong field types, 5000 characters")
+    void junk() {
+        Map<String, Object> good = payload(provider.challengeJson(request()));
+        List<String> answers = List.of(
+                "%%% not base64 %%%",
+                b64("not json at all"),
+                b64("{\"algorithm\": \"SHA-256\", "),
+                b64("[1, 2, 3]"),
+                b64("null"),
+                b64("42"),
+                encode(with(good, "number", String.valueOf(good.get("number")))),
+                encode(with(good, "number", ((Number) good.get("number")).doubleValue() + 0.5)),
+                encode(with(good, "number", -1)),
+                encode(with(good, "salt", 12345)),
+                encode(with(good, "challenge", Map.of("x", 1))),
+                encode(with(good, "signature", List.of(good.get("signature")))),
+                encode(with(good, "signature", null)),
+                encode(with(good, "challenge", ((String) good.get("challenge")).toUpperCase())),
+                encode(with(good, "salt", "a".repeat(600))),
+                "A".repeat(5000));
+        for (String answer : answers) {
+            assertThat(provider.verify(request(), answer).outcome()).as(answer).isEqualTo(Outcome.INVALID);
+        }
+        assertThat(used).isEmpty();
+        assertThat(provider.verify(request(), encode(good)).outcome()).isEqualTo(Outcome.PASSED);
+    }
+
+    @Test
+    @DisplayName("A wrong number is INVALID")
+    void wrongNumber() {
+        Map<String, Object> good = payload(provider.challengeJson(request()));
+        long number = ((Number) good.get("number")).longValue();
+
+        for (long wrong : new long[] {number + 1, number == 0 ? 2 : number - 1, SETTINGS.workLow() + 1}) {
+            assertThat(provider.verify(request(), encode(with(good, "number", wrong))).outcome())
+                    .isEqualTo(Outcome.INVALID);
+        }
+        assertThat(provider.verify(request(), encode(good)).outcome()).isEqualTo(Outcome.PASSED);
+    }
+
+    @Test
+    @DisplayName("An altered signature is INVALID")
+    void alteredSignature() {
+        Map<String, Object> good = payload(provider.challengeJson(request()));
+        String signature = (String) good.get("signature");
+        String altered = (signature.charAt(0) == '0' ? "1" : "0") + signature.substring(1);
+
+        assertThat(provider.verify(request(), encode(with(good, "signature", altered))))
+                .isEqualTo(CaptchaVerdict.of(Outcome.INVALID, "bad signature"));
+    }
+
+    @Test
+    @DisplayName("An altered salt is INVALID: a later expiry, another realm, or an appended expires parameter")
+    void alteredSalt() {
+        Map<String, Object> good = payload(provider.challengeJson(request()));
+        String salt = (String) good.get("salt");
+        String expires = AltchaCaptchaProvider.saltParams(salt).get("expires");
+        assertThat(expires).isEqualTo(Long.toString(now.get() / 1000 + SETTINGS.challengeSeconds()));
+        assertThat(AltchaCaptchaProvider.saltParams(salt)).containsEntry("realm", "realm-a");
+
+        List<String> salts = List.of(
+                salt.replace("expires=" + expires, "expires=" + (Long.parseLong(expires) + 86_400)),
+                salt.replace("realm=realm-a", "realm=realm-b"),
+                salt + "expires=99999999999&");
+        for (String altered : salts) {
+            assertThat(altered).isNotEqualTo(salt);
+            assertThat(provider.verify(request(), encode(with(good, "salt", altered))).outcome())
+                    .as(altered).isEqualTo(Outcome.INVALID);
+        }
+        assertThat(provider.verify(request(), encode(good)).outcome()).isEqualTo(Outcome.PASSED);
+    }
+
+    @Test
+    @DisplayName("An altered salt re-solved with its own challenge is INVALID without the realm's key")
+    void forgedChallenge() {
+        Map<String, Object> good = payload(provider.challengeJson(request()));
+        String salt = ((String) good.get("salt")).replace("realm=realm-a", "realm=realm-b");
+        Map<String, Object> forged = with(good, "salt", salt);
+        forged.put("challenge", sha256Hex(salt + good.get("number")));
+
+        assertThat(provider.verify(request(), encode(forged)))
+                .isEqualTo(CaptchaVerdict.of(Outcome.INVALID, "bad signature"));
+    }
+
+    @Test
+    @DisplayName("An answer checked with another realm's key, or in another realm with the same key, is INVALID")
+    void otherRealm() {
+        String answer = solve(provider.challengeJson(request()));
+
+        assertThat(provider.verify(request("realm-a", RiskLevel.LOW, OTHER_KEY), answer))
+                .isEqualTo(CaptchaVerdict.of(Outcome.INVALID, "bad signature"));
+        assertThat(provider.verify(request("realm-b", RiskLevel.LOW, OTHER_KEY), answer).outcome())
+                .isEqualTo(Outcome.INVALID);
+        assertThat(provider.verify(request("realm-b", RiskLevel.LOW, KEY), answer))
+                .isEqualTo(CaptchaVerdict.of(Outcome.INVALID, "challenge of another realm"));
+        assertThat(used).isEmpty();
+        assertThat(provider.verify(request(), answer).outcome()).isEqualTo(Outcome.PASSED);
+    }
+
+    @Test
+    @DisplayName("An algorithm other than SHA-256 is INVALID (SHA-1, sha-256, none)")
+    void otherAlgorithm() {
+        Map<String, Object> good = payload(provider.challengeJson(request()));
+
+        for (Object algorithm : java.util.Arrays.asList("SHA-1", "sha-256", "SHA-512", null, 256)) {
+            assertThat(provider.verify(request(), encode(with(good, "algorithm", algorithm))).outcome())
+                    .as(String.valueOf(algorithm)).isEqualTo(Outcome.INVALID);
+        }
+    }
+
+    @Test
+    @DisplayName("A good answer is still good on its last second and EXPIRED one second later; an expired answer is not registered")
+    void expired() {
+        String answer = solve(provider.challengeJson(request()));
+        String late = solve(provider.challengeJson(request()));
+
+        now.addAndGet(Duration.ofSeconds(SETTINGS.challengeSeconds()).toMillis());
+        assertThat(provider.verify(request(), answer).outcome()).isEqualTo(Outcome.PASSED);
+
+        now.addAndGet(Duration.ofSeconds(1).toMillis());
+        assertThat(provider.verify(request(), late)).isEqualTo(CaptchaVerdict.of(Outcome.EXPIRED, "challenge expired"));
+        assertThat(used).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("A replay register that cannot answer makes the verdict UNAVAILABLE, not a pass and not an exception")
+    void replayRegisterDown() {
+        String answer = solve(provider.challengeJson(request()));
+        ReplayGuard down = (token, ttl) -> {
+            throw new IllegalStateException("cache down");
+        };
+        CaptchaRequest request = new CaptchaRequest("realm-a", "198.51.100.4", RiskLevel.LOW, SETTINGS, RESOURCES,
+                REALM_URL, "en", KEY, down, now::get);
+
+        assertThat(provider.verify(request, answer))
+                .isEqualTo(CaptchaVerdict.of(Outcome.UNAVAILABLE, "replay register unavailable"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(RiskLevel.class)
+    @DisplayName("The work asked (maxnumber) is the realm's setting for the request's risk")
+    void workGrowsWithRisk(RiskLevel risk) {
+        Map<?, ?> challenge = read(provider.challengeJson(request("realm-a", risk, KEY)));
+
+        assertThat(((Number) challenge.get("maxnumber")).longValue()).isEqualTo(SETTINGS.work(risk));
+        assertThat(challenge.get("algorithm")).isEqualTo("SHA-256");
+        assertThat(SETTINGS.work(RiskLevel.LOW)).isLessThan(SETTINGS.work(RiskLevel.MEDIUM));
+        assertThat(SETTINGS.work(RiskLevel.MEDIUM)).isLessThan(SETTINGS.work(RiskLevel.HIGH));
+    }
+
+    @Test
+    @DisplayName("The widget is <altcha-widget name=altcha> with an inline challenge, a refresh URL on the realm and the script from the theme resources")
+    void widget() {
+        CaptchaWidget widget = provider.widget(request());
+
+        assertThat(provider.responseField()).isEqualTo("altcha");
+        assertThat(widget.element()).isEqualTo("altcha-widget");
+        assertThat(widget.invisible()).isFalse();
+        assertThat(widget.attributes())
+                .containsEntry("name", "altcha")
+                .containsEntry("challengeurl", REALM_URL + "/sentinel-captcha/challenge")
+                .containsEntry("language", "en")
+                .containsKey("challengejson");
+        assertThat(widget.attributes().get("challengeurl")).endsWith("/sentinel-captcha/challenge");
+        assertThat(widget.scripts()).singleElement().asString()
+                .startsWith(RESOURCES + "/").endsWith("/" + AltchaCaptchaProvider.SCRIPT);
+        List<Object> fields = List.copyOf(read(widget.attributes().get("challengejson")).keySet());
+        assertThat(fields)
+                .containsExactlyInAnyOrder("algorithm", "challenge", "maxnumber", "salt", "signature");
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private CaptchaRequest request() {
+        return request("realm-a", RiskLevel.LOW, KEY);
+    }
+
+    private CaptchaRequest request(String realmId, RiskLevel risk, byte[] key) {
+        return new CaptchaRequest(realmId, "198.51.100.4", risk, SETTINGS, RESOURCES, REALM_URL, "en", key, replay, now::get);
+    }
+
+    /** Solves a challenge and returns the form value the widget would post. */
+    private static String solve(String challengeJson) {
+        return encode(payload(challengeJson));
+    }
+
+    /**
+     * Solves a challenge as the ALTCHA widget does: the first {@code n} from 0 to {@code maxnumber}
+     * with lowercase-hex {@code SHA-256(salt + n)} equal to the challenge; returns the payload it posts.
+     */
+    private static Map<String, Object> payload(String challengeJson) {
+        Map<?, ?> c = read(challengeJson);
+        String salt = (String) c.get("salt");
+        String challenge = (String) c.get("challenge");
+        long max = ((Number) c.get("maxnumber")).longValue();
+        for (long n = 0; n <= max; n++) {
+            if (sha256Hex(salt + n).equals(challenge)) {
+                Map<String, Object> payload = new LinkedHashMap<>();
+                payload.put("algorithm", c.get("algorithm"));
+                payload.put("challenge", challenge);
+                payload.put("number", n);
+                payload.put("salt", salt);
+                payload.put("signature", c.get("signature"));
+                return payload;
+            }
+        }
+        throw new AssertionError("no solution up to maxnumber " + max);
+    }
+
+    private static Map<String, Object> with(Map<String, Object> payload, String field, Object value) {
+        Map<String, Object> copy = new LinkedHashMap<>(payload);
+        copy.put(field, value);
+        return copy;
+    }
+
+    private static String encode(Map<String, Object> payload) {
+        try {
+            return b64(JsonSerialization.writeValueAsString(payload));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String b64(String text) {
+        return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Map<?, ?> read(String json) {
+        try {
+            return JsonSerialization.readValue(json, Map.class);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String sha256Hex(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
