@@ -99,6 +99,21 @@ class CaptchaBrowserIT {
     }
 
     @Test
+    @DisplayName("The classic 'keycloak' login theme shows and solves the widget too")
+    void classicTheme() {
+        server.admin().put("/admin/realms/" + realm.name(), Map.of("loginTheme", "keycloak")).expect(204);
+        server.admin().put("/admin/realms/" + realm.name() + "/sentinel-admin/captcha", Map.of("mode", "always"))
+                .expect(200);
+        try (Browser browser = Browser.start()) {
+            browser.openLogin(realm);
+            browser.waitFor(WIDGET, WAIT);
+            assertThat(solvedAnswer(browser)).isNotBlank();
+            browser.submitLogin("bruno", PASSWORD);
+            assertThat(browser.redirectedTo(TestRealm.REDIRECT_URI, WAIT)).isNotBlank();
+        }
+    }
+
+    @Test
     @DisplayName("Under attack, a German browser gets the explanation and the widget in German")
     void german() {
         Attacks.underAttack(server, realm.name());

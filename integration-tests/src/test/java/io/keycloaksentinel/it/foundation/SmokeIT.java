@@ -109,5 +109,15 @@ class SmokeIT {
                 server.admin().get(admin + "/sentinel-admin/attack?ip=127.0.0.1").expect(200).json()
                         .at("/source/ipFailures24h").asLong() >= 2 ? Boolean.TRUE : null);
         assertThat(realm.login("alice", "Demo-alice-2026!").status()).isEqualTo(429);
+
+        // registration and reset run Sentinel's CAPTCHA steps: with the CAPTCHA on, a bot's post is refused
+        com.fasterxml.jackson.databind.JsonNode flows = server.admin().get(admin).expect(200).json();
+        assertThat(flows.get("registrationFlow").asText()).isEqualTo("sentinel registration");
+        assertThat(flows.get("resetCredentialsFlow").asText()).isEqualTo("sentinel reset credentials");
+        server.admin().put(admin + "/sentinel-admin/captcha", java.util.Map.of("mode", "always")).expect(200);
+        io.keycloaksentinel.it.harness.LoginClient bot = new io.keycloaksentinel.it.harness.LoginClient(server.baseUrl());
+        assertThat(bot.submitLinkedForm(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI,
+                "/login-actions/reset-credentials", java.util.Map.of("username", "alice")).page())
+                .contains("Please complete the security check");
     }
 }
