@@ -42,7 +42,8 @@ class CaptchaIT {
 
     @BeforeEach
     void createRealm() {
-        realm = TestRealm.builder("captcha").user("olivia", PASSWORD).create(server);
+        realm = TestRealm.builder("captcha").user("olivia", PASSWORD).customize(r -> r.setEventsEnabled(true))
+                .create(server);
         SentinelFlows.useSentinelLoginForm(server.admin(), realm.name());
         SentinelFlows.useSentinelRegistrationCaptcha(server.admin(), realm.name());
         SentinelFlows.useSentinelResetChooseUser(server.admin(), realm.name());
@@ -101,6 +102,11 @@ class CaptchaIT {
         assertThat(bare.status()).isEqualTo(200);
         assertThat(bare.page()).contains(MISSING).contains(LOADER);
         assertThat(hashes()).as("password hashes for a post without a CAPTCHA answer").isEqualTo(before);
+        // the admin sees it as a CAPTCHA failure, not as a wrong password
+        JsonNode events = server.admin().get("/admin/realms/" + realm.name() + "/events?type=LOGIN_ERROR&max=100")
+                .expect(200).json();
+        assertThat(events).anySatisfy(e -> assertThat(e.path("error").asText()).isEqualTo("sentinel_captcha_failed"));
+        assertThat(events).noneSatisfy(e -> assertThat(e.path("error").asText()).isEqualTo("invalid_user_credentials"));
 
         String answer = ProofOfWork.solvedAnswer(server, realm.name());
         LoginClient.Result solved = loginWith(PASSWORD, Map.of("altcha", answer));
