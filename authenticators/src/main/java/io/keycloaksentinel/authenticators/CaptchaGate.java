@@ -133,15 +133,25 @@ final class CaptchaGate {
         }
     }
 
-    /** Puts Sentinel's widget loader on the page and tells the user why (also readable without JavaScript). */
+    /** Puts Sentinel's widget loader on the page (counted as shown). */
     void show(LoginFormsProvider page) {
+        show(page, true);
+    }
+
+    /**
+     * Puts Sentinel's widget loader on a page that may be rendered: {@code counted} false for the
+     * page a failed password would re-render (most such posts succeed and render nothing).
+     */
+    void show(LoginFormsProvider page, boolean counted) {
         String loader = loaderUrl();
         if (loader == null) {
             return;
         }
         page.addScript(loader);
         page.setAttribute("sentinelCaptcha", Boolean.TRUE);
-        count("shown");
+        if (counted) {
+            count("shown");
+        }
     }
 
     void explain(LoginFormsProvider page) {

@@ -62,7 +62,7 @@ final class SentinelLoginForm extends UsernamePasswordForm {
                     return;
                 }
                 // a wrong password re-renders the form: it needs a fresh widget
-                gate.show(context.form());
+                gate.show(context.form(), false);
             }
         }
         super.action(context);

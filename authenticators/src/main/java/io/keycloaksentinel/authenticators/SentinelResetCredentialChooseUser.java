@@ -48,7 +48,8 @@ public final class SentinelResetCredentialChooseUser extends ResetCredentialChoo
                         ? Response.fromResponse(page).status(503).header("Retry-After", "60").build() : page);
                 return;
             }
-            gate.show(context.form());
+            // an unknown or invalid username re-renders the form: it needs a fresh widget
+            gate.show(context.form(), false);
         }
         super.action(context);
     }
