@@ -236,6 +236,27 @@ class CaptchaIT {
     }
 
     @Test
+    @DisplayName("The login step's authenticator config (admin console) overrides the realm-wide mode for its form")
+    void executionConfigOverridesRealm() {
+        String flows = "/admin/realms/" + realm.name() + "/authentication";
+        String executionId = null;
+        for (JsonNode e : server.admin().get(flows + "/flows/" + SentinelFlows.FLOW + "/executions").expect(200).json()) {
+            if ("sentinel-login-form".equals(e.path("providerId").asText())) {
+                executionId = e.get("id").asText();
+            }
+        }
+        assertThat(executionId).isNotNull();
+        assertThat(loginPage()).doesNotContain(LOADER);
+        server.admin().post(flows + "/executions/" + executionId + "/config",
+                Map.of("alias", "captcha-always", "config", Map.of("mode", "always"))).expect(201);
+
+        assertThat(loginPage()).contains(LOADER);
+        assertThat(loginWith(PASSWORD, Map.of()).page()).contains(MISSING);
+        // the realm-wide setting itself is unchanged
+        assertThat(server.admin().get(captchaPath).expect(200).json().get("mode").asText()).isEqualTo("risky");
+    }
+
+    @Test
     @DisplayName("The admin REST validates CAPTCHA settings (400 naming the field, nothing saved) and never shows the secret")
     void adminSettings() {
         assertThat(server.admin().put(captchaPath, Map.of("mode", "sometimes")).status()).isEqualTo(400);
