@@ -11,6 +11,7 @@ import io.keycloaksentinel.it.harness.Metrics;
 import io.keycloaksentinel.it.harness.Poll;
 import io.keycloaksentinel.it.harness.ProofOfWork;
 import io.keycloaksentinel.it.harness.SentinelFlows;
+import io.keycloaksentinel.it.harness.SourceBoundLogin;
 import io.keycloaksentinel.it.harness.TestRealm;
 import java.time.Duration;
 import java.util.Base64;
@@ -126,6 +127,35 @@ class CaptchaIT {
         Poll.until("40 + 2 failures counted", Duration.ofSeconds(20), () -> server.admin()
                 .get("/admin/realms/" + realm.name() + "/sentinel-admin/attack").expect(200).json()
                 .at("/signals/failuresLastDay").asLong() == 42 ? Boolean.TRUE : null);
+    }
+
+    @Test
+    @DisplayName("'When risky' is per source too: an address at half its failure threshold is asked for the CAPTCHA instead of being throttled later; another address is not")
+    void riskySource() throws Exception {
+        server.admin().put("/admin/realms/" + realm.name() + "/sentinel-admin/config", Map.of("ipFailuresPerDay", 6))
+                .expect(200);
+        for (int i = 0; i < 3; i++) {
+            LoginClient.Result wrong = realm.login("mallory", "guess-" + i);
+            assertThat(wrong.formError()).contains("Invalid username or password.");
+        }
+        Poll.until("3 failures counted for 127.0.0.1", Duration.ofSeconds(20), () -> server.admin()
+                .get("/admin/realms/" + realm.name() + "/sentinel-admin/attack?ip=127.0.0.1").expect(200).json()
+                .at("/source/ipFailures24h").asLong() >= 3 ? Boolean.TRUE : null);
+
+        assertThat(loginPage()).contains(LOADER);
+        double before = hashes();
+        LoginClient.Result bare = loginWith(PASSWORD, Map.of());
+        assertThat(bare.status()).as("a CAPTCHA, not a 429").isEqualTo(200);
+        assertThat(bare.loggedIn()).isFalse();
+        assertThat(bare.page()).contains(MISSING);
+        assertThat(hashes()).as("password hashes for a post without a CAPTCHA answer").isEqualTo(before);
+        LoginClient.Result solved = loginWith(PASSWORD, Map.of("altcha", ProofOfWork.solvedAnswer(server, realm.name())));
+        assertThat(solved.loggedIn()).as("%s", solved).isTrue();
+
+        SourceBoundLogin.Attempt elsewhere = SourceBoundLogin.attempt(server.baseUrl(),
+                java.net.InetAddress.getByName("127.0.9.9"), realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI,
+                "olivia", PASSWORD);
+        assertThat(elsewhere.outcome()).as("another address, no CAPTCHA answer").isEqualTo(SourceBoundLogin.Outcome.LOGGED_IN);
     }
 
     @Test

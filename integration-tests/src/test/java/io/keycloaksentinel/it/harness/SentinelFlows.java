@@ -55,6 +55,16 @@ public final class SentinelFlows {
     }
 
     /**
+     * Sets the realm's CAPTCHA mode through the Sentinel admin REST. Tests of throttling and
+     * detection turn it to {@code never}: in the default mode ("when risky") a source nearing its
+     * threshold is asked for a CAPTCHA before it is throttled, which is what CaptchaIT tests.
+     */
+    public static void captchaMode(AdminApi admin, String realm, String mode) {
+        admin.put("/admin/realms/" + AdminApi.encPath(realm) + "/sentinel-admin/captcha", Map.of("mode", mode))
+                .expect(200);
+    }
+
+    /**
      * Registration with Sentinel's CAPTCHA: copy "registration", add the Sentinel CAPTCHA form
      * action last in its form sub-flow (REQUIRED), bind the copy as the registration flow, and
      * allow registration.
