@@ -57,11 +57,15 @@ import org.junit.jupiter.api.Timeout;
  * re-renders); with mode {@code always}, GET + POST without an answer, with an invalid answer,
  * and POST-only without an answer (refused before any lookup or hash); and with mode
  * {@code always}, a solved answer and a wrong password (the widget request, the answer's check
- * and the hash: what a passing answer adds). The work is lowered to 1,000 in this part (the
+ * and the hash: what a passing answer adds); and, shaped as the flood of part 2, GET + POST
+ * without an answer for a new unknown username each time, from the flood's 300 addresses,
+ * {@code -Dbench.flood.concurrency} (32) at a time, five times as many attempts. The work is lowered to 1,000 in this part (the
  * server checks an answer with one SHA-256 and one HMAC whatever the work). The hash counter
  * ({@code keycloak_credentials_password_hashing_validations_total}) is read around each series:
- * the refused series must add none. Warm-up first ({@code -Dbench.cpu.warmup}, 300, of each
- * kind), then {@code -Dbench.cpu.rounds} (2) rounds of all series.
+ * the refused series must add none. Warm-up first ({@code -Dbench.cpu.warmup}: 300 of each
+ * series that checks a password, five times as many of the others, as a C2-only JVM compiles a
+ * method after ~10,000 calls), then {@code -Dbench.cpu.rounds} (3) rounds of all series; the
+ * summary gives the mean of the rounds and the last round.
  *
  * <p><b>2. Credential-stuffing flood, ordinary users solving the CAPTCHA</b>
  * ({@code #floodWithOrdinaryUsers}). On plain Keycloak ({@code BuiltDistribution.plain()},
@@ -80,11 +84,18 @@ import org.junit.jupiter.api.Timeout;
  * 127.0.0.1, {@code -Dbench.user.pause.ms} (500) apart (GET page, POST, code exchange as
  * {@code LoginClient} does), and when the page asks for the CAPTCHA they fetch the challenge from
  * the realm's widget endpoint and solve it in Java at the realm's real work ({@link FastProofOfWork},
- * the search of {@code ProofOfWork.solve} without a hex string a number); their latency is
- * recorded with and without the solve. The same ordinary users log in first without any attack
- * (the no-attack baseline). Printed per side: attempts made, taken over, refused before any hash
+ * the search of {@code ProofOfWork.solve} without a hex string a number; {@code -Dbench.flood.work}
+ * sets one work for every risk level of the attacked realm instead, e.g. 1000 to take the
+ * solving's CPU off the machine the server shares); their latency is recorded with and without
+ * the solve. The same ordinary users log in first without any attack (the no-attack baseline).
+ * Each server is warmed up first in realms of its own ({@code -Dbench.warmup}, 300 logins, and
+ * {@code -Dbench.warmup.cheap}, 1,500 page GETs and on Sentinel 1,500 CAPTCHA refusals; then the
+ * whole flood with its ordinary users, not measured, unless {@code -Dbench.flood.warmup=false}: a
+ * server compiling with C2 only otherwise spends much of the measured flood compiling its paths,
+ * which a server that has been up for a while has long done). Printed per side: attempts made, taken over, refused before any hash
  * (429 and CAPTCHA), password checks (validation counter and Keycloak's dummy hash of unknown
- * usernames), the server's CPU, the attack states seen, the ordinary users' p50/p95.
+ * usernames), the server's CPU and the test JVM's (bots, ordinary users, their solving: the same
+ * two cores), the attack states seen, the ordinary users' p50/p95.
  *
  * <p>Both parts give the servers {@code -XX:-TieredCompilation} by default
  * ({@code -Dbench.server.java.opts}; an empty value gives Keycloak's own JVM options): see
@@ -100,8 +111,9 @@ class CaptchaBenchmark {
     private static final String SERVER_JAVA_OPTS = System.getProperty("bench.server.java.opts", "-XX:-TieredCompilation").trim();
 
     private static final int CPU_ATTEMPTS = Integer.getInteger("bench.cpu.attempts", 300);
+    /** Warm-up attempts of each series that checks a password; the cheap series get five times as many. */
     private static final int CPU_WARMUP = Integer.getInteger("bench.cpu.warmup", 300);
-    private static final int CPU_ROUNDS = Integer.getInteger("bench.cpu.rounds", 2);
+    private static final int CPU_ROUNDS = Integer.getInteger("bench.cpu.rounds", 3);
     private static final int CPU_IDLE_SECONDS = Integer.getInteger("bench.cpu.idle.seconds", 10);
 
     private static final int FLOOD_ATTEMPTS = Integer.getInteger("bench.flood.attempts", 3000);
@@ -111,12 +123,18 @@ class CaptchaBenchmark {
     private static final int FLOOD_ADDRESSES = 300;
     private static final int FLOOD_NETWORKS = Integer.getInteger("bench.flood.networks", 300);
     private static final String FLOOD_SIDES = System.getProperty("bench.flood.sides", "plain,sentinel");
+    /** The proof-of-work (ALTCHA maxnumber) of every risk level in the attacked realm; 0: the realm's defaults. */
+    private static final int FLOOD_WORK = Integer.getInteger("bench.flood.work", 0);
     private static final int USERS = Integer.getInteger("bench.users", 10);
     private static final int USER_LOGINS = Integer.getInteger("bench.user.logins", 20);
     private static final long USER_PAUSE_MS = Integer.getInteger("bench.user.pause.ms", 500);
     /** Ordinary users start this long after the flood. */
     private static final long USER_LEAD_MS = Integer.getInteger("bench.user.lead.ms", 2000);
     private static final int WARMUP = Integer.getInteger("bench.warmup", 300);
+    /** A whole flood (with ordinary users) in a realm of its own before the measured one. */
+    private static final boolean FLOOD_WARMUP = Boolean.parseBoolean(System.getProperty("bench.flood.warmup", "true"));
+    /** Bot attempts of the warm-up that check no password (page GETs; on Sentinel, CAPTCHA refusals too). */
+    private static final int WARMUP_CHEAP = Integer.getInteger("bench.warmup.cheap", 1500);
 
     private static final String USER = "bench-user";
     private static final String PASSWORD = "Bench-pass-2026!";
@@ -127,12 +145,20 @@ class CaptchaBenchmark {
 
     // ---------------------------------------------------------------- part 1: CPU per attempt
 
-    /** How one series plays an attempt. */
-    private enum Kind { PAGE, PAGE_POST, POST_ONLY }
+    /**
+     * How one series plays an attempt: the page alone, page and post, posts only; or page and
+     * post as the flood's bots do them ({@code FLOOD}: a new unknown username each time, from the
+     * flood's 300 addresses, {@code -Dbench.flood.concurrency} at a time, five times as many attempts).
+     */
+    private enum Kind { PAGE, PAGE_POST, POST_ONLY, FLOOD }
 
     private record Series(String label, String mode, Kind kind, String answer, Outcome expected) {
         boolean hashes() {
             return expected == Outcome.PASSWORD_REFUSED;
+        }
+
+        int attempts(int base) {
+            return kind == Kind.FLOOD ? 5 * base : base;
         }
     }
 
@@ -154,7 +180,9 @@ class CaptchaBenchmark {
                         Outcome.CAPTCHA_REFUSED),
                 new Series("POST only no answer (refused)", "always", Kind.POST_ONLY, null, Outcome.CAPTCHA_REFUSED),
                 new Series("GET + widget + POST solved answer, wrong password (hash)", "always", Kind.PAGE_POST,
-                        "solved", Outcome.PASSWORD_REFUSED));
+                        "solved", Outcome.PASSWORD_REFUSED),
+                new Series("GET + POST no answer, flood-shaped (refused)", "always", Kind.FLOOD, null,
+                        Outcome.CAPTCHA_REFUSED));
         try (KeycloakNode node = start("sentinel", "captcha-cpu")) {
             ProcessCpu cpu = new ProcessCpu(node.pid());
             TestRealm realm = TestRealm.builder("captcha-cpu").user(USER, PASSWORD)
@@ -170,7 +198,9 @@ class CaptchaBenchmark {
 
             for (Series s : all) { // warm-up, not measured
                 captcha(node, realm, Map.of("mode", s.mode()));
-                runSeries(node, realm, s, s.kind() == Kind.PAGE || s.answer() != null ? CPU_WARMUP / 3 : CPU_WARMUP);
+                // a server compiling with C2 only (-XX:-TieredCompilation) compiles a method after
+                // ~10,000 calls: the cheap series get 5x the warm-up, as they cost a tenth
+                runSeries(node, realm, s, s.hashes() ? CPU_WARMUP : 5 * CPU_WARMUP);
             }
             double idleBefore = idleRate(cpu);
             List<Measured> measured = new ArrayList<>();
@@ -180,15 +210,16 @@ class CaptchaBenchmark {
                     double hashesBefore = hashes(node);
                     double cpuBefore = cpu.millis();
                     long wallBefore = System.nanoTime();
-                    int done = runSeries(node, realm, s, CPU_ATTEMPTS);
+                    int done = runSeries(node, realm, s, s.attempts(CPU_ATTEMPTS));
                     long wall = System.nanoTime() - wallBefore;
                     double cpuUsed = cpu.millis() - cpuBefore;
                     double hashed = hashes(node) - hashesBefore;
                     Measured m = new Measured(s, done, cpuUsed, wall / 1e6, hashed);
                     measured.add(m);
                     System.out.printf("[captcha-cpu] round %d, mode %s, %s: %d attempts, server CPU %.0f ms (%.2f ms an"
-                                    + " attempt), wall %.1f ms an attempt, hashes %.0f; realm state %s%n", round, s.mode(),
-                            s.label(), done, cpuUsed, cpuUsed / done, m.wallMs() / done, hashed, attackState(node, realm));
+                                    + " attempt), wall %.1f ms an attempt, hashes %.0f; realm state %s; ended %s%n", round,
+                            s.mode(), s.label(), done, cpuUsed, cpuUsed / done, m.wallMs() / done, hashed,
+                            attackState(node, realm), java.time.Instant.now());
                     if (s.kind() != Kind.PAGE) {
                         assertThat(hashed).as("hashes in %s", s.label()).isEqualTo(s.hashes() ? done : 0);
                     }
@@ -206,7 +237,8 @@ class CaptchaBenchmark {
                 double wall = ms.stream().mapToDouble(Measured::wallMs).sum();
                 double netMs = (ms.stream().mapToDouble(Measured::cpuMs).sum() - idle * wall / 1000) / attempts;
                 String perRound = String.join(" / ", ms.stream().map(m -> String.format("%.2f", m.cpuMs() / m.attempts())).toList());
-                net.put(s.mode() + " " + s.label(), new double[] {raw, netMs, wall / attempts});
+                Measured last = ms.get(ms.size() - 1);
+                net.put(s.mode() + " " + s.label(), new double[] {raw, netMs, wall / attempts, last.cpuMs() / last.attempts()});
                 System.out.printf("[captcha-cpu] SUMMARY mode %-6s %-58s CPU %.2f ms an attempt (rounds %s), net of idle"
                         + " %.2f ms, wall %.1f ms, hashes %.0f of %.0f%n", s.mode(), s.label(), raw, perRound, netMs,
                         wall / attempts, ms.stream().mapToDouble(Measured::hashes).sum(), attempts);
@@ -215,6 +247,7 @@ class CaptchaBenchmark {
             ratio(net, "always GET + POST invalid answer (refused)", "never GET + POST wrong password (hash)");
             ratio(net, "always POST only no answer (refused)", "never POST only wrong password (hash)");
             ratio(net, "always POST only no answer (refused)", "never GET + POST wrong password (hash)");
+            ratio(net, "always GET + POST no answer, flood-shaped (refused)", "never GET + POST wrong password (hash)");
             double[] getNever = net.get("never page GET only");
             double[] getAlways = net.get("always page GET only");
             System.out.printf("[captcha-cpu] POST part by difference (GET + POST minus GET only, net): password checked"
@@ -229,8 +262,8 @@ class CaptchaBenchmark {
     private static void ratio(Map<String, double[]> net, String refused, String checked) {
         double[] r = net.get(refused);
         double[] c = net.get(checked);
-        System.out.printf("[captcha-cpu] RATIO %s / %s: %.1f %% (raw), %.1f %% (net of idle)%n", refused, checked,
-                100 * r[0] / c[0], 100 * r[1] / c[1]);
+        System.out.printf("[captcha-cpu] RATIO %s / %s: %.1f %% (all rounds, raw), %.1f %% (net of idle),"
+                + " %.1f %% (last round, raw)%n", refused, checked, 100 * r[0] / c[0], 100 * r[1] / c[1], 100 * r[3] / c[3]);
     }
 
     /**
@@ -239,8 +272,11 @@ class CaptchaBenchmark {
      * 5-minute budget).
      */
     private static int runSeries(KeycloakNode node, TestRealm realm, Series s, int count) throws Exception {
-        RawLogin bot = new RawLogin(node.baseUrl(), InetAddress.getByName("127.0.0.1"));
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        if (s.kind() == Kind.FLOOD) {
+            return floodSeries(node, realm, s, count, deadline);
+        }
+        RawLogin bot = new RawLogin(node.baseUrl(), InetAddress.getByName("127.0.0.1"));
         RawLogin.Form form = s.kind() == Kind.POST_ONLY ? bot.page(realm.name()).orElseThrow() : null;
         int done = 0;
         for (; done < count && System.nanoTime() < deadline; done++) {
@@ -265,6 +301,35 @@ class CaptchaBenchmark {
         return done;
     }
 
+    /** {@code count} bot attempts as in the flood (unknown usernames, 300 addresses), as fast as the server answers. */
+    private static int floodSeries(KeycloakNode node, TestRealm realm, Series s, int count, long deadline) throws Exception {
+        AtomicInteger next = new AtomicInteger();
+        AtomicInteger done = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(FLOOD_CONCURRENCY);
+        List<java.util.concurrent.Future<?>> workers = new ArrayList<>();
+        for (int t = 0; t < FLOOD_CONCURRENCY; t++) {
+            workers.add(pool.submit(() -> {
+                for (int i = next.getAndIncrement(); i < count && System.nanoTime() < deadline; i = next.getAndIncrement()) {
+                    RawLogin bot = new RawLogin(node.baseUrl(), floodAddress(i % FLOOD_ADDRESSES));
+                    RawLogin.Posted p = bot.post(bot.page(realm.name()).orElseThrow(),
+                            RawLogin.fields("victim" + i + "@mail.example", WRONG_PASSWORD, s.answer()));
+                    assertThat(p.outcome()).as("%s, attempt %d (HTTP %d)", s.label(), i, p.status()).isEqualTo(s.expected());
+                    done.incrementAndGet();
+                }
+                return null;
+            }));
+        }
+        pool.shutdown();
+        for (var w : workers) {
+            w.get(Math.max(1, deadline - System.nanoTime()) + TimeUnit.MINUTES.toNanos(2), TimeUnit.NANOSECONDS);
+        }
+        if (done.get() < count) {
+            System.out.printf("[captcha-cpu] %s stopped at its time budget after %d of %d attempts%n", s.label(), done.get(),
+                    count);
+        }
+        return done.get();
+    }
+
     private static String solvedAnswer(KeycloakNode node, TestRealm realm) {
         JsonNode challenge = ProofOfWork.challenge(node, realm.name());
         return ProofOfWork.answer(challenge, FastProofOfWork.search(challenge));
@@ -286,7 +351,9 @@ class CaptchaBenchmark {
     private record BotAttempt(Combo combo, Outcome outcome, int status, double ms) {
     }
 
-    private record OrdinaryLogin(double totalMs, double solveMs, boolean asked, int tries, boolean loggedIn) {
+    /** One ordinary login; {@code startedAt} in seconds from the start of its phase (the flood's start under attack). */
+    private record OrdinaryLogin(double startedAt, double totalMs, double solveMs, boolean asked, int tries,
+                                 boolean loggedIn) {
         double withoutSolveMs() {
             return totalMs - solveMs;
         }
@@ -353,6 +420,21 @@ class CaptchaBenchmark {
         }
     }
 
+    /** The ordinary logins under attack by when they started (5-second buckets from the flood's start). */
+    private static void printBuckets(String kind, List<OrdinaryLogin> logins) {
+        Map<Integer, List<OrdinaryLogin>> buckets = new java.util.TreeMap<>();
+        logins.stream().filter(OrdinaryLogin::loggedIn).forEach(l -> buckets.computeIfAbsent((int) (l.startedAt() / 5),
+                k -> new ArrayList<>()).add(l));
+        buckets.forEach((b, ls) -> {
+            double[] with = BenchStats.sorted(ls.stream().map(OrdinaryLogin::totalMs).toList());
+            double[] without = BenchStats.sorted(ls.stream().map(OrdinaryLogin::withoutSolveMs).toList());
+            System.out.printf("[captcha-flood] %s under attack, logins started %d-%d s after the flood's start: n=%d,"
+                            + " with the solve p50 %.0f p95 %.0f ms, without p50 %.0f p95 %.0f ms%n", kind, 5 * b, 5 * b + 5,
+                    ls.size(), BenchStats.percentile(with, 50), BenchStats.percentile(with, 95),
+                    BenchStats.percentile(without, 50), BenchStats.percentile(without, 95));
+        });
+    }
+
     private static void printOrdinary(String label, List<OrdinaryLogin> logins) {
         List<OrdinaryLogin> ok = logins.stream().filter(OrdinaryLogin::loggedIn).toList();
         System.out.printf("[captcha-flood] ordinary users, %s: %d logins (%d failed), CAPTCHA asked %d times, retries %d;"
@@ -366,10 +448,22 @@ class CaptchaBenchmark {
 
     private static SideResult floodSide(String kind, KeycloakNode node) throws Exception {
         boolean sentinel = kind.equals("sentinel");
-        ProcessCpu cpu = new ProcessCpu(node.pid());
         assertThat(node.admin().serverInfo().toString().contains("sentinel-login-form"))
                 .as("Sentinel installed on %s", kind).isEqualTo(sentinel);
         warmUp(node, sentinel);
+        if (FLOOD_WARMUP) {
+            // the same flood in a realm of its own, not measured: a server compiling with C2 only
+            // compiles the flood's paths during the first flood (seen: ~27 s of compilation in a
+            // 30-second flood), which a server that has been up for a while has long done
+            floodRound(kind + " warm-up flood", sentinel, node, false);
+        }
+        return floodRound(kind, sentinel, node, true);
+    }
+
+    /** One flood in a fresh realm; {@code measured}: with the no-attack baseline before it. */
+    private static SideResult floodRound(String kind, boolean sentinel, KeycloakNode node, boolean measured)
+            throws Exception {
+        ProcessCpu cpu = new ProcessCpu(node.pid());
 
         // the attacked realm: leaked accounts, other real accounts, the ordinary users
         int leaked = FLOOD_ATTEMPTS / 30;
@@ -388,6 +482,9 @@ class CaptchaBenchmark {
         TestRealm realm = builder.create(node);
         if (sentinel) {
             SentinelFlows.useSentinelLoginForm(node.admin(), realm.name());
+            if (FLOOD_WORK > 0) {
+                captcha(node, realm, Map.of("workLow", FLOOD_WORK, "workMedium", FLOOD_WORK, "workHigh", FLOOD_WORK));
+            }
         }
         JsonNode r = node.admin().get("/admin/realms/" + realm.name()).expect(200).json();
         System.out.printf("[captcha-flood] %s (pid %d, JVM %d): realm %s with %d users created in %.1f s; browser flow %s,"
@@ -409,20 +506,25 @@ class CaptchaBenchmark {
         Collections.shuffle(combos, new Random(42));
 
         // no attack: the ordinary users alone
-        List<OrdinaryLogin> baseline = ordinaryUsers(node, realm, 0, new AtomicBoolean(true), System.nanoTime()
-                + TimeUnit.MINUTES.toNanos(5));
-        printOrdinary(kind + " no attack", baseline);
-        if (sentinel) {
+        List<OrdinaryLogin> baseline = !measured ? List.of() : ordinaryUsers(node, realm, 0, new AtomicBoolean(true),
+                System.nanoTime() + TimeUnit.MINUTES.toNanos(5));
+        if (measured) {
+            printOrdinary(kind + " no attack", baseline);
+        }
+        if (sentinel && measured) {
             System.out.println("[captcha-flood] sentinel: state after the no-attack logins: " + attackState(node, realm));
         }
 
         // the flood, the ordinary users during it, and (Sentinel) the attack state sampled every 500 ms
         double hashesBefore = hashes(node);
+        ProcessCpu client = ProcessCpu.self();
+        double clientBefore = client.millis();
         double cpuBefore = cpu.millis();
         ConcurrentLinkedQueue<BotAttempt> bots = new ConcurrentLinkedQueue<>();
         AtomicInteger dropped = new AtomicInteger();
         AtomicBoolean flooding = new AtomicBoolean(true);
         long start = System.nanoTime();
+        System.out.println("[captcha-flood] " + kind + ": flood starts " + java.time.Instant.now());
         long deadline = start + TimeUnit.SECONDS.toNanos(FLOOD_SECONDS);
         ThreadPoolExecutor pool = new ThreadPoolExecutor(FLOOD_CONCURRENCY, FLOOD_CONCURRENCY, 1, TimeUnit.MINUTES,
                 new LinkedBlockingQueue<>());
@@ -491,10 +593,12 @@ class CaptchaBenchmark {
             pool.shutdownNow();
         }
         double floodSeconds = (System.nanoTime() - start) / 1e9;
+        System.out.println("[captcha-flood] " + kind + ": last bot attempt done " + java.time.Instant.now());
         flooding.set(false);
         List<OrdinaryLogin> underAttack = ordinaryRun.get(10, TimeUnit.MINUTES);
         ordinaryPool.shutdown();
         double cpuSeconds = (cpu.millis() - cpuBefore) / 1000;
+        double clientSeconds = (client.millis() - clientBefore) / 1000;
         sampler.join(5_000);
         double hashed = hashes(node) - hashesBefore;
         String stateLine = sentinel ? String.format("%s; UNDER_ATTACK first seen after %d attempts, %.1f s; now %s", states,
@@ -510,13 +614,15 @@ class CaptchaBenchmark {
         }
         Map<Outcome, Long> byOutcome = new EnumMap<>(Outcome.class);
         bots.forEach(b -> byOutcome.merge(b.outcome(), 1L, Long::sum));
-        System.out.printf("[captcha-flood] %s: bot outcomes %s; bot attempt time %s%n", kind, byOutcome,
-                BenchStats.summary(bots.stream().map(BotAttempt::ms).toList()));
+        System.out.printf("[captcha-flood] %s: bot outcomes %s; bot attempt time %s; flood %.1f s, server CPU %.1f s,"
+                        + " this test JVM's CPU (bots, ordinary users, their solving) %.1f s%n", kind, byOutcome,
+                BenchStats.summary(bots.stream().map(BotAttempt::ms).toList()), floodSeconds, cpuSeconds, clientSeconds);
         bots.stream().filter(b -> b.outcome() == Outcome.OTHER).limit(5).forEach(b ->
                 System.out.println("[captcha-flood] unexpected bot answer: HTTP " + b.status()));
         SideResult result = new SideResult(kind, baseline, underAttack, List.copyOf(bots), dropped.get(), floodSeconds,
                 cpuSeconds, hashed, stateLine);
         printOrdinary(kind + " under attack", underAttack);
+        printBuckets(kind, underAttack);
         realm.close();
         return result;
     }
@@ -553,6 +659,7 @@ class CaptchaBenchmark {
      */
     private static List<OrdinaryLogin> ordinaryUsers(KeycloakNode node, TestRealm realm, long leadMs, AtomicBoolean go,
                                                      long deadline) throws Exception {
+        long phaseStart = System.nanoTime(); // the flood's start, when called with the flood
         ConcurrentLinkedQueue<OrdinaryLogin> logins = new ConcurrentLinkedQueue<>();
         ExecutorService users = Executors.newFixedThreadPool(USERS);
         List<java.util.concurrent.Future<?>> running = new ArrayList<>();
@@ -561,7 +668,7 @@ class CaptchaBenchmark {
             running.add(users.submit(() -> {
                 Thread.sleep(leadMs + user * USER_PAUSE_MS / USERS);
                 for (int i = 0; i < USER_LOGINS && go.get() && System.nanoTime() < deadline; i++) {
-                    logins.add(ordinaryLogin(node, realm, "ordinary" + user, "Ordinary-pass-" + user));
+                    logins.add(ordinaryLogin(node, realm, "ordinary" + user, "Ordinary-pass-" + user, phaseStart));
                     Thread.sleep(USER_PAUSE_MS);
                 }
                 return null;
@@ -580,7 +687,8 @@ class CaptchaBenchmark {
      * solves it. If the realm started to ask for the CAPTCHA between the page and the post, the
      * re-shown page has the widget and the user tries again (at most three times).
      */
-    private static OrdinaryLogin ordinaryLogin(KeycloakNode node, TestRealm realm, String username, String password) {
+    private static OrdinaryLogin ordinaryLogin(KeycloakNode node, TestRealm realm, String username, String password,
+                                               long phaseStart) {
         long start = System.nanoTime();
         long[] solve = {0};
         boolean[] asked = {false};
@@ -606,7 +714,7 @@ class CaptchaBenchmark {
         } catch (RuntimeException e) {
             System.out.println("[captcha-flood] ordinary login of " + username + " failed: " + e);
         }
-        return new OrdinaryLogin((System.nanoTime() - start) / 1e6, solve[0] / 1e6, asked[0], tries,
+        return new OrdinaryLogin((start - phaseStart) / 1e9, (System.nanoTime() - start) / 1e6, solve[0] / 1e6, asked[0], tries,
                 result != null && result.loggedIn());
     }
 
@@ -634,15 +742,19 @@ class CaptchaBenchmark {
                 bot.post(bot.page(warm.name()).orElseThrow(), RawLogin.fields(i % 2 == 0 ? USER : "nobody" + i,
                         WRONG_PASSWORD, null));
             }
+            for (int i = 0; i < WARMUP_CHEAP && System.nanoTime() < deadline; i++) {
+                assertThat(bot.page(warm.name())).isPresent();
+            }
             if (sentinel) {
                 captcha(node, warm, Map.of("mode", "always", "workLow", 1000, "workMedium", 1000, "workHigh", 1000));
-                for (int i = 0; i < WARMUP / 3 && System.nanoTime() < deadline; i++) {
+                for (int i = 0; i < WARMUP_CHEAP && System.nanoTime() < deadline; i++) {
                     RawLogin.Posted p = bot.post(bot.page(warm.name()).orElseThrow(),
                             RawLogin.fields("nobody" + i, WRONG_PASSWORD, null));
                     assertThat(p.outcome()).isEqualTo(Outcome.CAPTCHA_REFUSED);
                 }
                 for (int i = 0; i < WARMUP / 6 && System.nanoTime() < deadline; i++) {
-                    assertThat(ordinaryLogin(node, warm, USER, PASSWORD).loggedIn()).as("warm-up solved login").isTrue();
+                    assertThat(ordinaryLogin(node, warm, USER, PASSWORD, System.nanoTime()).loggedIn())
+                            .as("warm-up solved login").isTrue();
                 }
             }
         }

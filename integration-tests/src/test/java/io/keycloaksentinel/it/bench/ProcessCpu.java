@@ -18,16 +18,30 @@ final class ProcessCpu {
     static final long TICKS_PER_SECOND = Long.getLong("bench.clk.tck", 100);
 
     private final long pid;
+    private final boolean descendants;
 
+    /** The process {@code pid} and its descendants (a server: kc.sh and its JVM). */
     ProcessCpu(long pid) {
-        this.pid = pid;
+        this(pid, true);
     }
 
-    /** User + system CPU milliseconds used so far by the process and its living descendants. */
+    private ProcessCpu(long pid, boolean descendants) {
+        this.pid = pid;
+        this.descendants = descendants;
+    }
+
+    /** This JVM alone (the test JVM: its descendants are the servers it started). */
+    static ProcessCpu self() {
+        return new ProcessCpu(ProcessHandle.current().pid(), false);
+    }
+
+    /** User + system CPU milliseconds used so far by the process (and its living descendants, if counted). */
     double millis() {
         List<Long> pids = new ArrayList<>();
         pids.add(pid);
-        ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> pids.add(d.pid())));
+        if (descendants) {
+            ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> pids.add(d.pid())));
+        }
         long ticks = 0;
         for (long p : pids) {
             ticks += ticks(p);
