@@ -47,7 +47,7 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
     static final int MAX_TIMEOUT_MILLIS = 10_000;
 
     public static final CaptchaSettings DEFAULTS = new CaptchaSettings(CaptchaMode.RISKY, RiskLevel.MEDIUM,
-            DEFAULT_PROVIDER, false, null, null, null, 3000, 0.5, 20_000, 100_000, 1_000_000, 300);
+            DEFAULT_PROVIDER, false, null, null, null, 3000, 0.5, 10_000, 50_000, 200_000, 300);
 
     /** The work (ALTCHA {@code maxnumber}) asked of a request at {@code risk}. */
     public long work(RiskLevel risk) {
