@@ -1,13 +1,13 @@
 package io.keycloaksentinel.core.captcha;
 
 import io.keycloaksentinel.core.captcha.CaptchaVerdict.Outcome;
+import io.keycloaksentinel.core.net.BoundedHttp;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.ProxySelector;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -51,25 +51,6 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
     private static final int MIN_TIMEOUT_MILLIS = 100;
     private static final int MAX_TIMEOUT_MILLIS = 30_000;
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
-
-    /**
-     * Shared by every realm and vendor (it pools connections). Connect timeout is an upper bound:
-     * the per-call deadline is usually shorter. Redirects are never followed: a siteverify endpoint
-     * does not redirect, and following one would send the secret elsewhere.
-     */
-    private static final HttpClient CLIENT = client();
-
-    private static HttpClient client() {
-        HttpClient.Builder builder = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(CONNECT_TIMEOUT);
-        ProxySelector proxies = ProxySelector.getDefault();
-        if (proxies != null) {
-            builder.proxy(proxies); // honours -Dhttps.proxyHost and friends
-        }
-        return builder.build();
-    }
 
     /** The vendor's documented siteverify URL, used when the realm sets none. */
     protected abstract String defaultVerifyUrl();
@@ -157,34 +138,14 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
         } catch (RuntimeException e) {
             throw new Unavailable("bad verify URL");
         }
-        CompletableFuture<HttpResponse<byte[]>> call;
+        byte[] body;
         try {
-            call = CLIENT.sendAsync(httpRequest, info -> info.statusCode() == 200
-                    ? new LimitedBody(MAX_REPLY_BYTES) : new LimitedBody(0));
-        } catch (RuntimeException e) {
-            throw new Unavailable("vendor unreachable");
-        }
-        HttpResponse<byte[]> response;
-        try {
-            // one deadline for everything: the request timeout alone stops at the headers
-            response = call.get(timeoutMillis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            call.cancel(true);
-            throw new Unavailable("vendor timeout");
-        } catch (InterruptedException e) {
-            call.cancel(true);
-            Thread.currentThread().interrupt();
-            throw new Unavailable("interrupted");
-        } catch (ExecutionException e) {
-            throw new Unavailable(failure(e.getCause()));
-        } catch (RuntimeException e) {
-            throw new Unavailable("vendor unreachable");
-        }
-        if (response.statusCode() != 200) {
-            throw new Unavailable("vendor status " + response.statusCode());
+            body = BoundedHttp.send(httpRequest, MAX_REPLY_BYTES, timeoutMillis);
+        } catch (BoundedHttp.Failure e) {
+            throw new Unavailable(e.tooLarge() ? "garbage reply" : "vendor " + e.getMessage());
         }
         try {
-            Object json = JsonSerialization.readValue(response.body(), Object.class);
+            Object json = JsonSerialization.readValue(body, Object.class);
             if (json instanceof Map<?, ?> map) {
                 return map;
             }
@@ -192,24 +153,6 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
             // below
         }
         throw new Unavailable("garbage reply");
-    }
-
-    private static String failure(Throwable cause) {
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof ReplyTooLarge) {
-                return "garbage reply";
-            }
-        }
-        if (cause instanceof HttpConnectTimeoutException) {
-            return "vendor connect timeout";
-        }
-        if (cause instanceof HttpTimeoutException) {
-            return "vendor timeout";
-        }
-        if (cause instanceof ConnectException) {
-            return "vendor unreachable";
-        }
-        return "vendor i/o error";
     }
 
     private static String encode(Map<String, String> form) {
@@ -264,72 +207,6 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
 
         Unavailable(String detail) {
             super(detail, null, false, false);
-        }
-    }
-
-    /** The reply body was longer than allowed. */
-    private static final class ReplyTooLarge extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        ReplyTooLarge() {
-            super("reply too large");
-        }
-    }
-
-    /** Collects a reply body of at most {@code limit} bytes, cancelling the download past it. */
-    private static final class LimitedBody implements HttpResponse.BodySubscriber<byte[]> {
-        private final int limit;
-        private final CompletableFuture<byte[]> body = new CompletableFuture<>();
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        private Flow.Subscription subscription;
-
-        LimitedBody(int limit) {
-            this.limit = limit;
-        }
-
-        @Override
-        public CompletionStage<byte[]> getBody() {
-            return body;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            if (limit == 0) {
-                // a reply we will not read: drop the connection rather than download it
-                s.cancel();
-                body.complete(new byte[0]);
-            } else {
-                s.request(1);
-            }
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> buffers) {
-            if (body.isDone()) {
-                return;
-            }
-            for (ByteBuffer buffer : buffers) {
-                if (buffer.remaining() > limit - bytes.size()) {
-                    subscription.cancel();
-                    body.completeExceptionally(new ReplyTooLarge());
-                    return;
-                }
-                byte[] chunk = new byte[buffer.remaining()];
-                buffer.get(chunk);
-                bytes.write(chunk, 0, chunk.length);
-            }
-            subscription.request(1);
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            body.completeExceptionally(error);
-        }
-
-        @Override
-        public void onComplete() {
-            body.complete(bytes.toByteArray());
         }
     }
 }
