@@ -1,6 +1,7 @@
 package io.keycloaksentinel.admin;
 
 import io.keycloaksentinel.core.SentinelVersion;
+import io.keycloaksentinel.core.breach.BreachSettings;
 import io.keycloaksentinel.core.captcha.CaptchaProvider;
 import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
@@ -30,6 +31,8 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.provider.ProviderFactory;
 import org.keycloak.provider.Spi;
+import org.keycloak.provider.ServerInfoAwareProviderFactory;
+import org.keycloak.policy.PasswordPolicyProvider;
 import org.keycloak.events.admin.OperationType;
 import org.keycloak.events.admin.ResourceType;
 import org.keycloak.services.resources.admin.AdminEventBuilder;
@@ -47,6 +50,8 @@ public class SentinelAdminResource {
     private final AdminPermissionEvaluator auth;
     private final AdminEventBuilder adminEvent;
     private static final int MAX_LIST = 1000;
+    /** The id of Sentinel's password policy (authenticators module). */
+    private static final String BREACH_POLICY = "sentinel-breached-password";
     private static final int MAX_USERNAME = 1024;
 
     public SentinelAdminResource(KeycloakSession session, RealmModel realm, AdminPermissionEvaluator auth,
@@ -323,6 +328,63 @@ public class SentinelAdminResource {
             }
         });
         Map<String, Object> body = captchaBody();
+        adminEvent.operation(OperationType.UPDATE).resourcePath(session.getContext().getUri())
+                .representation(body).success();
+        return Response.ok(body).build();
+    }
+
+    /**
+     * The realm's breached-password settings, whether the realm's password policy includes
+     * Sentinel's check (and its minimum count), and what the server holds (bundled list size,
+     * offline index). The settings apply to the policy and to the login check.
+     */
+    @GET
+    @Path("breached-passwords")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> breachedPasswords() {
+        auth.realm().requireViewRealm();
+        return breachBody();
+    }
+
+    private Map<String, Object> breachBody() {
+        Map<String, Object> body = new LinkedHashMap<>(
+                BreachSettings.read(BreachSettings.realmAttributes(realm::getAttribute)).toMap());
+        Object min = realm.getPasswordPolicy() == null ? null : realm.getPasswordPolicy().getPolicyConfig(BREACH_POLICY);
+        Map<String, Object> policy = new LinkedHashMap<>();
+        policy.put("inUse", min != null);
+        policy.put("minCount", min);
+        body.put("policy", policy);
+        if (session.getKeycloakSessionFactory().getProviderFactory(PasswordPolicyProvider.class, BREACH_POLICY)
+                instanceof ServerInfoAwareProviderFactory info) {
+            body.put("server", info.getOperationalInfo());
+        }
+        return body;
+    }
+
+    /**
+     * Changes some breached-password settings (a partial update; a null restores the default). A
+     * bad value is a 400 naming the field, and nothing is saved.
+     */
+    @PUT
+    @Path("breached-passwords")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response updateBreachedPasswords(Map<String, Object> update) {
+        auth.realm().requireManageRealm();
+        Map<String, String> values;
+        try {
+            values = BreachSettings.validateUpdate(update);
+        } catch (IllegalArgumentException e) {
+            return badRequest(e.getMessage());
+        }
+        values.forEach((key, value) -> {
+            if (value == null) {
+                realm.removeAttribute(BreachSettings.PREFIX + key);
+            } else {
+                realm.setAttribute(BreachSettings.PREFIX + key, value);
+            }
+        });
+        Map<String, Object> body = breachBody();
         adminEvent.operation(OperationType.UPDATE).resourcePath(session.getContext().getUri())
                 .representation(body).success();
         return Response.ok(body).build();

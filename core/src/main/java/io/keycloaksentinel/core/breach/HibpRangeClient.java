@@ -18,7 +18,8 @@ import java.util.Arrays;
  * <p>Bounded like every remote call on the login path ({@link BoundedHttp}): one deadline, a
  * reply of at most {@value #MAX_REPLY_BYTES} bytes, no redirects. A reply that does not parse
  * line by line is a failure, never a guess. Ranges are cached through a {@link RangeCache}
- * (keyed by the five hex digits, which the service sees anyway; never by a full hash).
+ * (keyed by the service and the five hex digits, which the service sees anyway; never by a full
+ * hash).
  */
 public final class HibpRangeClient {
 
@@ -30,9 +31,9 @@ public final class HibpRangeClient {
 
     /** Where ranges are kept between calls; values are opaque bytes. */
     public interface RangeCache {
-        byte[] get(String prefix);
+        byte[] get(String key);
 
-        void put(String prefix, byte[] range);
+        void put(String key, byte[] range);
 
         RangeCache NONE = new RangeCache() {
             @Override
@@ -71,12 +72,27 @@ public final class HibpRangeClient {
         String hex = PasswordDigest.hex(sha1);
         String prefix = hex.substring(0, 5);
         long suffix = Long.parseUnsignedLong(hex.substring(5, 21), 16);
-        byte[] range = cache.get(prefix);
+        String key = cacheKey(baseUrl, prefix);
+        byte[] range = cache.get(key);
         if (range == null) {
             range = fetch(prefix, baseUrl, timeoutMillis);
-            cache.put(prefix, range);
+            cache.put(key, range);
         }
         return lookup(range, suffix);
+    }
+
+    /**
+     * The cache key of a range: which service answered (a digest of its base URL, so that one
+     * realm's mirror or test server cannot answer for another realm) and the five hex digits.
+     */
+    static String cacheKey(String baseUrl, String prefix) {
+        byte[] service;
+        try {
+            service = java.security.MessageDigest.getInstance("SHA-256").digest(baseUrl.getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        return PasswordDigest.hex(java.util.Arrays.copyOf(service, 8)).toLowerCase(java.util.Locale.ROOT) + ":" + prefix;
     }
 
     private static byte[] fetch(String prefix, String baseUrl, int timeoutMillis) throws Unavailable {

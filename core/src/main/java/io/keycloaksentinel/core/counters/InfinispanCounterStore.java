@@ -145,7 +145,8 @@ public final class InfinispanCounterStore implements CounterStore {
         }
     }
 
-    static Configuration config(boolean clustered, long maxCount) {
+    /** A Sentinel cache: distributed with 2 owners when clustered, local otherwise; at most {@code maxCount} entries (if above 0). */
+    public static Configuration config(boolean clustered, long maxCount) {
         ConfigurationBuilder b = new ConfigurationBuilder();
         if (clustered) {
             b.clustering().cacheMode(CacheMode.DIST_SYNC).hash().numOwners(2);

@@ -70,12 +70,17 @@ class HibpRangeClientTest {
     }
 
     @Test
-    @DisplayName("A range is fetched once and then served from the cache, keyed by its five hex digits only")
+    @DisplayName("A range is fetched once and then served from the cache, keyed by the service and its five hex digits only")
     void cached() throws Exception {
         assertThat(count("correct horse")).isEqualTo(3);
         assertThat(count("correct horse")).isEqualTo(3);
         assertThat(api.requests).hasSize(1);
-        assertThat(cached.keySet()).allMatch(k -> k.matches("[0-9A-F]{5}"));
+        assertThat(cached.keySet()).allMatch(k -> k.matches("[0-9a-f]{16}:[0-9A-F]{5}"));
+        // another service (a realm's own mirror) has ranges of its own
+        try (FakeRangeApi other = new FakeRangeApi()) {
+            assertThat(client.count(PasswordDigest.sha1("correct horse"), other.baseUrl(), 2000)).isZero();
+            assertThat(other.requests).hasSize(1);
+        }
     }
 
     @Test

@@ -83,6 +83,17 @@ public final class LoginClient {
         return this;
     }
 
+    /**
+     * Opens a link from outside the page (an emailed action link) in this client's browser
+     * session, following Keycloak's redirects like {@link #login}.
+     */
+    public Result open(String url) {
+        if (flow == null) {
+            throw new IllegalStateException("no login in progress");
+        }
+        return settle(send(HttpRequest.newBuilder(onThisNode(URI.create(url))).GET().build()));
+    }
+
     /** The login page a browser would see for this client. */
     public HttpResponse<String> openLoginPage(String realm, String clientId, String redirectUri, String challenge) {
         String query = form(Map.of(
@@ -132,24 +143,64 @@ public final class LoginClient {
         HttpResponse<String> posted = send(HttpRequest.newBuilder(onThisNode(URI.create(action)))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form(fields))).build());
-        if (posted.statusCode() != 302) {
-            return new Result(posted.statusCode(), posted.body(), null,
-                    posted.headers().firstValue("Retry-After").orElse(null));
+        flow = new Flow(realm, clientId, redirectUri, verifier);
+        return settle(posted);
+    }
+
+    /** The login this client is in the middle of (for {@link #submit}). */
+    private record Flow(String realm, String clientId, String redirectUri, String verifier) {
+    }
+
+    private Flow flow;
+
+    /**
+     * Posts the first form of {@code page} (a page this client was shown in its current login,
+     * e.g. "update password" or a code form) with {@code fields}, as a browser would, and
+     * follows the answer like {@link #login}.
+     */
+    public Result submit(String page, Map<String, String> fields) {
+        if (flow == null) {
+            throw new IllegalStateException("no login in progress");
         }
-        String location = posted.headers().firstValue("Location").orElseThrow();
-        if (!location.startsWith(redirectUri)) {
-            throw new AssertionError("Redirected to " + location + " instead of the client");
+        Matcher action = Pattern.compile("<form[^>]*action=\"([^\"]+)\"").matcher(page);
+        if (!action.find()) {
+            throw new AssertionError("No form on the page:\n" + page);
         }
+        HttpResponse<String> posted = send(HttpRequest.newBuilder(onThisNode(URI.create(unescape(action.group(1)))))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form(fields))).build());
+        return settle(posted);
+    }
+
+    /**
+     * Follows Keycloak's own redirects (a required action, the next step) until a page, or the
+     * client's redirect URI, whose code is then exchanged for tokens.
+     */
+    private Result settle(HttpResponse<String> answer) {
+        for (int hops = 0; answer.statusCode() == 302; hops++) {
+            String location = answer.headers().firstValue("Location").orElseThrow();
+            if (location.startsWith(flow.redirectUri())) {
+                return exchange(location);
+            }
+            if (hops > 10) {
+                throw new AssertionError("Too many redirects, last to " + location);
+            }
+            answer = send(HttpRequest.newBuilder(onThisNode(URI.create(location))).GET().build());
+        }
+        return new Result(answer.statusCode(), answer.body(), null, answer.headers().firstValue("Retry-After").orElse(null));
+    }
+
+    private Result exchange(String location) {
         String code = queryParam(URI.create(location), "code")
                 .orElseThrow(() -> new AssertionError("No code in " + location));
         Map<String, String> exchange = new LinkedHashMap<>();
         exchange.put("grant_type", "authorization_code");
-        exchange.put("client_id", clientId);
+        exchange.put("client_id", flow.clientId());
         exchange.put("code", code);
-        exchange.put("redirect_uri", redirectUri);
-        exchange.put("code_verifier", verifier);
+        exchange.put("redirect_uri", flow.redirectUri());
+        exchange.put("code_verifier", flow.verifier());
         HttpResponse<String> tokens = send(HttpRequest.newBuilder(
-                baseUrl.resolve("/realms/" + AdminApi.enc(realm) + "/protocol/openid-connect/token"))
+                baseUrl.resolve("/realms/" + AdminApi.enc(flow.realm()) + "/protocol/openid-connect/token"))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form(exchange))).build());
         if (tokens.statusCode() != 200) {
@@ -186,7 +237,9 @@ public final class LoginClient {
      */
     public Result submitLinkedForm(String realm, String clientId, String redirectUri, String linkPath,
                                    Map<String, String> fields) {
-        HttpResponse<String> login = openLoginPage(realm, clientId, redirectUri, challenge(random() + random()));
+        String verifier = random() + random();
+        flow = new Flow(realm, clientId, redirectUri, verifier);
+        HttpResponse<String> login = openLoginPage(realm, clientId, redirectUri, challenge(verifier));
         Matcher link = Pattern.compile("href=\"([^\"]*" + Pattern.quote(linkPath) + "[^\"]*)\"").matcher(login.body());
         if (!link.find()) {
             throw new AssertionError("No link to " + linkPath + " on the login page");
