@@ -280,6 +280,7 @@ public final class SentinelCli {
                 }
                 out.println("line " + number + ": " + (hit ? "LISTED" : "NOT LISTED"));
             }
+            out.flush();
             err.printf(Locale.ROOT, "%,d lines, %,d listed%n", number, listed);
             return OK;
         } catch (IndexFormatException e) {
