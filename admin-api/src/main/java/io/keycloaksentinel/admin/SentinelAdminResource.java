@@ -362,6 +362,40 @@ public class SentinelAdminResource {
     }
 
     /**
+     * The users the login check found signing in with a breached password: when, what it led to,
+     * which source listed the password, and whether a new password is still pending. No password,
+     * no hash. At most {@code max} (1..1000) from {@code first}.
+     */
+    @GET
+    @Path("breached-passwords/users")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response breachedPasswordUsers(@QueryParam("first") Integer first, @QueryParam("max") Integer max) {
+        auth.users().requireView();
+        int from = first == null ? 0 : first;
+        int count = max == null ? 100 : max;
+        if (from < 0 || count < 1 || count > MAX_LIST) {
+            return badRequest("first must be 0 or more and max from 1 to " + MAX_LIST);
+        }
+        List<Map<String, Object>> users = session.users()
+                .searchForUserByUserAttributeStream(realm, "sentinel.breach.flagged", "true")
+                .skip(from).limit(count)
+                .map(u -> {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("id", u.getId());
+                    m.put("username", u.getUsername());
+                    String at = u.getFirstAttribute("sentinel.breach.flaggedAt");
+                    m.put("flaggedAt", instant(at));
+                    m.put("action", u.getFirstAttribute("sentinel.breach.action"));
+                    m.put("source", u.getFirstAttribute("sentinel.breach.source"));
+                    m.put("newPasswordPending", u.getRequiredActionsStream()
+                            .anyMatch(a -> a.equals(org.keycloak.models.UserModel.RequiredAction.UPDATE_PASSWORD.name())));
+                    return m;
+                })
+                .collect(Collectors.toList());
+        return Response.ok(Map.of("users", users)).build();
+    }
+
+    /**
      * Changes some breached-password settings (a partial update; a null restores the default). A
      * bad value is a 400 naming the field, and nothing is saved.
      */
@@ -388,6 +422,15 @@ public class SentinelAdminResource {
         adminEvent.operation(OperationType.UPDATE).resourcePath(session.getContext().getUri())
                 .representation(body).success();
         return Response.ok(body).build();
+    }
+
+    /** Epoch milliseconds as an ISO instant; null for a missing or hand-edited value. */
+    private static String instant(String millis) {
+        try {
+            return millis == null ? null : java.time.Instant.ofEpochMilli(Long.parseLong(millis)).toString();
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     private static Response badRequest(String message) {

@@ -1,5 +1,6 @@
 package io.keycloaksentinel.authenticators;
 
+import io.keycloaksentinel.authenticators.breach.BreachedLoginCheck;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
@@ -14,9 +15,13 @@ import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.authenticators.browser.UsernamePasswordForm;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.representations.idm.CredentialRepresentation;
 import org.keycloak.services.managers.AuthenticationManager;
 
-/** Keycloak's username/password form with Sentinel's throttle in front of the password check. */
+/**
+ * Keycloak's username/password form with Sentinel's throttle and CAPTCHA in front of the password
+ * check, and the breached-password check after it.
+ */
 final class SentinelLoginForm extends UsernamePasswordForm {
 
     static final String THROTTLED_MESSAGE = "sentinelThrottled";
@@ -30,6 +35,10 @@ final class SentinelLoginForm extends UsernamePasswordForm {
 
     @Override
     public void authenticate(AuthenticationFlowContext context) {
+        if (BreachedLoginCheck.inProof(context)) {
+            BreachedLoginCheck.showProof(context); // a reload during the breached-password proof
+            return;
+        }
         CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
                 CaptchaGate.Form.LOGIN);
         if (gate.required(null)) {
@@ -41,6 +50,10 @@ final class SentinelLoginForm extends UsernamePasswordForm {
 
     @Override
     public void action(AuthenticationFlowContext context) {
+        if (BreachedLoginCheck.inProof(context)) {
+            BreachedLoginCheck.proofAction(context);
+            return;
+        }
         MultivaluedMap<String, String> form = context.getHttpRequest().getDecodedFormParameters();
         if (!form.containsKey("cancel")) {
             String username = form.getFirst(AuthenticationManager.FORM_USERNAME);
@@ -66,6 +79,18 @@ final class SentinelLoginForm extends UsernamePasswordForm {
             }
         }
         super.action(context);
+    }
+
+    /**
+     * Keycloak's check of the username and password, then (for a correct password only) the
+     * breached-password check, which may ask for a second proof before the login goes on.
+     */
+    @Override
+    protected boolean validateForm(AuthenticationFlowContext context, MultivaluedMap<String, String> formData) {
+        if (!super.validateForm(context, formData)) {
+            return false;
+        }
+        return BreachedLoginCheck.afterPassword(context, formData.getFirst(CredentialRepresentation.PASSWORD));
     }
 
     private Response captchaChallenge(AuthenticationFlowContext context, CaptchaGate gate, String username, String message) {

@@ -20,11 +20,17 @@ final class OfflineIndex implements BreachChecker.IndexSource, AutoCloseable {
 
     @Override
     public Boolean listed(byte[] sha1) {
-        return switch (index.lookup(sha1)) {
-            case LISTED -> Boolean.TRUE;
-            case NOT_LISTED -> Boolean.FALSE;
-            case UNAVAILABLE -> null;
-        };
+        try {
+            return switch (index.lookup(sha1)) {
+                case LISTED -> Boolean.TRUE;
+                case NOT_LISTED -> Boolean.FALSE;
+                case UNAVAILABLE -> null;
+            };
+        } catch (InternalError e) {
+            // a mapped file truncated in place (copied over instead of renamed): the JVM may raise
+            // the page fault after the read, here; the index cannot answer, the login goes on
+            return null;
+        }
     }
 
     @Override

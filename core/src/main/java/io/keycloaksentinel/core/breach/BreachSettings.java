@@ -23,10 +23,10 @@ import java.util.function.Function;
  *                         the password as far as the other sources go (true, logged) or refuse it (false)
  * @param loginAction      what a login with a breached password leads to
  * @param recheckDays      a password found clean at login is checked again after this many days
- * @param notifyAdmin      action {@code email-reset}: also tell the realm's admin address
+ * @param adminEmail       action {@code email-reset}: also tell this address (null: nobody)
  */
 public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutMillis, boolean failOpen,
-                             LoginAction loginAction, int recheckDays, boolean notifyAdmin) {
+                             LoginAction loginAction, int recheckDays, String adminEmail) {
 
     public static final String PREFIX = "sentinel.breach.";
     public static final String SOURCES = "sources";
@@ -35,14 +35,14 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
     public static final String FAIL_OPEN = "failOpen";
     public static final String LOGIN_ACTION = "loginAction";
     public static final String RECHECK_DAYS = "recheckDays";
-    public static final String NOTIFY_ADMIN = "notifyAdmin";
+    public static final String ADMIN_EMAIL = "adminEmail";
     public static final List<String> KEYS = List.of(SOURCES, API_URL, API_TIMEOUT_MILLIS, FAIL_OPEN, LOGIN_ACTION,
-            RECHECK_DAYS, NOTIFY_ADMIN);
+            RECHECK_DAYS, ADMIN_EMAIL);
     static final int MAX_TIMEOUT_MILLIS = 10_000;
     static final int MAX_TEXT = 2048;
 
     public static final BreachSettings DEFAULTS = new BreachSettings(EnumSet.of(Source.BUNDLED, Source.INDEX),
-            HibpRangeClient.DEFAULT_BASE_URL, 2000, true, LoginAction.SECOND_PROOF, 30, false);
+            HibpRangeClient.DEFAULT_BASE_URL, 2000, true, LoginAction.SECOND_PROOF, 30, null);
 
     /** A place breached passwords are looked up. */
     public enum Source {
@@ -108,7 +108,7 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
                 !"false".equals(value.apply(FAIL_OPEN)),
                 LoginAction.parse(value.apply(LOGIN_ACTION)).orElse(d.loginAction()),
                 (int) number(value.apply(RECHECK_DAYS), 1, 3650, d.recheckDays()),
-                "true".equals(value.apply(NOTIFY_ADMIN)));
+                email(value.apply(ADMIN_EMAIL)).orElse(null));
     }
 
     /** The realm-attribute reader: {@code sentinel.breach.<key>}. */
@@ -124,7 +124,7 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
         m.put(FAIL_OPEN, failOpen);
         m.put(LOGIN_ACTION, loginAction.value());
         m.put(RECHECK_DAYS, recheckDays);
-        m.put(NOTIFY_ADMIN, notifyAdmin);
+        m.put(ADMIN_EMAIL, adminEmail);
         return m;
     }
 
@@ -172,12 +172,14 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
                 }
                 case API_TIMEOUT_MILLIS -> out.put(key, Long.toString(integer(key, v, 100, MAX_TIMEOUT_MILLIS)));
                 case RECHECK_DAYS -> out.put(key, Long.toString(integer(key, v, 1, 3650)));
-                case FAIL_OPEN, NOTIFY_ADMIN -> {
+                case FAIL_OPEN -> {
                     if (!(v instanceof Boolean b)) {
                         throw new IllegalArgumentException(key + " must be true or false");
                     }
                     out.put(key, b.toString());
                 }
+                case ADMIN_EMAIL -> out.put(key, email(v instanceof String str ? str : null).orElseThrow(
+                        () -> new IllegalArgumentException(ADMIN_EMAIL + " must be one email address")));
                 case LOGIN_ACTION -> out.put(key, LoginAction.parse(v instanceof String s ? s : null)
                         .map(LoginAction::value).orElseThrow(() -> new IllegalArgumentException(LOGIN_ACTION
                                 + " must be one of second-proof, email-reset, force-change, monitor, off")));
@@ -202,6 +204,14 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
             }
         }
         return Optional.of(set);
+    }
+
+    /** One plain email address (no display name, no list, no line breaks), at most 254 characters. */
+    static Optional<String> email(String v) {
+        if (v == null || v.length() > 254 || !v.strip().matches("[^@\\s,;<>\"]+@[^@\\s,;<>\"]+\\.[^@\\s,;<>\"]+")) {
+            return Optional.empty();
+        }
+        return Optional.of(v.strip());
     }
 
     /** An https URL naming a host, or http to a loopback address; without user info. */

@@ -43,7 +43,7 @@ class BreachSettingsTest {
         update.put("apiTimeoutMillis", 500);
         update.put("failOpen", false);
         update.put("loginAction", "email-reset");
-        update.put("notifyAdmin", true);
+        update.put("adminEmail", "security@example.test");
         update.put("recheckDays", null);
         Map<String, String> out = BreachSettings.validateUpdate(update);
         assertThat(out).containsEntry("sources", "bundled,api").containsEntry("failOpen", "false")
@@ -51,7 +51,7 @@ class BreachSettingsTest {
         BreachSettings s = BreachSettings.read(out::get);
         assertThat(s.sources()).containsExactly(Source.BUNDLED, Source.API);
         assertThat(s.loginAction()).isEqualTo(LoginAction.EMAIL_RESET);
-        assertThat(s.notifyAdmin()).isTrue();
+        assertThat(s.adminEmail()).isEqualTo("security@example.test");
         assertThat(s.toMap()).containsEntry("loginAction", "email-reset").containsEntry("apiTimeoutMillis", 500);
     }
 
@@ -67,5 +67,8 @@ class BreachSettingsTest {
         assertThatThrownBy(() -> BreachSettings.validateUpdate(Map.of("apiTimeoutMillis", 60_000))).hasMessageContaining("100 to 10000");
         assertThatThrownBy(() -> BreachSettings.validateUpdate(Map.of("failOpen", "yes"))).hasMessageContaining("true or false");
         assertThatThrownBy(() -> BreachSettings.validateUpdate(Map.of("loginAction", "lock"))).hasMessageContaining("second-proof");
+        assertThatThrownBy(() -> BreachSettings.validateUpdate(Map.of("adminEmail", "a@example.test\r\nBcc: b@example.test")))
+                .hasMessageContaining("adminEmail");
+        assertThatThrownBy(() -> BreachSettings.validateUpdate(Map.of("adminEmail", "a@x.test, b@x.test"))).hasMessageContaining("adminEmail");
     }
 }

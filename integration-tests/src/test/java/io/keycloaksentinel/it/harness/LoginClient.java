@@ -85,12 +85,10 @@ public final class LoginClient {
 
     /**
      * Opens a link from outside the page (an emailed action link) in this client's browser
-     * session, following Keycloak's redirects like {@link #login}.
+     * session, following Keycloak's redirects like {@link #login} (a link opened outside a login
+     * ends on the page it leads to).
      */
     public Result open(String url) {
-        if (flow == null) {
-            throw new IllegalStateException("no login in progress");
-        }
         return settle(send(HttpRequest.newBuilder(onThisNode(URI.create(url))).GET().build()));
     }
 
@@ -179,7 +177,7 @@ public final class LoginClient {
     private Result settle(HttpResponse<String> answer) {
         for (int hops = 0; answer.statusCode() == 302; hops++) {
             String location = answer.headers().firstValue("Location").orElseThrow();
-            if (location.startsWith(flow.redirectUri())) {
+            if (flow != null && location.startsWith(flow.redirectUri())) {
                 return exchange(location);
             }
             if (hops > 10) {
