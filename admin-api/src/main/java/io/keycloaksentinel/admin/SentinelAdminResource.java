@@ -354,6 +354,9 @@ public class SentinelAdminResource {
         policy.put("inUse", min != null);
         policy.put("minCount", min);
         body.put("policy", policy);
+        // users the login check found with a breached password (GET .../users lists them)
+        body.put("flaggedUsers", session.users()
+                .searchForUserByUserAttributeStream(realm, "sentinel.breach.flagged", "true").count());
         if (session.getKeycloakSessionFactory().getProviderFactory(PasswordPolicyProvider.class, BREACH_POLICY)
                 instanceof ServerInfoAwareProviderFactory info) {
             body.put("server", info.getOperationalInfo());

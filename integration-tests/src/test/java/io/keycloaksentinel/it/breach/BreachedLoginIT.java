@@ -201,6 +201,7 @@ class BreachedLoginIT {
                 "check=\"login\"", "outcome=\"breached\"").orElse(0)).isEqualTo(2);
         assertThat(flagged()).extracting(u -> u.get("username").asText() + ":" + u.get("action").asText())
                 .containsExactlyInAnyOrder("bob:force-change", "olivia:monitor");
+        assertThat(server.admin().get(base).expect(200).json().get("flaggedUsers").asInt()).isEqualTo(2);
     }
 
     @Test
