@@ -313,24 +313,8 @@ public class SentinelAdminResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     public Response updateCaptcha(Map<String, Object> update) {
-        auth.realm().requireManageRealm();
-        Map<String, String> values;
-        try {
-            values = CaptchaSettings.validateUpdate(update, captchaProviders());
-        } catch (IllegalArgumentException e) {
-            return badRequest(e.getMessage());
-        }
-        values.forEach((key, value) -> {
-            if (value == null) {
-                realm.removeAttribute(CaptchaSettings.PREFIX + key);
-            } else {
-                realm.setAttribute(CaptchaSettings.PREFIX + key, value);
-            }
-        });
-        Map<String, Object> body = captchaBody();
-        adminEvent.operation(OperationType.UPDATE).resourcePath(session.getContext().getUri())
-                .representation(body).success();
-        return Response.ok(body).build();
+        return updateSettings(update, u -> CaptchaSettings.validateUpdate(u, captchaProviders()), CaptchaSettings.PREFIX,
+                this::captchaBody);
     }
 
     /**
@@ -407,24 +391,35 @@ public class SentinelAdminResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     public Response updateBreachedPasswords(Map<String, Object> update) {
+        return updateSettings(update, BreachSettings::validateUpdate, BreachSettings.PREFIX, this::breachBody);
+    }
+
+    /**
+     * A partial settings update: validated as a whole first (a 400 naming the field, nothing
+     * saved), then stored as realm attributes {@code prefix + key} (null removes one), recorded as
+     * an admin event with the new settings.
+     */
+    private Response updateSettings(Map<String, Object> update,
+                                    java.util.function.Function<Map<String, Object>, Map<String, String>> validate,
+                                    String prefix, java.util.function.Supplier<Map<String, Object>> body) {
         auth.realm().requireManageRealm();
         Map<String, String> values;
         try {
-            values = BreachSettings.validateUpdate(update);
+            values = validate.apply(update);
         } catch (IllegalArgumentException e) {
             return badRequest(e.getMessage());
         }
         values.forEach((key, value) -> {
             if (value == null) {
-                realm.removeAttribute(BreachSettings.PREFIX + key);
+                realm.removeAttribute(prefix + key);
             } else {
-                realm.setAttribute(BreachSettings.PREFIX + key, value);
+                realm.setAttribute(prefix + key, value);
             }
         });
-        Map<String, Object> body = breachBody();
+        Map<String, Object> after = body.get();
         adminEvent.operation(OperationType.UPDATE).resourcePath(session.getContext().getUri())
-                .representation(body).success();
-        return Response.ok(body).build();
+                .representation(after).success();
+        return Response.ok(after).build();
     }
 
     /** Epoch milliseconds as an ISO instant; null for a missing or hand-edited value. */

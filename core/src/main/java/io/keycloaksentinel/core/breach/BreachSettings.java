@@ -1,5 +1,6 @@
 package io.keycloaksentinel.core.breach;
 
+import io.keycloaksentinel.core.SettingsValues;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -104,10 +105,10 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
         return new BreachSettings(
                 sources(value.apply(SOURCES)).orElse(d.sources()),
                 url(value.apply(API_URL)).orElse(d.apiUrl()),
-                (int) number(value.apply(API_TIMEOUT_MILLIS), 100, MAX_TIMEOUT_MILLIS, d.apiTimeoutMillis()),
+                (int) SettingsValues.stored(value.apply(API_TIMEOUT_MILLIS), 100, MAX_TIMEOUT_MILLIS, d.apiTimeoutMillis()),
                 !"false".equals(value.apply(FAIL_OPEN)),
                 LoginAction.parse(value.apply(LOGIN_ACTION)).orElse(d.loginAction()),
-                (int) number(value.apply(RECHECK_DAYS), 1, 3650, d.recheckDays()),
+                (int) SettingsValues.stored(value.apply(RECHECK_DAYS), 1, 3650, d.recheckDays()),
                 email(value.apply(ADMIN_EMAIL)).orElse(null));
     }
 
@@ -135,17 +136,11 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
      * @throws IllegalArgumentException with a message naming the field, for any bad value
      */
     public static Map<String, String> validateUpdate(Map<String, Object> update) {
-        if (update == null || update.isEmpty()) {
-            throw new IllegalArgumentException("the body must be a JSON object with at least one of " + KEYS);
-        }
+        SettingsValues.checkKeys(update, KEYS);
         Map<String, String> out = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : update.entrySet()) {
             String key = e.getKey();
             Object v = e.getValue();
-            if (!KEYS.contains(key)) {
-                String shown = key.length() > 40 ? key.substring(0, 40) + "..." : key;
-                throw new IllegalArgumentException("unknown setting '" + shown + "'; known: " + KEYS);
-            }
             if (v == null) {
                 out.put(key, null);
                 continue;
@@ -170,8 +165,8 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
                     out.put(key, url(s).orElseThrow(() -> new IllegalArgumentException(
                             API_URL + " must be an https URL naming a host (http only for a loopback address)")));
                 }
-                case API_TIMEOUT_MILLIS -> out.put(key, Long.toString(integer(key, v, 100, MAX_TIMEOUT_MILLIS)));
-                case RECHECK_DAYS -> out.put(key, Long.toString(integer(key, v, 1, 3650)));
+                case API_TIMEOUT_MILLIS -> out.put(key, Long.toString(SettingsValues.integer(key, v, 100, MAX_TIMEOUT_MILLIS)));
+                case RECHECK_DAYS -> out.put(key, Long.toString(SettingsValues.integer(key, v, 1, 3650)));
                 case FAIL_OPEN -> {
                     if (!(v instanceof Boolean b)) {
                         throw new IllegalArgumentException(key + " must be true or false");
@@ -214,42 +209,8 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
         return Optional.of(v.strip());
     }
 
-    /** An https URL naming a host, or http to a loopback address; without user info. */
+    /** An https URL naming a host, or http to a loopback address; no user info, query or fragment. */
     static Optional<String> url(String v) {
-        if (v == null || v.isBlank() || v.length() > MAX_TEXT) {
-            return Optional.empty();
-        }
-        java.net.URI uri;
-        try {
-            uri = java.net.URI.create(v.strip());
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
-        String host = uri.getHost();
-        if (host == null || uri.getUserInfo() != null || uri.getQuery() != null || uri.getFragment() != null) {
-            return Optional.empty();
-        }
-        boolean loopback = host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");
-        if (!"https".equals(uri.getScheme()) && !("http".equals(uri.getScheme()) && loopback)) {
-            return Optional.empty();
-        }
-        return Optional.of(v.strip());
-    }
-
-    private static long integer(String key, Object v, long min, long max) {
-        if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
-                || n.longValue() < min || n.longValue() > max) {
-            throw new IllegalArgumentException(key + " must be a whole number from " + min + " to " + max);
-        }
-        return n.longValue();
-    }
-
-    private static long number(String v, long min, long max, long fallback) {
-        try {
-            long n = Long.parseLong(v == null ? "" : v.strip());
-            return n < min || n > max ? fallback : n;
-        } catch (NumberFormatException e) {
-            return fallback;
-        }
+        return SettingsValues.serviceUrl(v).filter(u -> java.net.URI.create(u).getQuery() == null);
     }
 }

@@ -1,5 +1,6 @@
 package io.keycloaksentinel.core.captcha;
 
+import io.keycloaksentinel.core.SettingsValues;
 import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,12 +82,12 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
                 text(value.apply(SITE_KEY), null),
                 text(value.apply(SECRET), null),
                 text(value.apply(VERIFY_URL), null),
-                (int) number(value.apply(TIMEOUT_MILLIS), 100, MAX_TIMEOUT_MILLIS, d.timeoutMillis()),
+                (int) SettingsValues.stored(value.apply(TIMEOUT_MILLIS), 100, MAX_TIMEOUT_MILLIS, d.timeoutMillis()),
                 decimal(value.apply(MIN_SCORE), d.minScore()),
-                number(value.apply(WORK_LOW), MIN_WORK, MAX_WORK, d.workLow()),
-                number(value.apply(WORK_MEDIUM), MIN_WORK, MAX_WORK, d.workMedium()),
-                number(value.apply(WORK_HIGH), MIN_WORK, MAX_WORK, d.workHigh()),
-                (int) number(value.apply(CHALLENGE_SECONDS), 30, 3600, d.challengeSeconds()));
+                SettingsValues.stored(value.apply(WORK_LOW), MIN_WORK, MAX_WORK, d.workLow()),
+                SettingsValues.stored(value.apply(WORK_MEDIUM), MIN_WORK, MAX_WORK, d.workMedium()),
+                SettingsValues.stored(value.apply(WORK_HIGH), MIN_WORK, MAX_WORK, d.workHigh()),
+                (int) SettingsValues.stored(value.apply(CHALLENGE_SECONDS), 30, 3600, d.challengeSeconds()));
     }
 
     /** The realm-attribute reader: {@code sentinel.captcha.<key>}. */
@@ -122,16 +123,11 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
      * @throws IllegalArgumentException with a message naming the field, for any bad value
      */
     public static Map<String, String> validateUpdate(Map<String, Object> update, java.util.Set<String> knownProviders) {
-        if (update == null || update.isEmpty()) {
-            throw new IllegalArgumentException("the body must be a JSON object with at least one of " + KEYS);
-        }
+        SettingsValues.checkKeys(update, KEYS);
         Map<String, String> out = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : update.entrySet()) {
             String key = e.getKey();
             Object v = e.getValue();
-            if (!KEYS.contains(key)) {
-                throw new IllegalArgumentException("unknown setting '" + shorten(key) + "'; known: " + KEYS);
-            }
             if (v == null) {
                 out.put(key, null);
                 continue;
@@ -163,33 +159,19 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
                     }
                 }
                 case VERIFY_URL -> {
-                    String url = string(key, v);
-                    java.net.URI uri;
-                    try {
-                        uri = java.net.URI.create(url);
-                    } catch (IllegalArgumentException bad) {
-                        throw new IllegalArgumentException(VERIFY_URL + " is not a valid URL");
-                    }
-                    String host = uri.getHost();
-                    if (host == null || uri.getUserInfo() != null) {
-                        throw new IllegalArgumentException(VERIFY_URL + " must be an https URL naming a host");
-                    }
-                    boolean loopback = host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");
                     // the secret travels in the request: plain http only to this machine (a local proxy, a test)
-                    if (!"https".equals(uri.getScheme()) && !("http".equals(uri.getScheme()) && loopback)) {
-                        throw new IllegalArgumentException(VERIFY_URL + " must be an https URL (http only for a loopback address)");
-                    }
-                    out.put(key, url);
+                    out.put(key, SettingsValues.serviceUrl(string(key, v)).orElseThrow(() -> new IllegalArgumentException(
+                            VERIFY_URL + " must be an https URL naming a host (http only for a loopback address)")));
                 }
-                case TIMEOUT_MILLIS -> out.put(key, Long.toString(integer(key, v, 100, MAX_TIMEOUT_MILLIS)));
+                case TIMEOUT_MILLIS -> out.put(key, Long.toString(SettingsValues.integer(key, v, 100, MAX_TIMEOUT_MILLIS)));
                 case MIN_SCORE -> {
                     if (!(v instanceof Number n) || n.doubleValue() < 0 || n.doubleValue() > 1) {
                         throw new IllegalArgumentException(MIN_SCORE + " must be a number from 0.0 to 1.0");
                     }
                     out.put(key, Double.toString(n.doubleValue()));
                 }
-                case WORK_LOW, WORK_MEDIUM, WORK_HIGH -> out.put(key, Long.toString(integer(key, v, MIN_WORK, MAX_WORK)));
-                case CHALLENGE_SECONDS -> out.put(key, Long.toString(integer(key, v, 30, 3600)));
+                case WORK_LOW, WORK_MEDIUM, WORK_HIGH -> out.put(key, Long.toString(SettingsValues.integer(key, v, MIN_WORK, MAX_WORK)));
+                case CHALLENGE_SECONDS -> out.put(key, Long.toString(SettingsValues.integer(key, v, 30, 3600)));
                 default -> throw new IllegalStateException(key);
             }
         }
@@ -206,18 +188,6 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
         return s.strip();
     }
 
-    private static long integer(String key, Object v, long min, long max) {
-        if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
-                || n.longValue() < min || n.longValue() > max) {
-            throw new IllegalArgumentException(key + " must be a whole number from " + min + " to " + max);
-        }
-        return n.longValue();
-    }
-
-    private static String shorten(String s) {
-        return s.length() > 40 ? s.substring(0, 40) + "..." : s;
-    }
-
     private static java.util.Optional<RiskLevel> risk(String v) {
         if (v == null) {
             return java.util.Optional.empty();
@@ -231,15 +201,6 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
 
     private static String text(String v, String fallback) {
         return v == null || v.isBlank() || v.length() > MAX_TEXT ? fallback : v.strip();
-    }
-
-    private static long number(String v, long min, long max, long fallback) {
-        try {
-            long n = Long.parseLong(v == null ? "" : v.strip());
-            return n < min || n > max ? fallback : n;
-        } catch (NumberFormatException e) {
-            return fallback;
-        }
     }
 
     private static double decimal(String v, double fallback) {

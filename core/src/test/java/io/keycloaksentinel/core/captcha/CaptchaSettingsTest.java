@@ -92,7 +92,7 @@ class CaptchaSettingsTest {
             "verifyUrl|http://captcha.example.com/verify|must be an https URL",
             "verifyUrl|https://user:pw@captcha.example.com/verify|must be an https URL naming a host",
             "verifyUrl|file:///etc/passwd|must be an https URL",
-            "verifyUrl|ht tp://bad|not a valid URL",
+            "verifyUrl|ht tp://bad|must be an https URL",
             "colour|red|unknown setting 'colour'"})
     @DisplayName("A bad text value is refused with a message naming the key")
     void badText(String key, String value, String message) {
