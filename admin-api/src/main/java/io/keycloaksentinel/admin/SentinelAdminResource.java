@@ -2,6 +2,8 @@ package io.keycloaksentinel.admin;
 
 import io.keycloaksentinel.core.SentinelVersion;
 import io.keycloaksentinel.core.breach.BreachSettings;
+import io.keycloaksentinel.core.device.AlertSettings;
+import io.keycloaksentinel.core.device.KnownDevices;
 import io.keycloaksentinel.core.captcha.CaptchaProvider;
 import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
@@ -11,10 +13,12 @@ import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import io.keycloaksentinel.core.detect.RealmSignals;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
@@ -52,6 +56,8 @@ public class SentinelAdminResource {
     private static final int MAX_LIST = 1000;
     /** The id of Sentinel's password policy (authenticators module). */
     private static final String BREACH_POLICY = "sentinel-breached-password";
+    /** The user attribute holding known devices (event-listeners module). */
+    private static final String DEVICES_ATTRIBUTE = "sentinel.devices";
     private static final int MAX_USERNAME = 1024;
 
     public SentinelAdminResource(KeycloakSession session, RealmModel realm, AdminPermissionEvaluator auth,
@@ -420,6 +426,83 @@ public class SentinelAdminResource {
         adminEvent.operation(OperationType.UPDATE).resourcePath(session.getContext().getUri())
                 .representation(after).success();
         return Response.ok(after).build();
+    }
+
+    /** The realm's new-device alert and security-notification settings. */
+    @GET
+    @Path("alerts")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> alerts() {
+        auth.realm().requireViewRealm();
+        return AlertSettings.read(realm::getAttribute).toMap();
+    }
+
+    /** Changes some alert settings (a partial update; a null restores the default). */
+    @PUT
+    @Path("alerts")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response updateAlerts(Map<String, Object> update) {
+        return updateSettings(update, AlertSettings::validateUpdate, AlertSettings.PREFIX,
+                () -> AlertSettings.read(realm::getAttribute).toMap());
+    }
+
+    /** A user's known devices (browser and OS family, coarse network, first and last seen, trusted). */
+    @GET
+    @Path("users/{userId}/devices")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response devices(@PathParam("userId") String userId) {
+        auth.users().requireView();
+        org.keycloak.models.UserModel user = userOrNull(userId);
+        if (user == null) {
+            return Response.status(Response.Status.NOT_FOUND).entity(Map.of("error", "no such user")).build();
+        }
+        List<Map<String, Object>> out = knownDevices(user).devices().stream().map(d -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", d.id());
+            m.put("browser", d.browser());
+            m.put("os", d.os());
+            m.put("network", d.network());
+            m.put("firstSeen", java.time.Instant.ofEpochMilli(d.firstSeen()).toString());
+            m.put("lastSeen", java.time.Instant.ofEpochMilli(d.lastSeen()).toString());
+            m.put("trusted", d.trusted());
+            return m;
+        }).collect(Collectors.toList());
+        return Response.ok(Map.of("devices", out)).build();
+    }
+
+    /** Forgets one of a user's devices (its next sign-in counts as new); an admin event. */
+    @DELETE
+    @Path("users/{userId}/devices/{deviceId}")
+    public Response forgetDevice(@PathParam("userId") String userId, @PathParam("deviceId") String deviceId) {
+        auth.users().requireManage();
+        org.keycloak.models.UserModel user = userOrNull(userId);
+        KnownDevices known = user == null ? null : knownDevices(user);
+        if (known == null || deviceId == null || known.byId(deviceId).isEmpty()) {
+            return Response.status(Response.Status.NOT_FOUND).entity(Map.of("error", "no such user or device")).build();
+        }
+        KnownDevices left = known.forget(deviceId);
+        if (left.isEmpty()) {
+            user.removeAttribute(DEVICES_ATTRIBUTE);
+        } else {
+            user.setSingleAttribute(DEVICES_ATTRIBUTE, left.encodeAll());
+        }
+        adminEvent.operation(OperationType.DELETE).resource(ResourceType.USER)
+                .resourcePath(session.getContext().getUri()).success();
+        return Response.noContent().build();
+    }
+
+    private org.keycloak.models.UserModel userOrNull(String userId) {
+        if (userId == null || userId.length() > 64) {
+            return null;
+        }
+        return session.users().getUserById(realm, userId);
+    }
+
+    private KnownDevices knownDevices(org.keycloak.models.UserModel user) {
+        AlertSettings settings = AlertSettings.read(realm::getAttribute);
+        return KnownDevices.decodeAll(user.getFirstAttribute(DEVICES_ATTRIBUTE), System.currentTimeMillis(),
+                settings.deviceTtlMillis());
     }
 
     /** Epoch milliseconds as an ISO instant; null for a missing or hand-edited value. */

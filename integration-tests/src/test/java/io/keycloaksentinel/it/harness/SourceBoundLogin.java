@@ -77,6 +77,88 @@ public final class SourceBoundLogin {
         return new Attempt(Outcome.OTHER, posted.status(), nanos);
     }
 
+    /**
+     * A browser on one source address: its own cookie jar kept across logins (Keycloak's cookies
+     * and Sentinel's device cookie), a User-Agent of its own. {@link #login} is a whole browser
+     * login: page, form post, code issued to the client.
+     */
+    public static final class Browser {
+        private final InetAddress source;
+        private final String userAgent;
+        private final Map<String, String> cookies = new LinkedHashMap<>();
+
+        public Browser(InetAddress source, String userAgent) {
+            this.source = source;
+            this.userAgent = userAgent;
+        }
+
+        public Attempt login(URI base, String realm, String clientId, String redirectUri, String username, String password) {
+            long start = System.nanoTime();
+            String query = LoginClient.form(Map.of("client_id", clientId, "redirect_uri", redirectUri,
+                    "response_type", "code", "scope", "openid",
+                    "code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method", "S256"));
+            HttpResponse page = send(base, "GET", "/realms/" + AdminApi.encPath(realm) + "/protocol/openid-connect/auth?" + query, null);
+            if (page.status() == 302 && page.all("location").stream().anyMatch(l -> l.startsWith(redirectUri))) {
+                return new Attempt(Outcome.LOGGED_IN, 302, System.nanoTime() - start); // single sign-on
+            }
+            if (page.status() != 200) {
+                return new Attempt(Outcome.OTHER, page.status(), System.nanoTime() - start);
+            }
+            String action = LoginClient.formAction(page.body()).orElseThrow(() -> new AssertionError("no login form"));
+            Map<String, String> fields = new LinkedHashMap<>();
+            fields.put("username", username);
+            fields.put("password", password);
+            fields.put("credentialId", "");
+            URI target = URI.create(action);
+            HttpResponse posted = send(base, "POST",
+                    target.getRawPath() + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery()), LoginClient.form(fields));
+            long nanos = System.nanoTime() - start;
+            if (posted.status() == 302 && posted.all("location").stream().anyMatch(l -> l.startsWith(redirectUri) && l.contains("code="))) {
+                return new Attempt(Outcome.LOGGED_IN, 302, nanos);
+            }
+            return new Attempt(posted.status() == 200 ? Outcome.REFUSED : Outcome.OTHER, posted.status(), nanos);
+        }
+
+        /** A cookie this browser holds (null when none). */
+        public String cookie(String name) {
+            return cookies.get(name);
+        }
+
+        /** Replaces (or, with null, drops) a cookie, as a user or an attacker could. */
+        public void cookie(String name, String value) {
+            if (value == null) {
+                cookies.remove(name);
+            } else {
+                cookies.put(name, value);
+            }
+        }
+
+        private HttpResponse send(URI base, String method, String path, String body) {
+            List<String> headers = new ArrayList<>();
+            headers.add("User-Agent: " + userAgent);
+            if (!cookies.isEmpty()) {
+                List<String> pairs = new ArrayList<>();
+                cookies.forEach((k, v) -> pairs.add(k + "=" + v));
+                headers.add("Cookie: " + String.join("; ", pairs));
+            }
+            HttpResponse r = exchange(base, source, method, path, body, headers);
+            for (String setCookie : r.all("set-cookie")) {
+                String pair = setCookie.split(";", 2)[0].trim();
+                int eq = pair.indexOf('=');
+                if (eq > 0) {
+                    String value = pair.substring(eq + 1);
+                    boolean expired = setCookie.toLowerCase(Locale.ROOT).contains("max-age=0");
+                    if (value.isEmpty() || expired) {
+                        cookies.remove(pair.substring(0, eq));
+                    } else {
+                        cookies.put(pair.substring(0, eq), value);
+                    }
+                }
+            }
+            return r;
+        }
+    }
+
     private static HttpResponse exchange(URI base, InetAddress source, String method, String path, String body,
                                          List<String> extraHeaders) {
         try (Socket socket = new Socket()) {

@@ -1,0 +1,76 @@
+package io.keycloaksentinel.core.device;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Optional;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The long-lived device cookie: a random device id and an HMAC over the realm id and that id,
+ * keyed with a cluster-held realm key ({@code v1.<id>.<mac>}). A value that does not verify
+ * (tampered, from another realm or server, oversize, malformed) is treated as no cookie. Known
+ * devices are stored under {@link #storedId}, a second HMAC of the id, so that the user store
+ * never holds the cookie's bearer value.
+ */
+public final class DeviceCookie {
+
+    public static final String NAME = "SENTINEL_DEVICE";
+    static final int MAX_LENGTH = 128;
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+
+    private final byte[] key;
+    private final String realmId;
+
+    /** @param key the realm's device key (never logged) */
+    public DeviceCookie(byte[] key, String realmId) {
+        this.key = key.clone();
+        this.realmId = realmId;
+    }
+
+    /** A new device id (128 random bits). */
+    public static String newId() {
+        byte[] id = new byte[16];
+        RANDOM.nextBytes(id);
+        return B64.encodeToString(id);
+    }
+
+    /** The cookie value for {@code deviceId}. */
+    public String value(String deviceId) {
+        return "v1." + deviceId + "." + mac("cookie", deviceId);
+    }
+
+    /** The device id of a cookie value that verifies for this realm. */
+    public Optional<String> verify(String value) {
+        if (value == null || value.length() > MAX_LENGTH) {
+            return Optional.empty();
+        }
+        String[] parts = value.split("\\.", -1);
+        if (parts.length != 3 || !"v1".equals(parts[0]) || !parts[1].matches("[A-Za-z0-9_-]{22}")) {
+            return Optional.empty();
+        }
+        byte[] expected = mac("cookie", parts[1]).getBytes(StandardCharsets.US_ASCII);
+        return MessageDigest.isEqual(expected, parts[2].getBytes(StandardCharsets.US_ASCII))
+                ? Optional.of(parts[1]) : Optional.empty();
+    }
+
+    /** What the user's device list stores for {@code deviceId}. */
+    public String storedId(String deviceId) {
+        return mac("stored", deviceId).substring(0, 22);
+    }
+
+    private String mac(String purpose, String deviceId) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            mac.update((purpose + "\u0000" + realmId + "\u0000" + deviceId).getBytes(StandardCharsets.UTF_8));
+            return B64.encodeToString(mac.doFinal());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package io.keycloaksentinel.core.device;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A user's known devices: at most {@code max}, the most recently seen kept, each forgotten
+ * {@code ttlMillis} after it was last seen. Stored as one user-attribute value ({@link #encodeAll()}),
+ * so every cluster node reads the same list from the user store. Immutable: every change returns
+ * a new list.
+ */
+public final class KnownDevices {
+
+    /** How a login's device relates to the list. */
+    public enum Match { COOKIE, SIGNALS, UNKNOWN }
+
+    /**
+     * @param id       the stored id ({@link DeviceCookie#storedId}), never the cookie value
+     * @param browser  browser family ("Chrome"), at most 40 characters
+     * @param os       operating-system family ("Windows"), at most 40 characters
+     * @param network  the coarse network ("203.0.113.0/24")
+     * @param trusted  confirmed by the user ("yes, it was me")
+     */
+    public record Device(String id, String browser, String os, String network, long firstSeen, long lastSeen,
+                         boolean trusted) {
+
+        public Device {
+            browser = clean(browser);
+            os = clean(os);
+            network = network == null ? "" : network.length() > 50 ? network.substring(0, 50) : network;
+        }
+
+        String encode() {
+            return String.join("|", id, browser, os, network, Long.toString(firstSeen), Long.toString(lastSeen),
+                    trusted ? "1" : "0");
+        }
+
+        static Optional<Device> decode(String v) {
+            if (v == null || v.length() > 255) {
+                return Optional.empty();
+            }
+            String[] p = v.split("\\|", -1);
+            if (p.length != 7 || !p[0].matches("[A-Za-z0-9_-]{22}")) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(new Device(p[0], p[1], p[2], p[3], Long.parseLong(p[4]), Long.parseLong(p[5]),
+                        "1".equals(p[6])));
+            } catch (NumberFormatException e) {
+                return Optional.empty();
+            }
+        }
+
+        /** Same browser family, OS family and network: the fallback when the cookie is gone. */
+        boolean looksLike(String browser, String os, String network) {
+            return this.browser.equalsIgnoreCase(clean(browser)) && this.os.equalsIgnoreCase(clean(os))
+                    && !this.network.isEmpty() && this.network.equals(network);
+        }
+
+        private static String clean(String s) {
+            if (s == null || s.isBlank()) {
+                return "Unknown";
+            }
+            String c = s.replaceAll("[|~\\p{Cntrl}]", " ").strip();
+            return c.length() > 40 ? c.substring(0, 40) : c;
+        }
+    }
+
+    private final List<Device> devices;
+
+    private KnownDevices(List<Device> devices) {
+        this.devices = List.copyOf(devices);
+    }
+
+    /** Reads the stored values, dropping damaged ones and those not seen within {@code ttlMillis}. */
+    public static KnownDevices decode(List<String> values, long now, long ttlMillis) {
+        List<Device> out = new ArrayList<>();
+        if (values != null) {
+            for (String v : values) {
+                Device.decode(v).filter(d -> now - d.lastSeen() < ttlMillis).ifPresent(out::add);
+            }
+        }
+        return new KnownDevices(out);
+    }
+
+    /** Reads the one stored value (devices separated by {@code ~}). */
+    public static KnownDevices decodeAll(String value, long now, long ttlMillis) {
+        if (value == null || value.isEmpty() || value.length() > 64 * 256) {
+            return new KnownDevices(List.of());
+        }
+        return decode(List.of(value.split("~")), now, ttlMillis);
+    }
+
+    /** The one value to store: every device, separated by {@code ~} (at most 50 devices of under 255 characters). */
+    public String encodeAll() {
+        return String.join("~", encode());
+    }
+
+    public List<String> encode() {
+        return devices.stream().map(Device::encode).toList();
+    }
+
+    public List<Device> devices() {
+        return devices;
+    }
+
+    public boolean isEmpty() {
+        return devices.isEmpty();
+    }
+
+    /** The device with this stored id. */
+    public Optional<Device> byId(String storedId) {
+        return devices.stream().filter(d -> d.id().equals(storedId)).findFirst();
+    }
+
+    /** How a login with this cookie's stored id (or none) and these signals relates to the list. */
+    public Match match(String storedId, String browser, String os, String network) {
+        if (storedId != null && byId(storedId).isPresent()) {
+            return Match.COOKIE;
+        }
+        if (storedId == null && devices.stream().anyMatch(d -> d.looksLike(browser, os, network))) {
+            return Match.SIGNALS;
+        }
+        return Match.UNKNOWN;
+    }
+
+    /** The device the signals point to (for {@link Match#SIGNALS}). */
+    public Optional<Device> lookingLike(String browser, String os, String network) {
+        return devices.stream().filter(d -> d.looksLike(browser, os, network))
+                .max(Comparator.comparingLong(Device::lastSeen));
+    }
+
+    /** Adds or refreshes a device, keeping the {@code max} most recently seen. */
+    public KnownDevices seen(Device device, int max) {
+        List<Device> out = new ArrayList<>();
+        for (Device d : devices) {
+            if (!d.id().equals(device.id())) {
+                out.add(d);
+            }
+        }
+        out.add(device);
+        out.sort(Comparator.comparingLong(Device::lastSeen).reversed());
+        return new KnownDevices(out.subList(0, Math.min(out.size(), Math.max(1, max))));
+    }
+
+    /** Replaces a device's stored id (a device recognised by its signals gets a new cookie). */
+    public KnownDevices renamed(String oldId, Device device, int max) {
+        return forget(oldId).seen(device, max);
+    }
+
+    public KnownDevices forget(String storedId) {
+        return new KnownDevices(devices.stream().filter(d -> !d.id().equals(storedId)).toList());
+    }
+
+    public KnownDevices trust(String storedId) {
+        return new KnownDevices(devices.stream()
+                .map(d -> d.id().equals(storedId) ? new Device(d.id(), d.browser(), d.os(), d.network(), d.firstSeen(),
+                        d.lastSeen(), true) : d)
+                .toList());
+    }
+}

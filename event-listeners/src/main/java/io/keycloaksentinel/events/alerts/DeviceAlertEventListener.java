@@ -1,0 +1,301 @@
+package io.keycloaksentinel.events.alerts;
+
+import io.keycloaksentinel.core.detect.AttackDetectionProvider;
+import io.keycloaksentinel.core.detect.AttackDetector;
+import io.keycloaksentinel.core.device.AlertSettings;
+import io.keycloaksentinel.core.device.DeviceCookie;
+import io.keycloaksentinel.core.device.KnownDevices;
+import io.keycloaksentinel.core.net.IpAddresses;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Metrics;
+import jakarta.ws.rs.core.Cookie;
+import jakarta.ws.rs.core.NewCookie;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.FormatStyle;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+import org.keycloak.common.util.Time;
+import org.keycloak.device.DeviceRepresentationProvider;
+import org.keycloak.events.Details;
+import org.keycloak.events.Event;
+import org.keycloak.events.EventListenerProvider;
+import org.keycloak.events.EventType;
+import org.keycloak.events.admin.AdminEvent;
+import org.keycloak.http.HttpRequest;
+import org.keycloak.models.ClientModel;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+import org.keycloak.representations.account.DeviceRepresentation;
+import org.keycloak.services.resources.LoginActionsService;
+
+/**
+ * New-device alerts and security notifications, for every realm that turns them on
+ * ({@link AlertSettings}). On a successful login it recognises the device by Sentinel's signed
+ * device cookie, or, when the cookie is missing, by the same browser family, OS family and
+ * network as a known device; an unknown device is remembered and, unless it is the account's
+ * first, its owner gets one mail (at most one per device and {@code maxAlertsPerHour} per user,
+ * counted cluster-wide) with "this wasn't me" and "yes, it was me" links. Password, second-factor
+ * and email changes get a notice (an email change to the old address too). Mails go out after the
+ * commit, off the request thread ({@link MailOutbox}); nothing here can fail a login.
+ */
+public final class DeviceAlertEventListener implements EventListenerProvider {
+
+    public static final String DEVICES_ATTRIBUTE = "sentinel.devices";
+    static final Duration LINK_LIFETIME = Duration.ofHours(72);
+    /** A known device's last-seen time is written at most this often (not at every login). */
+    static final Duration TOUCH_INTERVAL = Duration.ofHours(1);
+    private static final Logger LOG = Logger.getLogger(DeviceAlertEventListener.class);
+
+    private final KeycloakSession session;
+    private final MailOutbox outbox;
+
+    DeviceAlertEventListener(KeycloakSession session, MailOutbox outbox) {
+        this.session = session;
+        this.outbox = outbox;
+    }
+
+    @Override
+    public void onEvent(Event event) {
+        if (event.getRealmId() == null || event.getUserId() == null || event.getError() != null) {
+            return;
+        }
+        try {
+            RealmModel realm = session.realms().getRealm(event.getRealmId());
+            if (realm == null) {
+                return;
+            }
+            AlertSettings settings = AlertSettings.read(realm::getAttribute);
+            if (!settings.anyOn()) {
+                return;
+            }
+            UserModel user = session.users().getUserById(realm, event.getUserId());
+            if (user == null) {
+                return;
+            }
+            switch (event.getType()) {
+                case LOGIN -> {
+                    if (settings.newDeviceAlerts()) {
+                        login(realm, user, event, settings);
+                    }
+                }
+                case UPDATE_PASSWORD, RESET_PASSWORD -> notice(realm, user, settings.notifyPasswordChange(), "password_changed",
+                        "sentinelNoticePasswordChanged", null);
+                case UPDATE_CREDENTIAL, REMOVE_CREDENTIAL, UPDATE_TOTP, REMOVE_TOTP -> credential(realm, user, event, settings);
+                case UPDATE_EMAIL -> email(realm, user, event, settings);
+                default -> {
+                    // not ours
+                }
+            }
+        } catch (RuntimeException e) {
+            // an alert never fails the request that triggered it
+            LOG.warnf("Sentinel: new-device/notification handling failed for an event of realm %s: %s", event.getRealmId(),
+                    e.toString());
+        }
+    }
+
+    private void login(RealmModel realm, UserModel user, Event event, AlertSettings settings) {
+        HttpRequest request = session.getContext().getHttpRequest();
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        if (request == null || detection == null) {
+            return;
+        }
+        AttackDetector detector = detection.detector();
+        DeviceCookie cookies = new DeviceCookie(detector.derivedKey(realm.getId(), "device-cookie"), realm.getId());
+        Cookie sent = request.getHttpHeaders().getCookies().get(DeviceCookie.NAME);
+        Optional<String> deviceId = cookies.verify(sent == null ? null : sent.getValue());
+        DeviceRepresentation rep = session.getProvider(DeviceRepresentationProvider.class).deviceRepresentation();
+        String browser = family(rep == null ? null : rep.getBrowser());
+        String os = family(rep == null ? null : rep.getOs());
+        String ip = event.getIpAddress();
+        String network = IpAddresses.parse(ip).map(a -> IpAddresses.network(a, 24, 64)).orElse("");
+        long now = Time.currentTimeMillis();
+
+        KnownDevices known = devices(user, settings);
+        String storedId = deviceId.map(cookies::storedId).orElse(null);
+        switch (known.match(storedId, browser, os, network)) {
+            case COOKIE -> {
+                KnownDevices.Device d = known.byId(storedId).orElseThrow();
+                if (now - d.lastSeen() > TOUCH_INTERVAL.toMillis() || !d.network().equals(network)) {
+                    store(user, known.seen(new KnownDevices.Device(d.id(), browser, os, network, d.firstSeen(), now,
+                            d.trusted()), settings.maxDevices()));
+                }
+            }
+            case SIGNALS -> {
+                // the same browser on the same network without its cookie (cleared): known, and re-marked
+                KnownDevices.Device d = known.lookingLike(browser, os, network).orElseThrow();
+                String id = DeviceCookie.newId();
+                setCookie(realm, request, cookies.value(id), settings);
+                store(user, known.renamed(d.id(), new KnownDevices.Device(cookies.storedId(id), browser, os, network,
+                        d.firstSeen(), now, d.trusted()), settings.maxDevices()));
+            }
+            case UNKNOWN -> {
+                // a valid cookie of another account on this browser keeps its id: one id per browser
+                String id = deviceId.orElseGet(DeviceCookie::newId);
+                if (deviceId.isEmpty()) {
+                    setCookie(realm, request, cookies.value(id), settings);
+                }
+                String newStored = cookies.storedId(id);
+                boolean first = known.isEmpty();
+                store(user, known.seen(new KnownDevices.Device(newStored, browser, os, network, now, now, false),
+                        settings.maxDevices()));
+                if (first && !settings.alertFirstDevice()) {
+                    return;
+                }
+                alert(realm, user, event, detector, newStored, browser, os, ip, settings);
+            }
+            default -> throw new IllegalStateException();
+        }
+    }
+
+    private void alert(RealmModel realm, UserModel user, Event event, AttackDetector detector, String device,
+                       String browser, String os, String ip, AlertSettings settings) {
+        if (user.getEmail() == null || user.getEmail().isBlank()) {
+            count("no_address");
+            return;
+        }
+        // one alert per device, and a bounded number per user per hour, over the whole cluster
+        if (!detector.claimOnce(realm.getId(), "alert-device|" + user.getId() + "|" + device, Duration.ofDays(settings.deviceDays()))) {
+            return;
+        }
+        long hour = Time.currentTimeMillis() / 3_600_000L;
+        boolean slot = false;
+        for (int i = 0; i < settings.maxAlertsPerHour() && !slot; i++) {
+            slot = detector.claimOnce(realm.getId(), "alert-slot|" + user.getId() + "|" + hour + "|" + i, Duration.ofHours(2));
+        }
+        if (!slot) {
+            count("rate_limited");
+            LOG.debugf("Sentinel: new-device alert for user %s of realm '%s' suppressed (hourly limit)", user.getId(),
+                    realm.getName());
+            return;
+        }
+        Locale locale = session.getContext().resolveLocale(user);
+        ClientModel client = event.getClientId() == null ? null : realm.getClientByClientId(event.getClientId());
+        String clientName = client == null ? event.getClientId()
+                : client.getName() != null && !client.getName().isBlank() ? client.getName() : client.getClientId();
+        int expires = (int) (Time.currentTime() + LINK_LIFETIME.toSeconds());
+        Map<String, Object> attributes = new LinkedHashMap<>();
+        attributes.put("sentinelWhen", DateTimeFormatter.ofLocalizedDateTime(FormatStyle.MEDIUM).withLocale(locale)
+                .withZone(ZoneOffset.UTC).format(Instant.ofEpochMilli(event.getTime())) + " UTC");
+        attributes.put("sentinelBrowser", browser);
+        attributes.put("sentinelOs", os);
+        attributes.put("sentinelIp", ip == null ? "" : ip);
+        attributes.put("sentinelClient", clientName == null ? "" : clientName);
+        attributes.put("sentinelNotMeLink", link(realm, new DeviceActionToken(user.getId(), expires, device, DeviceActionToken.NOT_ME)));
+        attributes.put("sentinelWasMeLink", link(realm, new DeviceActionToken(user.getId(), expires, device, DeviceActionToken.WAS_ME)));
+        attributes.put("sentinelLinkHours", LINK_LIFETIME.toHours());
+        outbox.afterCommit(session, new MailOutbox.Mail("new_device", realm.getId(), user.getId(), null,
+                "sentinelNewDeviceSubject", List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),
+                "sentinel-new-device.ftl", attributes));
+    }
+
+    private String link(RealmModel realm, DeviceActionToken token) {
+        return LoginActionsService.actionTokenProcessor(session.getContext().getUri())
+                .queryParam("key", token.serialize(session, realm, session.getContext().getUri()))
+                .build(realm.getName()).toString();
+    }
+
+    private void credential(RealmModel realm, UserModel user, Event event, AlertSettings settings) {
+        String type = event.getDetails() == null ? null : event.getDetails().get(Details.CREDENTIAL_TYPE);
+        boolean removed = event.getType() == EventType.REMOVE_CREDENTIAL || event.getType() == EventType.REMOVE_TOTP;
+        if (event.getType() == EventType.UPDATE_TOTP || event.getType() == EventType.REMOVE_TOTP) {
+            type = "otp";
+        }
+        if ("password".equals(type) && !removed) {
+            notice(realm, user, settings.notifyPasswordChange(), "password_changed", "sentinelNoticePasswordChanged", null);
+        } else if (type != null && !"password".equals(type)) {
+            notice(realm, user, settings.notifyMfaChange(), removed ? "mfa_removed" : "mfa_added",
+                    removed ? "sentinelNoticeMfaRemoved" : "sentinelNoticeMfaAdded", null);
+        }
+    }
+
+    private void email(RealmModel realm, UserModel user, Event event, AlertSettings settings) {
+        Map<String, String> d = event.getDetails() == null ? Map.of() : event.getDetails();
+        String previous = d.get(Details.PREVIOUS_EMAIL);
+        notice(realm, user, settings.notifyEmailChange(), "email_changed", "sentinelNoticeEmailChanged", null);
+        if (previous != null && !previous.equalsIgnoreCase(user.getEmail() == null ? "" : user.getEmail())) {
+            // the old address learns of the change: if it was not its owner, they can react
+            notice(realm, user, settings.notifyEmailChange(), "email_changed", "sentinelNoticeEmailChanged", previous);
+        }
+    }
+
+    /** A security notice of {@code kind}, once per request and recipient. */
+    private void notice(RealmModel realm, UserModel user, boolean on, String kind, String messageKey, String toAddress) {
+        if (!on) {
+            return;
+        }
+        String once = "sentinel.notice." + kind + "|" + (toAddress == null ? "" : toAddress);
+        if (session.getAttribute(once) != null) {
+            return; // Keycloak reports a password change as two events (UPDATE_PASSWORD and UPDATE_CREDENTIAL)
+        }
+        session.setAttribute(once, Boolean.TRUE);
+        Locale locale = session.getContext().resolveLocale(user);
+        Map<String, Object> attributes = new LinkedHashMap<>();
+        attributes.put("sentinelWhen", DateTimeFormatter.ofLocalizedDateTime(FormatStyle.MEDIUM).withLocale(locale)
+                .withZone(ZoneOffset.UTC).format(Instant.now()) + " UTC");
+        attributes.put("sentinelWhat", messageKey);
+        String ip = session.getContext().getConnection() == null ? null : session.getContext().getConnection().getRemoteAddr();
+        attributes.put("sentinelIp", ip == null ? "" : ip);
+        outbox.afterCommit(session, new MailOutbox.Mail(kind, realm.getId(), user.getId(), toAddress,
+                messageKey + "Subject", List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),
+                "sentinel-security-notice.ftl", attributes));
+    }
+
+    private void setCookie(RealmModel realm, HttpRequest request, String value, AlertSettings settings) {
+        boolean secure = "https".equalsIgnoreCase(request.getUri().getRequestUri().getScheme());
+        session.getContext().getHttpResponse().setCookieIfAbsent(new NewCookie.Builder(DeviceCookie.NAME)
+                .value(value)
+                .path("/realms/" + realm.getName() + "/")
+                .maxAge((int) Math.min(Integer.MAX_VALUE, settings.deviceTtlMillis() / 1000))
+                .httpOnly(true)
+                .secure(secure)
+                .sameSite(NewCookie.SameSite.LAX)
+                .build());
+    }
+
+    /** The user's known devices (damaged and expired entries dropped). */
+    static KnownDevices devices(UserModel user, AlertSettings settings) {
+        return KnownDevices.decodeAll(user.getFirstAttribute(DEVICES_ATTRIBUTE), Time.currentTimeMillis(),
+                settings.deviceTtlMillis());
+    }
+
+    static void store(UserModel user, KnownDevices devices) {
+        if (devices.isEmpty()) {
+            user.removeAttribute(DEVICES_ATTRIBUTE);
+        } else {
+            user.setSingleAttribute(DEVICES_ATTRIBUTE, devices.encodeAll());
+        }
+    }
+
+    /** "Chrome/120.0.1" to "Chrome"; a missing or overlong value to "Unknown". */
+    static String family(String s) {
+        if (s == null || s.isBlank() || s.length() > 256) {
+            return "Unknown";
+        }
+        int slash = s.indexOf('/');
+        return (slash > 0 ? s.substring(0, slash) : s).strip();
+    }
+
+    private static void count(String outcome) {
+        Counter.builder("sentinel_mail_total")
+                .description("Sentinel's mails to users, by kind and outcome (sent, retried, failed, dropped)")
+                .tag("kind", "new_device").tag("outcome", outcome)
+                .register(Metrics.globalRegistry).increment();
+    }
+
+    @Override
+    public void onEvent(AdminEvent event, boolean includeRepresentation) {
+        // admin changes are recorded by Keycloak's admin events
+    }
+
+    @Override
+    public void close() {
+    }
+}
