@@ -90,6 +90,14 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
                         "sentinelNoticePasswordChanged", null);
                 case UPDATE_CREDENTIAL, REMOVE_CREDENTIAL, UPDATE_TOTP, REMOVE_TOTP -> credential(realm, user, event, settings);
                 case UPDATE_EMAIL -> email(realm, user, event, settings);
+                case UPDATE_PROFILE -> {
+                    // a profile update that changed the email carries both addresses
+                    Map<String, String> d = event.getDetails() == null ? Map.of() : event.getDetails();
+                    if (d.get(Details.PREVIOUS_EMAIL) != null && d.get(Details.UPDATED_EMAIL) != null
+                            && !d.get(Details.PREVIOUS_EMAIL).equalsIgnoreCase(d.get(Details.UPDATED_EMAIL))) {
+                        email(realm, user, event, settings);
+                    }
+                }
                 default -> {
                     // not ours
                 }
