@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keycloaksentinel.it.harness.KeycloakIT;
 import io.keycloaksentinel.it.harness.KeycloakServer;
 import io.keycloaksentinel.it.harness.LoginClient;
+import io.keycloaksentinel.it.harness.MailQueue;
 import io.keycloaksentinel.it.harness.MailServer;
 import io.keycloaksentinel.it.harness.Poll;
 import io.keycloaksentinel.it.harness.SourceBoundLogin.Browser;
@@ -181,9 +182,10 @@ class SecurityNoticeIT {
                 .expect(200).json();
         assertThat(credentials.toString()).as("the authenticator is stored").contains("\"type\":\"otp\"");
 
-        // a sync point: another user's notice, queued after alice's, has arrived
+        // a sync point: another user's notice, queued after alice's, has arrived, and nothing waits to be sent
         updatePassword("bob", PASSWORD, NEW_PASSWORD);
         awaitMail("bob@example.test", PASSWORD_CHANGED);
+        MailQueue.awaitDrained(server, MAIL_WAIT);
         assertThat(mail.to("alice@example.test")).as("one notice, however many events Keycloak reports for the change")
                 .extracting(MailServer.Mail::subject).containsExactly(notice.subject());
     }
@@ -215,9 +217,11 @@ class SecurityNoticeIT {
         assertThat(server.admin().get(alerts).expect(200).json().get("notifyPasswordChange").asBoolean()).isFalse();
         updatePassword("alice", PASSWORD, NEW_PASSWORD);
 
-        // a sync point: the MFA notice is queued after anything the password change could have queued
+        // a sync point: the MFA notice, queued after anything the password change could have queued, has arrived,
+        // and nothing waits to be sent
         configureTotp("alice", NEW_PASSWORD);
         awaitMail("alice@example.test", MFA_ADDED);
+        MailQueue.awaitDrained(server, MAIL_WAIT);
         assertThat(mail.to("alice@example.test")).as("only the MFA notice").extracting(MailServer.Mail::subject)
                 .containsExactly("A second factor was added to your " + realm.name() + " account");
     }
