@@ -487,6 +487,8 @@ public class SentinelAdminResource {
         } else {
             user.setSingleAttribute(DEVICES_ATTRIBUTE, left.encodeAll());
         }
+        // a forgotten device alerts again when it next signs in (event-listeners module)
+        user.setSingleAttribute("sentinel.devicesForgotten", Long.toString(System.currentTimeMillis()));
         adminEvent.operation(OperationType.DELETE).resource(ResourceType.USER)
                 .resourcePath(session.getContext().getUri()).success();
         return Response.noContent().build();

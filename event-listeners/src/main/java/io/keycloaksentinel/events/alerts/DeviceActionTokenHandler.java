@@ -91,7 +91,7 @@ public final class DeviceActionTokenHandler extends AbstractActionTokenHandler<D
         }
         UserSessionManager offline = new UserSessionManager(session);
         offline.findOfflineSessionsStream(realm, user).toList().forEach(offline::revokeOfflineUserSession);
-        DeviceAlertEventListener.store(user, devices.forget(token.getDevice()));
+        DeviceAlertEventListener.forget(user, devices, token.getDevice());
         user.credentialManager().getStoredCredentialsByTypeStream(PasswordCredentialModel.TYPE).toList()
                 .forEach(c -> user.credentialManager().removeStoredCredentialById(c.getId()));
         user.addRequiredAction(UserModel.RequiredAction.UPDATE_PASSWORD);

@@ -49,6 +49,8 @@ import org.keycloak.services.resources.LoginActionsService;
 public final class DeviceAlertEventListener implements EventListenerProvider {
 
     public static final String DEVICES_ATTRIBUTE = "sentinel.devices";
+    /** Changes whenever a device is forgotten, so that a forgotten device alerts again. */
+    public static final String GENERATION_ATTRIBUTE = "sentinel.devicesForgotten";
     static final Duration LINK_LIFETIME = Duration.ofHours(72);
     /** A known device's last-seen time is written at most this often (not at every login). */
     static final Duration TOUCH_INTERVAL = Duration.ofHours(1);
@@ -169,8 +171,11 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
             count("no_address");
             return;
         }
-        // one alert per device, and a bounded number per user per hour, over the whole cluster
-        if (!detector.claimOnce(realm.getId(), "alert-device|" + user.getId() + "|" + device, Duration.ofDays(settings.deviceDays()))) {
+        // one alert per device (until the device is forgotten: the generation changes), and a
+        // bounded number per user per hour, over the whole cluster
+        String generation = user.getFirstAttribute(GENERATION_ATTRIBUTE);
+        if (!detector.claimOnce(realm.getId(), "alert-device|" + user.getId() + "|" + device + "|"
+                + (generation == null ? "0" : generation), Duration.ofDays(settings.deviceDays()))) {
             return;
         }
         long hour = Time.currentTimeMillis() / 3_600_000L;
@@ -272,6 +277,12 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
     static KnownDevices devices(UserModel user, AlertSettings settings) {
         return KnownDevices.decodeAll(user.getFirstAttribute(DEVICES_ATTRIBUTE), Time.currentTimeMillis(),
                 settings.deviceTtlMillis());
+    }
+
+    /** Stores the list without {@code storedId}, which will alert again when it next signs in. */
+    static void forget(UserModel user, KnownDevices devices, String storedId) {
+        store(user, devices.forget(storedId));
+        user.setSingleAttribute(GENERATION_ATTRIBUTE, Long.toString(Time.currentTimeMillis()));
     }
 
     static void store(UserModel user, KnownDevices devices) {

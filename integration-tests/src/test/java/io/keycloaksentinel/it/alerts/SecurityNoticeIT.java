@@ -248,7 +248,7 @@ class SecurityNoticeIT {
     }
 
     @Test
-    @DisplayName("An admin forgets a device (the account's first): 204, one device left, an admin event, its next sign-in with the same cookie alerts; an unknown device is 404")
+    @DisplayName("An admin forgets a device: 204, one device left, an admin event, its next sign-in with the same cookie alerts (also a device that had alerted before); an unknown device is 404")
     void forgetDevice() {
         server.admin().put(alerts, Map.of("newDeviceAlerts", true)).expect(200);
         String frank = server.admin().userId(realm.name(), "frank");
@@ -297,5 +297,20 @@ class SecurityNoticeIT {
         assertThat(mails.get(0).text()).contains("127.0.82.8");
         assertThat(mails.get(1).text()).contains("127.0.0.1").contains("Chrome").contains("Windows");
         assertThat(server.admin().get(devices).expect(200).json().get("devices")).hasSize(2);
+
+        // a device that already alerted once alerts again after it was forgotten
+        String laptopId = null;
+        for (JsonNode d : server.admin().get(devices).expect(200).json().get("devices")) {
+            if (d.get("network").asText().equals("127.0.82.0/24")) {
+                laptopId = d.get("id").asText();
+            }
+        }
+        assertThat(server.admin().delete(devices + "/" + laptopId).status()).isEqualTo(204);
+        assertThat(login(laptop, "frank")).isEqualTo(Outcome.LOGGED_IN);
+        List<MailServer.Mail> three = Poll.until("a third alert", MAIL_WAIT, () -> {
+            List<MailServer.Mail> got = mail.to("frank@example.test");
+            return got.size() >= 3 ? got : null;
+        });
+        assertThat(three.stream().filter(m -> m.text().contains("127.0.82.8")).count()).isEqualTo(2);
     }
 }
