@@ -345,8 +345,7 @@ public class SentinelAdminResource {
         policy.put("minCount", min);
         body.put("policy", policy);
         // users the login check found with a breached password (GET .../users lists them)
-        body.put("flaggedUsers", session.users()
-                .searchForUserByUserAttributeStream(realm, "sentinel.breach.flagged", "true").count());
+        body.put("flaggedUsers", session.users().getUsersCount(realm, Map.of("sentinel.breach.flagged", "true")));
         if (session.getKeycloakSessionFactory().getProviderFactory(PasswordPolicyProvider.class, BREACH_POLICY)
                 instanceof ServerInfoAwareProviderFactory info) {
             body.put("server", info.getOperationalInfo());
@@ -369,9 +368,9 @@ public class SentinelAdminResource {
         if (from < 0 || count < 1 || count > MAX_LIST) {
             return badRequest("first must be 0 or more and max from 1 to " + MAX_LIST);
         }
+        // paged by the user store, not in memory
         List<Map<String, Object>> users = session.users()
-                .searchForUserByUserAttributeStream(realm, "sentinel.breach.flagged", "true")
-                .skip(from).limit(count)
+                .searchForUserStream(realm, Map.of("sentinel.breach.flagged", "true"), from, count)
                 .map(u -> {
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("id", u.getId());

@@ -47,8 +47,8 @@ import org.keycloak.theme.Theme;
  * the password (so the password is at hand, and only for a correct one). Whoever typed a correct
  * but breached password may be the attacker who bought it, so the default action asks for a
  * second proof before the forced password change: the user's authenticator app (OTP) if they have
- * one (the flow's own OTP step when the flow has one, else this step asks for it), else a one-time
- * code mailed to the account's verified address. No token and no session is
+ * one (asked by this step itself, even if the flow has an OTP step of its own later), else a
+ * one-time code mailed to the account's verified address. No token and no session is
  * issued before the proof; the new password comes after it (Keycloak's update-password action).
  *
  * <p>The check runs at most once per password: a clean verdict is remembered as a user attribute
@@ -79,6 +79,7 @@ public final class BreachedLoginCheck {
     static final String STAGE_EMAIL = "email";
     static final int MAX_ATTEMPTS = 5;
     static final int MAX_SENDS = 3;
+    static final int MAX_CODE_MAILS_PER_HOUR = 5;
     static final Duration CODE_LIFETIME = Duration.ofMinutes(10);
     /** An email-reset mail at most this often per user, so a stranger with the password cannot mail-bomb the owner. */
     static final Duration RESET_MAIL_INTERVAL = Duration.ofMinutes(15);
@@ -124,7 +125,11 @@ public final class BreachedLoginCheck {
         BreachedPasswordPolicy.count(realm, "login", verdict);
         switch (verdict.outcome()) {
             case CLEAN -> {
-                memo.ifPresent(m -> user.setSingleAttribute(ATTR_VERDICT, m + ":" + today()));
+                try {
+                    memo.ifPresent(m -> user.setSingleAttribute(ATTR_VERDICT, m + ":" + today()));
+                } catch (RuntimeException e) {
+                    LOG.debugf("Sentinel: could not remember a clean verdict for user %s: %s", user.getId(), e.toString());
+                }
                 return true;
             }
             case UNKNOWN -> {
@@ -211,20 +216,22 @@ public final class BreachedLoginCheck {
             clearProof(auth);
             user.addRequiredAction(UserModel.RequiredAction.UPDATE_PASSWORD);
             context.getEvent().detail(EVENT_DETAIL, "proved:" + (otp ? STAGE_OTP : STAGE_EMAIL));
-            context.success();
+            context.success(PasswordCredentialModel.TYPE);
             return;
         }
         int attempts = parse(auth.getAuthNote(ATTEMPTS)) + 1;
+        context.getEvent().detail(EVENT_DETAIL, "proof_failed");
         if (attempts >= MAX_ATTEMPTS) {
             clearProof(auth);
-            context.getEvent().detail(EVENT_DETAIL, "proof_failed").error(EVENT_ERROR);
             // counted like a wrong second factor (Keycloak's brute-force protection sees it)
             context.failureChallenge(AuthenticationFlowError.INVALID_CREDENTIALS,
                     context.form().setError("sentinelBreachProofFailed").createLoginUsernamePassword());
             return;
         }
         auth.setAuthNote(ATTEMPTS, Integer.toString(attempts));
-        context.challenge(proofPage(context, otp ? "invalidTotpMessage" : "sentinelBreachCodeInvalid", null));
+        // every wrong guess is a failure for Keycloak's brute-force protection, whatever the tab or session
+        context.failureChallenge(AuthenticationFlowError.INVALID_CREDENTIALS,
+                proofPage(context, otp ? "invalidTotpMessage" : "sentinelBreachCodeInvalid", null));
     }
 
     private static boolean startProof(AuthenticationFlowContext context) {
@@ -232,13 +239,9 @@ public final class BreachedLoginCheck {
         AuthenticationSessionModel auth = context.getAuthenticationSession();
         clearProof(auth);
         boolean hasOtp = user.credentialManager().getStoredCredentialsByTypeStream(OTPCredentialModel.TYPE).findAny().isPresent();
-        if (hasOtp && flowAsksOtp(context.getRealm(), context.getTopLevelFlow())) {
-            // the flow's own OTP step comes next (Keycloak's default browser flow asks everyone who
-            // has OTP); the new password is a required action, and those run after the whole flow
-            user.addRequiredAction(UserModel.RequiredAction.UPDATE_PASSWORD);
-            context.getEvent().detail(EVENT_DETAIL, "proof:flow-otp");
-            return true;
-        }
+        // always Sentinel's own OTP step: whether a later OTP step of the flow runs for this login
+        // (conditions on roles, client scopes, the requested level of authentication) cannot be
+        // known here, and trusting it would let a client that asks for less skip the proof
         if (hasOtp) {
             auth.setAuthNote(STAGE, STAGE_OTP);
             context.challenge(proofPage(context, null, null));
@@ -261,18 +264,6 @@ public final class BreachedLoginCheck {
         }
         context.challenge(proofPage(context, null, null));
         return false;
-    }
-
-    /** Whether the flow (or a sub-flow of it) has an enabled OTP form step. */
-    static boolean flowAsksOtp(RealmModel realm, org.keycloak.models.AuthenticationFlowModel flow) {
-        if (flow == null) {
-            return false;
-        }
-        return realm.getAuthenticationExecutionsStream(flow.getId())
-                .filter(e -> e.getRequirement() != org.keycloak.models.AuthenticationExecutionModel.Requirement.DISABLED)
-                .anyMatch(e -> e.isAuthenticatorFlow()
-                        ? flowAsksOtp(realm, realm.getAuthenticationFlowById(e.getFlowId()))
-                        : "auth-otp-form".equals(e.getAuthenticator()));
     }
 
     private static Response proofPage(AuthenticationFlowContext context, String error, String info) {
@@ -298,6 +289,11 @@ public final class BreachedLoginCheck {
         for (int i = 0; i < CODE_DIGITS; i++) {
             code.append(RANDOM.nextInt(10));
         }
+        if (!mailSlot(session, realm, user)) {
+            LOG.debugf("Sentinel: breached-password code mail for user %s of realm '%s' refused: hourly limit",
+                    user.getId(), realm.getName());
+            return false;
+        }
         Properties messages = messages(session, realm, user);
         String realmName = realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName();
         String subject = format(messages, "sentinelBreachCodeSubject", "Your sign-in code");
@@ -312,9 +308,28 @@ public final class BreachedLoginCheck {
         }
         auth.setAuthNote(CODE, codeMac(context, code.toString()));
         auth.setAuthNote(CODE_EXPIRES, Long.toString(Time.currentTimeMillis() + CODE_LIFETIME.toMillis()));
-        auth.setAuthNote(ATTEMPTS, "0");
         auth.setAuthNote(SENDS, Integer.toString(parse(auth.getAuthNote(SENDS)) + 1));
         return true;
+    }
+
+    /**
+     * One of the {@value #MAX_CODE_MAILS_PER_HOUR} code mails a user may get per hour, claimed on
+     * the whole cluster (new tabs, resends and repeated password posts included), so that whoever
+     * knows the password cannot flood the owner's inbox. Without the detector: no limit.
+     */
+    private static boolean mailSlot(KeycloakSession session, RealmModel realm, UserModel user) {
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        if (detection == null) {
+            return true;
+        }
+        long hour = Time.currentTimeMillis() / 3_600_000L;
+        for (int i = 0; i < MAX_CODE_MAILS_PER_HOUR; i++) {
+            if (detection.detector().claimOnce(realm.getId(), "breach-code|" + user.getId() + "|" + hour + "|" + i,
+                    Duration.ofHours(2))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Action {@code email-reset}: mail the owner a link to choose a new password (rate-limited), and the admin if set. */
@@ -361,11 +376,16 @@ public final class BreachedLoginCheck {
     }
 
     private static void flag(UserModel user, LoginAction action, BreachVerdict verdict) {
-        user.setSingleAttribute(ATTR_FLAGGED, "true");
-        user.setSingleAttribute(ATTR_FLAGGED_AT, Long.toString(Time.currentTimeMillis()));
-        user.setSingleAttribute(ATTR_ACTION, action.value());
-        user.setSingleAttribute(ATTR_SOURCE, verdict.source().value());
-        user.removeAttribute(ATTR_VERDICT);
+        try {
+            user.setSingleAttribute(ATTR_FLAGGED, "true");
+            user.setSingleAttribute(ATTR_FLAGGED_AT, Long.toString(Time.currentTimeMillis()));
+            user.setSingleAttribute(ATTR_ACTION, action.value());
+            user.setSingleAttribute(ATTR_SOURCE, verdict.source().value());
+            user.removeAttribute(ATTR_VERDICT);
+        } catch (RuntimeException e) {
+            // a read-only user store (LDAP): the action still applies, the flag is not kept
+            LOG.debugf("Sentinel: could not flag user %s: %s", user.getId(), e.toString());
+        }
     }
 
     private static void clearProof(AuthenticationSessionModel auth) {
