@@ -145,9 +145,23 @@ public final class KnownDevices {
         return new KnownDevices(out.subList(0, Math.min(out.size(), Math.max(1, max))));
     }
 
-    /** Replaces a device's stored id (a device recognised by its signals gets a new cookie). */
-    public KnownDevices renamed(String oldId, Device device, int max) {
-        return forget(oldId).seen(device, max);
+    /**
+     * A browser recognised only by its signals (its cookie is gone) gets a new cookie and an entry
+     * of its own: untrusted, first seen now. The device it resembles keeps its id, its trust and
+     * its dates, so that signals alone never inherit "yes, it was me" nor take over a device's
+     * identity (and a "this wasn't me" link for the resembled device still names it).
+     */
+    public KnownDevices seenBySignals(String newStoredId, String browser, String os, String network, long now, int max) {
+        return seen(new Device(newStoredId, browser, os, network, now, now, false), max);
+    }
+
+    /**
+     * Whether a login is the account's very first device: no known device now AND none ever
+     * remembered ({@code devicesSeenBefore}, a permanent marker), so that an account whose
+     * devices all expired (a dormant one) or were forgotten still alerts.
+     */
+    public boolean isFirstDevice(boolean devicesSeenBefore) {
+        return devices.isEmpty() && !devicesSeenBefore;
     }
 
     public KnownDevices forget(String storedId) {

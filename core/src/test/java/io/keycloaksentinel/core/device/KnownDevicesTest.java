@@ -107,7 +107,7 @@ class KnownDevicesTest {
     }
 
     @Test
-    @DisplayName("forget, trust and renamed change one device and return a new list; the original is unchanged")
+    @DisplayName("forget and trust change one device and return a new list; the original is unchanged")
     void changes() {
         KnownDevices known = empty().seen(device(1, NOW - DAY), 10).seen(device(2, NOW), 10);
 
@@ -119,14 +119,6 @@ class KnownDevicesTest {
         assertThat(trusted.byId(id(1))).map(Device::trusted).contains(true);
         assertThat(trusted.byId(id(2))).map(Device::trusted).contains(false);
         assertThat(ids(trusted)).containsExactly(id(2), id(1));
-
-        Device before = known.byId(id(1)).orElseThrow();
-        Device renamedDevice = new Device(id(5), before.browser(), before.os(), before.network(), before.firstSeen(), NOW + 1,
-                true);
-        KnownDevices renamed = known.renamed(id(1), renamedDevice, 10);
-        assertThat(ids(renamed)).containsExactly(id(5), id(2));
-        assertThat(renamed.byId(id(5))).map(Device::firstSeen).contains(before.firstSeen());
-        assertThat(renamed.byId(id(1))).isEmpty();
 
         assertThat(ids(known)).as("the original").containsExactly(id(2), id(1));
         assertThat(known.byId(id(1))).map(Device::trusted).contains(false);
@@ -206,5 +198,36 @@ class KnownDevicesTest {
         KnownDevices known = empty().seen(new Device(id(1), "B".repeat(45), "Windows", NET, NOW, NOW, false), 10);
         assertThat(known.match(null, "B".repeat(45), "Windows", NET)).isEqualTo(Match.SIGNALS);
         assertThat(KnownDevices.decodeAll(known.encodeAll(), NOW, TTL).devices()).containsExactlyElementsOf(known.devices());
+    }
+
+    @Test
+    @DisplayName("A browser recognised by its signals only gets an untrusted entry of its own, first seen now; the trusted device it resembles keeps its id, trust and dates")
+    void seenBySignalsAddsUntrusted() {
+        Device trustedHome = new Device(id(1), "Chrome", "Windows", NET, NOW - 5 * DAY, NOW - DAY, true);
+        KnownDevices known = empty().seen(trustedHome, 10);
+        assertThat(known.match(null, "Chrome", "Windows", NET)).isEqualTo(Match.SIGNALS);
+
+        KnownDevices after = known.seenBySignals(id(7), "Chrome", "Windows", NET, NOW, 10);
+        assertThat(ids(after)).containsExactly(id(7), id(1));
+        Device added = after.byId(id(7)).orElseThrow();
+        assertThat(added.trusted()).as("signals never inherit trust").isFalse();
+        assertThat(added.firstSeen()).isEqualTo(NOW);
+        assertThat(added.lastSeen()).isEqualTo(NOW);
+        assertThat(after.byId(id(1))).as("the resembled device, unchanged").contains(trustedHome);
+        assertThat(after.match(id(7), "Chrome", "Windows", NET)).isEqualTo(Match.COOKIE);
+        // bounded like any other sighting
+        assertThat(ids(known.seenBySignals(id(7), "Chrome", "Windows", NET, NOW, 1))).containsExactly(id(7));
+    }
+
+    @Test
+    @DisplayName("The first device is one with no known device and no device ever remembered: an account whose devices expired or were forgotten is not new")
+    void firstDevice() {
+        assertThat(empty().isFirstDevice(false)).as("a new account").isTrue();
+        assertThat(empty().isFirstDevice(true)).as("a dormant account whose devices expired").isFalse();
+        KnownDevices expired = KnownDevices.decodeAll(empty().seen(device(1, NOW - TTL - 1), 10).encodeAll(), NOW, TTL);
+        assertThat(expired.isEmpty()).isTrue();
+        assertThat(expired.isFirstDevice(true)).isFalse();
+        assertThat(empty().seen(device(1, NOW), 10).isFirstDevice(false)).as("a known device (an account from before the marker)")
+                .isFalse();
     }
 }

@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.jboss.logging.Logger;
+import org.keycloak.common.util.Encode;
 import org.keycloak.common.util.Time;
 import org.keycloak.device.DeviceRepresentationProvider;
 import org.keycloak.events.Details;
@@ -51,6 +52,13 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
     public static final String DEVICES_ATTRIBUTE = "sentinel.devices";
     /** Changes whenever a device is forgotten, so that a forgotten device alerts again. */
     public static final String GENERATION_ATTRIBUTE = "sentinel.devicesForgotten";
+    /**
+     * Set once the account has had a device, never removed: an account whose devices all expired
+     * (a dormant one) or were forgotten is not a new account, and its next device alerts.
+     */
+    public static final String DEVICES_SEEN_ATTRIBUTE = "sentinel.devicesSeen";
+    /** Security notices per user per hour, cluster-wide (an email flipped back and forth cannot mail any address at will). */
+    static final int MAX_NOTICES_PER_HOUR = 5;
     static final Duration LINK_LIFETIME = Duration.ofHours(72);
     /** A known device's last-seen time is written at most this often (not at every login). */
     static final Duration TOUCH_INTERVAL = Duration.ofHours(1);
@@ -129,22 +137,30 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
         long now = Time.currentTimeMillis();
 
         KnownDevices known = devices(user, settings);
+        boolean seenBefore = user.getFirstAttribute(DEVICES_SEEN_ATTRIBUTE) != null;
         String storedId = deviceId.map(cookies::storedId).orElse(null);
         switch (known.match(storedId, browser, os, network)) {
             case COOKIE -> {
                 KnownDevices.Device d = known.byId(storedId).orElseThrow();
                 if (now - d.lastSeen() > TOUCH_INTERVAL.toMillis() || !d.network().equals(network)) {
-                    store(user, known.seen(new KnownDevices.Device(d.id(), browser, os, network, d.firstSeen(), now,
-                            d.trusted()), settings.maxDevices()));
+                    tryWrite(realm, user, () -> store(user, known.seen(new KnownDevices.Device(d.id(), browser, os, network,
+                            d.firstSeen(), now, d.trusted()), settings.maxDevices())));
+                }
+                if (!seenBefore) {
+                    tryWrite(realm, user, () -> markSeen(user)); // an account from before the marker
                 }
             }
             case SIGNALS -> {
-                // the same browser on the same network without its cookie (cleared): known, and re-marked
-                KnownDevices.Device d = known.lookingLike(browser, os, network).orElseThrow();
+                // the same browser family, OS family and network without its cookie (cleared): no alert, but an
+                // entry of its own, untrusted; the device it resembles keeps its id and trust
                 String id = DeviceCookie.newId();
                 setCookie(realm, request, cookies.value(id), settings);
-                store(user, known.renamed(d.id(), new KnownDevices.Device(cookies.storedId(id), browser, os, network,
-                        d.firstSeen(), now, d.trusted()), settings.maxDevices()));
+                tryWrite(realm, user, () -> {
+                    store(user, known.seenBySignals(cookies.storedId(id), browser, os, network, now, settings.maxDevices()));
+                    if (!seenBefore) {
+                        markSeen(user);
+                    }
+                });
             }
             case UNKNOWN -> {
                 // a valid cookie of another account on this browser keeps its id: one id per browser
@@ -153,41 +169,87 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
                     setCookie(realm, request, cookies.value(id), settings);
                 }
                 String newStored = cookies.storedId(id);
-                boolean first = known.isEmpty();
-                store(user, known.seen(new KnownDevices.Device(newStored, browser, os, network, now, now, false),
-                        settings.maxDevices()));
-                if (first && !settings.alertFirstDevice()) {
+                KnownDevices withNew = known.seen(new KnownDevices.Device(newStored, browser, os, network, now, now, false),
+                        settings.maxDevices());
+                if (known.isFirstDevice(seenBefore) && !settings.alertFirstDevice()) {
+                    tryWrite(realm, user, () -> {
+                        store(user, withNew);
+                        markSeen(user);
+                    });
                     return;
                 }
-                alert(realm, user, event, detector, newStored, browser, os, ip, settings);
+                // the device is remembered unless its alert was suppressed by the hourly limit: then its next
+                // sign-in tries again, and a burst of new devices cannot hide one from the owner for good
+                if (!tryWrite(realm, user, () -> {
+                    if (!seenBefore) {
+                        markSeen(user);
+                    }
+                })) {
+                    return; // the user's attributes cannot be written (read-only federation): no alert state
+                }
+                if (alert(realm, user, event, detector, newStored, browser, os, ip, settings) != Alert.RATE_LIMITED) {
+                    tryWrite(realm, user, () -> store(user, withNew));
+                }
             }
             default -> throw new IllegalStateException();
         }
     }
 
-    private void alert(RealmModel realm, UserModel user, Event event, AttackDetector detector, String device,
-                       String browser, String os, String ip, AlertSettings settings) {
-        if (user.getEmail() == null || user.getEmail().isBlank()) {
-            count("no_address");
-            return;
+    /** What became of a new device's alert. */
+    private enum Alert { QUEUED, ALREADY_SENT, NO_ADDRESS, RATE_LIMITED }
+
+    /**
+     * Writes the user's alert state, failing soft: a user whose attributes cannot be written (a
+     * read-only LDAP user: {@code ReadOnlyException}) signs in as always, without alert state.
+     */
+    private static boolean tryWrite(RealmModel realm, UserModel user, Runnable write) {
+        try {
+            write.run();
+            return true;
+        } catch (RuntimeException e) {
+            LOG.debugf("Sentinel: device state of user %s of realm '%s' not written (%s); no new-device alert state",
+                    user.getId(), realm.getName(), e.toString());
+            return false;
         }
-        // one alert per device (until the device is forgotten: the generation changes), and a
-        // bounded number per user per hour, over the whole cluster
+    }
+
+    private static void markSeen(UserModel user) {
+        user.setSingleAttribute(DEVICES_SEEN_ATTRIBUTE, "true");
+    }
+
+    /**
+     * Claims one of {@code max} slots of this hour for {@code what} of the user, cluster-wide;
+     * false when all are taken.
+     */
+    private static boolean hourlySlot(AttackDetector detector, RealmModel realm, UserModel user, String what, int max) {
+        long hour = Time.currentTimeMillis() / 3_600_000L;
+        for (int i = 0; i < max; i++) {
+            if (detector.claimOnce(realm.getId(), what + "-slot|" + user.getId() + "|" + hour + "|" + i, Duration.ofHours(2))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Alert alert(RealmModel realm, UserModel user, Event event, AttackDetector detector, String device,
+                        String browser, String os, String ip, AlertSettings settings) {
+        if (user.getEmail() == null || user.getEmail().isBlank()) {
+            count("new_device", "no_address");
+            return Alert.NO_ADDRESS;
+        }
+        // a bounded number per user per hour, then one alert per device (until the device is
+        // forgotten: the generation changes), over the whole cluster. The hourly slot first: a
+        // suppressed alert must not use up the device's one alert
+        if (!hourlySlot(detector, realm, user, "alert", settings.maxAlertsPerHour())) {
+            count("new_device", "rate_limited");
+            LOG.debugf("Sentinel: new-device alert for user %s of realm '%s' suppressed (hourly limit)", user.getId(),
+                    realm.getName());
+            return Alert.RATE_LIMITED;
+        }
         String generation = user.getFirstAttribute(GENERATION_ATTRIBUTE);
         if (!detector.claimOnce(realm.getId(), "alert-device|" + user.getId() + "|" + device + "|"
                 + (generation == null ? "0" : generation), Duration.ofDays(settings.deviceDays()))) {
-            return;
-        }
-        long hour = Time.currentTimeMillis() / 3_600_000L;
-        boolean slot = false;
-        for (int i = 0; i < settings.maxAlertsPerHour() && !slot; i++) {
-            slot = detector.claimOnce(realm.getId(), "alert-slot|" + user.getId() + "|" + hour + "|" + i, Duration.ofHours(2));
-        }
-        if (!slot) {
-            count("rate_limited");
-            LOG.debugf("Sentinel: new-device alert for user %s of realm '%s' suppressed (hourly limit)", user.getId(),
-                    realm.getName());
-            return;
+            return Alert.ALREADY_SENT;
         }
         Locale locale = session.getContext().resolveLocale(user);
         ClientModel client = event.getClientId() == null ? null : realm.getClientByClientId(event.getClientId());
@@ -207,6 +269,7 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
         outbox.afterCommit(session, new MailOutbox.Mail("new_device", realm.getId(), user.getId(), null,
                 "sentinelNewDeviceSubject", List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),
                 "sentinel-new-device.ftl", attributes));
+        return Alert.QUEUED;
     }
 
     private String link(RealmModel realm, DeviceActionToken token) {
@@ -249,6 +312,13 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
             return; // Keycloak reports a password change as two events (UPDATE_PASSWORD and UPDATE_CREDENTIAL)
         }
         session.setAttribute(once, Boolean.TRUE);
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        if (detection == null || !hourlySlot(detection.detector(), realm, user, "notice", MAX_NOTICES_PER_HOUR)) {
+            count(kind, "rate_limited");
+            LOG.debugf("Sentinel: a %s notice for user %s of realm '%s' suppressed (hourly limit)", kind, user.getId(),
+                    realm.getName());
+            return;
+        }
         Locale locale = session.getContext().resolveLocale(user);
         Map<String, Object> attributes = new LinkedHashMap<>();
         attributes.put("sentinelWhen", DateTimeFormatter.ofLocalizedDateTime(FormatStyle.MEDIUM).withLocale(locale)
@@ -265,12 +335,26 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
         boolean secure = "https".equalsIgnoreCase(request.getUri().getRequestUri().getScheme());
         session.getContext().getHttpResponse().setCookieIfAbsent(new NewCookie.Builder(DeviceCookie.NAME)
                 .value(value)
-                .path("/realms/" + realm.getName() + "/")
+                .path(cookiePath(realm))
                 .maxAge((int) Math.min(Integer.MAX_VALUE, settings.deviceTtlMillis() / 1000))
                 .httpOnly(true)
                 .secure(secure)
                 .sameSite(NewCookie.SameSite.LAX)
                 .build());
+    }
+
+    /**
+     * The realm's path under this server's base URI, which includes any {@code http-relative-path}
+     * ("/auth/realms/my%20realm/").
+     */
+    private String cookiePath(RealmModel realm) {
+        String base = session.getContext().getUri().getBaseUri().getRawPath();
+        if (base == null || base.isEmpty()) {
+            base = "/";
+        } else if (!base.endsWith("/")) {
+            base = base + "/";
+        }
+        return base + "realms/" + Encode.encodePathSegmentAsIs(realm.getName()) + "/";
     }
 
     /** The user's known devices (damaged and expired entries dropped). */
@@ -302,10 +386,10 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
         return (slash > 0 ? s.substring(0, slash) : s).strip();
     }
 
-    private static void count(String outcome) {
+    private static void count(String kind, String outcome) {
         Counter.builder("sentinel_mail_total")
                 .description("Sentinel's mails to users, by kind and outcome (sent, retried, failed, dropped)")
-                .tag("kind", "new_device").tag("outcome", outcome)
+                .tag("kind", kind).tag("outcome", outcome)
                 .register(Metrics.globalRegistry).increment();
     }
 

@@ -97,6 +97,53 @@ class DeviceAlertIT {
                 .expect(200).json().get("devices");
     }
 
+    private JsonNode user(String username) {
+        return server.admin().get("/admin/realms/" + realm.name() + "/users/" + userId(username)).expect(200).json();
+    }
+
+    /** The two links of an alert: "this wasn't me" first, "yes, it was me" second. */
+    private static List<String> links(MailServer.Mail alert) {
+        java.util.regex.Matcher links = java.util.regex.Pattern.compile("https?://\\S*/login-actions/action-token\\S*").matcher(alert.text());
+        List<String> found = new ArrayList<>();
+        while (links.find()) {
+            found.add(links.group());
+        }
+        assertThat(found).as("the links of %s", alert.text()).hasSize(2);
+        return found;
+    }
+
+    /** The value of a hidden input of a page. */
+    private static String input(String page, String name) {
+        java.util.regex.Matcher input = java.util.regex.Pattern.compile("<input[^>]*name=\"" + java.util.regex.Pattern.quote(name)
+                + "\"[^>]*>").matcher(page);
+        assertThat(input.find()).as("an input %s on the page:\n%s", name, page).isTrue();
+        java.util.regex.Matcher value = java.util.regex.Pattern.compile("value=\"([^\"]*)\"").matcher(input.group());
+        assertThat(value.find()).as("a value in %s", input.group()).isTrue();
+        return value.group(1).replace("&amp;", "&").replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<")
+                .replace("&gt;", ">");
+    }
+
+    /**
+     * What the link's owner does: opens the emailed link (a page that only asks), then presses the
+     * page's button, which submits its GET form (action plus hidden inputs) as a browser would.
+     */
+    private static LoginClient.Result openAndConfirm(LoginClient client, String link) {
+        LoginClient.Result asked = client.open(link);
+        assertThat(asked.status()).as("the confirmation page: %s", asked.page()).isEqualTo(200);
+        String page = asked.page();
+        java.util.regex.Matcher form = java.util.regex.Pattern.compile("<form[^>]*id=\"sentinel-device-confirm-form\"[^>]*>")
+                .matcher(page);
+        assertThat(form.find()).as("the confirmation form on:\n%s", page).isTrue();
+        assertThat(form.group()).containsIgnoringCase("method=\"get\"");
+        java.util.regex.Matcher action = java.util.regex.Pattern.compile("action=\"([^\"]*)\"").matcher(form.group());
+        assertThat(action.find()).isTrue();
+        String target = action.group(1).replace("&amp;", "&");
+        // a GET form replaces the action's query with its fields
+        int q = target.indexOf('?');
+        String base = q < 0 ? target : target.substring(0, q);
+        return client.open(base + "?" + LoginClient.form(Map.of("key", input(page, "key"), "confirm", input(page, "confirm"))));
+    }
+
     private double mails(String outcome) {
         return Metrics.value(Metrics.scrape(server), "sentinel_mail_total", "kind=\"new_device\"", "outcome=\"" + outcome + "\"")
                 .orElse(0);
@@ -127,7 +174,7 @@ class DeviceAlertIT {
     }
 
     @Test
-    @DisplayName("'This wasn't me' ends every session (a refresh token stops working), locks the password out, forgets the device, records an event; the link works once")
+    @DisplayName("'This wasn't me', confirmed on its page, ends every session (a refresh token stops working), removes the password without a password-update action an intruder could answer, forgets the device, records an event; the link works once")
     void notMe() {
         assertThat(login(new Browser(address("127.0.0.1"), CHROME_WINDOWS), "alice")).isEqualTo(Outcome.LOGGED_IN);
         LoginClient intruder = new LoginClient(server.baseUrl()).withHeader("User-Agent", FIREFOX_LINUX);
@@ -136,15 +183,20 @@ class DeviceAlertIT {
         String link = mail.await(ALICE, 1, Duration.ofSeconds(30)).get(0).link("/login-actions/action-token");
 
         LoginClient owner = new LoginClient(server.baseUrl());
-        LoginClient.Result done = owner.open(link);
-        assertThat(done.page()).contains("every session of your account has been signed out");
+        LoginClient.Result done = openAndConfirm(owner, link);
+        assertThat(done.page()).contains("every session of your account has been signed out").doesNotContain("locked");
         AdminApi.Response refresh = LoginClient.refresh(server.baseUrl(), realm.name(), TestRealm.CLIENT_ID,
                 stolen.tokens().get("refresh_token").asText());
         assertThat(refresh.status()).as("the intruder's refresh token").isEqualTo(400);
         assertThat(realm.login("alice", PASSWORD).loggedIn()).as("the stolen password").isFalse();
         assertThat(devices("alice")).hasSize(1);
-        JsonNode user = server.admin().get("/admin/realms/" + realm.name() + "/users/" + userId("alice")).expect(200).json();
-        assertThat(user.get("requiredActions").toString()).contains("UPDATE_PASSWORD");
+        JsonNode user = user("alice");
+        assertThat(user.path("requiredActions").toString()).as("no password-update action for whoever signs in next")
+                .doesNotContain("UPDATE_PASSWORD");
+        assertThat(user.get("enabled").asBoolean()).as("a password-only account stays enabled").isTrue();
+        JsonNode credentials = server.admin().get("/admin/realms/" + realm.name() + "/users/" + userId("alice") + "/credentials")
+                .expect(200).json();
+        assertThat(credentials.toString()).as("the stored password is gone").doesNotContain("\"type\":\"password\"");
         JsonNode events = server.admin().get("/admin/realms/" + realm.name() + "/events?type=EXECUTE_ACTION_TOKEN").expect(200).json();
         assertThat(events.toString()).contains("not-me");
 
@@ -154,25 +206,140 @@ class DeviceAlertIT {
     }
 
     @Test
-    @DisplayName("'Yes, it was me' marks the device trusted")
+    @DisplayName("A plain GET of either link (what a mail link scanner does) only shows a confirmation page: the password still works, the intruder's session lives, the device stays untrusted, and the link still works after")
+    void scannerGetChangesNothing() {
+        assertThat(login(new Browser(address("127.0.0.1"), CHROME_WINDOWS), "alice")).isEqualTo(Outcome.LOGGED_IN);
+        LoginClient intruder = new LoginClient(server.baseUrl()).withHeader("User-Agent", FIREFOX_LINUX);
+        LoginClient.Result stolen = intruder.login(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, "alice", PASSWORD);
+        assertThat(stolen.loggedIn()).isTrue();
+        List<String> links = links(mail.await(ALICE, 1, Duration.ofSeconds(30)).get(0));
+
+        for (String link : links) {
+            for (int i = 0; i < 2; i++) {
+                LoginClient.Result scanned = new LoginClient(server.baseUrl()).open(link);
+                assertThat(scanned.status()).isEqualTo(200);
+                assertThat(scanned.page()).contains("sentinel-device-confirm-form").doesNotContain("has been signed out")
+                        .doesNotContain("now trusted").doesNotContain("already been used");
+            }
+        }
+        AdminApi.Response refresh = LoginClient.refresh(server.baseUrl(), realm.name(), TestRealm.CLIENT_ID,
+                stolen.tokens().get("refresh_token").asText());
+        assertThat(refresh.status()).as("the session of the new device after the scans").isEqualTo(200);
+        assertThat(devices("alice")).as("the device is neither forgotten nor trusted").hasSize(2);
+        assertThat(devices("alice").toString()).contains("Firefox").doesNotContain("\"trusted\":true");
+        assertThat(realm.login("alice", PASSWORD).loggedIn()).as("the password after the scans").isTrue();
+        assertThat(user("alice").get("enabled").asBoolean()).isTrue();
+        JsonNode events = server.admin().get("/admin/realms/" + realm.name() + "/events?type=EXECUTE_ACTION_TOKEN").expect(200).json();
+        assertThat(events.toString()).as("no answer recorded").doesNotContain("not-me").doesNotContain("was-me");
+
+        // the owner, after the scanner: the link still works, once
+        LoginClient.Result done = openAndConfirm(new LoginClient(server.baseUrl()), links.get(0));
+        assertThat(done.page()).contains("every session of your account has been signed out");
+        assertThat(realm.login("alice", PASSWORD).loggedIn()).isFalse();
+    }
+
+    @Test
+    @DisplayName("'This wasn't me' disables the account when an authenticator app was added after the device was first seen, and says so")
+    void notMeAfterIntruderAddedOtp() {
+        assertThat(login(new Browser(address("127.0.0.1"), CHROME_WINDOWS), "alice")).isEqualTo(Outcome.LOGGED_IN);
+        LoginClient intruder = new LoginClient(server.baseUrl()).withHeader("User-Agent", FIREFOX_LINUX);
+        assertThat(intruder.login(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, "alice", PASSWORD).loggedIn()).isTrue();
+        String link = links(mail.await(ALICE, 1, Duration.ofSeconds(30)).get(0)).get(0);
+
+        // the intruder, in a new browser session (the first one would be signed in already), sets up an
+        // authenticator app of their own
+        server.admin().put("/admin/realms/" + realm.name() + "/users/" + userId("alice"),
+                Map.of("requiredActions", List.of("CONFIGURE_TOTP"))).expect(204);
+        intruder = new LoginClient(server.baseUrl()).withHeader("User-Agent", FIREFOX_LINUX);
+        LoginClient.Result setup = intruder.login(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, "alice", PASSWORD);
+        assertThat(setup.loggedIn()).as("stopped at the authenticator setup").isFalse();
+        String secret = input(setup.page(), "totpSecret");
+        assertThat(intruder.submit(setup.page(), Map.of("totp", totp(secret), "totpSecret", secret, "userLabel", "intruder"))
+                .loggedIn()).isTrue();
+
+        LoginClient.Result done = openAndConfirm(new LoginClient(server.baseUrl()), link);
+        assertThat(done.page()).contains("your account has been locked");
+        assertThat(user("alice").get("enabled").asBoolean()).as("the account").isFalse();
+        assertThat(user("alice").path("requiredActions").toString()).doesNotContain("UPDATE_PASSWORD");
+    }
+
+    /** RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30 s) over the secret's UTF-8 bytes (Keycloak's default encoding). */
+    private static String totp(String secret) {
+        try {
+            long step = System.currentTimeMillis() / 1000 / 30;
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA1");
+            mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA1"));
+            byte[] h = mac.doFinal(java.nio.ByteBuffer.allocate(8).putLong(step).array());
+            int o = h[h.length - 1] & 0xf;
+            int bin = ((h[o] & 0x7f) << 24) | ((h[o + 1] & 0xff) << 16) | ((h[o + 2] & 0xff) << 8) | (h[o + 3] & 0xff);
+            return String.format("%06d", bin % 1_000_000);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    @DisplayName("An account whose devices are all gone (expired or forgotten) is not new: its next new device alerts")
+    void dormantAccountAlerts() {
+        Browser home = new Browser(address("127.0.0.1"), CHROME_WINDOWS);
+        assertThat(login(home, "alice")).isEqualTo(Outcome.LOGGED_IN);
+        JsonNode known = devices("alice");
+        assertThat(known).hasSize(1);
+        String devicesPath = "/admin/realms/" + realm.name() + "/sentinel-admin/users/" + userId("alice") + "/devices/";
+        assertThat(server.admin().delete(devicesPath + known.get(0).get("id").asText()).status()).isEqualTo(204);
+        assertThat(devices("alice")).isEmpty();
+
+        assertThat(login(new Browser(address("127.0.54.4"), FIREFOX_LINUX), "alice")).isEqualTo(Outcome.LOGGED_IN);
+        MailServer.Mail alert = mail.await(ALICE, 1, Duration.ofSeconds(30)).get(0);
+        assertThat(alert.text()).contains("127.0.54.4").contains("Firefox");
+    }
+
+    @Test
+    @DisplayName("A browser that lost its cookie, recognised by its family and network, raises no alert but gets an untrusted entry of its own; the trusted device keeps its id; the cookie is scoped to the realm's path")
+    void cookieLessFallback() {
+        server.admin().put(alerts, Map.of("alertFirstDevice", true)).expect(200);
+        Browser home = new Browser(address("127.0.0.1"), CHROME_WINDOWS);
+        assertThat(login(home, "alice")).isEqualTo(Outcome.LOGGED_IN);
+        assertThat(home.setCookieHeader("SENTINEL_DEVICE")).as("the device cookie's attributes")
+                .containsIgnoringCase("Path=/realms/" + realm.name() + "/;").containsIgnoringCase("HttpOnly")
+                .containsIgnoringCase("SameSite=Lax");
+        LoginClient.Result trusted = openAndConfirm(new LoginClient(server.baseUrl()),
+                links(mail.await(ALICE, 1, Duration.ofSeconds(30)).get(0)).get(1));
+        assertThat(trusted.page()).contains("This device is now trusted");
+        String trustedId = devices("alice").get(0).get("id").asText();
+        String oldCookie = home.cookie("SENTINEL_DEVICE");
+
+        home.cookie("SENTINEL_DEVICE", null);
+        assertThat(login(home, "alice")).isEqualTo(Outcome.LOGGED_IN);
+        assertThat(home.cookie("SENTINEL_DEVICE")).as("a new cookie").isNotNull().isNotEqualTo(oldCookie);
+        JsonNode after = devices("alice");
+        assertThat(after).hasSize(2);
+        int trustedCount = 0;
+        boolean oldKept = false;
+        for (JsonNode d : after) {
+            trustedCount += d.get("trusted").asBoolean() ? 1 : 0;
+            oldKept |= d.get("id").asText().equals(trustedId) && d.get("trusted").asBoolean();
+        }
+        assertThat(oldKept).as("the trusted device keeps its id: %s", after).isTrue();
+        assertThat(trustedCount).as("the cookie-less browser is not trusted: %s", after).isEqualTo(1);
+        io.keycloaksentinel.it.harness.MailQueue.awaitDrained(server, Duration.ofSeconds(30));
+        assertThat(mail.to(ALICE)).as("no alert for the cookie-less browser").hasSize(1);
+    }
+
+    @Test
+    @DisplayName("'Yes, it was me', confirmed on its page, marks the device trusted")
     void wasMe() {
         assertThat(login(new Browser(address("127.0.0.1"), CHROME_WINDOWS), "alice")).isEqualTo(Outcome.LOGGED_IN);
         assertThat(login(new Browser(address("127.0.56.6"), FIREFOX_LINUX), "alice")).isEqualTo(Outcome.LOGGED_IN);
         MailServer.Mail alert = mail.await(ALICE, 1, Duration.ofSeconds(30)).get(0);
-        java.util.regex.Matcher links = java.util.regex.Pattern.compile("https?://\\S*/login-actions/action-token\\S*").matcher(alert.text());
-        List<String> found = new ArrayList<>();
-        while (links.find()) {
-            found.add(links.group());
-        }
-        assertThat(found).hasSize(2);
-        LoginClient.Result done = new LoginClient(server.baseUrl()).open(found.get(1));
+        LoginClient.Result done = openAndConfirm(new LoginClient(server.baseUrl()), links(alert).get(1));
         assertThat(done.page()).contains("This device is now trusted");
         assertThat(devices("alice").toString()).contains("\"trusted\":true");
         assertThat(realm.login("alice", PASSWORD).loggedIn()).isTrue();
     }
 
     @Test
-    @DisplayName("A burst of new-device logins mails at most maxAlertsPerHour alerts; every login succeeds")
+    @DisplayName("A burst of new-device logins mails at most maxAlertsPerHour alerts; every login succeeds; the suppressed devices stay new")
     void rateLimit() throws Exception {
         server.admin().put(alerts, Map.of("maxAlertsPerHour", 3)).expect(200);
         assertThat(login(new Browser(address("127.0.0.1"), CHROME_WINDOWS), "alice")).isEqualTo(Outcome.LOGGED_IN);
@@ -190,6 +357,18 @@ class DeviceAlertIT {
         mail.await(ALICE, 3, Duration.ofSeconds(30));
         Poll.until("5 alerts suppressed", Duration.ofSeconds(10), () -> mails("rate_limited") >= 5 ? Boolean.TRUE : null);
         Poll.until("the queue drained", Duration.ofSeconds(20), () -> mails("sent") >= 3 ? Boolean.TRUE : null);
+        assertThat(mail.to(ALICE)).hasSize(3);
+
+        // a suppressed device is not remembered: its next sign-in tries to alert again (suppressed again within the hour)
+        Browser late = new Browser(address("127.0.70.1"), FIREFOX_LINUX);
+        double limited = mails("rate_limited");
+        assertThat(login(late, "alice")).isEqualTo(Outcome.LOGGED_IN);
+        Poll.until("the late device's alert suppressed", Duration.ofSeconds(10),
+                () -> mails("rate_limited") >= limited + 1 ? Boolean.TRUE : null);
+        assertThat(devices("alice").toString()).as("the suppressed device is not in the list").doesNotContain("127.0.70.0/24");
+        assertThat(login(late, "alice")).isEqualTo(Outcome.LOGGED_IN);
+        Poll.until("its next sign-in tries again", Duration.ofSeconds(10),
+                () -> mails("rate_limited") >= limited + 2 ? Boolean.TRUE : null);
         assertThat(mail.to(ALICE)).hasSize(3);
     }
 

@@ -86,6 +86,7 @@ public final class SourceBoundLogin {
         private final InetAddress source;
         private final String userAgent;
         private final Map<String, String> cookies = new LinkedHashMap<>();
+        private final Map<String, String> setCookies = new LinkedHashMap<>();
 
         public Browser(InetAddress source, String userAgent) {
             this.source = source;
@@ -124,6 +125,11 @@ public final class SourceBoundLogin {
             return cookies.get(name);
         }
 
+        /** The last Set-Cookie header this browser got for a cookie, with its attributes (Path, HttpOnly...); null when none. */
+        public String setCookieHeader(String name) {
+            return setCookies.get(name);
+        }
+
         /** Replaces (or, with null, drops) a cookie, as a user or an attacker could. */
         public void cookie(String name, String value) {
             if (value == null) {
@@ -146,6 +152,7 @@ public final class SourceBoundLogin {
                 String pair = setCookie.split(";", 2)[0].trim();
                 int eq = pair.indexOf('=');
                 if (eq > 0) {
+                    setCookies.put(pair.substring(0, eq), setCookie);
                     String value = pair.substring(eq + 1);
                     boolean expired = setCookie.toLowerCase(Locale.ROOT).contains("max-age=0");
                     if (value.isEmpty() || expired) {
