@@ -313,4 +313,30 @@ class SecurityNoticeIT {
         });
         assertThat(three.stream().filter(m -> m.text().contains("127.0.82.8")).count()).isEqualTo(2);
     }
+
+    @Test
+    @DisplayName("Security notices are capped per user per hour: six password changes in a row mail five notices, the sixth is counted as rate_limited; every change succeeds")
+    void noticeRateLimit() {
+        String scrapeLabel = "kind=\"password_changed\"";
+        double limitedBefore = io.keycloaksentinel.it.harness.Metrics.value(io.keycloaksentinel.it.harness.Metrics.scrape(server),
+                "sentinel_mail_total", scrapeLabel, "outcome=\"rate_limited\"").orElse(0);
+        String current = PASSWORD;
+        for (int i = 0; i < 6; i++) {
+            String next = "Notice-turn-" + i + "-pass-4" + i;
+            updatePassword("alice", current, next);
+            current = next;
+        }
+        // each change answered after its notice was queued; an empty queue means every queued notice was handed over
+        MailQueue.awaitDrained(server, MAIL_WAIT);
+        assertThat(mail.to("alice@example.test")).as("notices to alice").extracting(MailServer.Mail::subject)
+                .hasSize(5).allMatch(subject -> subject.startsWith(PASSWORD_CHANGED));
+        double limited = io.keycloaksentinel.it.harness.Metrics.value(io.keycloaksentinel.it.harness.Metrics.scrape(server),
+                "sentinel_mail_total", scrapeLabel, "outcome=\"rate_limited\"").orElse(0);
+        assertThat(limited - limitedBefore).as("the suppressed notice, counted").isEqualTo(1.0);
+        assertThat(login(new LoginClient(server.baseUrl()), "alice", current).loggedIn()).as("the last password works").isTrue();
+
+        // another user's notices are not affected by alice's limit
+        updatePassword("bob", PASSWORD, NEW_PASSWORD);
+        awaitMail("bob@example.test", PASSWORD_CHANGED);
+    }
 }
