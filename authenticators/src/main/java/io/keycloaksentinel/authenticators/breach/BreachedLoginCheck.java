@@ -103,44 +103,14 @@ public final class BreachedLoginCheck {
      *         sent a challenge (the second proof, or the refusal)
      */
     public static boolean afterPassword(AuthenticationFlowContext context, String password) {
-        KeycloakSession session = context.getSession();
-        RealmModel realm = context.getRealm();
+        Optional<BreachVerdict> breached = breached(context, password);
+        if (breached.isEmpty()) {
+            return true;
+        }
+        BreachVerdict verdict = breached.get();
         UserModel user = context.getUser();
+        RealmModel realm = context.getRealm();
         BreachSettings settings = BreachedPasswordPolicyFactory.settings(realm);
-        if (settings.loginAction() == LoginAction.OFF || user == null || password == null || password.isEmpty()) {
-            return true;
-        }
-        Optional<String> memo = memo(session, realm, user);
-        if (memo.isPresent() && rememberedClean(user, memo.get(), settings.recheckDays())) {
-            return true;
-        }
-        BreachVerdict verdict;
-        try {
-            verdict = BreachedPasswordPolicyFactory.of(session).check(password, settings, BreachedPasswordPolicyFactory.minCount(realm));
-        } catch (RuntimeException e) {
-            // the check never fails a login by itself
-            LOG.warnf("Sentinel: the breached-password check failed at login in realm '%s': %s", realm.getName(), e.toString());
-            return true;
-        }
-        BreachedPasswordPolicy.count(realm, "login", verdict);
-        switch (verdict.outcome()) {
-            case CLEAN -> {
-                try {
-                    memo.ifPresent(m -> user.setSingleAttribute(ATTR_VERDICT, m + ":" + today()));
-                } catch (RuntimeException e) {
-                    LOG.debugf("Sentinel: could not remember a clean verdict for user %s: %s", user.getId(), e.toString());
-                }
-                return true;
-            }
-            case UNKNOWN -> {
-                LOG.warnf("Sentinel: a login's password in realm '%s' could not be checked against breaches (%s); the login goes on",
-                        realm.getName(), verdict.detail());
-                return true;
-            }
-            default -> {
-                // below
-            }
-        }
         LoginAction action = settings.loginAction();
         context.getEvent().detail(EVENT_DETAIL, verdict.source().value());
         flag(user, action, verdict);
@@ -168,6 +138,85 @@ public final class BreachedLoginCheck {
                 return startProof(context);
             }
         }
+    }
+
+    /**
+     * The verdict for a password Keycloak has just verified, when it is breached (empty: go on:
+     * the check is off, remembered clean, clean, or could not be made). Counts it and remembers a
+     * clean verdict.
+     */
+    static Optional<BreachVerdict> breached(AuthenticationFlowContext context, String password) {
+        KeycloakSession session = context.getSession();
+        RealmModel realm = context.getRealm();
+        UserModel user = context.getUser();
+        BreachSettings settings = BreachedPasswordPolicyFactory.settings(realm);
+        if (settings.loginAction() == LoginAction.OFF || user == null || password == null || password.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<String> memo = memo(session, realm, user);
+        if (memo.isPresent() && rememberedClean(user, memo.get(), settings.recheckDays())) {
+            return Optional.empty();
+        }
+        BreachVerdict verdict;
+        try {
+            verdict = BreachedPasswordPolicyFactory.of(session).check(password, settings, BreachedPasswordPolicyFactory.minCount(realm));
+        } catch (RuntimeException e) {
+            // the check never fails a login by itself
+            LOG.warnf("Sentinel: the breached-password check failed at login in realm '%s': %s", realm.getName(), e.toString());
+            return Optional.empty();
+        }
+        BreachedPasswordPolicy.count(realm, "login", verdict);
+        switch (verdict.outcome()) {
+            case CLEAN -> {
+                try {
+                    memo.ifPresent(m -> user.setSingleAttribute(ATTR_VERDICT, m + ":" + today()));
+                } catch (RuntimeException e) {
+                    LOG.debugf("Sentinel: could not remember a clean verdict for user %s: %s", user.getId(), e.toString());
+                }
+                return Optional.empty();
+            }
+            case UNKNOWN -> {
+                LOG.warnf("Sentinel: a login's password in realm '%s' could not be checked against breaches (%s); the login goes on",
+                        realm.getName(), verdict.detail());
+                return Optional.empty();
+            }
+            default -> {
+                return Optional.of(verdict);
+            }
+        }
+    }
+
+    /**
+     * The same check for the OAuth password grant (direct access grants), which has no pages:
+     * a breached password is refused like a wrong one ({@code invalid_grant}) unless the realm's
+     * action is {@code monitor}; with {@code email-reset} the owner is mailed the link as at the
+     * browser login. The user is flagged either way. A second proof needs the browser.
+     *
+     * @return true when the grant goes on
+     */
+    public static boolean directGrant(AuthenticationFlowContext context, String password) {
+        Optional<BreachVerdict> breached = breached(context, password);
+        if (breached.isEmpty()) {
+            return true;
+        }
+        BreachVerdict verdict = breached.get();
+        BreachSettings settings = BreachedPasswordPolicyFactory.settings(context.getRealm());
+        LoginAction action = settings.loginAction();
+        context.getEvent().detail(EVENT_DETAIL, verdict.source().value());
+        flag(context.getUser(), action, verdict);
+        LOG.infof("Sentinel: user %s of realm '%s' used a breached password in a password grant (source %s); action %s",
+                context.getUser().getId(), context.getRealm().getName(), verdict.source().value(), action.value());
+        if (action == LoginAction.MONITOR) {
+            return true;
+        }
+        if (action == LoginAction.EMAIL_RESET) {
+            emailReset(context, settings);
+        }
+        context.getEvent().error(EVENT_ERROR);
+        context.clearUser();
+        context.challenge(Response.status(Response.Status.UNAUTHORIZED).type(jakarta.ws.rs.core.MediaType.APPLICATION_JSON_TYPE)
+                .entity(java.util.Map.of("error", "invalid_grant", "error_description", "Invalid user credentials")).build());
+        return false;
     }
 
     /** Shows the proof step again (a reload of the page). */

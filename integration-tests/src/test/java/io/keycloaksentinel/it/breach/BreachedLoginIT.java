@@ -263,6 +263,54 @@ class BreachedLoginIT {
     }
 
     @Test
+    @DisplayName("The password grant, with Sentinel's step after Keycloak's Password step: a breached password is refused like a wrong one (no page for a second proof), a clean one gets tokens; monitor lets it through, flagged")
+    void passwordGrant() {
+        String realmPath = "/admin/realms/" + realm.name();
+        JsonNode client = server.admin().get(realmPath + "/clients?clientId=" + TestRealm.CLIENT_ID).expect(200).json().get(0);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) client).put("directAccessGrantsEnabled", true);
+        server.admin().put(realmPath + "/clients/" + client.get("id").asText(), client).expect(204);
+        String flows = realmPath + "/authentication";
+        server.admin().post(flows + "/flows/direct%20grant/copy", Map.of("newName", "sentinel-direct-grant")).expect(201);
+        server.admin().post(flows + "/flows/sentinel-direct-grant/executions/execution",
+                Map.of("provider", "sentinel-direct-grant-breach")).expect(201);
+        for (JsonNode e : server.admin().get(flows + "/flows/sentinel-direct-grant/executions").expect(200).json()) {
+            if ("sentinel-direct-grant-breach".equals(e.path("providerId").asText())) {
+                ((com.fasterxml.jackson.databind.node.ObjectNode) e).put("requirement", "REQUIRED");
+                server.admin().put(flows + "/flows/sentinel-direct-grant/executions", e).expect(204);
+            }
+        }
+        server.admin().put(realmPath, Map.of("directGrantFlow", "sentinel-direct-grant")).expect(204);
+
+        io.keycloaksentinel.it.harness.AdminApi.Response refused = passwordGrant("bob", BREACHED);
+        assertThat(refused.status()).isEqualTo(401);
+        assertThat(refused.body()).contains("invalid_grant").doesNotContain("access_token").doesNotContain(BREACHED);
+        assertThat(passwordGrant("olivia", CLEAN).status()).isEqualTo(200);
+        assertThat(flagged()).extracting(u -> u.get("username").asText()).containsExactly("bob");
+
+        server.admin().put(base, Map.of("loginAction", "monitor")).expect(200);
+        assertThat(passwordGrant("bob", BREACHED).status()).isEqualTo(200);
+    }
+
+    private io.keycloaksentinel.it.harness.AdminApi.Response passwordGrant(String username, String password) {
+        try {
+            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(server.baseUrl().resolve("/realms/" + realm.name()
+                                    + "/protocol/openid-connect/token"))
+                            .header("Content-Type", "application/x-www-form-urlencoded")
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(LoginClient.form(Map.of(
+                                    "grant_type", "password", "client_id", TestRealm.CLIENT_ID, "scope", "openid",
+                                    "username", username, "password", password))))
+                            .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            return new io.keycloaksentinel.it.harness.AdminApi.Response(r.statusCode(), r.body());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
     @DisplayName("Action off: a breached password logs in as on plain Keycloak, and nobody is flagged")
     void off() {
         server.admin().put(base, Map.of("loginAction", "off")).expect(200);
