@@ -103,14 +103,14 @@ public final class BreachedLoginCheck {
      *         sent a challenge (the second proof, or the refusal)
      */
     public static boolean afterPassword(AuthenticationFlowContext context, String password) {
-        Optional<BreachVerdict> breached = breached(context, password);
+        BreachSettings settings = BreachedPasswordPolicyFactory.settings(context.getRealm());
+        Optional<BreachVerdict> breached = breached(context, password, settings);
         if (breached.isEmpty()) {
             return true;
         }
         BreachVerdict verdict = breached.get();
         UserModel user = context.getUser();
         RealmModel realm = context.getRealm();
-        BreachSettings settings = BreachedPasswordPolicyFactory.settings(realm);
         LoginAction action = settings.loginAction();
         context.getEvent().detail(EVENT_DETAIL, verdict.source().value());
         flag(user, action, verdict);
@@ -145,11 +145,10 @@ public final class BreachedLoginCheck {
      * the check is off, remembered clean, clean, or could not be made). Counts it and remembers a
      * clean verdict.
      */
-    static Optional<BreachVerdict> breached(AuthenticationFlowContext context, String password) {
+    static Optional<BreachVerdict> breached(AuthenticationFlowContext context, String password, BreachSettings settings) {
         KeycloakSession session = context.getSession();
         RealmModel realm = context.getRealm();
         UserModel user = context.getUser();
-        BreachSettings settings = BreachedPasswordPolicyFactory.settings(realm);
         if (settings.loginAction() == LoginAction.OFF || user == null || password == null || password.isEmpty()) {
             return Optional.empty();
         }
@@ -195,12 +194,12 @@ public final class BreachedLoginCheck {
      * @return true when the grant goes on
      */
     public static boolean directGrant(AuthenticationFlowContext context, String password) {
-        Optional<BreachVerdict> breached = breached(context, password);
+        BreachSettings settings = BreachedPasswordPolicyFactory.settings(context.getRealm());
+        Optional<BreachVerdict> breached = breached(context, password, settings);
         if (breached.isEmpty()) {
             return true;
         }
         BreachVerdict verdict = breached.get();
-        BreachSettings settings = BreachedPasswordPolicyFactory.settings(context.getRealm());
         LoginAction action = settings.loginAction();
         context.getEvent().detail(EVENT_DETAIL, verdict.source().value());
         flag(context.getUser(), action, verdict);

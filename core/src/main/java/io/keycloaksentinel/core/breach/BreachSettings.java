@@ -41,6 +41,9 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
             RECHECK_DAYS, ADMIN_EMAIL);
     static final int MAX_TIMEOUT_MILLIS = 10_000;
     static final int MAX_TEXT = 2048;
+    /** One plain address; compiled once (the settings are read on every sign-in). */
+    private static final java.util.regex.Pattern EMAIL =
+            java.util.regex.Pattern.compile("[^@\\s,;<>\"]+@[^@\\s,;<>\"]+\\.[^@\\s,;<>\"]+");
 
     public static final BreachSettings DEFAULTS = new BreachSettings(EnumSet.of(Source.BUNDLED, Source.INDEX),
             HibpRangeClient.DEFAULT_BASE_URL, 2000, true, LoginAction.SECOND_PROOF, 30, null);
@@ -203,7 +206,7 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
 
     /** One plain email address (no display name, no list, no line breaks), at most 254 characters. */
     static Optional<String> email(String v) {
-        if (v == null || v.length() > 254 || !v.strip().matches("[^@\\s,;<>\"]+@[^@\\s,;<>\"]+\\.[^@\\s,;<>\"]+")) {
+        if (v == null || v.length() > 254 || !EMAIL.matcher(v.strip()).matches()) {
             return Optional.empty();
         }
         return Optional.of(v.strip());

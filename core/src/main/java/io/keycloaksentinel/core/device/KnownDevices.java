@@ -26,6 +26,9 @@ public final class KnownDevices {
     public record Device(String id, String browser, String os, String network, long firstSeen, long lastSeen,
                          boolean trusted) {
 
+        /** The list's own separators and control characters, cleaned from stored text (compiled once: every sign-in decodes the list). */
+        private static final java.util.regex.Pattern SEPARATORS = java.util.regex.Pattern.compile("[|~\\p{Cntrl}]");
+
         public Device {
             browser = clean(browser);
             os = clean(os);
@@ -42,7 +45,7 @@ public final class KnownDevices {
                 return Optional.empty();
             }
             String[] p = v.split("\\|", -1);
-            if (p.length != 7 || !p[0].matches("[A-Za-z0-9_-]{22}")) {
+            if (p.length != 7 || !DeviceCookie.ID.matcher(p[0]).matches()) {
                 return Optional.empty();
             }
             try {
@@ -63,7 +66,7 @@ public final class KnownDevices {
             if (s == null || s.isBlank()) {
                 return "Unknown";
             }
-            String c = s.replaceAll("[|~\\p{Cntrl}]", " ").strip();
+            String c = SEPARATORS.matcher(s).replaceAll(" ").strip();
             return c.length() > 40 ? c.substring(0, 40) : c;
         }
     }

@@ -197,5 +197,25 @@ class BreachedPasswordPolicyIT {
                 Map.of("apiUrl", "http://evil.example.com"));
         assertThat(badSettings.status()).isEqualTo(400);
         assertThat(badSettings.body()).contains("apiUrl");
+
+        // the other new admin endpoints: a clear 400 or 404, nothing saved, never a 500
+        String sentinel = realmPath + "/sentinel-admin";
+        for (String page : List.of("?max=0", "?max=5000", "?first=-1")) {
+            AdminApi.Response paged = server.admin().get(sentinel + "/breached-passwords/users" + page);
+            assertThat(paged.status()).as(page).isEqualTo(400);
+            assertThat(paged.body()).contains("max from 1 to 1000");
+        }
+        for (Map<String, Object> bad : List.<Map<String, Object>>of(Map.of("maxAlertsPerHour", 0),
+                Map.of("newDeviceAlerts", "yes"), Map.of("deviceDays", 1.5), Map.of("nonsense", true))) {
+            AdminApi.Response refused = server.admin().put(sentinel + "/alerts", bad);
+            assertThat(refused.status()).as("%s", bad).isEqualTo(400);
+            assertThat(refused.body()).contains(bad.keySet().iterator().next());
+        }
+        assertThat(server.admin().get(sentinel + "/alerts").expect(200).json().get("maxAlertsPerHour").asInt())
+                .as("nothing saved").isEqualTo(3);
+        assertThat(server.admin().get(sentinel + "/users/no-such-user/devices").status()).isEqualTo(404);
+        assertThat(server.admin().get(sentinel + "/users/" + "x".repeat(200) + "/devices").status()).isEqualTo(404);
+        assertThat(server.admin().delete(sentinel + "/users/" + userId("olivia") + "/devices/" + "y".repeat(300)).status())
+                .isEqualTo(404);
     }
 }
