@@ -4,6 +4,7 @@ import io.keycloaksentinel.core.SentinelVersion;
 import io.keycloaksentinel.core.breach.BreachSettings;
 import io.keycloaksentinel.core.device.AlertSettings;
 import io.keycloaksentinel.core.device.KnownDevices;
+import io.keycloaksentinel.core.mfa.MfaSettings;
 import io.keycloaksentinel.core.captcha.CaptchaProvider;
 import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
@@ -444,6 +445,111 @@ public class SentinelAdminResource {
     public Response updateAlerts(Map<String, Object> update) {
         return updateSettings(update, AlertSettings::validateUpdate, AlertSettings.PREFIX,
                 () -> AlertSettings.read(realm::getAttribute).toMap());
+    }
+
+    /**
+     * The realm's enforced-MFA policy and step-up settings (realm-wide; the config of a flow's
+     * {@code sentinel-mfa} step overrides them for that flow), with {@code problems}: names that
+     * match nothing in the realm, stored values that do not parse.
+     */
+    @GET
+    @Path("mfa")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> mfa() {
+        auth.realm().requireViewRealm();
+        return new MfaAdmin(session, realm).body();
+    }
+
+    /**
+     * Changes some MFA settings (a partial update; a null restores the default). A scope or
+     * exemption naming an organization, group, role or user that does not exist, an empty factor
+     * list, a bad grace: 400 naming it, nothing saved.
+     */
+    @PUT
+    @Path("mfa")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response updateMfa(Map<String, Object> update) {
+        MfaAdmin mfa = new MfaAdmin(session, realm);
+        Response response = updateSettings(update, u -> {
+            Map<String, String> values = MfaSettings.validateUpdate(u);
+            mfa.checkNames(u, values);
+            return values;
+        }, MfaSettings.PREFIX, mfa::body);
+        if (response.getStatus() == 200) {
+            mfa.afterUpdate();
+            return Response.ok(mfa.body()).build();
+        }
+        return response;
+    }
+
+    /**
+     * How many users the policy covers, and of them how many have a factor, are in their grace, or
+     * are overdue (also exempt and not covered); {@code ?list=overdue} (or in_grace, enrolled,
+     * exempt, not_covered) lists up to {@code listMax} of them. Scans at most {@code max} users.
+     */
+    @GET
+    @Path("mfa/compliance")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response mfaCompliance(@QueryParam("max") Integer max, @QueryParam("list") String list,
+                                  @QueryParam("listMax") Integer listMax) {
+        auth.users().requireView();
+        int scan = max == null ? 100_000 : max;
+        int show = listMax == null ? 100 : listMax;
+        if (scan < 1 || scan > 1_000_000 || show < 1 || show > MAX_LIST) {
+            return badRequest("max must be 1 to 1000000 and listMax 1 to " + MAX_LIST);
+        }
+        if (list != null && !List.of("enrolled", "in_grace", "overdue", "exempt", "not_covered").contains(list)) {
+            return badRequest("list must be one of enrolled, in_grace, overdue, exempt, not_covered");
+        }
+        return Response.ok(new MfaAdmin(session, realm).compliance(scan, list, show)).build();
+    }
+
+    /** One user's standing with the MFA policy: state, scopes, factors, grace. */
+    @GET
+    @Path("mfa/users/{userId}")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response mfaUser(@PathParam("userId") String userId) {
+        auth.users().requireView();
+        org.keycloak.models.UserModel user = userOrNull(userId);
+        if (user == null) {
+            return Response.status(Response.Status.NOT_FOUND).entity(Map.of("error", "no such user")).build();
+        }
+        return Response.ok(new MfaAdmin(session, realm).user(user)).build();
+    }
+
+    /** Gives one user a new grace from now (a lost phone after the grace ended); an admin event. */
+    @POST
+    @Path("mfa/users/{userId}/grace")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response mfaNewGrace(@PathParam("userId") String userId) {
+        auth.users().requireManage();
+        org.keycloak.models.UserModel user = userOrNull(userId);
+        if (user == null) {
+            return Response.status(Response.Status.NOT_FOUND).entity(Map.of("error", "no such user")).build();
+        }
+        MfaAdmin mfa = new MfaAdmin(session, realm);
+        mfa.newGrace(user);
+        Map<String, Object> body = mfa.user(user);
+        adminEvent.operation(OperationType.UPDATE).resource(ResourceType.USER).resourcePath(session.getContext().getUri())
+                .representation(body).success();
+        return Response.ok(body).build();
+    }
+
+    /**
+     * Creates the ready flows "sentinel browser" and "sentinel reset credentials" (Sentinel's login
+     * form, Keycloak's second-factor forms in a conditional sub-flow, the MFA step; the reset asks
+     * for the second factor after the email link) when missing; {@code ?bind=true} binds both.
+     */
+    @POST
+    @Path("mfa/flows")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response mfaFlows(@QueryParam("bind") boolean bind) {
+        auth.realm().requireManageRealm();
+        Map<String, Object> body = new MfaAdmin(session, realm).flows(bind);
+        adminEvent.operation(OperationType.CREATE).resource(ResourceType.AUTH_FLOW).resourcePath(session.getContext().getUri())
+                .representation(body).success();
+        return Response.ok(body).build();
     }
 
     /** A user's known devices (browser and OS family, coarse network, first and last seen, trusted). */

@@ -1,5 +1,6 @@
 package io.keycloaksentinel.authenticators.breach;
 
+import io.keycloaksentinel.authenticators.EmailCode;
 import io.keycloaksentinel.core.breach.BreachSettings;
 import io.keycloaksentinel.core.breach.BreachSettings.LoginAction;
 import io.keycloaksentinel.core.breach.BreachVerdict;
@@ -55,8 +56,8 @@ import org.keycloak.theme.Theme;
  * holding a keyed hash (HMAC with a cluster-held realm key) of the password credential's id,
  * creation time and salt, never the password or its hash; a new password, a new key or
  * {@code recheckDays} make it run again. The proof state lives in the authentication session
- * (server side): the code only as an HMAC, with an expiry, at most {@value #MAX_ATTEMPTS} tries and
- * {@value #MAX_SENDS} mails.
+ * (server side): the code only as an HMAC, with an expiry, at most {@value EmailCode#MAX_ATTEMPTS} tries and
+ * {@value EmailCode#MAX_SENDS} mails.
  */
 public final class BreachedLoginCheck {
 
@@ -71,21 +72,11 @@ public final class BreachedLoginCheck {
     static final String ATTR_MAILED_AT = "sentinel.breach.mailedAt";
 
     static final String STAGE = "sentinel.breach.stage";
-    static final String CODE = "sentinel.breach.code";
-    static final String CODE_EXPIRES = "sentinel.breach.codeExpires";
-    static final String ATTEMPTS = "sentinel.breach.attempts";
-    static final String SENDS = "sentinel.breach.sends";
+    private static final EmailCode CODE = new EmailCode("sentinel.breach.");
     static final String STAGE_OTP = "otp";
     static final String STAGE_EMAIL = "email";
-    static final int MAX_ATTEMPTS = 5;
-    static final int MAX_SENDS = 3;
-    static final int MAX_CODE_MAILS_PER_HOUR = 5;
-    static final Duration CODE_LIFETIME = Duration.ofMinutes(10);
     /** An email-reset mail at most this often per user, so a stranger with the password cannot mail-bomb the owner. */
     static final Duration RESET_MAIL_INTERVAL = Duration.ofMinutes(15);
-    static final String TEMPLATE = "sentinel-breach-code.ftl";
-    private static final int CODE_DIGITS = 8;
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final Logger LOG = Logger.getLogger(BreachedLoginCheck.class);
 
     private BreachedLoginCheck() {
@@ -230,8 +221,7 @@ public final class BreachedLoginCheck {
         UserModel user = context.getUser();
         boolean otp = STAGE_OTP.equals(auth.getAuthNote(STAGE));
         if (!otp && form.containsKey("resend")) {
-            int sends = parse(auth.getAuthNote(SENDS));
-            if (sends >= MAX_SENDS) {
+            if (!CODE.mayResend(auth)) {
                 context.challenge(proofPage(context, "sentinelBreachCodeInvalid", null));
                 return;
             }
@@ -253,12 +243,7 @@ public final class BreachedLoginCheck {
             valid = code != null && credentialId != null
                     && user.credentialManager().isValid(new UserCredentialModel(credentialId, OTPCredentialModel.TYPE, code));
         } else {
-            String code = trimmed(form.getFirst("code"), 16);
-            long expires = parseLong(auth.getAuthNote(CODE_EXPIRES));
-            String expected = auth.getAuthNote(CODE);
-            valid = code != null && expected != null && Time.currentTimeMillis() < expires
-                    && MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
-                    codeMac(context, code.replace(" ", "")).getBytes(StandardCharsets.US_ASCII));
+            valid = CODE.matches(context, form.getFirst("code"));
         }
         if (valid) {
             clearProof(auth);
@@ -267,16 +252,14 @@ public final class BreachedLoginCheck {
             context.success(PasswordCredentialModel.TYPE);
             return;
         }
-        int attempts = parse(auth.getAuthNote(ATTEMPTS)) + 1;
         context.getEvent().detail(EVENT_DETAIL, "proof_failed");
-        if (attempts >= MAX_ATTEMPTS) {
+        if (CODE.failedAttempt(auth)) {
             clearProof(auth);
             // counted like a wrong second factor (Keycloak's brute-force protection sees it)
             context.failureChallenge(AuthenticationFlowError.INVALID_CREDENTIALS,
                     context.form().setError("sentinelBreachProofFailed").createLoginUsernamePassword());
             return;
         }
-        auth.setAuthNote(ATTEMPTS, Integer.toString(attempts));
         // every wrong guess is a failure for Keycloak's brute-force protection, whatever the tab or session
         context.failureChallenge(AuthenticationFlowError.INVALID_CREDENTIALS,
                 proofPage(context, otp ? "invalidTotpMessage" : "sentinelBreachCodeInvalid", null));
@@ -295,7 +278,7 @@ public final class BreachedLoginCheck {
             context.challenge(proofPage(context, null, null));
             return false;
         }
-        if (user.getEmail() == null || !user.isEmailVerified()) {
+        if (!EmailCode.possible(user)) {
             context.getEvent().detail(EVENT_DETAIL, "no_second_proof").error(EVENT_ERROR);
             Response page = context.form().setError("sentinelBreachNoProof").createLoginUsernamePassword();
             context.clearUser();
@@ -324,60 +307,13 @@ public final class BreachedLoginCheck {
         } else if (otp) {
             form.setInfo("sentinelBreachOtpInfo");
         }
-        return otp ? form.createLoginTotp() : form.createForm(TEMPLATE);
+        return otp ? form.createLoginTotp() : form.setAttribute("sentinelCodeTitle", "sentinelBreachCodeTitle")
+                .setAttribute("sentinelCodeInfo", "sentinelBreachCodeInfo").createForm(EmailCode.TEMPLATE);
     }
 
     /** Mails a new code to the user's verified address; false when the mail could not be sent. */
     private static boolean sendCode(AuthenticationFlowContext context) {
-        KeycloakSession session = context.getSession();
-        RealmModel realm = context.getRealm();
-        UserModel user = context.getUser();
-        AuthenticationSessionModel auth = context.getAuthenticationSession();
-        StringBuilder code = new StringBuilder(CODE_DIGITS);
-        for (int i = 0; i < CODE_DIGITS; i++) {
-            code.append(RANDOM.nextInt(10));
-        }
-        if (!mailSlot(session, realm, user)) {
-            LOG.debugf("Sentinel: breached-password code mail for user %s of realm '%s' refused: hourly limit",
-                    user.getId(), realm.getName());
-            return false;
-        }
-        Properties messages = messages(session, realm, user);
-        String realmName = realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName();
-        String subject = format(messages, "sentinelBreachCodeSubject", "Your sign-in code");
-        String text = format(messages, "sentinelBreachCodeBody", "Your code: {1}", realmName, code.toString(),
-                CODE_LIFETIME.toMinutes());
-        try {
-            session.getProvider(EmailSenderProvider.class).send(realm.getSmtpConfig(), user, subject, text, html(text));
-        } catch (EmailException | RuntimeException e) {
-            LOG.warnf("Sentinel: could not mail a breached-password code to user %s of realm '%s': %s", user.getId(),
-                    realm.getName(), e.toString());
-            return false;
-        }
-        auth.setAuthNote(CODE, codeMac(context, code.toString()));
-        auth.setAuthNote(CODE_EXPIRES, Long.toString(Time.currentTimeMillis() + CODE_LIFETIME.toMillis()));
-        auth.setAuthNote(SENDS, Integer.toString(parse(auth.getAuthNote(SENDS)) + 1));
-        return true;
-    }
-
-    /**
-     * One of the {@value #MAX_CODE_MAILS_PER_HOUR} code mails a user may get per hour, claimed on
-     * the whole cluster (new tabs, resends and repeated password posts included), so that whoever
-     * knows the password cannot flood the owner's inbox. Without the detector: no limit.
-     */
-    private static boolean mailSlot(KeycloakSession session, RealmModel realm, UserModel user) {
-        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
-        if (detection == null) {
-            return true;
-        }
-        long hour = Time.currentTimeMillis() / 3_600_000L;
-        for (int i = 0; i < MAX_CODE_MAILS_PER_HOUR; i++) {
-            if (detection.detector().claimOnce(realm.getId(), "breach-code|" + user.getId() + "|" + hour + "|" + i,
-                    Duration.ofHours(2))) {
-                return true;
-            }
-        }
-        return false;
+        return CODE.send(context, "sentinelBreachCodeSubject", "sentinelBreachCodeBody");
     }
 
     /** Action {@code email-reset}: mail the owner a link to choose a new password (rate-limited), and the admin if set. */
@@ -409,13 +345,13 @@ public final class BreachedLoginCheck {
             }
         }
         if (settings.adminEmail() != null) {
-            Properties messages = messages(session, realm, null);
+            Properties messages = EmailCode.messages(session, realm, null);
             String realmName = realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName();
-            String subject = format(messages, "sentinelBreachAdminSubject", "Breached password used", realmName);
-            String text = format(messages, "sentinelBreachAdminBody", "{1}", realmName, user.getUsername());
+            String subject = EmailCode.format(messages, "sentinelBreachAdminSubject", "Breached password used", realmName);
+            String text = EmailCode.format(messages, "sentinelBreachAdminBody", "{1}", realmName, user.getUsername());
             try {
                 session.getProvider(EmailSenderProvider.class).send(realm.getSmtpConfig(), settings.adminEmail(), subject,
-                        text, html(text));
+                        text, EmailCode.html(text));
             } catch (EmailException | RuntimeException e) {
                 LOG.warnf("Sentinel: could not tell the admin of realm '%s' about a breached password: %s", realm.getName(),
                         e.toString());
@@ -437,9 +373,8 @@ public final class BreachedLoginCheck {
     }
 
     private static void clearProof(AuthenticationSessionModel auth) {
-        for (String note : List.of(STAGE, CODE, CODE_EXPIRES, ATTEMPTS, SENDS)) {
-            auth.removeAuthNote(note);
-        }
+        auth.removeAuthNote(STAGE);
+        CODE.clear(auth);
     }
 
     /**
@@ -485,42 +420,6 @@ public final class BreachedLoginCheck {
 
     private static long today() {
         return LocalDate.now(ZoneOffset.UTC).toEpochDay();
-    }
-
-    private static String codeMac(AuthenticationFlowContext context, String code) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            // bound to this authentication session: a code is worth nothing in another login
-            sha.update(context.getAuthenticationSession().getParentSession().getId().getBytes(StandardCharsets.UTF_8));
-            sha.update((byte) 0);
-            sha.update(code.getBytes(StandardCharsets.UTF_8));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(sha.digest());
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static Properties messages(KeycloakSession session, RealmModel realm, UserModel user) {
-        try {
-            Locale locale = session.getContext().resolveLocale(user);
-            return session.theme().getTheme(Theme.Type.LOGIN).getEnhancedMessages(realm, locale);
-        } catch (java.io.IOException | RuntimeException e) {
-            return new Properties();
-        }
-    }
-
-    private static String format(Properties messages, String key, String fallback, Object... args) {
-        String pattern = messages.getProperty(key, fallback);
-        try {
-            return new MessageFormat(pattern, Locale.ROOT).format(args);
-        } catch (IllegalArgumentException e) {
-            return pattern;
-        }
-    }
-
-    private static String html(String text) {
-        String escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
-        return "<html><body><p>" + escaped.replace("\n\n", "</p><p>").replace("\n", "<br>") + "</p></body></html>";
     }
 
     private static String trimmed(String v, int max) {

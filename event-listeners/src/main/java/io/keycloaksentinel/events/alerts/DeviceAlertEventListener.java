@@ -4,7 +4,9 @@ import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.device.AlertSettings;
 import io.keycloaksentinel.core.device.DeviceCookie;
+import io.keycloaksentinel.core.device.DeviceRecognition;
 import io.keycloaksentinel.core.device.KnownDevices;
+import io.keycloaksentinel.core.mfa.MfaSettings;
 import io.keycloaksentinel.core.net.IpAddresses;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
@@ -49,14 +51,14 @@ import org.keycloak.services.resources.LoginActionsService;
  */
 public final class DeviceAlertEventListener implements EventListenerProvider {
 
-    public static final String DEVICES_ATTRIBUTE = "sentinel.devices";
+    public static final String DEVICES_ATTRIBUTE = DeviceRecognition.DEVICES_ATTRIBUTE;
     /** Changes whenever a device is forgotten, so that a forgotten device alerts again. */
     public static final String GENERATION_ATTRIBUTE = "sentinel.devicesForgotten";
     /**
      * Set once the account has had a device, never removed: an account whose devices all expired
      * (a dormant one) or were forgotten is not a new account, and its next device alerts.
      */
-    public static final String DEVICES_SEEN_ATTRIBUTE = "sentinel.devicesSeen";
+    public static final String DEVICES_SEEN_ATTRIBUTE = DeviceRecognition.DEVICES_SEEN_ATTRIBUTE;
     /** Security notices per user per hour, cluster-wide (an email flipped back and forth cannot mail any address at will). */
     static final int MAX_NOTICES_PER_HOUR = 5;
     static final Duration LINK_LIFETIME = Duration.ofHours(72);
@@ -83,7 +85,10 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
                 return;
             }
             AlertSettings settings = AlertSettings.read(realm::getAttribute);
-            if (!settings.anyOn()) {
+            // the MFA step reads the device history too (risky enrollment, unknown-device step-up)
+            boolean track = !settings.newDeviceAlerts() && event.getType() == EventType.LOGIN
+                    && MfaSettings.tracksDevices(realm::getAttribute);
+            if (!settings.anyOn() && !track) {
                 return;
             }
             UserModel user = session.users().getUserById(realm, event.getUserId());
@@ -92,8 +97,8 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
             }
             switch (event.getType()) {
                 case LOGIN -> {
-                    if (settings.newDeviceAlerts()) {
-                        login(realm, user, event, settings);
+                    if (settings.newDeviceAlerts() || track) {
+                        login(realm, user, event, settings, settings.newDeviceAlerts());
                     }
                 }
                 case UPDATE_PASSWORD, RESET_PASSWORD -> notice(realm, user, settings.notifyPasswordChange(), "password_changed",
@@ -119,21 +124,21 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
         }
     }
 
-    private void login(RealmModel realm, UserModel user, Event event, AlertSettings settings) {
+    private void login(RealmModel realm, UserModel user, Event event, AlertSettings settings, boolean alerts) {
         HttpRequest request = session.getContext().getHttpRequest();
         AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
         if (request == null || detection == null) {
             return;
         }
         AttackDetector detector = detection.detector();
-        DeviceCookie cookies = new DeviceCookie(detector.derivedKey(realm.getId(), "device-cookie"), realm.getId());
-        Cookie sent = request.getHttpHeaders().getCookies().get(DeviceCookie.NAME);
-        Optional<String> deviceId = cookies.verify(sent == null ? null : sent.getValue());
-        DeviceRepresentation rep = session.getProvider(DeviceRepresentationProvider.class).deviceRepresentation();
-        String browser = family(rep == null ? null : rep.getBrowser());
-        String os = family(rep == null ? null : rep.getOs());
         String ip = event.getIpAddress();
-        String network = IpAddresses.parse(ip).map(a -> IpAddresses.network(a, 24, 64)).orElse("");
+        Cookie sent = request.getHttpHeaders().getCookies().get(DeviceCookie.NAME);
+        DeviceRecognition seen = DeviceRecognition.observe(session, realm, detector, sent == null ? null : sent.getValue(), ip);
+        DeviceCookie cookies = seen.cookies();
+        Optional<String> deviceId = seen.deviceId();
+        String browser = seen.browser();
+        String os = seen.os();
+        String network = seen.network();
         long now = Time.currentTimeMillis();
 
         KnownDevices known = devices(user, settings);
@@ -171,7 +176,7 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
                 String newStored = cookies.storedId(id);
                 KnownDevices withNew = known.seen(new KnownDevices.Device(newStored, browser, os, network, now, now, false),
                         settings.maxDevices());
-                if (known.isFirstDevice(seenBefore) && !settings.alertFirstDevice()) {
+                if (!alerts || (known.isFirstDevice(seenBefore) && !settings.alertFirstDevice())) {
                     tryWrite(realm, user, () -> {
                         store(user, withNew);
                         markSeen(user);
@@ -359,8 +364,7 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
 
     /** The user's known devices (damaged and expired entries dropped). */
     static KnownDevices devices(UserModel user, AlertSettings settings) {
-        return KnownDevices.decodeAll(user.getFirstAttribute(DEVICES_ATTRIBUTE), Time.currentTimeMillis(),
-                settings.deviceTtlMillis());
+        return DeviceRecognition.devices(user, settings);
     }
 
     /** Stores the list without {@code storedId}, which will alert again when it next signs in. */
@@ -377,13 +381,8 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
         }
     }
 
-    /** "Chrome/120.0.1" to "Chrome"; a missing or overlong value to "Unknown". */
     static String family(String s) {
-        if (s == null || s.isBlank() || s.length() > 256) {
-            return "Unknown";
-        }
-        int slash = s.indexOf('/');
-        return (slash > 0 ? s.substring(0, slash) : s).strip();
+        return DeviceRecognition.family(s);
     }
 
     private static void count(String kind, String outcome) {

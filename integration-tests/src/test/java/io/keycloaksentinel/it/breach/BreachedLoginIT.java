@@ -35,7 +35,7 @@ class BreachedLoginIT {
     private static final String NEW_PASSWORD = "Kv7#tundra-marble-91";
     private static final String CLEAN = "Olivia-own-pass-7f1";
     private static final String OTP_SECRET = "sentinel-otp-secret-1234";
-    private static final String CODE_PAGE = "sentinel-breach-code";
+    private static final String CODE_PAGE = "sentinel-email-code";
 
     private final KeycloakServer server;
     private MailServer mail;

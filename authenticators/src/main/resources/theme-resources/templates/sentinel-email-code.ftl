@@ -1,11 +1,12 @@
-<#-- Sentinel: the one-time code a user proves their email with after signing in with a breached password.
+<#-- Sentinel: the one-time code a user proves their email with in the middle of a login (breached password,
+     MFA step-up, a risky first enrollment). sentinelCodeTitle / sentinelCodeInfo name the message keys.
      Works with any login theme that has template.ftl (keycloak.v2, keycloak and themes built on them). -->
 <#import "template.ftl" as layout>
 <@layout.registrationLayout displayMessage=true displayInfo=true; section>
     <#if section = "header">
-        ${msg("sentinelBreachCodeTitle")}
+        ${msg(sentinelCodeTitle!"sentinelBreachCodeTitle")}
     <#elseif section = "form">
-        <form id="sentinel-breach-code" class="${properties.kcFormClass!}" action="${url.loginAction}" method="post">
+        <form id="sentinel-email-code" class="${properties.kcFormClass!}" action="${url.loginAction}" method="post">
             <div class="${properties.kcFormGroupClass!}">
                 <label for="code" class="${properties.kcLabelClass!}">${msg("sentinelBreachCodeLabel")}</label>
                 <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
@@ -22,6 +23,6 @@
             </div>
         </form>
     <#elseif section = "info">
-        ${msg("sentinelBreachCodeInfo")}
+        ${msg(sentinelCodeInfo!"sentinelBreachCodeInfo")}
     </#if>
 </@layout.registrationLayout>

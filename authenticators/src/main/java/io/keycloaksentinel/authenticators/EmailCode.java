@@ -1,0 +1,194 @@
+package io.keycloaksentinel.authenticators;
+
+import io.keycloaksentinel.core.detect.AttackDetectionProvider;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.text.MessageFormat;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import org.jboss.logging.Logger;
+import org.keycloak.authentication.AuthenticationFlowContext;
+import org.keycloak.common.util.Time;
+import org.keycloak.email.EmailException;
+import org.keycloak.email.EmailSenderProvider;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+import org.keycloak.sessions.AuthenticationSessionModel;
+import org.keycloak.theme.Theme;
+
+/**
+ * A one-time code mailed to the account's verified address, to prove control of it in the middle
+ * of a login (the breached-password proof, MFA step-up, a risky first enrollment). The code is
+ * kept only as a SHA-256 bound to the authentication session, with an expiry, a number of tries and
+ * of mails per login; mails are capped per user per hour on the whole cluster, whatever the
+ * purpose, so that whoever knows the password cannot flood the owner's inbox.
+ */
+public final class EmailCode {
+
+    public static final String TEMPLATE = "sentinel-email-code.ftl";
+    public static final int MAX_ATTEMPTS = 5;
+    public static final int MAX_SENDS = 3;
+    public static final int MAX_CODE_MAILS_PER_HOUR = 5;
+    public static final Duration LIFETIME = Duration.ofMinutes(10);
+    private static final int DIGITS = 8;
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Logger LOG = Logger.getLogger(EmailCode.class);
+
+    private final String code;
+    private final String expires;
+    private final String attempts;
+    private final String sends;
+
+    /** @param notePrefix the auth-note namespace of this use (one login may carry two uses) */
+    public EmailCode(String notePrefix) {
+        this.code = notePrefix + "code";
+        this.expires = notePrefix + "codeExpires";
+        this.attempts = notePrefix + "attempts";
+        this.sends = notePrefix + "sends";
+    }
+
+    /** Whether the user has an address the code may go to. */
+    public static boolean possible(UserModel user) {
+        return user.getEmail() != null && !user.getEmail().isBlank() && user.isEmailVerified();
+    }
+
+    public boolean mayResend(AuthenticationSessionModel auth) {
+        return parse(auth.getAuthNote(sends)) < MAX_SENDS;
+    }
+
+    /**
+     * Mails a new code to the user's verified address (subject and body from the login theme's
+     * messages: {0} realm, {1} code, {2} minutes valid).
+     *
+     * @return false when it could not be sent (hourly cap, SMTP down)
+     */
+    public boolean send(AuthenticationFlowContext context, String subjectKey, String bodyKey) {
+        KeycloakSession session = context.getSession();
+        RealmModel realm = context.getRealm();
+        UserModel user = context.getUser();
+        AuthenticationSessionModel auth = context.getAuthenticationSession();
+        StringBuilder value = new StringBuilder(DIGITS);
+        for (int i = 0; i < DIGITS; i++) {
+            value.append(RANDOM.nextInt(10));
+        }
+        if (!mailSlot(session, realm, user)) {
+            LOG.debugf("Sentinel: code mail for user %s of realm '%s' refused: hourly limit", user.getId(), realm.getName());
+            return false;
+        }
+        Properties messages = messages(session, realm, user);
+        String realmName = realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName();
+        String subject = format(messages, subjectKey, "Your sign-in code");
+        String text = format(messages, bodyKey, "Your code: {1}", realmName, value.toString(), LIFETIME.toMinutes());
+        try {
+            session.getProvider(EmailSenderProvider.class).send(realm.getSmtpConfig(), user, subject, text, html(text));
+        } catch (EmailException | RuntimeException e) {
+            LOG.warnf("Sentinel: could not mail a sign-in code to user %s of realm '%s': %s", user.getId(), realm.getName(),
+                    e.toString());
+            return false;
+        }
+        auth.setAuthNote(code, mac(context, value.toString()));
+        auth.setAuthNote(expires, Long.toString(Time.currentTimeMillis() + LIFETIME.toMillis()));
+        auth.setAuthNote(sends, Integer.toString(parse(auth.getAuthNote(sends)) + 1));
+        return true;
+    }
+
+    /** Whether {@code typed} is the current, unexpired code (spaces ignored; at most 16 characters). */
+    public boolean matches(AuthenticationFlowContext context, String typed) {
+        AuthenticationSessionModel auth = context.getAuthenticationSession();
+        String t = typed == null ? null : typed.strip().replace(" ", "");
+        String expected = auth.getAuthNote(code);
+        return t != null && !t.isEmpty() && t.length() <= 16 && expected != null
+                && Time.currentTimeMillis() < parseLong(auth.getAuthNote(expires))
+                && MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
+                mac(context, t).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** Counts a wrong code; true when that was the last try allowed. */
+    public boolean failedAttempt(AuthenticationSessionModel auth) {
+        int n = parse(auth.getAuthNote(attempts)) + 1;
+        auth.setAuthNote(attempts, Integer.toString(n));
+        return n >= MAX_ATTEMPTS;
+    }
+
+    public void clear(AuthenticationSessionModel auth) {
+        for (String note : List.of(code, expires, attempts, sends)) {
+            auth.removeAuthNote(note);
+        }
+    }
+
+    /**
+     * One of the {@value #MAX_CODE_MAILS_PER_HOUR} code mails a user may get per hour, claimed on
+     * the whole cluster (new tabs, resends, repeated password posts and every purpose included).
+     * Without the detector: no limit.
+     */
+    private static boolean mailSlot(KeycloakSession session, RealmModel realm, UserModel user) {
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        if (detection == null) {
+            return true;
+        }
+        long hour = Time.currentTimeMillis() / 3_600_000L;
+        for (int i = 0; i < MAX_CODE_MAILS_PER_HOUR; i++) {
+            if (detection.detector().claimOnce(realm.getId(), "mail-code|" + user.getId() + "|" + hour + "|" + i,
+                    Duration.ofHours(2))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String mac(AuthenticationFlowContext context, String value) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            // bound to this authentication session: a code is worth nothing in another login
+            sha.update(context.getAuthenticationSession().getParentSession().getId().getBytes(StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+            sha.update(value.getBytes(StandardCharsets.UTF_8));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(sha.digest());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The login theme's messages in the user's locale (empty when the theme cannot be read). */
+    public static Properties messages(KeycloakSession session, RealmModel realm, UserModel user) {
+        try {
+            Locale locale = session.getContext().resolveLocale(user);
+            return session.theme().getTheme(Theme.Type.LOGIN).getEnhancedMessages(realm, locale);
+        } catch (java.io.IOException | RuntimeException e) {
+            return new Properties();
+        }
+    }
+
+    public static String format(Properties messages, String key, String fallback, Object... args) {
+        String pattern = messages.getProperty(key, fallback);
+        try {
+            return new MessageFormat(pattern, Locale.ROOT).format(args);
+        } catch (IllegalArgumentException e) {
+            return pattern;
+        }
+    }
+
+    /** Plain text as a minimal, escaped HTML body. */
+    public static String html(String text) {
+        String escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+        return "<html><body><p>" + escaped.replace("\n\n", "</p><p>").replace("\n", "<br>") + "</p></body></html>";
+    }
+
+    private static int parse(String v) {
+        return (int) Math.min(Integer.MAX_VALUE, parseLong(v));
+    }
+
+    private static long parseLong(String v) {
+        try {
+            return v == null ? 0 : Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+}

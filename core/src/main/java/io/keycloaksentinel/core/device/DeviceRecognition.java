@@ -1,0 +1,72 @@
+package io.keycloaksentinel.core.device;
+
+import io.keycloaksentinel.core.detect.AttackDetector;
+import io.keycloaksentinel.core.net.IpAddresses;
+import java.util.Optional;
+import org.keycloak.common.util.Time;
+import org.keycloak.device.DeviceRepresentationProvider;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+import org.keycloak.representations.account.DeviceRepresentation;
+
+/**
+ * What a request says about the browser it comes from (Sentinel's signed device cookie, browser and
+ * OS family, /24 or /64 network), and whether that is one of a user's known devices. Shared by the
+ * new-device alerts (which keep the list) and the MFA step (which asks about it before the login
+ * completes).
+ *
+ * @param deviceId the device id from a valid cookie of this realm, if any
+ */
+public record DeviceRecognition(DeviceCookie cookies, Optional<String> deviceId, String browser, String os,
+                                String network) {
+
+    /** The user attribute holding the known devices. */
+    public static final String DEVICES_ATTRIBUTE = "sentinel.devices";
+    /**
+     * Set once the account has had a device, never removed: an account whose devices all expired
+     * (a dormant one) or were forgotten is not a new account.
+     */
+    public static final String DEVICES_SEEN_ATTRIBUTE = "sentinel.devicesSeen";
+
+    /** @param cookieValue the request's {@value DeviceCookie#NAME} cookie, or null */
+    public static DeviceRecognition observe(KeycloakSession session, RealmModel realm, AttackDetector detector,
+                                            String cookieValue, String ip) {
+        DeviceCookie cookies = new DeviceCookie(detector.derivedKey(realm.getId(), "device-cookie"), realm.getId());
+        Optional<String> deviceId = cookies.verify(cookieValue);
+        DeviceRepresentationProvider reps = session.getProvider(DeviceRepresentationProvider.class);
+        DeviceRepresentation rep = reps == null ? null : reps.deviceRepresentation();
+        String network = IpAddresses.parse(ip).map(a -> IpAddresses.network(a, 24, 64)).orElse("");
+        return new DeviceRecognition(cookies, deviceId, family(rep == null ? null : rep.getBrowser()),
+                family(rep == null ? null : rep.getOs()), network);
+    }
+
+    /** The cookie's id as stored in the user's list (null without a valid cookie). */
+    public String storedId() {
+        return deviceId.map(cookies::storedId).orElse(null);
+    }
+
+    public KnownDevices.Match match(KnownDevices known) {
+        return known.match(storedId(), browser, os, network);
+    }
+
+    /** The user's known devices (damaged and expired entries dropped). */
+    public static KnownDevices devices(UserModel user, AlertSettings settings) {
+        return KnownDevices.decodeAll(user.getFirstAttribute(DEVICES_ATTRIBUTE), Time.currentTimeMillis(),
+                settings.deviceTtlMillis());
+    }
+
+    /** Whether the account has ever had a device recorded. */
+    public static boolean hasHistory(UserModel user) {
+        return user.getFirstAttribute(DEVICES_SEEN_ATTRIBUTE) != null;
+    }
+
+    /** "Chrome/120.0.1" to "Chrome"; a missing or overlong value to "Unknown". */
+    public static String family(String s) {
+        if (s == null || s.isBlank() || s.length() > 256) {
+            return "Unknown";
+        }
+        int slash = s.indexOf('/');
+        return (slash > 0 ? s.substring(0, slash) : s).strip();
+    }
+}
