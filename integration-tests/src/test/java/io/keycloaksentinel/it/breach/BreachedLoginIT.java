@@ -11,20 +11,16 @@ import io.keycloaksentinel.it.harness.MailServer;
 import io.keycloaksentinel.it.harness.Metrics;
 import io.keycloaksentinel.it.harness.SentinelFlows;
 import io.keycloaksentinel.it.harness.TestRealm;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
+import io.keycloaksentinel.it.harness.Totp;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.keycloak.representations.idm.CredentialRepresentation;
 
 @KeycloakIT
 @DisplayName("The breached-password check at login, on Sentinel's form")
@@ -53,17 +49,8 @@ class BreachedLoginIT {
                 .customize(r -> {
                     r.setSmtpServer(mail.realmSmtp());
                     r.setEventsEnabled(true);
-                    r.getUsers().stream().filter(u -> u.getUsername().startsWith("t")).forEach(u -> {
-                        CredentialRepresentation otp = new CredentialRepresentation();
-                        otp.setType("otp");
-                        otp.setUserLabel("phone");
-                        otp.setSecretData("{\"value\":\"" + OTP_SECRET + u.getUsername() + "\"}");
-                        otp.setCredentialData("{\"subType\":\"totp\",\"digits\":6,\"counter\":0,\"period\":30,"
-                                + "\"algorithm\":\"HmacSHA1\"}");
-                        List<CredentialRepresentation> creds = new java.util.ArrayList<>(u.getCredentials());
-                        creds.add(otp);
-                        u.setCredentials(creds);
-                    });
+                    r.getUsers().stream().filter(u -> u.getUsername().startsWith("t"))
+                            .forEach(u -> Totp.addCredential(u, OTP_SECRET + u.getUsername()));
                 }).create(server);
         SentinelFlows.useSentinelLoginForm(server.admin(), realm.name());
         SentinelFlows.captchaMode(server.admin(), realm.name(), "never");
@@ -166,10 +153,10 @@ class BreachedLoginIT {
             LoginClient.Result first = login(client, user, BREACHED);
             assertThat(first.loggedIn()).isFalse();
             assertThat(first.page()).contains("name=\"otp\"").contains("appeared in a data breach");
-            LoginClient.Result wrong = client.submit(first.page(), Map.of("otp", "000000".equals(totp(secret)) ? "111111" : "000000"));
+            LoginClient.Result wrong = client.submit(first.page(), Map.of("otp", Totp.wrong(secret)));
             assertThat(wrong.loggedIn()).isFalse();
             assertThat(wrong.page()).contains("name=\"otp\"");
-            LoginClient.Result proved = client.submit(wrong.page(), Map.of("otp", totp(secret)));
+            LoginClient.Result proved = client.submit(wrong.page(), Map.of("otp", Totp.code(secret)));
             assertThat(proved.loggedIn()).isFalse();
             if (flowHasOtp) {
                 // Sentinel asks itself (it cannot know whether the flow's own OTP step runs for this
@@ -321,16 +308,5 @@ class BreachedLoginIT {
     private String userId(String username) {
         return server.admin().get("/admin/realms/" + realm.name() + "/users?exact=true&username=" + username).expect(200)
                 .json().get(0).get("id").asText();
-    }
-
-    /** RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30 s) over the secret's UTF-8 bytes (Keycloak's default, non-base32 encoding). */
-    private static String totp(String secret) throws Exception {
-        long step = System.currentTimeMillis() / 1000 / 30;
-        Mac mac = Mac.getInstance("HmacSHA1");
-        mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA1"));
-        byte[] h = mac.doFinal(ByteBuffer.allocate(8).putLong(step).array());
-        int o = h[h.length - 1] & 0xf;
-        int bin = ((h[o] & 0x7f) << 24) | ((h[o + 1] & 0xff) << 16) | ((h[o + 2] & 0xff) << 8) | (h[o + 3] & 0xff);
-        return String.format("%06d", bin % 1_000_000);
     }
 }

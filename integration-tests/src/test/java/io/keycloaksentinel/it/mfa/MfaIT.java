@@ -12,27 +12,22 @@ import io.keycloaksentinel.it.harness.MailServer;
 import io.keycloaksentinel.it.harness.Metrics;
 import io.keycloaksentinel.it.harness.SentinelFlows;
 import io.keycloaksentinel.it.harness.TestRealm;
+import io.keycloaksentinel.it.harness.Totp;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.keycloak.representations.idm.CredentialRepresentation;
 import org.keycloak.representations.idm.GroupRepresentation;
 import org.keycloak.representations.idm.UserRepresentation;
 
@@ -78,7 +73,7 @@ class MfaIT {
                     for (UserRepresentation u : r.getUsers()) {
                         switch (u.getUsername()) {
                             case "olga" -> {
-                                withOtp(u);
+                                Totp.addCredential(u, OTP_SECRET + u.getUsername());
                                 // the account console's API needs these (a realm import grants no default roles)
                                 u.setClientRoles(Map.of("account", List.of("manage-account", "view-profile")));
                             }
@@ -105,17 +100,6 @@ class MfaIT {
 
     private String realmPath() {
         return "/admin/realms/" + realm.name();
-    }
-
-    private static void withOtp(UserRepresentation u) {
-        CredentialRepresentation otp = new CredentialRepresentation();
-        otp.setType("otp");
-        otp.setUserLabel("phone");
-        otp.setSecretData("{\"value\":\"" + OTP_SECRET + u.getUsername() + "\"}");
-        otp.setCredentialData("{\"subType\":\"totp\",\"digits\":6,\"counter\":0,\"period\":30,\"algorithm\":\"HmacSHA1\"}");
-        List<CredentialRepresentation> creds = new ArrayList<>(u.getCredentials());
-        creds.add(otp);
-        u.setCredentials(creds);
     }
 
     private JsonNode policy(Map<String, Object> update) {
@@ -156,8 +140,8 @@ class MfaIT {
         LoginClient.Result otpPage = login(client, "olga");
         assertThat(otpPage.loggedIn()).isFalse();
         assertThat(otpPage.page()).contains("name=\"otp\"");
-        String good = totp(OTP_SECRET + "olga", 0);
-        LoginClient.Result wrong = client.submit(otpPage.page(), Map.of("otp", good.equals("000000") ? "111111" : "000000"));
+        String good = Totp.code(OTP_SECRET + "olga");
+        LoginClient.Result wrong = client.submit(otpPage.page(), Map.of("otp", Totp.wrong(OTP_SECRET + "olga")));
         assertThat(wrong.loggedIn()).isFalse();
         LoginClient.Result in = client.submit(wrong.page(), Map.of("otp", good));
         assertThat(in.loggedIn()).as("%s", in).isTrue();
@@ -193,7 +177,7 @@ class MfaIT {
         LoginClient.Result setup = client.submit(wrongCode.page(), Map.of("code", code));
         assertThat(setup.loggedIn()).as("Keycloak's TOTP setup comes first").isFalse();
         String secret = hidden(setup.page(), "totpSecret");
-        LoginClient.Result done = client.submit(setup.page(), Map.of("totp", totp(secret, 0), "totpSecret", secret,
+        LoginClient.Result done = client.submit(setup.page(), Map.of("totp", Totp.code(secret), "totpSecret", secret,
                 "userLabel", "phone"));
         assertThat(done.loggedIn()).as("%s", done).isTrue();
         JsonNode status = server.admin().get(mfa + "/users/" + userId("nina")).expect(200).json();
@@ -223,6 +207,15 @@ class MfaIT {
         assertThat(compliance.get("covered").asInt()).isEqualTo(7);
         assertThat(Metrics.value(Metrics.scrape(server), "sentinel_mfa_users", "realm", realm.name(), "state", "overdue"))
                 .hasValue(1.0);
+    }
+
+    @Test
+    @DisplayName("Monitoring only: an overdue user signs in without a page, and the would-be enrollment is counted")
+    void monitorOnly() {
+        policy(Map.of("mode", "monitor", "graceDays", 0));
+        assertThat(login(new LoginClient(server.baseUrl()), "nina").loggedIn()).isTrue();
+        assertThat(Metrics.value(Metrics.scrape(server), "sentinel_mfa_total", "realm", realm.name(), "outcome",
+                "monitored_overdue")).hasValue(1.0);
     }
 
     @Test
@@ -330,10 +323,9 @@ class MfaIT {
         LoginClient.Result otpPage = client.open(email.link("/login-actions/action-token"));
         assertThat(otpPage.page()).as("the second factor before the new password").contains("name=\"otp\"")
                 .doesNotContain("password-new");
-        LoginClient.Result wrong = client.submit(otpPage.page(), Map.of("otp", "000000".equals(totp(OTP_SECRET + "olga", 0))
-                ? "111111" : "000000"));
+        LoginClient.Result wrong = client.submit(otpPage.page(), Map.of("otp", Totp.wrong(OTP_SECRET + "olga")));
         assertThat(wrong.page()).doesNotContain("password-new");
-        LoginClient.Result newPassword = client.submit(wrong.page(), Map.of("otp", totp(OTP_SECRET + "olga", 0)));
+        LoginClient.Result newPassword = client.submit(wrong.page(), Map.of("otp", Totp.code(OTP_SECRET + "olga")));
         assertThat(newPassword.page()).contains("password-new");
         String changed = "Changed-after-reset-77";
         LoginClient.Result done = client.submit(newPassword.page(), Map.of("password-new", changed, "password-confirm", changed));
@@ -346,15 +338,12 @@ class MfaIT {
         policy(Map.of("mode", "enforce", "graceDays", 7));
         LoginClient client = new LoginClient(server.baseUrl());
         LoginClient.Result otpPage = login(client, "olga");
-        LoginClient.Result in = client.submit(otpPage.page(), Map.of("otp", totp(OTP_SECRET + "olga", 0)));
+        LoginClient.Result in = client.submit(otpPage.page(), Map.of("otp", Totp.code(OTP_SECRET + "olga")));
         assertThat(in.loggedIn()).isTrue();
         String token = in.tokens().get("access_token").asText();
         HttpClient http = HttpClient.newHttpClient();
         URI credentials = server.baseUrl().resolve("/realms/" + realm.name() + "/account/credentials");
-        String listed = http.send(HttpRequest.newBuilder(credentials).header("Authorization", "Bearer " + token)
-                .header("Accept", "application/json").GET().build(), HttpResponse.BodyHandlers.ofString()).body();
-        JsonNode types = AdminApi.JSON.readTree(listed);
-        assertThat(types.isArray()).as(listed).isTrue();
+        JsonNode types = account(http, credentials, token);
         JsonNode otpType = null;
         for (JsonNode t : types) {
             if ("otp".equals(t.get("type").asText())) {
@@ -378,8 +367,7 @@ class MfaIT {
 
         // without the policy the same removal is the user's choice (Keycloak's behaviour)
         policy(Map.of("mode", "off"));
-        JsonNode unguarded = AdminApi.JSON.readTree(http.send(HttpRequest.newBuilder(credentials)
-                .header("Authorization", "Bearer " + token).header("Accept", "application/json").GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode unguarded = account(http, credentials, token);
         assertThat(unguarded.toString()).contains("\"removeable\":true");
         policy(Map.of("mode", "enforce"));
 
@@ -422,6 +410,15 @@ class MfaIT {
         assertThat(server.admin().get(mfa + "/users/no-such-user").status()).isEqualTo(404);
     }
 
+    /** The account console's view of the user's credential types (the user's own token). */
+    private static JsonNode account(HttpClient http, URI credentials, String token) throws Exception {
+        String listed = http.send(HttpRequest.newBuilder(credentials).header("Authorization", "Bearer " + token)
+                .header("Accept", "application/json").GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+        JsonNode types = AdminApi.JSON.readTree(listed);
+        assertThat(types.isArray()).as(listed).isTrue();
+        return types;
+    }
+
     private String userId(String username) {
         return server.admin().userId(realm.name(), username);
     }
@@ -437,16 +434,5 @@ class MfaIT {
                 .matcher(page);
         assertThat(m.find()).as("hidden field %s on\n%s", name, page).isTrue();
         return m.group(1) != null ? m.group(1) : m.group(2);
-    }
-
-    /** RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30 s) over the secret's UTF-8 bytes, {@code offset} periods away. */
-    static String totp(String secret, int offset) throws Exception {
-        long step = System.currentTimeMillis() / 1000 / 30 + offset;
-        Mac mac = Mac.getInstance("HmacSHA1");
-        mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA1"));
-        byte[] h = mac.doFinal(ByteBuffer.allocate(8).putLong(step).array());
-        int o = h[h.length - 1] & 0xf;
-        int bin = ((h[o] & 0x7f) << 24) | ((h[o + 1] & 0xff) << 16) | ((h[o + 2] & 0xff) << 8) | (h[o + 3] & 0xff);
-        return String.format("%06d", bin % 1_000_000);
     }
 }
