@@ -30,8 +30,8 @@ import org.keycloak.models.UserModel;
  */
 final class MfaAdmin {
 
-    static final String BROWSER_FLOW = "sentinel browser";
-    static final String RESET_FLOW = "sentinel reset credentials";
+    static final String BROWSER_FLOW = "sentinel mfa browser";
+    static final String RESET_FLOW = "sentinel mfa reset credentials";
     /** Keycloak's second-factor forms, asked in this order (the others through "Try another way"). */
     private static final List<String> FACTOR_FORMS = List.of("auth-otp-form", "webauthn-authenticator",
             "webauthn-authenticator-passwordless", "auth-recovery-authn-code-form");
@@ -200,9 +200,9 @@ final class MfaAdmin {
                     true);
             step(browser, "auth-cookie", Requirement.ALTERNATIVE);
             step(browser, "identity-provider-redirector", Requirement.ALTERNATIVE);
-            AuthenticationFlowModel forms = subflow(browser, "sentinel browser forms", Requirement.ALTERNATIVE);
+            AuthenticationFlowModel forms = subflow(browser, BROWSER_FLOW + " forms", Requirement.ALTERNATIVE);
             step(forms, "sentinel-login-form", Requirement.REQUIRED);
-            secondFactor(forms, "sentinel browser second factor");
+            secondFactor(forms, BROWSER_FLOW + " second factor");
             step(forms, "sentinel-mfa", Requirement.REQUIRED);
         }
         AuthenticationFlowModel reset = realm.getFlowByAlias(RESET_FLOW);
@@ -211,7 +211,7 @@ final class MfaAdmin {
             reset = flow(RESET_FLOW, "Sentinel: reset by email, then the user's second factor before the new password", true);
             step(reset, "sentinel-reset-choose-user", Requirement.REQUIRED);
             step(reset, "reset-credential-email", Requirement.REQUIRED);
-            secondFactor(reset, "sentinel reset second factor");
+            secondFactor(reset, RESET_FLOW + " second factor");
             step(reset, "reset-password", Requirement.REQUIRED);
             step(reset, "sentinel-mfa", Requirement.REQUIRED);
         }
@@ -221,9 +221,29 @@ final class MfaAdmin {
         }
         body.put("browserFlow", BROWSER_FLOW);
         body.put("resetFlow", RESET_FLOW);
+        // whichever flows are bound: do they run the MFA step at all?
+        body.put("boundBrowserFlowHasMfaStep", hasStep(realm.getBrowserFlow()));
+        body.put("boundResetFlowHasMfaStep", hasStep(realm.getResetCredentialsFlow()));
         body.put("bound", realm.getBrowserFlow() != null && realm.getBrowserFlow().getId().equals(browser.getId())
                 && realm.getResetCredentialsFlow() != null && realm.getResetCredentialsFlow().getId().equals(reset.getId()));
         return body;
+    }
+
+    private boolean hasStep(AuthenticationFlowModel top) {
+        if (top == null) {
+            return false;
+        }
+        java.util.ArrayDeque<String> flows = new java.util.ArrayDeque<>(List.of(top.getId()));
+        for (int guard = 0; !flows.isEmpty() && guard < 64; guard++) {
+            for (AuthenticationExecutionModel e : realm.getAuthenticationExecutionsStream(flows.poll()).toList()) {
+                if (e.isAuthenticatorFlow()) {
+                    flows.add(e.getFlowId());
+                } else if ("sentinel-mfa".equals(e.getAuthenticator()) && e.isRequired()) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private void secondFactor(AuthenticationFlowModel parent, String alias) {
@@ -247,10 +267,12 @@ final class MfaAdmin {
     }
 
     private AuthenticationFlowModel subflow(AuthenticationFlowModel parent, String alias, Requirement requirement) {
-        AuthenticationFlowModel sub = realm.getFlowByAlias(alias);
-        if (sub == null) {
-            sub = flow(alias, null, false);
+        // a new sub-flow of its own, even when a flow of that name exists (it may belong to another flow)
+        String unique = alias;
+        for (int n = 2; realm.getFlowByAlias(unique) != null; n++) {
+            unique = alias + " " + n;
         }
+        AuthenticationFlowModel sub = flow(unique, null, false);
         AuthenticationExecutionModel e = new AuthenticationExecutionModel();
         e.setParentFlow(parent.getId());
         e.setAuthenticatorFlow(true);

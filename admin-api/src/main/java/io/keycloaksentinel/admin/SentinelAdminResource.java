@@ -537,7 +537,7 @@ public class SentinelAdminResource {
     }
 
     /**
-     * Creates the ready flows "sentinel browser" and "sentinel reset credentials" (Sentinel's login
+     * Creates the ready flows "sentinel mfa browser" and "sentinel mfa reset credentials" (Sentinel's login
      * form, Keycloak's second-factor forms in a conditional sub-flow, the MFA step; the reset asks
      * for the second factor after the email link) when missing; {@code ?bind=true} binds both.
      */
