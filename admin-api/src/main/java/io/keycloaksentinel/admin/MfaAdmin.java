@@ -32,6 +32,7 @@ final class MfaAdmin {
 
     static final String BROWSER_FLOW = "sentinel mfa browser";
     static final String RESET_FLOW = "sentinel mfa reset credentials";
+    static final String GRANT_FLOW = "sentinel mfa direct grant";
     /** Keycloak's second-factor forms, asked in this order (the others through "Try another way"). */
     private static final List<String> FACTOR_FORMS = List.of("auth-otp-form", "webauthn-authenticator",
             "webauthn-authenticator-passwordless", "auth-recovery-authn-code-form");
@@ -215,17 +216,32 @@ final class MfaAdmin {
             step(reset, "reset-password", Requirement.REQUIRED);
             step(reset, "sentinel-mfa", Requirement.REQUIRED);
         }
+        AuthenticationFlowModel grant = realm.getFlowByAlias(GRANT_FLOW);
+        body.put("directGrantFlowCreated", grant == null);
+        if (grant == null) {
+            grant = flow(GRANT_FLOW, "Sentinel: the password grant with the user's OTP (totp parameter), then the MFA policy", true);
+            step(grant, "direct-grant-validate-username", Requirement.REQUIRED);
+            step(grant, "direct-grant-validate-password", Requirement.REQUIRED);
+            AuthenticationFlowModel otp = subflow(grant, GRANT_FLOW + " otp", Requirement.CONDITIONAL);
+            step(otp, "conditional-user-configured", Requirement.REQUIRED);
+            step(otp, "direct-grant-validate-otp", Requirement.REQUIRED);
+            step(grant, "sentinel-mfa", Requirement.REQUIRED);
+        }
         if (bind) {
             realm.setBrowserFlow(browser);
             realm.setResetCredentialsFlow(reset);
+            realm.setDirectGrantFlow(grant);
         }
         body.put("browserFlow", BROWSER_FLOW);
         body.put("resetFlow", RESET_FLOW);
         // whichever flows are bound: do they run the MFA step at all?
         body.put("boundBrowserFlowHasMfaStep", hasStep(realm.getBrowserFlow()));
         body.put("boundResetFlowHasMfaStep", hasStep(realm.getResetCredentialsFlow()));
+        body.put("boundDirectGrantFlowHasMfaStep", hasStep(realm.getDirectGrantFlow()));
+        body.put("directGrantFlow", GRANT_FLOW);
         body.put("bound", realm.getBrowserFlow() != null && realm.getBrowserFlow().getId().equals(browser.getId())
-                && realm.getResetCredentialsFlow() != null && realm.getResetCredentialsFlow().getId().equals(reset.getId()));
+                && realm.getResetCredentialsFlow() != null && realm.getResetCredentialsFlow().getId().equals(reset.getId())
+                && realm.getDirectGrantFlow() != null && realm.getDirectGrantFlow().getId().equals(grant.getId()));
         return body;
     }
 

@@ -496,8 +496,8 @@ public class SentinelAdminResource {
         auth.users().requireView();
         int scan = max == null ? 100_000 : max;
         int show = listMax == null ? 100 : listMax;
-        if (scan < 1 || scan > 1_000_000 || show < 1 || show > MAX_LIST) {
-            return badRequest("max must be 1 to 1000000 and listMax 1 to " + MAX_LIST);
+        if (scan < 1 || scan > 200_000 || show < 1 || show > MAX_LIST) {
+            return badRequest("max must be 1 to 200000 and listMax 1 to " + MAX_LIST);
         }
         if (list != null && !List.of("enrolled", "in_grace", "overdue", "exempt", "not_covered").contains(list)) {
             return badRequest("list must be one of enrolled, in_grace, overdue, exempt, not_covered");

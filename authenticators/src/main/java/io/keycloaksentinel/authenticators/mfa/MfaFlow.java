@@ -50,10 +50,10 @@ final class MfaFlow {
     }
 
     /** The login's step-up answer and what it was made from. */
-    record Risk(StepUpAction action, RiskLevel level, boolean deviceKnown, boolean monitoredOnly) {
+    record Risk(StepUpAction action, RiskLevel level, boolean deviceKnown, boolean deviceByCookie, boolean monitoredOnly) {
 
         String note(String userId) {
-            return userId + "|" + action.name() + "|" + level.name() + "|" + deviceKnown + "|" + monitoredOnly;
+            return userId + "|" + action.name() + "|" + level.name() + "|" + deviceKnown + "|" + deviceByCookie + "|" + monitoredOnly;
         }
 
         static Optional<Risk> parse(String note, String userId) {
@@ -61,12 +61,12 @@ final class MfaFlow {
                 return Optional.empty();
             }
             String[] p = note.split("\\|");
-            if (p.length != 5 || !p[0].equals(userId)) {
+            if (p.length != 6 || !p[0].equals(userId)) {
                 return Optional.empty();
             }
             try {
                 return Optional.of(new Risk(StepUpAction.valueOf(p[1]), RiskLevel.valueOf(p[2]), Boolean.parseBoolean(p[3]),
-                        Boolean.parseBoolean(p[4])));
+                        Boolean.parseBoolean(p[4]), Boolean.parseBoolean(p[5])));
             } catch (IllegalArgumentException e) {
                 return Optional.empty();
             }
@@ -103,6 +103,25 @@ final class MfaFlow {
         return Map.of();
     }
 
+    /** The ids of every execution under {@code top}, sub-flows included (bounded depth). */
+    static Set<String> executionsUnder(RealmModel realm, AuthenticationFlowModel top) {
+        Set<String> ids = new java.util.HashSet<>();
+        if (top == null) {
+            return ids;
+        }
+        Deque<String> flows = new ArrayDeque<>();
+        flows.add(top.getId());
+        for (int guard = 0; !flows.isEmpty() && guard < 64; guard++) {
+            realm.getAuthenticationExecutionsStream(flows.poll()).forEach(e -> {
+                ids.add(e.getId());
+                if (e.isAuthenticatorFlow() && e.getFlowId() != null) {
+                    flows.add(e.getFlowId());
+                }
+            });
+        }
+        return ids;
+    }
+
     /** Whether this flow is the realm's reset-credentials flow. */
     static boolean resetFlow(AuthenticationFlowContext context) {
         AuthenticationFlowModel reset = context.getRealm().getResetCredentialsFlow();
@@ -110,11 +129,23 @@ final class MfaFlow {
         return reset != null && top != null && reset.getId().equals(top.getId());
     }
 
-    /** Whether one of {@code allowed} was checked by one of Keycloak's second-factor steps in this login. */
+    /** Whether this flow is the realm's direct grant (OAuth password grant) flow: no pages. */
+    static boolean directGrant(AuthenticationFlowContext context) {
+        AuthenticationFlowModel grant = context.getRealm().getDirectGrantFlow();
+        AuthenticationFlowModel top = context.getTopLevelFlow();
+        return grant != null && top != null && grant.getId().equals(top.getId());
+    }
+
+    /**
+     * Whether one of {@code allowed} was checked by one of Keycloak's second-factor steps of this
+     * flow in this login (a success in another flow of the same authentication session, e.g. the
+     * browser flow before "forgot password", does not count).
+     */
     static boolean factorCompleted(AuthenticationFlowContext context, Set<Factor> allowed) {
         RealmModel realm = context.getRealm();
+        Set<String> ours = executionsUnder(realm, context.getTopLevelFlow());
         for (Map.Entry<String, ExecutionStatus> e : context.getAuthenticationSession().getExecutionStatus().entrySet()) {
-            if (e.getValue() != ExecutionStatus.SUCCESS) {
+            if (e.getValue() != ExecutionStatus.SUCCESS || !ours.contains(e.getKey())) {
                 continue;
             }
             AuthenticationExecutionModel execution = realm.getAuthenticationExecutionById(e.getKey());
@@ -142,6 +173,7 @@ final class MfaFlow {
         RealmModel realm = context.getRealm();
         RiskLevel level = RiskLevel.LOW;
         boolean known = false;
+        boolean byCookie = false;
         AttackDetectionProvider detection = context.getSession().getProvider(AttackDetectionProvider.class);
         if (detection != null) {
             try {
@@ -152,8 +184,9 @@ final class MfaFlow {
                 Cookie cookie = context.getHttpRequest().getHttpHeaders().getCookies().get(DeviceCookie.NAME);
                 DeviceRecognition seen = DeviceRecognition.observe(context.getSession(), realm, detector,
                         cookie == null ? null : cookie.getValue(), ip);
-                known = seen.match(DeviceRecognition.devices(user, AlertSettings.read(realm::getAttribute)))
-                        != KnownDevices.Match.UNKNOWN;
+                KnownDevices.Match match = seen.match(DeviceRecognition.devices(user, AlertSettings.read(realm::getAttribute)));
+                known = match != KnownDevices.Match.UNKNOWN;
+                byCookie = match == KnownDevices.Match.COOKIE;
             } catch (RuntimeException e) {
                 LOG.warnf("Sentinel: MFA risk assessment failed in realm '%s', treating the login as low risk on an unknown device: %s",
                         realm.getName(), e.toString());
@@ -179,7 +212,7 @@ final class MfaFlow {
             action = StepUpAction.ALLOW;
             monitored = true;
         }
-        Risk risk = new Risk(action, level, known, monitored);
+        Risk risk = new Risk(action, level, known, byCookie, monitored);
         context.getAuthenticationSession().setAuthNote(RISK_NOTE, risk.note(user.getId()));
         return risk;
     }

@@ -47,6 +47,7 @@ final class MfaStep implements Authenticator {
     static final String STAGE_CHOOSE = "choose";
     static final String STAGE_EMAIL_ENROLL = "email-enroll";
     static final String STAGE_EMAIL_STEP_UP = "email-step-up";
+    static final String STAGE_EMAIL_SKIP = "email-skip";
     static final String STAGE_REFUSED = "refused";
     static final String EVENT_DETAIL = "sentinel_mfa";
     private static final EmailCode CODE = new EmailCode("sentinel.mfa.");
@@ -55,8 +56,7 @@ final class MfaStep implements Authenticator {
 
     @Override
     public void authenticate(AuthenticationFlowContext context) {
-        AuthenticationSessionModel auth = context.getAuthenticationSession();
-        String stage = auth.getAuthNote(STAGE);
+        String stage = stage(context);
         if (stage != null) {
             render(context, stage, null, null); // a reload
             return;
@@ -71,6 +71,10 @@ final class MfaStep implements Authenticator {
         MfaPolicyEvaluator policy = new MfaPolicyEvaluator(context.getSession(), realm, settings);
         remember(realm, settings);
         MfaFlow.Risk risk = MfaFlow.risk(context, settings);
+        if (MfaFlow.directGrant(context)) {
+            directGrant(context, settings, statusWithOwnGrace(policy, user), risk);
+            return;
+        }
         if (risk.action() == StepUpAction.REFUSE) {
             refuse(context, "sentinel_step_up_refused", "sentinelMfaStepUpRefused");
             MfaFlow.count(realm, "step_up_refused");
@@ -111,7 +115,7 @@ final class MfaStep implements Authenticator {
                     return;
                 }
             }
-            context.getAuthenticationSession().setAuthNote(STAGE, STAGE_CHOOSE);
+            setStage(context, STAGE_CHOOSE);
             render(context, STAGE_CHOOSE, null, null);
             return;
         }
@@ -123,10 +127,46 @@ final class MfaStep implements Authenticator {
         context.success();
     }
 
+    /**
+     * The password grant has no pages: a second factor is only what the flow's own OTP step
+     * ({@code direct-grant-validate-otp}, the {@code totp} parameter) checked; nothing can be
+     * enrolled and no email code asked. So: a covered user with an allowed factor needs it checked,
+     * an overdue one is refused, one in grace passes; a step-up that asks for a second proof is
+     * refused unless the flow checked a factor.
+     */
+    private void directGrant(AuthenticationFlowContext context, MfaSettings settings, MfaStatus status, MfaFlow.Risk risk) {
+        boolean enforce = settings.mode() == MfaSettings.Mode.ENFORCE;
+        String error = null;
+        if (risk.action() == StepUpAction.REFUSE) {
+            error = "sentinel_step_up_refused";
+        } else if (risk.action() == StepUpAction.SECOND_PROOF && !MfaFlow.factorCompleted(context, ALL)) {
+            error = "sentinel_step_up_needs_browser";
+        } else if (enforce && status.state() == MfaStatus.State.ENROLLED
+                && !MfaFlow.factorCompleted(context, settings.factors())) {
+            error = "sentinel_mfa_second_factor_required";
+        } else if (enforce && status.state() == MfaStatus.State.OVERDUE) {
+            error = "sentinel_mfa_enrollment_required";
+        }
+        if (error == null) {
+            if (enforce && status.state() == MfaStatus.State.IN_GRACE && status.loginLimited()) {
+                // a password grant in the grace uses one of the skips, as "Not now" does
+                UserModel user = context.getUser();
+                user.setSingleAttribute(MfaPolicyEvaluator.ATTR_SKIPS, Integer.toString(MfaPolicyEvaluator.skips(user) + 1));
+            }
+            MfaFlow.count(context.getRealm(), "direct_grant_allowed");
+            context.success();
+            return;
+        }
+        MfaFlow.count(context.getRealm(), "direct_grant_refused");
+        context.getEvent().detail(EVENT_DETAIL, error).error(error);
+        context.challenge(Response.status(Response.Status.UNAUTHORIZED).type(jakarta.ws.rs.core.MediaType.APPLICATION_JSON_TYPE)
+                .entity(Map.of("error", "invalid_grant", "error_description",
+                        "A second factor is required for this account: sign in through the browser")).build());
+    }
+
     @Override
     public void action(AuthenticationFlowContext context) {
-        AuthenticationSessionModel auth = context.getAuthenticationSession();
-        String stage = auth.getAuthNote(STAGE);
+        String stage = stage(context);
         MultivaluedMap<String, String> form = context.getHttpRequest().getDecodedFormParameters();
         if (stage == null) {
             decide(context);
@@ -134,7 +174,7 @@ final class MfaStep implements Authenticator {
         }
         switch (stage) {
             case STAGE_CHOOSE -> choose(context, form);
-            case STAGE_EMAIL_ENROLL, STAGE_EMAIL_STEP_UP -> email(context, stage, form);
+            case STAGE_EMAIL_ENROLL, STAGE_EMAIL_STEP_UP, STAGE_EMAIL_SKIP -> email(context, stage, form);
             default -> render(context, stage, null, null);
         }
     }
@@ -151,15 +191,17 @@ final class MfaStep implements Authenticator {
                 render(context, STAGE_CHOOSE, "sentinelMfaGraceOver", null);
                 return;
             }
-            user.setSingleAttribute(MfaPolicyEvaluator.ATTR_SKIPS, Integer.toString(MfaPolicyEvaluator.skips(user) + 1));
-            context.getEvent().detail(EVENT_DETAIL, "grace_skip");
-            MfaFlow.count(realm, "grace_skip");
-            if (risk.action() == StepUpAction.SECOND_PROOF) {
-                startEmail(context, STAGE_EMAIL_STEP_UP);
+            // a risky login proves the email before "Not now" too: a session from it could enroll
+            // through the account console (an application-initiated action) without this step
+            if (riskyEnrollment(settings, risk, user) || risk.action() == StepUpAction.SECOND_PROOF) {
+                if (!EmailCode.possible(user)) {
+                    refuse(context, "sentinel_step_up_no_email", "sentinelMfaStepUpNoEmail");
+                    return;
+                }
+                startEmail(context, STAGE_EMAIL_SKIP);
                 return;
             }
-            context.getAuthenticationSession().removeAuthNote(STAGE);
-            context.success();
+            skipped(context);
             return;
         }
         String chosen = form.getFirst("factor");
@@ -169,13 +211,7 @@ final class MfaStep implements Authenticator {
             return;
         }
         context.getAuthenticationSession().setAuthNote(CHOSEN, factor.value());
-        boolean risky = switch (settings.enrollmentProof()) {
-            case ALWAYS -> true;
-            case NEVER -> false;
-            case RISKY -> !risk.deviceKnown() || risk.level() != io.keycloaksentinel.core.detect.AttackDetector.RiskLevel.LOW
-                    || "true".equals(user.getFirstAttribute("sentinel.breach.flagged"));
-        };
-        if (risky || risk.action() == StepUpAction.SECOND_PROOF) {
+        if (riskyEnrollment(settings, risk, user) || risk.action() == StepUpAction.SECOND_PROOF) {
             if (!EmailCode.possible(user)) {
                 context.getEvent().detail(EVENT_DETAIL, "enroll_no_email");
                 render(context, STAGE_CHOOSE, "sentinelMfaEnrollNoEmail", null);
@@ -185,6 +221,30 @@ final class MfaStep implements Authenticator {
             return;
         }
         enroll(context, factor);
+    }
+
+    /**
+     * Whether a first enrollment from this login needs the emailed code: an unknown device (only
+     * Sentinel's cookie counts here, not a look-alike browser on the same network), a risky
+     * request, or a password flagged as breached.
+     */
+    private static boolean riskyEnrollment(MfaSettings settings, MfaFlow.Risk risk, UserModel user) {
+        return switch (settings.enrollmentProof()) {
+            case ALWAYS -> true;
+            case NEVER -> false;
+            case RISKY -> !risk.deviceByCookie() || risk.level() != io.keycloaksentinel.core.detect.AttackDetector.RiskLevel.LOW
+                    || "true".equals(user.getFirstAttribute("sentinel.breach.flagged"));
+        };
+    }
+
+    /** "Not now" during the grace: one skip used, the login goes on. */
+    private void skipped(AuthenticationFlowContext context) {
+        UserModel user = context.getUser();
+        user.setSingleAttribute(MfaPolicyEvaluator.ATTR_SKIPS, Integer.toString(MfaPolicyEvaluator.skips(user) + 1));
+        context.getEvent().detail(EVENT_DETAIL, "grace_skip");
+        MfaFlow.count(context.getRealm(), "grace_skip");
+        clearStage(context);
+        context.success();
     }
 
     private void email(AuthenticationFlowContext context, String stage, MultivaluedMap<String, String> form) {
@@ -202,20 +262,24 @@ final class MfaStep implements Authenticator {
         if (CODE.matches(context, form.getFirst("code"))) {
             CODE.clear(auth);
             context.getEvent().detail(EVENT_DETAIL, "email_proved");
-            MfaFlow.count(context.getRealm(), stage.equals(STAGE_EMAIL_ENROLL) ? "enroll_email_proved" : "step_up_email_proved");
+            MfaFlow.count(context.getRealm(), stage.equals(STAGE_EMAIL_STEP_UP) ? "step_up_email_proved" : "enroll_email_proved");
             if (stage.equals(STAGE_EMAIL_ENROLL)) {
                 Factor factor = Factor.of(auth.getAuthNote(CHOSEN));
                 enroll(context, factor);
                 return;
             }
-            auth.removeAuthNote(STAGE);
+            if (stage.equals(STAGE_EMAIL_SKIP)) {
+                skipped(context);
+                return;
+            }
+            clearStage(context);
             context.success();
             return;
         }
         context.getEvent().detail(EVENT_DETAIL, "email_code_failed");
         if (CODE.failedAttempt(auth)) {
             CODE.clear(auth);
-            auth.setAuthNote(STAGE, STAGE_REFUSED);
+            setStage(context, STAGE_REFUSED);
             auth.setAuthNote(STAGE_REFUSED, "sentinelBreachProofFailed");
             context.failureChallenge(AuthenticationFlowError.INVALID_CREDENTIALS,
                     context.form().setError("sentinelBreachProofFailed").createErrorPage(Response.Status.UNAUTHORIZED));
@@ -227,7 +291,7 @@ final class MfaStep implements Authenticator {
 
     private void enroll(AuthenticationFlowContext context, Factor factor) {
         AuthenticationSessionModel auth = context.getAuthenticationSession();
-        auth.removeAuthNote(STAGE);
+        clearStage(context);
         auth.removeAuthNote(CHOSEN);
         // Keycloak's own setup page runs before any code or token is issued; it belongs to this login only
         auth.addRequiredAction(factor.requiredAction());
@@ -244,20 +308,20 @@ final class MfaStep implements Authenticator {
             return;
         }
         CODE.clear(auth);
-        auth.setAuthNote(STAGE, stage);
+        setStage(context, stage);
         if (!CODE.send(context, "sentinelMfaCodeSubject", "sentinelMfaCodeBody")) {
-            auth.removeAuthNote(STAGE);
+            clearStage(context);
             refuse(context, "sentinel_mfa_code_not_sent", "sentinelBreachCodeNotSent");
             return;
         }
-        MfaFlow.count(context.getRealm(), stage.equals(STAGE_EMAIL_ENROLL) ? "enroll_email_sent" : "step_up_email_sent");
+        MfaFlow.count(context.getRealm(), stage.equals(STAGE_EMAIL_STEP_UP) ? "step_up_email_sent" : "enroll_email_sent");
         render(context, stage, null, null);
     }
 
     /** Refuses this login with a message page; the user starts over. Not a brute-force failure: the password was right. */
     private void refuse(AuthenticationFlowContext context, String error, String message) {
         AuthenticationSessionModel auth = context.getAuthenticationSession();
-        auth.setAuthNote(STAGE, STAGE_REFUSED);
+        setStage(context, STAGE_REFUSED);
         auth.setAuthNote(STAGE_REFUSED, message);
         context.getEvent().detail(EVENT_DETAIL, error).error(error);
         context.challenge(context.form().setError(message).createErrorPage(Response.Status.FORBIDDEN));
@@ -285,10 +349,10 @@ final class MfaStep implements Authenticator {
         }
         AuthenticationSessionModel auth = context.getAuthenticationSession();
         switch (stage) {
-            case STAGE_EMAIL_ENROLL, STAGE_EMAIL_STEP_UP -> {
+            case STAGE_EMAIL_ENROLL, STAGE_EMAIL_STEP_UP, STAGE_EMAIL_SKIP -> {
                 return form.setAttribute("sentinelCodeTitle", "sentinelMfaCodeTitle")
-                        .setAttribute("sentinelCodeInfo", stage.equals(STAGE_EMAIL_ENROLL) ? "sentinelMfaEnrollCodeInfo"
-                                : "sentinelMfaStepUpCodeInfo")
+                        .setAttribute("sentinelCodeInfo", stage.equals(STAGE_EMAIL_STEP_UP) ? "sentinelMfaStepUpCodeInfo"
+                                : stage.equals(STAGE_EMAIL_SKIP) ? "sentinelMfaSkipCodeInfo" : "sentinelMfaEnrollCodeInfo")
                         .createForm(EmailCode.TEMPLATE);
             }
             case STAGE_CHOOSE -> {
@@ -313,6 +377,30 @@ final class MfaStep implements Authenticator {
                         .createErrorPage(Response.Status.FORBIDDEN);
             }
         }
+    }
+
+    /**
+     * This step's stage in this login, for this flow only: an authentication session keeps its
+     * notes when the user goes from the login to "forgot password", and a stage begun in one flow
+     * must not stand in another.
+     */
+    private static String stage(AuthenticationFlowContext context) {
+        String note = context.getAuthenticationSession().getAuthNote(STAGE);
+        String prefix = flowKey(context) + "|";
+        return note != null && note.startsWith(prefix) ? note.substring(prefix.length()) : null;
+    }
+
+    private static void setStage(AuthenticationFlowContext context, String stage) {
+        context.getAuthenticationSession().setAuthNote(STAGE, flowKey(context) + "|" + stage);
+    }
+
+    private static void clearStage(AuthenticationFlowContext context) {
+        context.getAuthenticationSession().removeAuthNote(STAGE);
+    }
+
+    private static String flowKey(AuthenticationFlowContext context) {
+        return (context.getTopLevelFlow() == null ? "-" : context.getTopLevelFlow().getId()) + "|"
+                + (context.getUser() == null ? "-" : context.getUser().getId());
     }
 
     /** The allowed factors whose Keycloak setup action is enabled in the realm, in the policy's order. */

@@ -198,7 +198,9 @@ public final class MfaPolicyEvaluator {
         if (created != null) {
             began = Math.max(began, created);
         }
-        return Math.max(began, parse(user.getFirstAttribute(ATTR_GRACE_FROM), 0));
+        // a user's own start is never later than now: a hand-set future value must not stretch the grace
+        long own = Math.min(parse(user.getFirstAttribute(ATTR_GRACE_FROM), 0), Time.currentTimeMillis());
+        return Math.max(began, own);
     }
 
     public static int skips(UserModel user) {

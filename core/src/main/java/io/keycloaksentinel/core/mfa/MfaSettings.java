@@ -472,8 +472,9 @@ public record MfaSettings(Mode mode, List<Scope> scopes, List<Exemption> exempt,
         if (stored == null || stored.isBlank()) {
             return List.of();
         }
-        // the admin console's multivalued config joins with ##; a hand-written config may use commas or new lines
-        String[] parts = stored.contains(SEPARATOR) ? stored.split(SEPARATOR) : stored.split("[,\\n]");
+        // the admin console's multivalued config joins with ##; a hand-written one may use new lines (never
+        // commas: a group or role name may hold one)
+        String[] parts = stored.split(SEPARATOR + "|\\n");
         return Arrays.stream(parts).map(String::strip).filter(s -> !s.isEmpty()).toList();
     }
 

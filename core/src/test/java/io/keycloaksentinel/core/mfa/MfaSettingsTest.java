@@ -70,11 +70,13 @@ class MfaSettingsTest {
     }
 
     @Test
-    @DisplayName("The admin console's config forms: ## joined, comma or new-line separated lists all read")
+    @DisplayName("The admin console's config forms: ## joined or new-line separated lists; a comma belongs to the name")
     void listForms() {
         assertThat(read(Map.of("factors", "otp##passkey")).factors()).containsExactlyInAnyOrder(Factor.OTP, Factor.PASSKEY);
-        assertThat(read(Map.of("factors", "otp, webauthn")).factors()).containsExactlyInAnyOrder(Factor.OTP, Factor.WEBAUTHN);
         assertThat(read(Map.of("scopes", "group:/a\ngroup:/b")).scopes()).hasSize(2);
+        Map<String, String> stored = stored(Map.of("scopes", List.of("group:/Sales, EMEA"), "exempt", List.of("group:/Ops, Night")));
+        assertThat(read(stored).scopes()).containsExactly(new Scope(ScopeKind.GROUP, "/Sales, EMEA", null, null));
+        assertThat(read(stored).exempt()).hasSize(1);
     }
 
     @Test

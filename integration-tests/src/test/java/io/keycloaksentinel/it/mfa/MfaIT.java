@@ -151,8 +151,19 @@ class MfaIT {
         assertThat(grace.loggedIn()).isFalse();
         assertThat(grace.page()).contains(ENROLL_PAGE).contains("30 more day(s)").contains("sentinel-mfa-skip")
                 .contains("sentinel-mfa-otp");
-        LoginClient.Result skipped = nina.submit(grace.page(), Map.of("skip", "true"));
+        // "Not now" from a device new to the account: the email first (a session from here could enroll
+        // through the account console, and whoever has only the password must not)
+        int before = mail.to("nina@example.test").size();
+        LoginClient.Result proof = nina.submit(grace.page(), Map.of("skip", "true"));
+        assertThat(proof.loggedIn()).isFalse();
+        assertThat(proof.page()).contains(CODE_PAGE).contains("before you go on without a second factor");
+        String code = code(mail.await("nina@example.test", before + 1, Duration.ofSeconds(30)).get(before));
+        LoginClient.Result skipped = nina.submit(proof.page(), Map.of("code", code));
         assertThat(skipped.loggedIn()).as("%s", skipped).isTrue();
+        // the same browser next time: known by its cookie, "Not now" straight away
+        server.admin().post(realmPath() + "/users/" + userId("nina") + "/logout", Map.of()).expect(204);
+        LoginClient.Result again = login(nina, "nina");
+        assertThat(nina.submit(again.page(), Map.of("skip", "true")).loggedIn()).isTrue();
     }
 
     @Test
@@ -221,7 +232,7 @@ class MfaIT {
     @Test
     @DisplayName("Grace by logins: two skips, then the page has no skip and a forged skip is refused")
     void graceByLogins() {
-        policy(Map.of("mode", "enforce", "graceDays", 365, "graceLogins", 2));
+        policy(Map.of("mode", "enforce", "graceDays", 365, "graceLogins", 2, "enrollmentProof", "never"));
         for (int left = 2; left >= 1; left--) {
             LoginClient client = new LoginClient(server.baseUrl());
             LoginClient.Result page = login(client, "nina");
@@ -375,6 +386,38 @@ class MfaIT {
         server.admin().delete(realmPath() + "/users/" + userId("olga") + "/credentials/" + credentialId).expect(204);
         LoginClient.Result grace = login(new LoginClient(server.baseUrl()), "olga");
         assertThat(grace.page()).contains(ENROLL_PAGE).contains("7 more day(s)");
+    }
+
+    @Test
+    @DisplayName("The password grant (no pages): a covered user with OTP needs the totp parameter, an overdue one is refused, one in grace passes")
+    void passwordGrant() {
+        JsonNode client = server.admin().get(realmPath() + "/clients?clientId=" + TestRealm.CLIENT_ID).expect(200).json().get(0);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) client).put("directAccessGrantsEnabled", true);
+        server.admin().put(realmPath() + "/clients/" + client.get("id").asText(), client).expect(204);
+        policy(Map.of("mode", "enforce", "scopes", List.of("realm", "group:/staff;graceDays=0")));
+        AdminApi.Response noCode = passwordGrant("olga", Map.of());
+        assertThat(noCode.status()).as("Keycloak's own OTP step refuses first").isIn(400, 401);
+        assertThat(noCode.body()).contains("invalid_grant").doesNotContain("access_token");
+        assertThat(passwordGrant("olga", Map.of("totp", Totp.code(OTP_SECRET + "olga"))).status()).isEqualTo(200);
+        AdminApi.Response overdue = passwordGrant("gina", Map.of());
+        assertThat(overdue.status()).isEqualTo(401);
+        assertThat(overdue.body()).contains("second factor is required");
+        assertThat(passwordGrant("nina", Map.of()).status()).as("in grace").isEqualTo(200);
+    }
+
+    private AdminApi.Response passwordGrant(String username, Map<String, String> extra) {
+        Map<String, String> form = new HashMap<>(Map.of("grant_type", "password", "client_id", TestRealm.CLIENT_ID,
+                "scope", "openid", "username", username, "password", PASSWORD));
+        form.putAll(extra);
+        try {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.baseUrl()
+                            .resolve("/realms/" + realm.name() + "/protocol/openid-connect/token"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(LoginClient.form(form))).build(), HttpResponse.BodyHandlers.ofString());
+            return new AdminApi.Response(r.statusCode(), r.body());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test
