@@ -64,6 +64,7 @@ public final class LoginClient {
         }
     }
 
+    private final Map<String, String> extraAuthParams = new LinkedHashMap<>();
     private final URI baseUrl;
     private final HttpClient http;
     private final Map<String, String> extraHeaders = new LinkedHashMap<>();
@@ -78,6 +79,12 @@ public final class LoginClient {
     }
 
     /** Sends this header with every request, e.g. a forged X-Forwarded-For. */
+    /** An extra parameter of the authorization request of every login (e.g. {@code kc_action}). */
+    public LoginClient withAuthParam(String name, String value) {
+        extraAuthParams.put(name, value);
+        return this;
+    }
+
     public LoginClient withHeader(String name, String value) {
         extraHeaders.put(name, value);
         return this;
@@ -94,7 +101,7 @@ public final class LoginClient {
 
     /** The login page a browser would see for this client. */
     public HttpResponse<String> openLoginPage(String realm, String clientId, String redirectUri, String challenge) {
-        String query = form(Map.of(
+        Map<String, String> params = new LinkedHashMap<>(Map.of(
                 "client_id", clientId,
                 "redirect_uri", redirectUri,
                 "response_type", "code",
@@ -103,6 +110,8 @@ public final class LoginClient {
                 "nonce", random(),
                 "code_challenge", challenge,
                 "code_challenge_method", "S256"));
+        params.putAll(extraAuthParams);
+        String query = form(params);
         return send(HttpRequest.newBuilder(
                 baseUrl.resolve("/realms/" + AdminApi.enc(realm) + "/protocol/openid-connect/auth?" + query))
                 .GET().build());

@@ -221,6 +221,25 @@ class MfaIT {
     }
 
     @Test
+    @DisplayName("Whoever has only the password cannot enroll their own authenticator in the grace through kc_action=CONFIGURE_TOTP: the emailed code comes first")
+    void noEnrollmentThroughApplicationInitiatedAction() {
+        policy(Map.of("mode", "enforce", "graceDays", 30));
+        LoginClient attacker = stranger().withAuthParam("kc_action", "CONFIGURE_TOTP");
+        LoginClient.Result grace = login(attacker, "nina");
+        assertThat(grace.page()).contains(ENROLL_PAGE);
+        LoginClient.Result skip = attacker.submit(grace.page(), Map.of("skip", "true"));
+        assertThat(skip.loggedIn()).isFalse();
+        assertThat(skip.page()).contains(CODE_PAGE).doesNotContain("totpSecret");
+        LoginClient.Result guess = attacker.submit(skip.page(), Map.of("code", "12345678"));
+        assertThat(guess.page()).contains(CODE_PAGE).doesNotContain("totpSecret");
+        JsonNode credentials = server.admin().get(realmPath() + "/users/" + userId("nina") + "/credentials").expect(200).json();
+        assertThat(credentials.toString()).doesNotContain("\"otp\"");
+        // the owner, with the mail: Keycloak's setup page follows, as asked
+        String code = code(mail.await("nina@example.test", 1, Duration.ofSeconds(30)).get(0));
+        assertThat(attacker.submit(guess.page(), Map.of("code", code)).page()).contains("totpSecret");
+    }
+
+    @Test
     @DisplayName("Monitoring only: an overdue user signs in without a page, and the would-be enrollment is counted")
     void monitorOnly() {
         policy(Map.of("mode", "monitor", "graceDays", 0));
