@@ -552,6 +552,90 @@ public class SentinelAdminResource {
         return Response.ok(body).build();
     }
 
+    /**
+     * Contains accounts in one call: body {@code {"userIds": [...], "signOut": true,
+     * "requirePasswordReset": true, "disablePassword": false, "dryRun": false}}. Needs manage-users.
+     * Answers per account what was done (or would be, in a dry run) and which ids are unknown; an
+     * admin event records the call (not for a dry run).
+     */
+    @POST
+    @Path("incident/contain")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response containAccounts(Map<String, Object> body) {
+        auth.users().requireManage();
+        IncidentAdmin.Containment request;
+        try {
+            request = IncidentAdmin.Containment.parse(body);
+        } catch (IllegalArgumentException e) {
+            return badRequest(e.getMessage());
+        }
+        Map<String, Object> answer = new IncidentAdmin(session, realm).contain(request);
+        if (!request.dryRun()) {
+            adminEvent.operation(OperationType.ACTION).resource(ResourceType.USER).resourcePath(session.getContext().getUri())
+                    .representation(answer).success();
+        }
+        return Response.ok(answer).build();
+    }
+
+    /** Ends every session of the realm ({@code ?dryRun=true}: says so, does nothing). Needs manage-realm; an admin event. */
+    @POST
+    @Path("incident/sign-out-realm")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response signOutRealm(@QueryParam("dryRun") boolean dryRun) {
+        auth.realm().requireManageRealm();
+        Map<String, Object> answer = new IncidentAdmin(session, realm).signOutRealm(dryRun);
+        if (!dryRun) {
+            adminEvent.operation(OperationType.ACTION).resourcePath(session.getContext().getUri()).representation(answer)
+                    .success();
+        }
+        return Response.ok(answer).build();
+    }
+
+    /** The realm's emergency mode: whether on, until when. */
+    @GET
+    @Path("incident/emergency")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> emergency() {
+        auth.realm().requireViewRealm();
+        return new IncidentAdmin(session, realm).emergency();
+    }
+
+    /**
+     * Starts the emergency mode for {@code {"minutes": N}} (1..1440): every Sentinel CAPTCHA step
+     * asks always and the throttle thresholds are divided by 5; it ends by itself. Needs
+     * manage-realm; an admin event.
+     */
+    @PUT
+    @Path("incident/emergency")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response startEmergency(Map<String, Object> body) {
+        auth.realm().requireManageRealm();
+        long minutes;
+        try {
+            io.keycloaksentinel.core.SettingsValues.checkKeys(body, List.of("minutes"));
+            minutes = io.keycloaksentinel.core.SettingsValues.integer("minutes", body.get("minutes"), 1,
+                    io.keycloaksentinel.core.detect.Emergency.MAX.toMinutes());
+        } catch (IllegalArgumentException e) {
+            return badRequest(e.getMessage());
+        }
+        Map<String, Object> answer = new IncidentAdmin(session, realm).startEmergency(minutes);
+        adminEvent.operation(OperationType.UPDATE).resourcePath(session.getContext().getUri()).representation(answer).success();
+        return Response.ok(answer).build();
+    }
+
+    /** Ends the emergency mode now. Needs manage-realm; an admin event. */
+    @DELETE
+    @Path("incident/emergency")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response endEmergency() {
+        auth.realm().requireManageRealm();
+        Map<String, Object> answer = new IncidentAdmin(session, realm).endEmergency();
+        adminEvent.operation(OperationType.DELETE).resourcePath(session.getContext().getUri()).representation(answer).success();
+        return Response.ok(answer).build();
+    }
+
     /** A user's known devices (browser and OS family, coarse network, first and last seen, trusted). */
     @GET
     @Path("users/{userId}/devices")

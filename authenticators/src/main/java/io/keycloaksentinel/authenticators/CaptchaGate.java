@@ -10,6 +10,7 @@ import io.keycloaksentinel.core.captcha.CaptchaVerdict;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
+import io.keycloaksentinel.core.detect.Emergency;
 import io.keycloaksentinel.core.detect.LoginOutcome;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.net.IpAddresses;
@@ -99,11 +100,19 @@ final class CaptchaGate {
      * answers false. An allowlisted address never needs one.
      */
     boolean required(String username) {
-        if (settings.mode() == CaptchaMode.NEVER) {
+        boolean emergency = Emergency.active(realm::getAttribute, System.currentTimeMillis());
+        if (settings.mode() == CaptchaMode.NEVER && !emergency) {
             return false;
         }
         if (IpAddresses.parse(ip).map(a -> RealmDetectionConfig.allowlisted(realm::getAttribute, a)).orElse(false)) {
             return false;
+        }
+        if (emergency) {
+            // an admin's emergency: every request answers one, whatever the mode, until it ends by itself;
+            // the work still follows the request's risk
+            risk = assess(username);
+            required = true;
+            return true;
         }
         risk = assess(username);
         boolean wouldRequire = settings.requires(risk);
@@ -124,7 +133,7 @@ final class CaptchaGate {
             return RiskLevel.LOW;
         }
         try {
-            detector.configure(realm.getId(), realm.getName(), RealmDetectionConfig.fromAttributes(realm::getAttribute));
+            detector.configure(realm.getId(), realm.getName(), RealmDetectionConfig.effective(realm::getAttribute));
             return detector.assess(realm.getId(), ip, username).level();
         } catch (RuntimeException e) {
             // without a rating, the mode decides: "always" still asks, "risky" lets the form through

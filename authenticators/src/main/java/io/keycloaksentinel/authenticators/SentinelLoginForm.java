@@ -123,7 +123,7 @@ final class SentinelLoginForm extends UsernamePasswordForm {
                 return Optional.empty();
             }
             AttackDetector detector = detection.detector();
-            detector.configure(realm.getId(), realm.getName(), RealmDetectionConfig.fromAttributes(realm::getAttribute));
+            detector.configure(realm.getId(), realm.getName(), RealmDetectionConfig.effective(realm::getAttribute));
             boolean failClosed = RealmDetectionConfig.failClosed(realm::getAttribute);
             AttackDetector.ThrottleDecision decision = detector.check(realm.getId(), ip, username, failClosed);
             if (!decision.throttled()) {

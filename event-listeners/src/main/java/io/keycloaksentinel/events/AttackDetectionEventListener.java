@@ -85,7 +85,7 @@ final class AttackDetectionEventListener implements EventListenerProvider {
             }
             String realmName = realm == null ? null : realm.getName();
             if (realm != null) {
-                detection.detector().configure(realm.getId(), realmName, RealmDetectionConfig.fromAttributes(realm::getAttribute));
+                detection.detector().configure(realm.getId(), realmName, RealmDetectionConfig.effective(realm::getAttribute));
             }
             detection.detector().record(event.getRealmId(), realmName, outcome.get(), event.getIpAddress(), username);
             if (outcome.get() == LoginOutcome.SUCCESS && realm != null && event.getUserId() != null) {

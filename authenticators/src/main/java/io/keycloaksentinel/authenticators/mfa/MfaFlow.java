@@ -178,7 +178,7 @@ final class MfaFlow {
         if (detection != null) {
             try {
                 AttackDetector detector = detection.detector();
-                detector.configure(realm.getId(), realm.getName(), RealmDetectionConfig.fromAttributes(realm::getAttribute));
+                detector.configure(realm.getId(), realm.getName(), RealmDetectionConfig.effective(realm::getAttribute));
                 String ip = context.getConnection().getRemoteAddr();
                 level = detector.assess(realm.getId(), ip, user.getUsername()).level();
                 Cookie cookie = context.getHttpRequest().getHttpHeaders().getCookies().get(DeviceCookie.NAME);

@@ -131,6 +131,15 @@ public final class RealmDetectionConfig {
     }
 
     /** Reads thresholds from realm attributes (null-safe, typed; bad values fall back to defaults). */
+    /**
+     * The thresholds in force now: the realm's, made strict while an admin's emergency lasts
+     * ({@link Emergency}). What every request configures the detector with.
+     */
+    public static DetectionThresholds effective(Function<String, String> attribute) {
+        DetectionThresholds t = fromAttributes(attribute);
+        return Emergency.active(attribute, System.currentTimeMillis()) ? Emergency.strict(t) : t;
+    }
+
     public static DetectionThresholds fromAttributes(Function<String, String> attribute) {
         DetectionThresholds d = DetectionThresholds.DEFAULTS;
         try {
