@@ -578,6 +578,79 @@ public class SentinelAdminResource {
         return Response.ok(answer).build();
     }
 
+    /**
+     * The accounts that signed in successfully from an address or network Sentinel flagged, between
+     * {@code from} and {@code to} (ISO instants; default the last 24 hours; {@code ?attack=current}
+     * from the start of the realm's current attack state), with when and from where, and their ids
+     * ready for {@code POST incident/contain}. Needs view-users.
+     */
+    @GET
+    @Path("incident/compromised")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response compromised(@QueryParam("from") String from, @QueryParam("to") String to,
+                                @QueryParam("attack") String attack) {
+        auth.users().requireView();
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        if (detection == null) {
+            return Response.status(Response.Status.SERVICE_UNAVAILABLE)
+                    .entity(Map.of("error", "the attack detector is not deployed")).build();
+        }
+        long now = System.currentTimeMillis();
+        long fromMillis;
+        long toMillis;
+        try {
+            toMillis = to == null ? now : Instant.parse(to).toEpochMilli();
+            if ("current".equals(attack)) {
+                RealmAttackStatus status = detection.detector().status(realm.getId());
+                if (status.state() == io.keycloaksentinel.core.detect.AttackState.NORMAL) {
+                    return badRequest("the realm is not under attack now; give from and to");
+                }
+                fromMillis = status.sinceMillis();
+            } else if (attack != null) {
+                return badRequest("attack must be 'current'");
+            } else {
+                fromMillis = from == null ? toMillis - 24L * 3600 * 1000 : Instant.parse(from).toEpochMilli();
+            }
+        } catch (java.time.format.DateTimeParseException e) {
+            return badRequest("from and to must be ISO instants such as 2026-11-23T08:00:00Z");
+        }
+        if (toMillis > now + 60_000) {
+            return badRequest("to is in the future");
+        }
+        if (fromMillis >= toMillis) {
+            return badRequest("from must be before to");
+        }
+        if (toMillis - fromMillis > AttackDetector.INCIDENT_RETENTION.toMillis()) {
+            return badRequest("the window may be at most " + AttackDetector.INCIDENT_RETENTION.toDays()
+                    + " days (what Sentinel keeps)");
+        }
+        Map<String, List<Map<String, Object>>> byUser = new LinkedHashMap<>();
+        for (AttackDetector.FlaggedLogin l : detection.detector().flaggedLogins(realm.getId(), fromMillis, toMillis)) {
+            Map<String, Object> login = new LinkedHashMap<>();
+            login.put("at", Instant.ofEpochMilli(l.atMillis()).toString());
+            login.put("ip", l.ip());
+            login.put("network", l.network());
+            login.put("flagged", l.flaggedAs());
+            byUser.computeIfAbsent(l.userId(), k -> new java.util.ArrayList<>()).add(login);
+        }
+        List<Map<String, Object>> accounts = new java.util.ArrayList<>();
+        byUser.forEach((id, logins) -> {
+            org.keycloak.models.UserModel user = session.users().getUserById(realm, id);
+            Map<String, Object> a = new LinkedHashMap<>();
+            a.put("userId", id);
+            a.put("username", user == null ? null : user.getUsername());
+            a.put("logins", logins);
+            accounts.add(a);
+        });
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("from", Instant.ofEpochMilli(fromMillis).toString());
+        body.put("to", Instant.ofEpochMilli(toMillis).toString());
+        body.put("flaggedSources", detection.detector().flaggedSources(realm.getId()));
+        body.put("accounts", accounts);
+        body.put("userIds", List.copyOf(byUser.keySet()));
+        return Response.ok(body).build();
+    }
+
     /** Ends every session of the realm ({@code ?dryRun=true}: says so, does nothing). Needs manage-realm; an admin event. */
     @POST
     @Path("incident/sign-out-realm")

@@ -88,6 +88,11 @@ final class AttackDetectionEventListener implements EventListenerProvider {
                 detection.detector().configure(realm.getId(), realmName, RealmDetectionConfig.effective(realm::getAttribute));
             }
             detection.detector().record(event.getRealmId(), realmName, outcome.get(), event.getIpAddress(), username);
+            if (outcome.get().failed()) {
+                detection.detector().flagIfSuspicious(event.getRealmId(), event.getIpAddress());
+            } else if (event.getUserId() != null) {
+                detection.detector().rememberIfSuspect(event.getRealmId(), event.getUserId(), event.getIpAddress());
+            }
             if (outcome.get() == LoginOutcome.SUCCESS && realm != null && event.getUserId() != null) {
                 // the network becomes known under every name the user may type (smart lockout)
                 UserModel user = session.users().getUserById(realm, event.getUserId());

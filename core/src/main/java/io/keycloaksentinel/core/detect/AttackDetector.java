@@ -156,6 +156,105 @@ public final class AttackDetector {
         }
     }
 
+    /** How many flagged sources and suspect logins a realm keeps (most recent first), and for how long. */
+    public static final int MAX_FLAGGED = 2_000;
+    public static final int MAX_SUSPECT_LOGINS = 5_000;
+    public static final Duration INCIDENT_RETENTION = Duration.ofDays(7);
+
+    /**
+     * After a failed login: flags its address when it reached half of {@code ipFailuresPerDay},
+     * and its network when it reached half of {@code networkFailuresPer15m} or of
+     * {@code networkUsernamesPer15m} (the botnet that tries each account once). Flagged sources
+     * are kept {@link #INCIDENT_RETENTION} (the most recent {@value #MAX_FLAGGED}) for the
+     * compromised-account search.
+     */
+    public void flagIfSuspicious(String realmId, String ip) {
+        if (realmId == null) {
+            return;
+        }
+        Optional<SourceCounts> counts = source(realmId, ip);
+        if (counts.isEmpty()) {
+            return;
+        }
+        SourceCounts c = counts.get();
+        DetectionThresholds t = thresholds(realmId);
+        if (c.ipFailures24h() * 2 >= t.ipFailuresPerDay()) {
+            store.remember(flagKey(realmId), "ip " + c.ip(), MAX_FLAGGED, INCIDENT_RETENTION);
+        }
+        if (c.networkFailures15m() * 2 >= t.networkFailuresPer15m() || c.networkUsernames15m() * 2 >= t.networkUsernamesPer15m()) {
+            store.remember(flagKey(realmId), "net " + c.network(), MAX_FLAGGED, INCIDENT_RETENTION);
+        }
+    }
+
+    /**
+     * After a successful login: remembered as a suspect login (user, address, time) when its
+     * address or network had failed logins (24 h / 15 min), so that a later search can tell which
+     * accounts were entered from sources flagged during an attack. Nothing is kept for a login from
+     * a clean source.
+     */
+    public void rememberIfSuspect(String realmId, String userId, String ip) {
+        if (realmId == null || userId == null || userId.indexOf(',') >= 0 || userId.indexOf(' ') >= 0) {
+            return;
+        }
+        Optional<SourceCounts> counts = source(realmId, ip);
+        if (counts.isEmpty() || (counts.get().ipFailures24h() == 0 && counts.get().networkFailures15m() == 0)) {
+            return;
+        }
+        store.remember(suspectKey(realmId), userId + " " + counts.get().ip() + " " + clock.getAsLong(), MAX_SUSPECT_LOGINS,
+                INCIDENT_RETENTION);
+    }
+
+    /** A successful login from a source flagged by this node's cluster, for the incident search. */
+    public record FlaggedLogin(String userId, String ip, String network, long atMillis, String flaggedAs) {
+    }
+
+    /**
+     * The remembered suspect logins between {@code fromMillis} and {@code toMillis} whose address
+     * or network is flagged, most recent first.
+     */
+    public List<FlaggedLogin> flaggedLogins(String realmId, long fromMillis, long toMillis) {
+        Set<String> flagged = new java.util.HashSet<>(store.recent(flagKey(realmId)));
+        List<FlaggedLogin> out = new ArrayList<>();
+        for (String entry : store.recent(suspectKey(realmId))) {
+            String[] p = entry.split(" ");
+            if (p.length != 3) {
+                continue;
+            }
+            long at;
+            try {
+                at = Long.parseLong(p[2]);
+            } catch (NumberFormatException e) {
+                continue;
+            }
+            if (at < fromMillis || at > toMillis) {
+                continue;
+            }
+            Optional<InetAddress> address = IpAddresses.parse(p[1]);
+            if (address.isEmpty()) {
+                continue;
+            }
+            String network = network(address.get());
+            String as = flagged.contains("ip " + p[1]) ? "ip" : flagged.contains("net " + network) ? "network" : null;
+            if (as != null) {
+                out.add(new FlaggedLogin(p[0], p[1], network, at, as));
+            }
+        }
+        return out;
+    }
+
+    /** How many sources are flagged in the realm now. */
+    public int flaggedSources(String realmId) {
+        return store.recent(flagKey(realmId)).size();
+    }
+
+    private static String flagKey(String realmId) {
+        return "flags|" + realmId;
+    }
+
+    private static String suspectKey(String realmId) {
+        return "suspects|" + realmId;
+    }
+
     /**
      * Remembers the network of a successful login as known for the user, under each name they
      * may type (username, email). Applied to the cluster with the next flush.

@@ -9,6 +9,10 @@ import io.keycloaksentinel.it.harness.KeycloakServer;
 import io.keycloaksentinel.it.harness.LoginClient;
 import io.keycloaksentinel.it.harness.Poll;
 import io.keycloaksentinel.it.harness.SentinelFlows;
+import io.keycloaksentinel.it.harness.SourceBoundLogin;
+import java.net.InetAddress;
+import java.net.URI;
+import java.time.Instant;
 import io.keycloaksentinel.it.harness.TestRealm;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,7 +42,8 @@ class IncidentIT {
 
     @BeforeEach
     void setUp() {
-        realm = TestRealm.builder("incident").user("vera", PASSWORD).user("walt", PASSWORD).customize(r -> {
+        realm = TestRealm.builder("incident").user("vera", PASSWORD).user("walt", PASSWORD).user("vic1", PASSWORD)
+                .user("vic2", PASSWORD).customize(r -> {
             r.setAdminEventsEnabled(true);
             r.setAdminEventsDetailsEnabled(true);
         }).create(server);
@@ -60,6 +65,51 @@ class IncidentIT {
 
     private int refresh(String token) {
         return LoginClient.refresh(server.baseUrl(), realm.name(), TestRealm.CLIENT_ID, token).status();
+    }
+
+    @Test
+    @DisplayName("Compromised accounts: after a botnet's failures from one network, exactly the accounts that signed in from that network are listed, with when and from where; an ordinary sign-in elsewhere is not; the ids feed the containment")
+    void compromised() throws Exception {
+        URI base = server.baseUrl();
+        for (int i = 1; i <= 30; i++) {
+            SourceBoundLogin.Attempt a = SourceBoundLogin.attempt(base, InetAddress.getByName("127.88.0." + i), realm.name(),
+                    TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, "nobody-" + i + "@example.test", "Summer2024!");
+            assertThat(a.outcome()).isEqualTo(SourceBoundLogin.Outcome.REFUSED);
+        }
+        // the combo list had two right passwords; the same /24 signs in to them
+        for (String victim : List.of("vic1", "vic2")) {
+            String address = victim.equals("vic1") ? "127.88.0.41" : "127.88.0.42";
+            SourceBoundLogin.Attempt a = SourceBoundLogin.attempt(base, InetAddress.getByName(address),
+                    realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, victim, PASSWORD);
+            assertThat(a.outcome()).isEqualTo(SourceBoundLogin.Outcome.LOGGED_IN);
+        }
+        assertThat(realm.login("walt", PASSWORD).loggedIn()).as("an ordinary user, elsewhere").isTrue();
+
+        JsonNode found = Poll.until("two compromised accounts", Duration.ofSeconds(20), () -> {
+            JsonNode r = server.admin().get(incident + "/compromised").expect(200).json();
+            return r.get("accounts").size() >= 2 ? r : null;
+        });
+        assertThat(found.get("accounts")).extracting(a -> a.get("username").asText()).containsExactlyInAnyOrder("vic1", "vic2");
+        assertThat(found.get("accounts").get(0).get("logins").get(0).get("network").asText()).isEqualTo("127.88.0.0/24");
+        assertThat(found.get("accounts").get(0).get("logins").get(0).get("flagged").asText()).isEqualTo("network");
+        assertThat(found.get("flaggedSources").asInt()).isGreaterThanOrEqualTo(1);
+        String window = "?from=" + Instant.now().minusSeconds(3600) + "&to=" + Instant.now();
+        assertThat(server.admin().get(incident + "/compromised" + window).expect(200).json().get("accounts").size()).isEqualTo(2);
+        String before = "?from=" + Instant.now().minusSeconds(7200) + "&to=" + Instant.now().minusSeconds(3600);
+        assertThat(server.admin().get(incident + "/compromised" + before).expect(200).json().get("accounts").size())
+                .as("an hour before the attack").isZero();
+
+        List<String> ids = new ArrayList<>();
+        found.get("userIds").forEach(id -> ids.add(id.asText()));
+        JsonNode contained = server.admin().post(incident + "/contain", Map.of("userIds", ids)).expect(200).json();
+        assertThat(contained.get("handled").size()).isEqualTo(2);
+
+        for (String bad : List.of("?from=2026-11-23T10:00:00Z&to=2026-11-23T09:00:00Z", "?to=" + Instant.now().plusSeconds(3600),
+                "?from=" + Instant.now().minusSeconds(8 * 86400), "?from=yesterday", "?attack=last")) {
+            AdminApi.Response r = server.admin().get(incident + "/compromised" + bad);
+            assertThat(r.status()).as(bad).isEqualTo(400);
+            assertThat(r.json().get("error").asText()).isNotBlank();
+        }
     }
 
     @Test
