@@ -709,6 +709,32 @@ public class SentinelAdminResource {
         return Response.ok(answer).build();
     }
 
+    /** Where the realm's attack alerts go (email addresses, webhook; the secret masked). */
+    @GET
+    @Path("admin-alerts")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> adminAlerts() {
+        auth.realm().requireViewRealm();
+        return io.keycloaksentinel.core.alerts.AdminAlertSettings.read(realm::getAttribute).toMap();
+    }
+
+    /**
+     * Changes some alert settings (a partial update; null removes one): a webhook URL that is not
+     * http(s) or points at this server, a secret shorter than 16 characters, a bad address: 400.
+     */
+    @PUT
+    @Path("admin-alerts")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response updateAdminAlerts(Map<String, Object> update) {
+        java.net.URI base = session.getContext().getUri().getBaseUri();
+        int port = base.getPort() != -1 ? base.getPort() : "https".equals(base.getScheme()) ? 443 : 80;
+        String self = base.getHost() + ":" + port;
+        return updateSettings(update, u -> io.keycloaksentinel.core.alerts.AdminAlertSettings.validateUpdate(u, self),
+                io.keycloaksentinel.core.alerts.AdminAlertSettings.PREFIX,
+                () -> io.keycloaksentinel.core.alerts.AdminAlertSettings.read(realm::getAttribute).toMap());
+    }
+
     /** A user's known devices (browser and OS family, coarse network, first and last seen, trusted). */
     @GET
     @Path("users/{userId}/devices")

@@ -242,6 +242,11 @@ public final class AttackDetector {
         return out;
     }
 
+    /** The realms this node has counted for (those the scheduler evaluates). */
+    public Set<String> activeRealmIds() {
+        return Set.copyOf(activeRealms.keySet());
+    }
+
     /** How many sources are flagged in the realm now. */
     public int flaggedSources(String realmId) {
         return store.recent(flagKey(realmId)).size();

@@ -36,6 +36,8 @@ public final class InfinispanAttackDetectionProviderFactory
     private volatile InfinispanCounterStore store;
     private ScheduledExecutorService scheduler;
     private KeycloakSessionFactory sessionFactory;
+    private volatile io.keycloaksentinel.core.alerts.AdminAlerter alerter;
+    private long ticks;
 
     @Override
     public void init(Config.Scope config) {
@@ -45,6 +47,7 @@ public final class InfinispanAttackDetectionProviderFactory
     @Override
     public void postInit(KeycloakSessionFactory factory) {
         sessionFactory = factory;
+        alerter = new io.keycloaksentinel.core.alerts.AdminAlerter(factory);
         factory.register(event -> {
             AttackDetector d = detector;
             if (d != null && event instanceof RealmModel.RealmRemovedEvent removed) {
@@ -110,6 +113,10 @@ public final class InfinispanAttackDetectionProviderFactory
                         public void stateChanged(String realmId, String realmName, RealmAttackStatus from,
                                                  RealmAttackStatus to) {
                             events.stateChanged(realmId, from, to);
+                            AttackDetector d = detector;
+                            if (d != null && alerter != null) {
+                                alerter.stateChanged(realmId, d, from, to);
+                            }
                         }
                     });
             created.knownSourceTtl(java.time.Duration.ofDays(options.knownSourceDays()));
@@ -136,6 +143,14 @@ public final class InfinispanAttackDetectionProviderFactory
         AttackDetector d = detector;
         if (d != null) {
             d.evaluateActiveRealms();
+            // admin alert updates: checked every tenth evaluation (they are minutes apart)
+            if (alerter != null && ticks++ % 10 == 0) {
+                try {
+                    alerter.tick(d);
+                } catch (RuntimeException e) {
+                    LOG.debugf("Sentinel: admin alert tick failed: %s", e.toString());
+                }
+            }
         }
     }
 
@@ -143,6 +158,9 @@ public final class InfinispanAttackDetectionProviderFactory
     public void close() {
         if (scheduler != null) {
             scheduler.shutdownNow();
+        }
+        if (alerter != null) {
+            alerter.close();
         }
         flushQuietly();
     }
