@@ -1,0 +1,46 @@
+package io.keycloaksentinel.core.docs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The Grafana dashboard in docs/ is valid JSON and queries only metrics the README documents. */
+class GrafanaDashboardTest {
+
+    private static final Path ROOT = Path.of("..");
+
+    @Test
+    @DisplayName("Every metric a dashboard panel queries is one Sentinel documents (README, Metrics); every panel has a query")
+    void dashboardQueriesDocumentedMetrics() throws IOException {
+        JsonNode dashboard = new ObjectMapper().readTree(ROOT.resolve("docs/grafana/sentinel-dashboard.json").toFile());
+        Set<String> documented = new TreeSet<>();
+        Matcher row = Pattern.compile("^\\| `(sentinel_[a-z_]+)", Pattern.MULTILINE)
+                .matcher(Files.readString(ROOT.resolve("README.md")));
+        while (row.find()) {
+            documented.add(row.group(1));
+        }
+        assertThat(documented).contains("sentinel_attack_state", "sentinel_login_attempts_total");
+        Set<String> queried = new TreeSet<>();
+        for (JsonNode panel : dashboard.get("panels")) {
+            assertThat(panel.get("targets")).as(panel.get("title").asText()).isNotEmpty();
+            for (JsonNode target : panel.get("targets")) {
+                Matcher m = Pattern.compile("sentinel_[a-z_]+").matcher(target.get("expr").asText());
+                while (m.find()) {
+                    queried.add(m.group());
+                }
+            }
+        }
+        assertThat(documented).containsAll(queried);
+        assertThat(dashboard.at("/templating/list/1/query/query").asText()).contains("sentinel_attack_state");
+    }
+}
