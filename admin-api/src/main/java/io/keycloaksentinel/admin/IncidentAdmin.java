@@ -28,7 +28,8 @@ import org.keycloak.services.managers.UserSessionManager;
 final class IncidentAdmin {
 
     static final int MAX_USERS = 1000;
-    static final List<String> CONTAIN_KEYS = List.of("userIds", "signOut", "requirePasswordReset", "disablePassword", "dryRun");
+    static final List<String> CONTAIN_KEYS = List.of("userIds", "signOut", "requirePasswordReset", "disablePassword", "notify",
+            "dryRun");
     private static final Logger LOG = Logger.getLogger(IncidentAdmin.class);
 
     private final KeycloakSession session;
@@ -41,7 +42,7 @@ final class IncidentAdmin {
 
     /** What a containment request asks, validated. */
     record Containment(List<String> userIds, boolean signOut, boolean requirePasswordReset, boolean disablePassword,
-                       boolean dryRun) {
+                       boolean notifyUsers, boolean dryRun) {
 
         static Containment parse(Map<String, Object> body) {
             if (body == null || body.isEmpty()) {
@@ -72,7 +73,8 @@ final class IncidentAdmin {
             if (!signOut && !reset && !disable) {
                 throw new IllegalArgumentException("no action: set signOut, requirePasswordReset or disablePassword");
             }
-            return new Containment(List.copyOf(unique), signOut, reset, disable, flag(body, "dryRun", false));
+            return new Containment(List.copyOf(unique), signOut, reset, disable, flag(body, "notify", false),
+                    flag(body, "dryRun", false));
         }
 
         private static boolean flag(Map<String, Object> body, String key, boolean fallback) {
@@ -143,6 +145,15 @@ final class IncidentAdmin {
                     done.add("disablePassword");
                 }
             }
+            if (c.notifyUsers()) {
+                if (user.getEmail() == null || user.getEmail().isBlank()) {
+                    failed.add("notify: the account has no email address");
+                } else if (c.dryRun() || notice(user)) {
+                    done.add("notify");
+                } else {
+                    failed.add("notify: the mail queue is not available");
+                }
+            }
             row.put(c.dryRun() ? "wouldDo" : "done", done);
             if (!failed.isEmpty()) {
                 row.put("failed", failed);
@@ -158,6 +169,31 @@ final class IncidentAdmin {
         body.put("handled", handled);
         body.put("notFound", notFound);
         return body;
+    }
+
+    /**
+     * Queues the localized "your account was secured" notice (the security-notice template of the
+     * new-device alerts, in the user's locale), sent after this request commits, retried, counted
+     * as {@code sentinel_mail_total{kind="contained"}}.
+     */
+    private boolean notice(UserModel user) {
+        org.keycloak.provider.ProviderFactory<?> f = session.getKeycloakSessionFactory()
+                .getProviderFactory(org.keycloak.events.EventListenerProvider.class,
+                        io.keycloaksentinel.events.alerts.DeviceAlertEventListenerFactory.PROVIDER_ID);
+        if (!(f instanceof io.keycloaksentinel.events.alerts.DeviceAlertEventListenerFactory alerts) || alerts.outbox() == null) {
+            return false;
+        }
+        java.util.Locale locale = session.getContext().resolveLocale(user);
+        Map<String, Object> attributes = new LinkedHashMap<>();
+        attributes.put("sentinelWhen", java.time.format.DateTimeFormatter.ofLocalizedDateTime(java.time.format.FormatStyle.MEDIUM)
+                .withLocale(locale).withZone(java.time.ZoneOffset.UTC).format(Instant.now()) + " UTC");
+        attributes.put("sentinelWhat", "sentinelNoticeContained");
+        attributes.put("sentinelIp", "");
+        alerts.outbox().afterCommit(session, new io.keycloaksentinel.events.alerts.MailOutbox.Mail("contained", realm.getId(),
+                user.getId(), null, "sentinelNoticeContainedSubject",
+                List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),
+                "sentinel-security-notice.ftl", attributes));
+        return true;
     }
 
     /** Ends every session of the realm: all tokens issued before now stop working. */

@@ -23,6 +23,11 @@ public final class DeviceAlertEventListenerFactory implements EventListenerProvi
         return new DeviceAlertEventListener(session, outbox);
     }
 
+    /** The mail queue of this server (null before the factory's postInit), for other Sentinel modules. */
+    public MailOutbox outbox() {
+        return outbox;
+    }
+
     @Override
     public boolean isGlobal() {
         return true;

@@ -7,6 +7,7 @@ import io.keycloaksentinel.it.harness.AdminApi;
 import io.keycloaksentinel.it.harness.KeycloakIT;
 import io.keycloaksentinel.it.harness.KeycloakServer;
 import io.keycloaksentinel.it.harness.LoginClient;
+import io.keycloaksentinel.it.harness.MailServer;
 import io.keycloaksentinel.it.harness.Poll;
 import io.keycloaksentinel.it.harness.SentinelFlows;
 import io.keycloaksentinel.it.harness.SourceBoundLogin;
@@ -34,6 +35,7 @@ class IncidentIT {
 
     private final KeycloakServer server;
     private TestRealm realm;
+    private MailServer mail;
     private String incident;
 
     IncidentIT(KeycloakServer server) {
@@ -42,8 +44,10 @@ class IncidentIT {
 
     @BeforeEach
     void setUp() {
+        mail = new MailServer();
         realm = TestRealm.builder("incident").user("vera", PASSWORD).user("walt", PASSWORD).user("vic1", PASSWORD)
                 .user("vic2", PASSWORD).customize(r -> {
+            r.setSmtpServer(mail.realmSmtp());
             r.setAdminEventsEnabled(true);
             r.setAdminEventsDetailsEnabled(true);
         }).create(server);
@@ -55,6 +59,7 @@ class IncidentIT {
     @AfterEach
     void tearDown() {
         realm.close();
+        mail.close();
     }
 
     private String refreshToken(String username) {
@@ -101,8 +106,13 @@ class IncidentIT {
 
         List<String> ids = new ArrayList<>();
         found.get("userIds").forEach(id -> ids.add(id.asText()));
-        JsonNode contained = server.admin().post(incident + "/contain", Map.of("userIds", ids)).expect(200).json();
+        JsonNode contained = server.admin().post(incident + "/contain", Map.of("userIds", ids, "notify", true)).expect(200).json();
         assertThat(contained.get("handled").size()).isEqualTo(2);
+        assertThat(contained.get("handled").get(0).get("done").toString()).contains("notify");
+        MailServer.Mail notice = mail.await("vic1@example.test", 1, Duration.ofSeconds(30)).get(0);
+        assertThat(notice.subject()).contains("was secured");
+        assertThat(notice.text()).contains("signed your account out everywhere");
+        assertThat(mail.to("walt@example.test")).as("nobody else is mailed").isEmpty();
 
         for (String bad : List.of("?from=2026-11-23T10:00:00Z&to=2026-11-23T09:00:00Z", "?to=" + Instant.now().plusSeconds(3600),
                 "?from=" + Instant.now().minusSeconds(8 * 86400), "?from=yesterday", "?attack=last")) {
