@@ -92,6 +92,41 @@ class MfaWebAuthnBrowserIT {
         }
     }
 
+    @Test
+    @DisplayName("A passkey as the second factor: chosen on Sentinel's page, registered on Keycloak's passkey page, then asked for at the next sign-in")
+    void passkeyAsSecondFactor() {
+        String base = "/admin/realms/" + realm.name() + "/sentinel-admin/mfa";
+        server.admin().put(base, Map.of("factors", List.of("passkey"))).expect(200);
+        String localhost = server.baseUrl().toString().replace("127.0.0.1", "localhost");
+        try (Browser browser = Browser.start()) {
+            VirtualAuthenticator key = ((HasVirtualAuthenticator) browser.driver()).addVirtualAuthenticator(
+                    new VirtualAuthenticatorOptions().setProtocol(VirtualAuthenticatorOptions.Protocol.CTAP2)
+                            .setTransport(VirtualAuthenticatorOptions.Transport.INTERNAL).setHasResidentKey(true)
+                            .setHasUserVerification(true).setIsUserVerified(true).setIsUserConsenting(true));
+            browser.openLogin(localhost, realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI);
+            browser.submitLogin("wendy", PASSWORD);
+            browser.waitFor(By.id("sentinel-mfa-passkey"), WAIT).click();
+            browser.waitFor(By.id("registerWebAuthn"), WAIT).click();
+            acceptLabelPrompt(browser);
+            String code = browser.redirectedTo(TestRealm.REDIRECT_URI, WAIT);
+            assertThat(browser.exchangeCode(localhost, realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, code)
+                    .get("access_token").asText()).isNotBlank();
+            assertThat(key.getCredentials()).hasSize(1);
+            String userId = server.admin().userId(realm.name(), "wendy");
+            assertThat(server.admin().get("/admin/realms/" + realm.name() + "/users/" + userId + "/credentials").expect(200)
+                    .body()).contains("\"webauthn-passwordless\"");
+
+            server.admin().post("/admin/realms/" + realm.name() + "/users/" + userId + "/logout", Map.of()).expect(204);
+            browser.driver().manage().deleteAllCookies();
+            browser.openLogin(localhost, realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI);
+            browser.submitLogin("wendy", PASSWORD);
+            browser.waitFor(By.id("authenticateWebAuthnButton"), WAIT).click();
+            String second = browser.redirectedTo(TestRealm.REDIRECT_URI, WAIT);
+            assertThat(browser.exchangeCode(localhost, realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, second)
+                    .get("access_token").asText()).isNotBlank();
+        }
+    }
+
     /** Keycloak's registration page may prompt for the key's label; take its suggestion. */
     private static void acceptLabelPrompt(Browser browser) {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
