@@ -50,17 +50,26 @@ public final class AdminAlerter {
 
     public static final String SIGNATURE_HEADER = "X-Sentinel-Signature";
     static final int MAX_QUEUE = 200;
-    private static final long[] RETRY_SECONDS = {2, 10};
+    private static final long[] RETRY_MILLIS = {2_000, 10_000};
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
     private static final Logger LOG = Logger.getLogger(AdminAlerter.class);
 
     private final KeycloakSessionFactory factory;
     private final ScheduledThreadPoolExecutor pool;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT)
-            .followRedirects(HttpClient.Redirect.NEVER).build();
+    private final Duration timeout;
+    private final long[] retryMillis;
+    private final HttpClient http;
 
     public AdminAlerter(KeycloakSessionFactory factory) {
+        this(factory, TIMEOUT, RETRY_MILLIS);
+    }
+
+    /** With other delivery timings (tests). */
+    AdminAlerter(KeycloakSessionFactory factory, Duration timeout, long[] retryMillis) {
         this.factory = factory;
+        this.timeout = timeout;
+        this.retryMillis = retryMillis.clone();
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
         this.pool = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "sentinel-admin-alerts");
             t.setDaemon(true);
@@ -227,9 +236,10 @@ public final class AdminAlerter {
         return s.toString();
     }
 
-    private void deliver(String realmName, String url, String body, String secret, int attempt) {
+    /** Sends one webhook request; on no answer or a non-2xx one, schedules the next try (bounded). Package-private for tests. */
+    void deliver(String realmName, String url, String body, String secret, int attempt) {
         long t = System.currentTimeMillis() / 1000;
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT)
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(timeout)
                 .header("Content-Type", "application/json").header("User-Agent", "Keycloak-Sentinel")
                 .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
         if (secret != null) {
@@ -248,10 +258,10 @@ public final class AdminAlerter {
             count(realmName, "webhook", "sent");
             return;
         }
-        if (attempt < RETRY_SECONDS.length) {
+        if (attempt < retryMillis.length) {
             count(realmName, "webhook", "retried");
             try {
-                pool.schedule(() -> deliver(realmName, url, body, secret, attempt + 1), RETRY_SECONDS[attempt], TimeUnit.SECONDS);
+                pool.schedule(() -> deliver(realmName, url, body, secret, attempt + 1), retryMillis[attempt], TimeUnit.MILLISECONDS);
             } catch (RejectedExecutionException e) {
                 count(realmName, "webhook", "dropped");
             }
