@@ -58,54 +58,35 @@ class MfaWebAuthnBrowserIT {
     @Test
     @DisplayName("No grace: the user registers a security key on Keycloak's page before any code is issued, then signs in with it")
     void registerThenSignInWithSecurityKey() {
-        String localhost = server.baseUrl().toString().replace("127.0.0.1", "localhost");
-        try (Browser browser = Browser.start()) {
-            VirtualAuthenticator key = ((HasVirtualAuthenticator) browser.driver()).addVirtualAuthenticator(
-                    new VirtualAuthenticatorOptions().setProtocol(VirtualAuthenticatorOptions.Protocol.CTAP2)
-                            .setTransport(VirtualAuthenticatorOptions.Transport.USB).setHasResidentKey(true)
-                            .setHasUserVerification(true).setIsUserVerified(true).setIsUserConsenting(true));
-            browser.openLogin(localhost, realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI);
-            browser.submitLogin("wendy", PASSWORD);
-            browser.waitFor(By.id("sentinel-mfa-webauthn"), WAIT);
-            assertThat(browser.driver().findElements(By.id("sentinel-mfa-skip"))).as("no grace: no skip").isEmpty();
-            browser.driver().findElement(By.id("sentinel-mfa-webauthn")).click();
-
-            browser.waitFor(By.id("registerWebAuthn"), WAIT).click();
-            acceptLabelPrompt(browser);
-            String code = browser.redirectedTo(TestRealm.REDIRECT_URI, WAIT);
-            assertThat(browser.exchangeCode(localhost, realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, code)
-                    .get("access_token").asText()).isNotBlank();
-            assertThat(key.getCredentials()).hasSize(1);
-            String userId = server.admin().userId(realm.name(), "wendy");
-            assertThat(server.admin().get("/admin/realms/" + realm.name() + "/users/" + userId + "/credentials").expect(200)
-                    .body()).contains("\"webauthn\"");
-
-            // signed out; next time Keycloak's WebAuthn form asks for the key, and the key answers
-            server.admin().post("/admin/realms/" + realm.name() + "/users/" + userId + "/logout", Map.of()).expect(204);
-            browser.driver().manage().deleteAllCookies();
-            browser.openLogin(localhost, realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI);
-            browser.submitLogin("wendy", PASSWORD);
-            browser.waitFor(By.id("authenticateWebAuthnButton"), WAIT).click();
-            String second = browser.redirectedTo(TestRealm.REDIRECT_URI, WAIT);
-            assertThat(browser.exchangeCode(localhost, realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, second)
-                    .get("access_token").asText()).isNotBlank();
-        }
+        enrollThenSignIn("sentinel-mfa-webauthn", VirtualAuthenticatorOptions.Transport.USB, "webauthn");
     }
 
     @Test
     @DisplayName("A passkey as the second factor: chosen on Sentinel's page, registered on Keycloak's passkey page, then asked for at the next sign-in")
     void passkeyAsSecondFactor() {
-        String base = "/admin/realms/" + realm.name() + "/sentinel-admin/mfa";
-        server.admin().put(base, Map.of("factors", List.of("passkey"))).expect(200);
+        server.admin().put("/admin/realms/" + realm.name() + "/sentinel-admin/mfa", Map.of("factors", List.of("passkey")))
+                .expect(200);
+        enrollThenSignIn("sentinel-mfa-passkey", VirtualAuthenticatorOptions.Transport.INTERNAL, "webauthn-passwordless");
+    }
+
+    /**
+     * Signs in with the password, chooses {@code choice} on Sentinel's page (no skip: no grace),
+     * registers a key of a virtual authenticator on Keycloak's page, gets a code and tokens; then,
+     * signed out, signs in again and is asked for the key by Keycloak's WebAuthn form.
+     */
+    private void enrollThenSignIn(String choice, VirtualAuthenticatorOptions.Transport transport, String credentialType) {
         String localhost = server.baseUrl().toString().replace("127.0.0.1", "localhost");
         try (Browser browser = Browser.start()) {
             VirtualAuthenticator key = ((HasVirtualAuthenticator) browser.driver()).addVirtualAuthenticator(
                     new VirtualAuthenticatorOptions().setProtocol(VirtualAuthenticatorOptions.Protocol.CTAP2)
-                            .setTransport(VirtualAuthenticatorOptions.Transport.INTERNAL).setHasResidentKey(true)
+                            .setTransport(transport).setHasResidentKey(true)
                             .setHasUserVerification(true).setIsUserVerified(true).setIsUserConsenting(true));
             browser.openLogin(localhost, realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI);
             browser.submitLogin("wendy", PASSWORD);
-            browser.waitFor(By.id("sentinel-mfa-passkey"), WAIT).click();
+            browser.waitFor(By.id(choice), WAIT);
+            assertThat(browser.driver().findElements(By.id("sentinel-mfa-skip"))).as("no grace: no skip").isEmpty();
+            browser.driver().findElement(By.id(choice)).click();
+
             browser.waitFor(By.id("registerWebAuthn"), WAIT).click();
             acceptLabelPrompt(browser);
             String code = browser.redirectedTo(TestRealm.REDIRECT_URI, WAIT);
@@ -114,8 +95,9 @@ class MfaWebAuthnBrowserIT {
             assertThat(key.getCredentials()).hasSize(1);
             String userId = server.admin().userId(realm.name(), "wendy");
             assertThat(server.admin().get("/admin/realms/" + realm.name() + "/users/" + userId + "/credentials").expect(200)
-                    .body()).contains("\"webauthn-passwordless\"");
+                    .body()).contains("\"" + credentialType + "\"");
 
+            // signed out; next time Keycloak's WebAuthn form asks for the key, and the key answers
             server.admin().post("/admin/realms/" + realm.name() + "/users/" + userId + "/logout", Map.of()).expect(204);
             browser.driver().manage().deleteAllCookies();
             browser.openLogin(localhost, realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI);
