@@ -53,7 +53,7 @@ final class MfaAdmin {
     Map<String, Object> body() {
         MfaSettings s = settings();
         Map<String, Object> body = new LinkedHashMap<>(s.toMap());
-        MfaPolicyEvaluator policy = new MfaPolicyEvaluator(session, realm, s);
+        MfaPolicyEvaluator policy = new MfaPolicyEvaluator(session, realm, s, true);
         List<String> problems = new ArrayList<>(policy.problems());
         problems.addAll(MfaSettings.problems(realm::getAttribute));
         body.put("policyStart", s.active() || realm.getAttribute(MfaPolicyEvaluator.REALM_ACTIVE_SINCE) != null
@@ -75,7 +75,7 @@ final class MfaAdmin {
             return realm.getAttribute(name);
         };
         MfaSettings after = MfaSettings.read(merged);
-        for (String problem : new MfaPolicyEvaluator(session, realm, after).problems()) {
+        for (String problem : new MfaPolicyEvaluator(session, realm, after, true).problems()) {
             if ((problem.startsWith("scope") && update.containsKey(MfaSettings.SCOPES))
                     || (problem.startsWith("exemption") && update.containsKey(MfaSettings.EXEMPT))) {
                 throw new IllegalArgumentException(problem);
@@ -96,7 +96,7 @@ final class MfaAdmin {
      */
     Map<String, Object> compliance(int max, String list, int listMax) {
         MfaSettings s = settings();
-        MfaPolicyEvaluator policy = new MfaPolicyEvaluator(session, realm, s);
+        MfaPolicyEvaluator policy = new MfaPolicyEvaluator(session, realm, s, true);
         Map<MfaStatus.State, Long> counts = new EnumMap<>(MfaStatus.State.class);
         for (MfaStatus.State st : MfaStatus.State.values()) {
             counts.put(st, 0L);

@@ -57,8 +57,6 @@ public class SentinelAdminResource {
     private static final int MAX_LIST = 1000;
     /** The id of Sentinel's password policy (authenticators module). */
     private static final String BREACH_POLICY = "sentinel-breached-password";
-    /** The user attribute holding known devices (event-listeners module). */
-    private static final String DEVICES_ATTRIBUTE = "sentinel.devices";
     private static final int MAX_USERNAME = 1024;
 
     public SentinelAdminResource(KeycloakSession session, RealmModel realm, AdminPermissionEvaluator auth,
@@ -769,14 +767,8 @@ public class SentinelAdminResource {
         if (known == null || deviceId == null || known.byId(deviceId).isEmpty()) {
             return Response.status(Response.Status.NOT_FOUND).entity(Map.of("error", "no such user or device")).build();
         }
-        KnownDevices left = known.forget(deviceId);
-        if (left.isEmpty()) {
-            user.removeAttribute(DEVICES_ATTRIBUTE);
-        } else {
-            user.setSingleAttribute(DEVICES_ATTRIBUTE, left.encodeAll());
-        }
-        // a forgotten device alerts again when it next signs in (event-listeners module)
-        user.setSingleAttribute("sentinel.devicesForgotten", Long.toString(System.currentTimeMillis()));
+        // a forgotten device alerts again when it next signs in
+        io.keycloaksentinel.events.alerts.DeviceAlertEventListener.forget(user, known, deviceId);
         adminEvent.operation(OperationType.DELETE).resource(ResourceType.USER)
                 .resourcePath(session.getContext().getUri()).success();
         return Response.noContent().build();
@@ -790,9 +782,7 @@ public class SentinelAdminResource {
     }
 
     private KnownDevices knownDevices(org.keycloak.models.UserModel user) {
-        AlertSettings settings = AlertSettings.read(realm::getAttribute);
-        return KnownDevices.decodeAll(user.getFirstAttribute(DEVICES_ATTRIBUTE), System.currentTimeMillis(),
-                settings.deviceTtlMillis());
+        return io.keycloaksentinel.core.device.DeviceRecognition.devices(user, AlertSettings.read(realm::getAttribute));
     }
 
     /** Epoch milliseconds as an ISO instant; null for a missing or hand-edited value. */

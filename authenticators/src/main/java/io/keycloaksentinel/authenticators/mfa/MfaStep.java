@@ -233,7 +233,7 @@ final class MfaStep implements Authenticator {
             case ALWAYS -> true;
             case NEVER -> false;
             case RISKY -> !risk.deviceByCookie() || risk.level() != io.keycloaksentinel.core.detect.AttackDetector.RiskLevel.LOW
-                    || "true".equals(user.getFirstAttribute("sentinel.breach.flagged"));
+                    || "true".equals(user.getFirstAttribute(io.keycloaksentinel.authenticators.breach.BreachedLoginCheck.ATTR_FLAGGED));
         };
     }
 

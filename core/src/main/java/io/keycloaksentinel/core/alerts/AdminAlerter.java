@@ -163,8 +163,8 @@ public final class AdminAlerter {
         p.put("size", size);
         Map<String, Object> responses = new LinkedHashMap<>();
         responses.put("throttling", RealmDetectionConfig.monitorOnly(realm::getAttribute) ? "monitor" : "enforce");
-        String captcha = realm.getAttribute("sentinel.captcha.mode");
-        responses.put("captcha", captcha == null ? "risky" : captcha);
+        responses.put("captcha", io.keycloaksentinel.core.captcha.CaptchaSettings.read(
+                io.keycloaksentinel.core.captcha.CaptchaSettings.realmAttributes(realm::getAttribute)).mode().value());
         responses.put("emergency", Emergency.active(realm::getAttribute, now));
         p.put("responses", responses);
         List<AttackDetector.FlaggedLogin> entered = detector.flaggedLogins(realm.getId(), sinceMillis, now);

@@ -169,20 +169,21 @@ public final class AttackDetector {
      * compromised-account search.
      */
     public void flagIfSuspicious(String realmId, String ip) {
-        if (realmId == null) {
+        Optional<InetAddress> address = IpAddresses.parse(ip);
+        if (realmId == null || address.isEmpty()) {
             return;
         }
-        Optional<SourceCounts> counts = source(realmId, ip);
-        if (counts.isEmpty()) {
-            return;
-        }
-        SourceCounts c = counts.get();
+        InetAddress a = address.get();
+        String networkCounter = networkCounter(realmId, a);
+        // only the three counters the flags need, in one read
+        long[] sums = store.sumAll(Scope.SUBJECT, List.of(ipCounter(realmId, a), networkCounter, "d" + networkCounter),
+                List.of(Window.ONE_DAY, Window.FIFTEEN_MINUTES, Window.FIFTEEN_MINUTES), clock.getAsLong());
         DetectionThresholds t = thresholds(realmId);
-        if (c.ipFailures24h() * 2 >= t.ipFailuresPerDay()) {
-            store.remember(flagKey(realmId), "ip " + c.ip(), MAX_FLAGGED, INCIDENT_RETENTION);
+        if (sums[0] * 2 >= t.ipFailuresPerDay()) {
+            store.remember(flagKey(realmId), "ip " + IpAddresses.canonical(a), MAX_FLAGGED, INCIDENT_RETENTION);
         }
-        if (c.networkFailures15m() * 2 >= t.networkFailuresPer15m() || c.networkUsernames15m() * 2 >= t.networkUsernamesPer15m()) {
-            store.remember(flagKey(realmId), "net " + c.network(), MAX_FLAGGED, INCIDENT_RETENTION);
+        if (sums[1] * 2 >= t.networkFailuresPer15m() || sums[2] * 2 >= t.networkUsernamesPer15m()) {
+            store.remember(flagKey(realmId), "net " + network(a), MAX_FLAGGED, INCIDENT_RETENTION);
         }
     }
 
@@ -190,17 +191,21 @@ public final class AttackDetector {
      * After a successful login: remembered as a suspect login (user, address, time) when its
      * address or network had failed logins (24 h / 15 min), so that a later search can tell which
      * accounts were entered from sources flagged during an attack. Nothing is kept for a login from
-     * a clean source.
+     * a clean source. One read of two counters.
      */
     public void rememberIfSuspect(String realmId, String userId, String ip) {
-        if (realmId == null || userId == null || userId.indexOf(',') >= 0 || userId.indexOf(' ') >= 0) {
+        Optional<InetAddress> address = IpAddresses.parse(ip);
+        if (realmId == null || userId == null || userId.indexOf(',') >= 0 || userId.indexOf(' ') >= 0 || address.isEmpty()) {
             return;
         }
-        Optional<SourceCounts> counts = source(realmId, ip);
-        if (counts.isEmpty() || (counts.get().ipFailures24h() == 0 && counts.get().networkFailures15m() == 0)) {
+        InetAddress a = address.get();
+        long now = clock.getAsLong();
+        long[] sums = store.sumAll(Scope.SUBJECT, List.of(ipCounter(realmId, a), networkCounter(realmId, a)),
+                List.of(Window.ONE_DAY, Window.FIFTEEN_MINUTES), now);
+        if (sums[0] == 0 && sums[1] == 0) {
             return;
         }
-        store.remember(suspectKey(realmId), userId + " " + counts.get().ip() + " " + clock.getAsLong(), MAX_SUSPECT_LOGINS,
+        store.remember(suspectKey(realmId), userId + " " + IpAddresses.canonical(a) + " " + now, MAX_SUSPECT_LOGINS,
                 INCIDENT_RETENTION);
     }
 

@@ -38,6 +38,7 @@ public final class MfaPolicyEvaluator {
     private final KeycloakSession session;
     private final RealmModel realm;
     private final MfaSettings policy;
+    private final boolean verifyUsers;
     private final List<String> problems = new ArrayList<>();
     private final List<Resolved> scopes = new ArrayList<>();
     private final List<Resolved> exemptions = new ArrayList<>();
@@ -45,7 +46,18 @@ public final class MfaPolicyEvaluator {
     private record Resolved(Scope scope, Exemption exemption, Object target) {
     }
 
+    /** A user exemption (Keycloak keeps usernames in lower case). */
+    private record Username(String name) {
+    }
+
+    /** For a login: user exemptions are matched by username, without looking each one up. */
     public MfaPolicyEvaluator(KeycloakSession session, RealmModel realm, MfaSettings policy) {
+        this(session, realm, policy, false);
+    }
+
+    /** @param verifyUsers also check that each user exemption names an existing user (the admin's views) */
+    public MfaPolicyEvaluator(KeycloakSession session, RealmModel realm, MfaSettings policy, boolean verifyUsers) {
+        this.verifyUsers = verifyUsers;
         this.session = session;
         this.realm = realm;
         this.policy = policy;
@@ -72,7 +84,7 @@ public final class MfaPolicyEvaluator {
      * @throws IllegalArgumentException naming the first one that does not
      */
     public static void requireResolvable(KeycloakSession session, RealmModel realm, MfaSettings settings) {
-        List<String> p = new MfaPolicyEvaluator(session, realm, settings).problems();
+        List<String> p = new MfaPolicyEvaluator(session, realm, settings, true).problems();
         if (!p.isEmpty()) {
             throw new IllegalArgumentException(p.get(0));
         }
@@ -115,12 +127,11 @@ public final class MfaPolicyEvaluator {
                 return Optional.of(r);
             }
             case USER -> {
-                UserModel u = session.users().getUserByUsername(realm, name);
-                if (u == null) {
+                if (verifyUsers && session.users().getUserByUsername(realm, name) == null) {
                     problems.add(what + " '" + kind.value() + ":" + name + "': no such user");
                     return Optional.empty();
                 }
-                return Optional.of(u.getId());
+                return Optional.of(new Username(name.toLowerCase(java.util.Locale.ROOT)));
             }
             default -> throw new IllegalStateException();
         }
@@ -140,8 +151,8 @@ public final class MfaPolicyEvaluator {
         if (target instanceof RoleModel r) {
             return user.hasRole(r);
         }
-        if (target instanceof String userId) {
-            return userId.equals(user.getId());
+        if (target instanceof Username u) {
+            return user.getUsername() != null && u.name().equals(user.getUsername().toLowerCase(java.util.Locale.ROOT));
         }
         return false;
     }

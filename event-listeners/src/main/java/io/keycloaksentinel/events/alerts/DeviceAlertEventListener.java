@@ -368,7 +368,7 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
     }
 
     /** Stores the list without {@code storedId}, which will alert again when it next signs in. */
-    static void forget(UserModel user, KnownDevices devices, String storedId) {
+    public static void forget(UserModel user, KnownDevices devices, String storedId) {
         store(user, devices.forget(storedId));
         user.setSingleAttribute(GENERATION_ATTRIBUTE, Long.toString(Time.currentTimeMillis()));
     }
