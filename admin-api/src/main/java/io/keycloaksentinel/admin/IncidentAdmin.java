@@ -177,10 +177,9 @@ final class IncidentAdmin {
      * as {@code sentinel_mail_total{kind="contained"}}.
      */
     private boolean notice(UserModel user) {
-        org.keycloak.provider.ProviderFactory<?> f = session.getKeycloakSessionFactory()
-                .getProviderFactory(org.keycloak.events.EventListenerProvider.class,
-                        io.keycloaksentinel.events.alerts.DeviceAlertEventListenerFactory.PROVIDER_ID);
-        if (!(f instanceof io.keycloaksentinel.events.alerts.DeviceAlertEventListenerFactory alerts) || alerts.outbox() == null) {
+        java.util.Optional<io.keycloaksentinel.events.alerts.MailOutbox> outbox =
+                io.keycloaksentinel.events.alerts.MailOutbox.of(session);
+        if (outbox.isEmpty()) {
             return false;
         }
         java.util.Locale locale = session.getContext().resolveLocale(user);
@@ -189,7 +188,7 @@ final class IncidentAdmin {
                 .withLocale(locale).withZone(java.time.ZoneOffset.UTC).format(Instant.now()) + " UTC");
         attributes.put("sentinelWhat", "sentinelNoticeContained");
         attributes.put("sentinelIp", "");
-        alerts.outbox().afterCommit(session, new io.keycloaksentinel.events.alerts.MailOutbox.Mail("contained", realm.getId(),
+        outbox.get().afterCommit(session, new io.keycloaksentinel.events.alerts.MailOutbox.Mail("contained", realm.getId(),
                 user.getId(), null, "sentinelNoticeContainedSubject",
                 List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),
                 "sentinel-security-notice.ftl", attributes));

@@ -193,39 +193,40 @@ final class MfaAdmin {
      * when asked. Existing flows of those names are left as they are.
      */
     Map<String, Object> flows(boolean bind) {
+        FlowBuilder builder = new FlowBuilder(realm);
         Map<String, Object> body = new LinkedHashMap<>();
         AuthenticationFlowModel browser = realm.getFlowByAlias(BROWSER_FLOW);
         body.put("browserFlowCreated", browser == null);
         if (browser == null) {
-            browser = flow(BROWSER_FLOW, "Sentinel: cookie, or the Sentinel login form, the user's second factor, then the MFA policy",
+            browser = builder.flow(BROWSER_FLOW, "Sentinel: cookie, or the Sentinel login form, the user's second factor, then the MFA policy",
                     true);
-            step(browser, "auth-cookie", Requirement.ALTERNATIVE);
-            step(browser, "identity-provider-redirector", Requirement.ALTERNATIVE);
-            AuthenticationFlowModel forms = subflow(browser, BROWSER_FLOW + " forms", Requirement.ALTERNATIVE);
-            step(forms, "sentinel-login-form", Requirement.REQUIRED);
-            secondFactor(forms, BROWSER_FLOW + " second factor");
-            step(forms, "sentinel-mfa", Requirement.REQUIRED);
+            builder.step(browser, "auth-cookie", Requirement.ALTERNATIVE);
+            builder.step(browser, "identity-provider-redirector", Requirement.ALTERNATIVE);
+            AuthenticationFlowModel forms = builder.subflow(browser, BROWSER_FLOW + " forms", Requirement.ALTERNATIVE);
+            builder.step(forms, "sentinel-login-form", Requirement.REQUIRED);
+            secondFactor(builder, forms, BROWSER_FLOW + " second factor");
+            builder.step(forms, "sentinel-mfa", Requirement.REQUIRED);
         }
         AuthenticationFlowModel reset = realm.getFlowByAlias(RESET_FLOW);
         body.put("resetFlowCreated", reset == null);
         if (reset == null) {
-            reset = flow(RESET_FLOW, "Sentinel: reset by email, then the user's second factor before the new password", true);
-            step(reset, "sentinel-reset-choose-user", Requirement.REQUIRED);
-            step(reset, "reset-credential-email", Requirement.REQUIRED);
-            secondFactor(reset, RESET_FLOW + " second factor");
-            step(reset, "reset-password", Requirement.REQUIRED);
-            step(reset, "sentinel-mfa", Requirement.REQUIRED);
+            reset = builder.flow(RESET_FLOW, "Sentinel: reset by email, then the user's second factor before the new password", true);
+            builder.step(reset, "sentinel-reset-choose-user", Requirement.REQUIRED);
+            builder.step(reset, "sentinel-reset-credential-email", Requirement.REQUIRED);
+            secondFactor(builder, reset, RESET_FLOW + " second factor");
+            builder.step(reset, "reset-password", Requirement.REQUIRED);
+            builder.step(reset, "sentinel-mfa", Requirement.REQUIRED);
         }
         AuthenticationFlowModel grant = realm.getFlowByAlias(GRANT_FLOW);
         body.put("directGrantFlowCreated", grant == null);
         if (grant == null) {
-            grant = flow(GRANT_FLOW, "Sentinel: the password grant with the user's OTP (totp parameter), then the MFA policy", true);
-            step(grant, "direct-grant-validate-username", Requirement.REQUIRED);
-            step(grant, "direct-grant-validate-password", Requirement.REQUIRED);
-            AuthenticationFlowModel otp = subflow(grant, GRANT_FLOW + " otp", Requirement.CONDITIONAL);
-            step(otp, "conditional-user-configured", Requirement.REQUIRED);
-            step(otp, "direct-grant-validate-otp", Requirement.REQUIRED);
-            step(grant, "sentinel-mfa", Requirement.REQUIRED);
+            grant = builder.flow(GRANT_FLOW, "Sentinel: the password grant with the user's OTP (totp parameter), then the MFA policy", true);
+            builder.step(grant, "direct-grant-validate-username", Requirement.REQUIRED);
+            builder.step(grant, "direct-grant-validate-password", Requirement.REQUIRED);
+            AuthenticationFlowModel otp = builder.subflow(grant, GRANT_FLOW + " otp", Requirement.CONDITIONAL);
+            builder.step(otp, "conditional-user-configured", Requirement.REQUIRED);
+            builder.step(otp, "direct-grant-validate-otp", Requirement.REQUIRED);
+            builder.step(grant, "sentinel-mfa", Requirement.REQUIRED);
         }
         if (bind) {
             realm.setBrowserFlow(browser);
@@ -235,9 +236,9 @@ final class MfaAdmin {
         body.put("browserFlow", BROWSER_FLOW);
         body.put("resetFlow", RESET_FLOW);
         // whichever flows are bound: do they run the MFA step at all?
-        body.put("boundBrowserFlowHasMfaStep", hasStep(realm.getBrowserFlow()));
-        body.put("boundResetFlowHasMfaStep", hasStep(realm.getResetCredentialsFlow()));
-        body.put("boundDirectGrantFlowHasMfaStep", hasStep(realm.getDirectGrantFlow()));
+        body.put("boundBrowserFlowHasMfaStep", builder.hasRequiredStep(realm.getBrowserFlow(), "sentinel-mfa"));
+        body.put("boundResetFlowHasMfaStep", builder.hasRequiredStep(realm.getResetCredentialsFlow(), "sentinel-mfa"));
+        body.put("boundDirectGrantFlowHasMfaStep", builder.hasRequiredStep(realm.getDirectGrantFlow(), "sentinel-mfa"));
         body.put("directGrantFlow", GRANT_FLOW);
         body.put("bound", realm.getBrowserFlow() != null && realm.getBrowserFlow().getId().equals(browser.getId())
                 && realm.getResetCredentialsFlow() != null && realm.getResetCredentialsFlow().getId().equals(reset.getId())
@@ -245,72 +246,13 @@ final class MfaAdmin {
         return body;
     }
 
-    private boolean hasStep(AuthenticationFlowModel top) {
-        if (top == null) {
-            return false;
-        }
-        java.util.ArrayDeque<String> flows = new java.util.ArrayDeque<>(List.of(top.getId()));
-        for (int guard = 0; !flows.isEmpty() && guard < 64; guard++) {
-            for (AuthenticationExecutionModel e : realm.getAuthenticationExecutionsStream(flows.poll()).toList()) {
-                if (e.isAuthenticatorFlow()) {
-                    flows.add(e.getFlowId());
-                } else if ("sentinel-mfa".equals(e.getAuthenticator()) && e.isRequired()) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    private void secondFactor(AuthenticationFlowModel parent, String alias) {
-        AuthenticationFlowModel sub = subflow(parent, alias, Requirement.CONDITIONAL);
-        step(sub, "conditional-user-configured", Requirement.REQUIRED);
+    private void secondFactor(FlowBuilder builder, AuthenticationFlowModel parent, String alias) {
+        AuthenticationFlowModel sub = builder.subflow(parent, alias, Requirement.CONDITIONAL);
+        builder.step(sub, "conditional-user-configured", Requirement.REQUIRED);
         for (String form : FACTOR_FORMS) {
             if (session.getKeycloakSessionFactory().getProviderFactory(Authenticator.class, form) != null) {
-                step(sub, form, Requirement.ALTERNATIVE);
+                builder.step(sub, form, Requirement.ALTERNATIVE);
             }
         }
-    }
-
-    private AuthenticationFlowModel flow(String alias, String description, boolean top) {
-        AuthenticationFlowModel f = new AuthenticationFlowModel();
-        f.setAlias(alias);
-        f.setDescription(description);
-        f.setProviderId("basic-flow");
-        f.setTopLevel(top);
-        f.setBuiltIn(false);
-        return realm.addAuthenticationFlow(f);
-    }
-
-    private AuthenticationFlowModel subflow(AuthenticationFlowModel parent, String alias, Requirement requirement) {
-        // a new sub-flow of its own, even when a flow of that name exists (it may belong to another flow)
-        String unique = alias;
-        for (int n = 2; realm.getFlowByAlias(unique) != null; n++) {
-            unique = alias + " " + n;
-        }
-        AuthenticationFlowModel sub = flow(unique, null, false);
-        AuthenticationExecutionModel e = new AuthenticationExecutionModel();
-        e.setParentFlow(parent.getId());
-        e.setAuthenticatorFlow(true);
-        e.setFlowId(sub.getId());
-        e.setRequirement(requirement);
-        e.setPriority(nextPriority(parent));
-        realm.addAuthenticatorExecution(e);
-        return sub;
-    }
-
-    private void step(AuthenticationFlowModel parent, String authenticator, Requirement requirement) {
-        AuthenticationExecutionModel e = new AuthenticationExecutionModel();
-        e.setParentFlow(parent.getId());
-        e.setAuthenticator(authenticator);
-        e.setAuthenticatorFlow(false);
-        e.setRequirement(requirement);
-        e.setPriority(nextPriority(parent));
-        realm.addAuthenticatorExecution(e);
-    }
-
-    private int nextPriority(AuthenticationFlowModel parent) {
-        return realm.getAuthenticationExecutionsStream(parent.getId()).mapToInt(AuthenticationExecutionModel::getPriority)
-                .max().orElse(0) + 10;
     }
 }

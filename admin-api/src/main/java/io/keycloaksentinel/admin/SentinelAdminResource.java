@@ -551,6 +551,22 @@ public class SentinelAdminResource {
     }
 
     /**
+     * Creates the enumeration-safe registration flow ({@code sentinel registration}: email first,
+     * then Keycloak's form with the address locked) when missing; {@code ?bind=true} binds it.
+     * Says whether the bound registration and reset flows are enumeration-safe.
+     */
+    @POST
+    @Path("sign-up/flows")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response signupFlows(@QueryParam("bind") boolean bind) {
+        auth.realm().requireManageRealm();
+        Map<String, Object> body = new SignupAdmin(realm).flows(bind);
+        adminEvent.operation(OperationType.CREATE).resource(ResourceType.AUTH_FLOW).resourcePath(session.getContext().getUri())
+                .representation(body).success();
+        return Response.ok(body).build();
+    }
+
+    /**
      * Contains accounts in one call: body {@code {"userIds": [...], "signOut": true,
      * "requirePasswordReset": true, "disablePassword": false, "dryRun": false}}. Needs manage-users.
      * Answers per account what was done (or would be, in a dry run) and which ids are unknown; an

@@ -73,10 +73,7 @@ public final class EmailCode {
         RealmModel realm = context.getRealm();
         UserModel user = context.getUser();
         AuthenticationSessionModel auth = context.getAuthenticationSession();
-        StringBuilder value = new StringBuilder(DIGITS);
-        for (int i = 0; i < DIGITS; i++) {
-            value.append(RANDOM.nextInt(10));
-        }
+        String value = newCode();
         if (!mailSlot(session, realm, user)) {
             LOG.debugf("Sentinel: code mail for user %s of realm '%s' refused: hourly limit", user.getId(), realm.getName());
             return false;
@@ -84,7 +81,7 @@ public final class EmailCode {
         Properties messages = messages(session, realm, user);
         String realmName = realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName();
         String subject = format(messages, subjectKey, "Your sign-in code");
-        String text = format(messages, bodyKey, "Your code: {1}", realmName, value.toString(), LIFETIME.toMinutes());
+        String text = format(messages, bodyKey, "Your code: {1}", realmName, value, LIFETIME.toMinutes());
         try {
             session.getProvider(EmailSenderProvider.class).send(realm.getSmtpConfig(), user, subject, text, html(text));
         } catch (EmailException | RuntimeException e) {
@@ -92,10 +89,32 @@ public final class EmailCode {
                     e.toString());
             return false;
         }
-        auth.setAuthNote(code, mac(context, value.toString()));
+        store(auth, value);
+        return true;
+    }
+
+    /**
+     * A new code for this authentication session, kept only as its hash; the caller delivers it
+     * (the sign-up step mails it through the queue, to an address that has no account yet).
+     */
+    public String issue(AuthenticationSessionModel auth) {
+        String value = newCode();
+        store(auth, value);
+        return value;
+    }
+
+    private void store(AuthenticationSessionModel auth, String value) {
+        auth.setAuthNote(code, mac(auth, value));
         auth.setAuthNote(expires, Long.toString(Time.currentTimeMillis() + LIFETIME.toMillis()));
         auth.setAuthNote(sends, Integer.toString(parse(auth.getAuthNote(sends)) + 1));
-        return true;
+    }
+
+    private static String newCode() {
+        StringBuilder value = new StringBuilder(DIGITS);
+        for (int i = 0; i < DIGITS; i++) {
+            value.append(RANDOM.nextInt(10));
+        }
+        return value.toString();
     }
 
     /** Whether {@code typed} is the current, unexpired code (spaces ignored; at most 16 characters). */
@@ -106,7 +125,7 @@ public final class EmailCode {
         return t != null && !t.isEmpty() && t.length() <= 16 && expected != null
                 && Time.currentTimeMillis() < parseLong(auth.getAuthNote(expires))
                 && MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
-                mac(context, t).getBytes(StandardCharsets.US_ASCII));
+                mac(auth, t).getBytes(StandardCharsets.US_ASCII));
     }
 
     /** Counts a wrong code; true when that was the last try allowed. */
@@ -142,11 +161,11 @@ public final class EmailCode {
         return false;
     }
 
-    private static String mac(AuthenticationFlowContext context, String value) {
+    private static String mac(AuthenticationSessionModel auth, String value) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             // bound to this authentication session: a code is worth nothing in another login
-            sha.update(context.getAuthenticationSession().getParentSession().getId().getBytes(StandardCharsets.UTF_8));
+            sha.update(auth.getParentSession().getId().getBytes(StandardCharsets.UTF_8));
             sha.update((byte) 0);
             sha.update(value.getBytes(StandardCharsets.UTF_8));
             return Base64.getUrlEncoder().withoutPadding().encodeToString(sha.digest());

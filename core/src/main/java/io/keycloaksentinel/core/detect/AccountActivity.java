@@ -9,6 +9,8 @@ import java.util.Locale;
  */
 public enum AccountActivity {
     REGISTERED(Kind.REGISTRATION),
+    /** An address typed into Sentinel's email-first sign-up step (new or already registered: counted alike). */
+    REGISTRATION_REQUESTED(Kind.REGISTRATION),
     REGISTRATION_FAILED(Kind.REGISTRATION),
     RESET_REQUESTED(Kind.RESET),
     /** A reset asked for a username or email that does not exist. */

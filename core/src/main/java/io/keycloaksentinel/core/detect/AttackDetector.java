@@ -452,6 +452,21 @@ public final class AttackDetector {
         });
     }
 
+    /**
+     * Requests of one family (sign-ups or resets) from the address and from its network in the
+     * last 15 minutes, over the cluster: {@code [address, network]}; zeros for an unparsable address.
+     */
+    public long[] accountRequests15m(String realmId, String ip, AccountActivity.Kind kind) {
+        Optional<InetAddress> address = IpAddresses.parse(ip);
+        if (address.isEmpty() || kind == null) {
+            return new long[2];
+        }
+        String suffix = "|" + kind.name().toLowerCase(Locale.ROOT);
+        return store.sumAll(Scope.SUBJECT,
+                List.of("a" + ipCounter(realmId, address.get()) + suffix, "a" + networkCounter(realmId, address.get()) + suffix),
+                List.of(Window.FIFTEEN_MINUTES, Window.FIFTEEN_MINUTES), clock.getAsLong());
+    }
+
     /** Why a login post is refused before the password is checked. */
     public enum RefusalReason {
         /** The address crossed {@code ipFailuresPerDay}. */

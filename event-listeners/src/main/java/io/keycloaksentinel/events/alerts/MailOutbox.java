@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
 import org.keycloak.email.EmailException;
+import org.keycloak.email.EmailSenderProvider;
 import org.keycloak.email.EmailTemplateProvider;
 import org.keycloak.models.AbstractKeycloakTransaction;
 import org.keycloak.models.KeycloakSession;
@@ -44,7 +45,63 @@ public final class MailOutbox {
      * @param toAddress a different address than the user's (the old address after a change); null: the user's
      */
     public record Mail(String kind, String realmId, String userId, String toAddress, String subjectKey,
-                       List<Object> subjectAttributes, String template, Map<String, Object> attributes) {
+                       List<Object> subjectAttributes, String template, Map<String, Object> attributes) implements Delivery {
+
+        @Override
+        public String deliver(KeycloakSession session, RealmModel realm) throws EmailException {
+            UserModel user = session.users().getUserById(realm, userId);
+            if (user == null) {
+                return null;
+            }
+            UserModel recipient = user;
+            if (toAddress != null) {
+                recipient = new UserModelDelegate(user) {
+                    @Override
+                    public String getEmail() {
+                        return toAddress;
+                    }
+                };
+            }
+            if (recipient.getEmail() == null || recipient.getEmail().isBlank()) {
+                return null; // no address: nothing can be sent, and retrying will not change that
+            }
+            session.getProvider(EmailTemplateProvider.class).setRealm(realm).setUser(recipient)
+                    .send(subjectKey, subjectAttributes, template, attributes);
+            return null;
+        }
+    }
+
+    /**
+     * A mail already rendered on the request thread, to an address that may belong to no account
+     * (a sign-up code to an address nobody registered yet).
+     */
+    public record Prerendered(String kind, String realmId, String address, String subject, String text, String html)
+            implements Delivery {
+
+        @Override
+        public String deliver(KeycloakSession session, RealmModel realm) throws EmailException {
+            session.getProvider(EmailSenderProvider.class).send(realm.getSmtpConfig(), address, subject, text, html);
+            return null;
+        }
+    }
+
+    /** Something to send in a fresh session of its realm, off the request thread. */
+    public interface Delivery {
+        /** For logs and the metric ({@code new_device}, {@code signup_code}, ...). */
+        String kind();
+
+        String realmId();
+
+        /** Sends; null when sent or when there is nothing to send (retrying would not help), else why not. */
+        String deliver(KeycloakSession session, RealmModel realm) throws EmailException;
+    }
+
+    /** This server's queue (kept by the security-alert listener's factory); empty before it started. */
+    public static java.util.Optional<MailOutbox> of(KeycloakSession session) {
+        Object f = session.getKeycloakSessionFactory().getProviderFactory(org.keycloak.events.EventListenerProvider.class,
+                DeviceAlertEventListenerFactory.PROVIDER_ID);
+        return f instanceof DeviceAlertEventListenerFactory alerts ? java.util.Optional.ofNullable(alerts.outbox())
+                : java.util.Optional.empty();
     }
 
     private final KeycloakSessionFactory factory;
@@ -63,7 +120,7 @@ public final class MailOutbox {
     }
 
     /** Queues {@code mail} to be sent once {@code session}'s transaction has committed. */
-    public void afterCommit(KeycloakSession session, Mail mail) {
+    public void afterCommit(KeycloakSession session, Delivery mail) {
         session.getTransactionManager().enlistAfterCompletion(new AbstractKeycloakTransaction() {
             @Override
             protected void commitImpl() {
@@ -77,7 +134,7 @@ public final class MailOutbox {
         });
     }
 
-    private void submit(Mail mail, int attempt) {
+    private void submit(Delivery mail, int attempt) {
         if (attempt == 0 && pending.incrementAndGet() > MAX_PENDING) {
             pending.decrementAndGet();
             count(mail, "dropped");
@@ -93,7 +150,7 @@ public final class MailOutbox {
         }
     }
 
-    private void attempt(Mail mail, int attempt) {
+    private void attempt(Delivery mail, int attempt) {
         String failure;
         try {
             failure = KeycloakModelUtils.runJobInTransactionWithResult(factory, session -> send(session, mail));
@@ -114,44 +171,26 @@ public final class MailOutbox {
         }
         pending.decrementAndGet();
         count(mail, "failed");
-        LOG.warnf("Sentinel: a %s mail to user %s of realm %s could not be sent after %d attempts: %s", mail.kind(),
-                mail.userId(), mail.realmId(), ATTEMPTS, failure);
+        LOG.warnf("Sentinel: a %s mail of realm %s could not be sent after %d attempts: %s", mail.kind(),
+                mail.realmId(), ATTEMPTS, failure);
     }
 
     /** Renders and sends; returns null when sent, else why not. */
-    private static String send(KeycloakSession session, Mail mail) {
+    private static String send(KeycloakSession session, Delivery mail) {
         RealmModel realm = session.realms().getRealm(mail.realmId());
         if (realm == null) {
             return null; // the realm is gone: nothing to tell
         }
         session.getContext().setRealm(realm);
-        UserModel user = session.users().getUserById(realm, mail.userId());
-        if (user == null) {
-            return null;
-        }
-        UserModel recipient = user;
-        if (mail.toAddress() != null) {
-            recipient = new UserModelDelegate(user) {
-                @Override
-                public String getEmail() {
-                    return mail.toAddress();
-                }
-            };
-        }
-        if (recipient.getEmail() == null || recipient.getEmail().isBlank()) {
-            return null; // no address: nothing can be sent, and retrying will not change that
-        }
         try {
-            session.getProvider(EmailTemplateProvider.class).setRealm(realm).setUser(recipient)
-                    .send(mail.subjectKey(), mail.subjectAttributes(), mail.template(), mail.attributes());
-            return null;
+            return mail.deliver(session, realm);
         } catch (EmailException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             return cause.getClass().getSimpleName() + ": " + cause.getMessage();
         }
     }
 
-    private static void count(Mail mail, String outcome) {
+    private static void count(Delivery mail, String outcome) {
         Counter.builder("sentinel_mail_total")
                 .description("Sentinel's mails to users, by kind and outcome (sent, retried, failed, dropped)")
                 .tag("kind", mail.kind()).tag("outcome", outcome)

@@ -1,0 +1,93 @@
+package io.keycloaksentinel.admin;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import org.keycloak.models.AuthenticationExecutionModel;
+import org.keycloak.models.AuthenticationExecutionModel.Requirement;
+import org.keycloak.models.AuthenticationFlowModel;
+import org.keycloak.models.RealmModel;
+
+/** Builds the ready-made authentication flows of the admin API (MFA, sign-up), and looks steps up in bound flows. */
+final class FlowBuilder {
+
+    private final RealmModel realm;
+
+    FlowBuilder(RealmModel realm) {
+        this.realm = realm;
+    }
+
+    AuthenticationFlowModel flow(String alias, String description, boolean top) {
+        return flow(alias, description, top, "basic-flow");
+    }
+
+    private AuthenticationFlowModel flow(String alias, String description, boolean top, String providerId) {
+        AuthenticationFlowModel f = new AuthenticationFlowModel();
+        f.setAlias(alias);
+        f.setDescription(description);
+        f.setProviderId(providerId);
+        f.setTopLevel(top);
+        f.setBuiltIn(false);
+        return realm.addAuthenticationFlow(f);
+    }
+
+    AuthenticationFlowModel subflow(AuthenticationFlowModel parent, String alias, Requirement requirement) {
+        return subflow(parent, alias, requirement, "basic-flow", null);
+    }
+
+    /** A form sub-flow (the registration page): {@code formAuthenticator} renders it, its steps are form actions. */
+    AuthenticationFlowModel formSubflow(AuthenticationFlowModel parent, String alias, String formAuthenticator) {
+        return subflow(parent, alias, Requirement.REQUIRED, "form-flow", formAuthenticator);
+    }
+
+    private AuthenticationFlowModel subflow(AuthenticationFlowModel parent, String alias, Requirement requirement,
+                                            String providerId, String authenticator) {
+        // a new sub-flow of its own, even when a flow of that name exists (it may belong to another flow)
+        String unique = alias;
+        for (int n = 2; realm.getFlowByAlias(unique) != null; n++) {
+            unique = alias + " " + n;
+        }
+        AuthenticationFlowModel sub = flow(unique, null, false, providerId);
+        AuthenticationExecutionModel e = new AuthenticationExecutionModel();
+        e.setParentFlow(parent.getId());
+        e.setAuthenticatorFlow(true);
+        e.setAuthenticator(authenticator);
+        e.setFlowId(sub.getId());
+        e.setRequirement(requirement);
+        e.setPriority(nextPriority(parent));
+        realm.addAuthenticatorExecution(e);
+        return sub;
+    }
+
+    void step(AuthenticationFlowModel parent, String authenticator, Requirement requirement) {
+        AuthenticationExecutionModel e = new AuthenticationExecutionModel();
+        e.setParentFlow(parent.getId());
+        e.setAuthenticator(authenticator);
+        e.setAuthenticatorFlow(false);
+        e.setRequirement(requirement);
+        e.setPriority(nextPriority(parent));
+        realm.addAuthenticatorExecution(e);
+    }
+
+    private int nextPriority(AuthenticationFlowModel parent) {
+        return realm.getAuthenticationExecutionsStream(parent.getId()).mapToInt(AuthenticationExecutionModel::getPriority)
+                .max().orElse(0) + 10;
+    }
+
+    /** Whether {@code top} (or a sub-flow of it) runs {@code authenticator} as a required step. */
+    boolean hasRequiredStep(AuthenticationFlowModel top, String authenticator) {
+        if (top == null) {
+            return false;
+        }
+        ArrayDeque<String> flows = new ArrayDeque<>(List.of(top.getId()));
+        for (int guard = 0; !flows.isEmpty() && guard < 64; guard++) {
+            for (AuthenticationExecutionModel e : realm.getAuthenticationExecutionsStream(flows.poll()).toList()) {
+                if (e.isAuthenticatorFlow()) {
+                    flows.add(e.getFlowId());
+                } else if (authenticator.equals(e.getAuthenticator()) && e.isRequired()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}

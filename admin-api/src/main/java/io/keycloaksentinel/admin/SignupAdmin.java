@@ -1,0 +1,54 @@
+package io.keycloaksentinel.admin;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.keycloak.models.AuthenticationExecutionModel.Requirement;
+import org.keycloak.models.AuthenticationFlowModel;
+import org.keycloak.models.RealmModel;
+
+/**
+ * The enumeration-safe sign-up's ready-made registration flow: Sentinel's email-first step, then
+ * Keycloak's registration form with Sentinel's verified-email action last.
+ */
+final class SignupAdmin {
+
+    static final String REGISTRATION_FLOW = "sentinel registration";
+    static final String SIGNUP_STEP = "sentinel-signup-email";
+    static final String VERIFIED_EMAIL_ACTION = "sentinel-signup-verified-email";
+    static final String RESET_EMAIL_STEP = "sentinel-reset-credential-email";
+
+    private final RealmModel realm;
+
+    SignupAdmin(RealmModel realm) {
+        this.realm = realm;
+    }
+
+    /** Creates the flow when missing (an existing one is left as it is) and, when asked, binds it as the registration flow. */
+    Map<String, Object> flows(boolean bind) {
+        FlowBuilder builder = new FlowBuilder(realm);
+        Map<String, Object> body = new LinkedHashMap<>();
+        AuthenticationFlowModel registration = realm.getFlowByAlias(REGISTRATION_FLOW);
+        body.put("registrationFlowCreated", registration == null);
+        if (registration == null) {
+            registration = builder.flow(REGISTRATION_FLOW,
+                    "Sentinel: email first (same answer for new and existing addresses), then the registration form", true);
+            builder.step(registration, SIGNUP_STEP, Requirement.REQUIRED);
+            AuthenticationFlowModel form = builder.formSubflow(registration, REGISTRATION_FLOW + " form", "registration-page-form");
+            builder.step(form, "registration-user-creation", Requirement.REQUIRED);
+            builder.step(form, "registration-password-action", Requirement.REQUIRED);
+            builder.step(form, "registration-terms-and-conditions", Requirement.DISABLED);
+            builder.step(form, VERIFIED_EMAIL_ACTION, Requirement.REQUIRED);
+        }
+        if (bind) {
+            realm.setRegistrationFlow(registration);
+        }
+        body.put("registrationFlow", REGISTRATION_FLOW);
+        body.put("bound", realm.getRegistrationFlow() != null && realm.getRegistrationFlow().getId().equals(registration.getId()));
+        // whichever flows are bound: do they answer the same for existing and unknown addresses?
+        body.put("boundRegistrationFlowHasSignupStep", builder.hasRequiredStep(realm.getRegistrationFlow(), SIGNUP_STEP)
+                && builder.hasRequiredStep(realm.getRegistrationFlow(), VERIFIED_EMAIL_ACTION));
+        body.put("boundResetFlowHasQueuedEmail", builder.hasRequiredStep(realm.getResetCredentialsFlow(), RESET_EMAIL_STEP));
+        body.put("registrationAllowed", realm.isRegistrationAllowed());
+        return body;
+    }
+}

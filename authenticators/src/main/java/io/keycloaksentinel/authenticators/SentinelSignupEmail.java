@@ -1,0 +1,407 @@
+package io.keycloaksentinel.authenticators;
+
+import io.keycloaksentinel.core.SentinelVersion;
+import io.keycloaksentinel.core.detect.AccountActivity;
+import io.keycloaksentinel.core.detect.AttackDetectionProvider;
+import io.keycloaksentinel.core.detect.AttackDetector;
+import io.keycloaksentinel.core.detect.RealmDetectionConfig;
+import io.keycloaksentinel.events.alerts.MailOutbox;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Metrics;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.core.Response;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.jboss.logging.Logger;
+import org.keycloak.Config;
+import org.keycloak.authentication.AuthenticationFlowContext;
+import org.keycloak.authentication.Authenticator;
+import org.keycloak.authentication.AuthenticatorFactory;
+import org.keycloak.common.util.Time;
+import org.keycloak.events.Details;
+import org.keycloak.events.EventType;
+import org.keycloak.forms.login.LoginFormsProvider;
+import org.keycloak.models.AuthenticationExecutionModel;
+import org.keycloak.models.AuthenticatorConfigModel;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.ModelDuplicateException;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+import org.keycloak.provider.ProviderConfigProperty;
+import org.keycloak.provider.ProviderConfigurationBuilder;
+import org.keycloak.provider.ServerInfoAwareProviderFactory;
+import org.keycloak.services.Urls;
+import org.keycloak.utils.EmailValidationUtil;
+
+/**
+ * Enumeration-safe sign-up: the first step of the registration flow asks only for an email
+ * address and always answers the same page ("we sent a message to that address, enter the code
+ * from it"), whether or not the address has an account, doing the same work either way: a new
+ * address gets a one-time code that opens Keycloak's registration form with that address locked
+ * (see {@link SentinelSignupVerifiedEmail}) and verified; an address that already has an account
+ * gets a "someone tried to create an account with your address" notice instead, and no code works.
+ * Both mails are rendered on the request thread and sent after commit by Sentinel's mail queue,
+ * so the answer never waits for SMTP. Before the address is looked up: the adaptive CAPTCHA
+ * ({@code risky} by default, so during attacks) and a cluster-wide limit of sign-up requests per
+ * address and per network.
+ */
+public final class SentinelSignupEmail implements Authenticator, AuthenticatorFactory, ServerInfoAwareProviderFactory {
+
+    public static final String PROVIDER_ID = "sentinel-signup-email";
+    public static final String TEMPLATE = "sentinel-signup.ftl";
+    /** Auth note: the address the user proved to control (read by the form action). */
+    public static final String VERIFIED_NOTE = "sentinel.signup.verified";
+    static final String PENDING_NOTE = "sentinel.signup.pending";
+    static final String PER_IP = "signupPerIpPer15m";
+    static final String PER_NETWORK = "signupPerNetworkPer15m";
+    static final String MAILS_PER_ADDRESS = "signupMailsPerAddressPerHour";
+    static final int DEFAULT_PER_IP = 10;
+    static final int DEFAULT_PER_NETWORK = 30;
+    static final int DEFAULT_MAILS_PER_ADDRESS = 3;
+    static final int MAX_EMAIL_LENGTH = 254;
+    private static final EmailCode CODE = new EmailCode("sentinel.signup.");
+    private static final Logger LOG = Logger.getLogger(SentinelSignupEmail.class);
+
+    @Override
+    public void authenticate(AuthenticationFlowContext context) {
+        if (context.getAuthenticationSession().getAuthNote(VERIFIED_NOTE) != null) {
+            context.success();
+            return;
+        }
+        String pending = context.getAuthenticationSession().getAuthNote(PENDING_NOTE);
+        context.challenge(pending == null ? emailPage(context, null, null) : codePage(context, pending, null));
+    }
+
+    @Override
+    public void action(AuthenticationFlowContext context) {
+        MultivaluedMap<String, String> posted = context.getHttpRequest().getDecodedFormParameters();
+        String pending = context.getAuthenticationSession().getAuthNote(PENDING_NOTE);
+        if (posted.containsKey("restart")) {
+            CODE.clear(context.getAuthenticationSession());
+            context.getAuthenticationSession().removeAuthNote(PENDING_NOTE);
+            context.challenge(emailPage(context, null, null));
+            return;
+        }
+        if (pending != null && posted.containsKey("code")) {
+            code(context, pending, posted.getFirst("code"));
+            return;
+        }
+        email(context, posted);
+    }
+
+    private void code(AuthenticationFlowContext context, String pending, String typed) {
+        if (CODE.matches(context, typed)) {
+            CODE.clear(context.getAuthenticationSession());
+            context.getAuthenticationSession().removeAuthNote(PENDING_NOTE);
+            context.getAuthenticationSession().setAuthNote(VERIFIED_NOTE, pending);
+            count(context.getRealm(), "verified");
+            context.success();
+            return;
+        }
+        count(context.getRealm(), "wrong_code");
+        if (CODE.failedAttempt(context.getAuthenticationSession())) {
+            // the last try: the address must be typed again (and a new mail claimed from its hourly budget)
+            CODE.clear(context.getAuthenticationSession());
+            context.getAuthenticationSession().removeAuthNote(PENDING_NOTE);
+            context.challenge(emailPage(context, null, "sentinelSignupCodeTooMany"));
+            return;
+        }
+        context.challenge(codePage(context, pending, "sentinelSignupCodeInvalid"));
+    }
+
+    private void email(AuthenticationFlowContext context, MultivaluedMap<String, String> posted) {
+        KeycloakSession session = context.getSession();
+        RealmModel realm = context.getRealm();
+        CaptchaGate gate = CaptchaGate.of(session, realm, context.getAuthenticatorConfig(), CaptchaGate.Form.REGISTRATION);
+        if (gate.required(null)) {
+            Optional<String> refusal = gate.refusal(posted);
+            if (refusal.isPresent()) {
+                context.getEvent().detail("sentinel_captcha", refusal.get()).error(CaptchaGate.EVENT_ERROR);
+                Response page = emailPage(context, null, refusal.get());
+                context.challenge(CaptchaGate.unavailable(refusal.get())
+                        ? Response.fromResponse(page).status(503).header("Retry-After", "60").build() : page);
+                return;
+            }
+        }
+        String raw = posted.getFirst("email");
+        String email = raw == null ? "" : raw.strip();
+        if (email.isEmpty() || email.length() > MAX_EMAIL_LENGTH || !EmailValidationUtil.isValidEmail(email)) {
+            // says nothing about accounts: only that this is not an address
+            context.challenge(emailPage(context, email.length() > MAX_EMAIL_LENGTH ? null : email, "invalidEmailMessage"));
+            return;
+        }
+        AttackDetector detector = detector(session);
+        String ip = session.getContext().getConnection().getRemoteAddr();
+        Optional<String> tooMany = throttle(context, detector, ip);
+        if (tooMany.isPresent()) {
+            count(realm, "throttled");
+            LOG.debugf("Sentinel: sign-up request from %s in realm '%s' refused: %s", ip, realm.getName(), tooMany.get());
+            Response page = emailPage(context, email, "sentinelSignupTooMany");
+            context.challenge(Response.fromResponse(page).status(429).header("Retry-After", "900").build());
+            return;
+        }
+        if (detector != null) {
+            detector.recordActivity(realm.getId(), realm.getName(), AccountActivity.REGISTRATION_REQUESTED, ip);
+        }
+        email = email.toLowerCase(Locale.ROOT);
+        UserModel owner = owner(session, realm, email);
+        // from here on, both answers do the same work: a code stored for this login, one mail rendered and queued
+        String code = CODE.issue(context.getAuthenticationSession());
+        context.getAuthenticationSession().setAuthNote(PENDING_NOTE, email);
+        boolean mailAllowed = mailSlot(context, detector, email);
+        Properties messages = EmailCode.messages(session, realm, owner);
+        String realmName = realm.getDisplayName() != null && !realm.getDisplayName().isBlank() ? realm.getDisplayName()
+                : realm.getName();
+        String subject;
+        String text;
+        if (owner == null) {
+            subject = EmailCode.format(messages, "sentinelSignupCodeSubject", "Your code to create an account");
+            text = EmailCode.format(messages, "sentinelSignupCodeBody", "Your code: {1}", realmName, code,
+                    EmailCode.LIFETIME.toMinutes());
+            context.getEvent().clone().event(EventType.SEND_VERIFY_EMAIL).detail(Details.EMAIL, email)
+                    .detail("sentinel_signup", "code").success();
+        } else {
+            String signIn = Urls.accountBase(session.getContext().getUri().getBaseUri()).build(realm.getName()).toString();
+            subject = EmailCode.format(messages, "sentinelSignupExistsSubject", "Someone tried to create an account");
+            text = EmailCode.format(messages, "sentinelSignupExistsBody", "Sign in at {1}", realmName, signIn);
+            // a server-side record only: the visitor sees the same page as for a new address
+            context.getEvent().clone().event(EventType.SEND_VERIFY_EMAIL).user(owner).detail(Details.EMAIL, email)
+                    .detail("sentinel_signup", "existing_account").success();
+        }
+        String to = owner == null || owner.getEmail() == null ? email : owner.getEmail();
+        Optional<MailOutbox> outbox = MailOutbox.of(session);
+        if (mailAllowed && outbox.isPresent()) {
+            outbox.get().afterCommit(session, new MailOutbox.Prerendered(owner == null ? "signup_code" : "signup_existing",
+                    realm.getId(), to, subject, text, EmailCode.html(text)));
+        } else if (outbox.isEmpty()) {
+            LOG.warnf("Sentinel: the mail queue is not running; no sign-up mail sent in realm '%s'", realm.getName());
+        }
+        count(realm, owner == null ? "new_address" : "existing_address");
+        context.challenge(codePage(context, email, null));
+    }
+
+    /** The account that already uses this address (also as its username when emails are usernames), if any. */
+    private static UserModel owner(KeycloakSession session, RealmModel realm, String email) {
+        try {
+            UserModel user = session.users().getUserByEmail(realm, email);
+            if (user == null && realm.isRegistrationEmailAsUsername()) {
+                user = session.users().getUserByUsername(realm, email);
+            }
+            return user;
+        } catch (ModelDuplicateException e) {
+            // several accounts share it (duplicate emails allowed): it is taken; tell nobody in particular
+            return session.users().searchForUserStream(realm, Map.of(UserModel.EMAIL, email, UserModel.EXACT, "true"), 0, 1)
+                    .findFirst().orElse(null);
+        }
+    }
+
+    private Optional<String> throttle(AuthenticationFlowContext context, AttackDetector detector, String ip) {
+        if (detector == null || allowlisted(context.getRealm(), ip)) {
+            return Optional.empty();
+        }
+        try {
+            long[] counts = detector.accountRequests15m(context.getRealm().getId(), ip, AccountActivity.Kind.REGISTRATION);
+            AuthenticatorConfigModel config = context.getAuthenticatorConfig();
+            int perIp = setting(config, PER_IP, DEFAULT_PER_IP);
+            int perNetwork = setting(config, PER_NETWORK, DEFAULT_PER_NETWORK);
+            if (perIp > 0 && counts[0] >= perIp) {
+                return Optional.of("address over " + perIp + " sign-up requests in 15 min");
+            }
+            if (perNetwork > 0 && counts[1] >= perNetwork) {
+                return Optional.of("network over " + perNetwork + " sign-up requests in 15 min");
+            }
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            LOG.warnf("Sentinel: sign-up throttle unavailable, letting the request through: %s", e.toString());
+            return Optional.empty();
+        }
+    }
+
+    private static boolean allowlisted(RealmModel realm, String ip) {
+        return io.keycloaksentinel.core.net.IpAddresses.parse(ip)
+                .map(a -> RealmDetectionConfig.allowlisted(realm::getAttribute, a)).orElse(false);
+    }
+
+    /**
+     * One of the few mails an address may get per hour from sign-up (new code or notice alike),
+     * claimed on the whole cluster under a keyed hash of the address, never the address itself.
+     */
+    private static boolean mailSlot(AuthenticationFlowContext context, AttackDetector detector, String email) {
+        if (detector == null) {
+            return true;
+        }
+        int max = setting(context.getAuthenticatorConfig(), MAILS_PER_ADDRESS, DEFAULT_MAILS_PER_ADDRESS);
+        String realmId = context.getRealm().getId();
+        String key;
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(detector.derivedKey(realmId, "signup-address"), "HmacSHA256"));
+            key = Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(email.getBytes(StandardCharsets.UTF_8)))
+                    .substring(0, 22);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+        long hour = Time.currentTimeMillis() / 3_600_000L;
+        for (int i = 0; i < max; i++) {
+            if (detector.claimOnce(realmId, "signup-mail|" + key + "|" + hour + "|" + i, Duration.ofHours(2))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static AttackDetector detector(KeycloakSession session) {
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        return detection == null ? null : detection.detector();
+    }
+
+    static int setting(AuthenticatorConfigModel config, String key, int fallback) {
+        String v = config == null || config.getConfig() == null ? null : config.getConfig().get(key);
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        try {
+            return Math.max(0, Integer.parseInt(v.strip()));
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
+    }
+
+    private Response emailPage(AuthenticationFlowContext context, String email, String error) {
+        CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
+                CaptchaGate.Form.REGISTRATION);
+        LoginFormsProvider form = context.form().setAttribute("sentinelSignupStage", "email")
+                .setAttribute("sentinelSignupEmail", email == null ? "" : email);
+        if (gate.required(null)) {
+            gate.show(form);
+        }
+        if (error != null) {
+            form.setError(error);
+        }
+        return form.createForm(TEMPLATE);
+    }
+
+    private Response codePage(AuthenticationFlowContext context, String email, String error) {
+        LoginFormsProvider form = context.form().setAttribute("sentinelSignupStage", "code")
+                .setAttribute("sentinelSignupEmail", email)
+                .setAttribute("sentinelSignupMinutes", EmailCode.LIFETIME.toMinutes());
+        if (error != null) {
+            form.setError(error);
+        }
+        return form.createForm(TEMPLATE);
+    }
+
+    private static void count(RealmModel realm, String outcome) {
+        Counter.builder("sentinel_signup_total")
+                .description("Email-first sign-up requests by outcome (new_address, existing_address, throttled, verified, "
+                        + "wrong_code)")
+                .tag("realm", realm.getName()).tag("outcome", outcome)
+                .register(Metrics.globalRegistry).increment();
+    }
+
+    @Override
+    public boolean requiresUser() {
+        return false;
+    }
+
+    @Override
+    public boolean configuredFor(KeycloakSession session, RealmModel realm, UserModel user) {
+        return true;
+    }
+
+    @Override
+    public void setRequiredActions(KeycloakSession session, RealmModel realm, UserModel user) {
+    }
+
+    @Override
+    public Authenticator create(KeycloakSession session) {
+        return this;
+    }
+
+    @Override
+    public void init(Config.Scope config) {
+    }
+
+    @Override
+    public void postInit(KeycloakSessionFactory factory) {
+    }
+
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public String getId() {
+        return PROVIDER_ID;
+    }
+
+    @Override
+    public String getDisplayType() {
+        return "Sentinel email-first sign-up";
+    }
+
+    @Override
+    public String getReferenceCategory() {
+        return "sentinel-signup";
+    }
+
+    @Override
+    public boolean isConfigurable() {
+        return true;
+    }
+
+    @Override
+    public AuthenticationExecutionModel.Requirement[] getRequirementChoices() {
+        return new AuthenticationExecutionModel.Requirement[] {AuthenticationExecutionModel.Requirement.REQUIRED,
+                AuthenticationExecutionModel.Requirement.DISABLED};
+    }
+
+    @Override
+    public boolean isUserSetupAllowed() {
+        return false;
+    }
+
+    @Override
+    public String getHelpText() {
+        return "First step of the registration flow: asks for an email address and answers the same whether or not it "
+                + "has an account (a code for a new address, a notice to the owner of an existing one). Add 'Sentinel "
+                + "verified email' as the last action of the registration form.";
+    }
+
+    @Override
+    public List<ProviderConfigProperty> getConfigProperties() {
+        List<ProviderConfigProperty> all = new ArrayList<>(ProviderConfigurationBuilder.create()
+                .property().name(PER_IP).label("Sign-ups per address (15 min)").type(ProviderConfigProperty.STRING_TYPE)
+                .defaultValue(Integer.toString(DEFAULT_PER_IP))
+                .helpText("Sign-up requests one IP address may make in 15 minutes, on the whole cluster; then 429. 0: no limit.")
+                .add()
+                .property().name(PER_NETWORK).label("Sign-ups per network (15 min)").type(ProviderConfigProperty.STRING_TYPE)
+                .defaultValue(Integer.toString(DEFAULT_PER_NETWORK))
+                .helpText("Sign-up requests one network (/24, /64) may make in 15 minutes; then 429. 0: no limit.")
+                .add()
+                .property().name(MAILS_PER_ADDRESS).label("Mails per address (hour)").type(ProviderConfigProperty.STRING_TYPE)
+                .defaultValue(Integer.toString(DEFAULT_MAILS_PER_ADDRESS))
+                .helpText("Sign-up mails (codes or notices) one email address may receive per hour; the page is the same "
+                        + "when no mail is sent.")
+                .add()
+                .build());
+        all.addAll(CaptchaConfigProperties.list());
+        return all;
+    }
+
+    @Override
+    public Map<String, String> getOperationalInfo() {
+        return SentinelVersion.current().operationalInfo();
+    }
+}
