@@ -11,6 +11,8 @@ import org.keycloak.models.RealmModel;
 final class FlowBuilder {
 
     private final RealmModel realm;
+    /** The last priority given in each flow: executions added in this transaction may not be read back yet. */
+    private final java.util.Map<String, Integer> lastPriority = new java.util.HashMap<>();
 
     FlowBuilder(RealmModel realm) {
         this.realm = realm;
@@ -69,8 +71,11 @@ final class FlowBuilder {
     }
 
     private int nextPriority(AuthenticationFlowModel parent) {
-        return realm.getAuthenticationExecutionsStream(parent.getId()).mapToInt(AuthenticationExecutionModel::getPriority)
-                .max().orElse(0) + 10;
+        int stored = realm.getAuthenticationExecutionsStream(parent.getId()).mapToInt(AuthenticationExecutionModel::getPriority)
+                .max().orElse(0);
+        int next = Math.max(stored, lastPriority.getOrDefault(parent.getId(), 0)) + 10;
+        lastPriority.put(parent.getId(), next);
+        return next;
     }
 
     /** Whether {@code top} (or a sub-flow of it) runs {@code authenticator} as a required step. */

@@ -71,7 +71,9 @@ public final class SentinelSignupVerifiedEmail implements FormAction, FormAction
         }
         context.getEvent().detail("sentinel_signup", verified == null ? "no_verified_address" : "address_changed");
         context.error(Errors.INVALID_REGISTRATION);
-        context.validationError(keep, List.of(new FormMessage("email", verified == null ? START_OVER_MESSAGE : LOCKED_MESSAGE)));
+        // a page-wide message (no field): Keycloak keeps one message per field and the first action's wins, so a
+        // message on "email" would lose to its "email already exists"; excludeOtherErrors then drops that one
+        context.validationError(keep, List.of(new FormMessage(null, verified == null ? START_OVER_MESSAGE : LOCKED_MESSAGE)));
         context.excludeOtherErrors();
     }
 

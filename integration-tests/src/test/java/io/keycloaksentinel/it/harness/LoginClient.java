@@ -244,6 +244,18 @@ public final class LoginClient {
      */
     public Result submitLinkedForm(String realm, String clientId, String redirectUri, String linkPath,
                                    Map<String, String> fields) {
+        HttpResponse<String> posted = postLinkedForm(realm, clientId, redirectUri, linkPath, fields);
+        return new Result(posted.statusCode(), posted.body(), null, posted.headers().firstValue("Retry-After").orElse(null));
+    }
+
+    /** Like {@link #submitLinkedForm}, then follows Keycloak's redirects like {@link #login}. */
+    public Result submitLinkedFormAndFollow(String realm, String clientId, String redirectUri, String linkPath,
+                                            Map<String, String> fields) {
+        return settle(postLinkedForm(realm, clientId, redirectUri, linkPath, fields));
+    }
+
+    private HttpResponse<String> postLinkedForm(String realm, String clientId, String redirectUri, String linkPath,
+                                                Map<String, String> fields) {
         String verifier = random() + random();
         flow = new Flow(realm, clientId, redirectUri, verifier);
         HttpResponse<String> login = openLoginPage(realm, clientId, redirectUri, challenge(verifier));
@@ -254,12 +266,11 @@ public final class LoginClient {
         HttpResponse<String> page = send(HttpRequest.newBuilder(onThisNode(URI.create(unescape(link.group(1))))).GET().build());
         Matcher action = Pattern.compile("<form[^>]*action=\"([^\"]+)\"").matcher(page.body());
         if (page.statusCode() != 200 || !action.find()) {
-            return new Result(page.statusCode(), page.body(), null);
+            return page;
         }
-        HttpResponse<String> posted = send(HttpRequest.newBuilder(onThisNode(URI.create(unescape(action.group(1)))))
+        return send(HttpRequest.newBuilder(onThisNode(URI.create(unescape(action.group(1)))))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form(fields))).build());
-        return new Result(posted.statusCode(), posted.body(), null, posted.headers().firstValue("Retry-After").orElse(null));
     }
 
     private URI onThisNode(URI target) {

@@ -120,6 +120,50 @@ public final class SourceBoundLogin {
             return new Attempt(posted.status() == 200 ? Outcome.REFUSED : Outcome.OTHER, posted.status(), nanos);
         }
 
+        /** A page as this browser got it: status, body, Location and Retry-After (null when absent), Set-Cookie names. */
+        public record Page(int status, String body, String location, String retryAfter, List<String> cookieNames) {
+        }
+
+        /** A GET of {@code url} (absolute, or a path on {@code base}) with this browser's cookies; redirects not followed. */
+        public Page get(URI base, String url) {
+            return page(send(base, "GET", pathOf(url), null));
+        }
+
+        /** A form post of {@code fields} to {@code url} with this browser's cookies; redirects not followed. */
+        public Page post(URI base, String url, Map<String, String> fields) {
+            return page(send(base, "POST", pathOf(url), LoginClient.form(fields)));
+        }
+
+        /** A form post with one extra request header (as a script, not a browser, could send). */
+        public Page postWithHeader(URI base, String url, Map<String, String> fields, String header, String value) {
+            return page(send(base, "POST", pathOf(url), LoginClient.form(fields), List.of(header + ": " + value)));
+        }
+
+        /** Like {@link #get}, then follows redirects on the server (at most 10), not to {@code stopAt}. */
+        public Page follow(URI base, Page page, String stopAt) {
+            for (int hops = 0; page.status() == 302 && hops < 10; hops++) {
+                if (page.location() == null || (stopAt != null && page.location().startsWith(stopAt))) {
+                    return page;
+                }
+                page = get(base, page.location());
+            }
+            return page;
+        }
+
+        private static String pathOf(String url) {
+            URI u = URI.create(LoginClient.unescape(url));
+            return u.isAbsolute() ? u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery()) : url;
+        }
+
+        private static Page page(HttpResponse r) {
+            List<String> names = new ArrayList<>();
+            for (String c : r.all("set-cookie")) {
+                names.add(c.split("=", 2)[0].trim());
+            }
+            return new Page(r.status(), r.body(), r.all("location").stream().findFirst().orElse(null),
+                    r.all("retry-after").stream().findFirst().orElse(null), names);
+        }
+
         /** A cookie this browser holds (null when none). */
         public String cookie(String name) {
             return cookies.get(name);
@@ -140,7 +184,11 @@ public final class SourceBoundLogin {
         }
 
         private HttpResponse send(URI base, String method, String path, String body) {
-            List<String> headers = new ArrayList<>();
+            return send(base, method, path, body, List.of());
+        }
+
+        private HttpResponse send(URI base, String method, String path, String body, List<String> extra) {
+            List<String> headers = new ArrayList<>(extra);
             headers.add("User-Agent: " + userAgent);
             if (!cookies.isEmpty()) {
                 List<String> pairs = new ArrayList<>();
