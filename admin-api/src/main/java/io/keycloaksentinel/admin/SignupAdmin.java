@@ -12,7 +12,7 @@ import org.keycloak.models.RealmModel;
  */
 final class SignupAdmin {
 
-    static final String REGISTRATION_FLOW = "sentinel registration";
+    static final String REGISTRATION_FLOW = "sentinel email-first registration";
     static final String SIGNUP_STEP = "sentinel-signup-email";
     static final String VERIFIED_EMAIL_ACTION = "sentinel-signup-verified-email";
     static final String RESET_EMAIL_STEP = "sentinel-reset-credential-email";

@@ -57,6 +57,11 @@ public final class SentinelResetCredentialEmail extends ResetCredentialEmail imp
             session.getProvider(EmailTemplateProvider.class).setRealm(realm).setUser(user).sendPasswordReset(link, minutes);
             return null;
         }
+
+        @Override
+        public java.time.Duration delay() {
+            return MailOutbox.afterTheAnswer();
+        }
     }
 
     @Override

@@ -38,6 +38,7 @@ import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.ModelDuplicateException;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
+import org.keycloak.models.UserProvider;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.provider.ProviderConfigurationBuilder;
 import org.keycloak.provider.ServerInfoAwareProviderFactory;
@@ -70,6 +71,8 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
     static final int DEFAULT_PER_NETWORK = 30;
     static final int DEFAULT_MAILS_PER_ADDRESS = 3;
     static final int MAX_EMAIL_LENGTH = 254;
+    /** The provider type of user federation components (LDAP, Kerberos, custom user storage). */
+    private static final String USER_STORAGE = "org.keycloak.storage.UserStorageProvider";
     private static final EmailCode CODE = new EmailCode("sentinel.signup.");
     private static final Logger LOG = Logger.getLogger(SentinelSignupEmail.class);
 
@@ -160,7 +163,8 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
         String code = CODE.issue(context.getAuthenticationSession());
         context.getAuthenticationSession().setAuthNote(PENDING_NOTE, email);
         boolean mailAllowed = mailSlot(context, detector, email);
-        Properties messages = EmailCode.messages(session, realm, owner);
+        // the visitor's language for both mails: reading the owner's locale attribute would cost a query only for them
+        Properties messages = EmailCode.messages(session, realm, null);
         String realmName = realm.getDisplayName() != null && !realm.getDisplayName().isBlank() ? realm.getDisplayName()
                 : realm.getName();
         String subject;
@@ -191,12 +195,23 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
         context.challenge(codePage(context, email, null));
     }
 
-    /** The account that already uses this address (also as its username when emails are usernames), if any. */
+    /**
+     * The account that already uses this address (also as its username when emails are
+     * usernames), if any. Asked of the database itself, not Keycloak's user cache: the cache
+     * answers a known address from memory and an unknown one with a query, which would make a
+     * registered address answer faster. Federated users (LDAP, Kerberos) are looked up through
+     * Keycloak's usual path, but only when the realm has a user-storage provider.
+     */
     private static UserModel owner(KeycloakSession session, RealmModel realm, String email) {
+        UserProvider database = session.getProvider(UserProvider.class);
         try {
-            UserModel user = session.users().getUserByEmail(realm, email);
+            UserModel user = database.getUserByEmail(realm, email);
             if (user == null && realm.isRegistrationEmailAsUsername()) {
-                user = session.users().getUserByUsername(realm, email);
+                user = database.getUserByUsername(realm, email);
+            }
+            if (user == null && realm.getComponentsStream(realm.getId(), USER_STORAGE).findAny()
+                    .isPresent()) {
+                user = session.users().getUserByEmail(realm, email);
             }
             return user;
         } catch (ModelDuplicateException e) {

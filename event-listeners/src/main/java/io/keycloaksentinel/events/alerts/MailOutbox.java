@@ -83,6 +83,11 @@ public final class MailOutbox {
             session.getProvider(EmailSenderProvider.class).send(realm.getSmtpConfig(), address, subject, text, html);
             return null;
         }
+
+        @Override
+        public Duration delay() {
+            return afterTheAnswer();
+        }
     }
 
     /** Something to send in a fresh session of its realm, off the request thread. */
@@ -94,6 +99,20 @@ public final class MailOutbox {
 
         /** Sends; null when sent or when there is nothing to send (retrying would not help), else why not. */
         String deliver(KeycloakSession session, RealmModel realm) throws EmailException;
+
+        /** How long after the commit the first attempt starts. */
+        default Duration delay() {
+            return Duration.ZERO;
+        }
+    }
+
+    /**
+     * A delay of one to two seconds (random) for mails whose sending must not overlap the answer
+     * they follow: rendering and SMTP work at the same moment as the answer to one kind of visitor
+     * only (a registered address) would slow that answer a little.
+     */
+    public static Duration afterTheAnswer() {
+        return Duration.ofMillis(1000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(1000));
     }
 
     /** This server's queue (kept by the security-alert listener's factory); empty before it started. */
@@ -143,7 +162,8 @@ public final class MailOutbox {
             return;
         }
         try {
-            executor.schedule(() -> attempt(mail, attempt), BACKOFF.get(attempt).toMillis(), TimeUnit.MILLISECONDS);
+            Duration wait = attempt == 0 ? mail.delay() : BACKOFF.get(attempt);
+            executor.schedule(() -> attempt(mail, attempt), wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RuntimeException e) { // shut down
             pending.decrementAndGet();
             count(mail, "dropped");

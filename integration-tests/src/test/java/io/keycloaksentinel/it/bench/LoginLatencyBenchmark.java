@@ -106,12 +106,12 @@ class LoginLatencyBenchmark {
             long[][] ok = interleave(first, second, LOGINS, PASSWORD, true);
             long[][] failed = interleave(first, second, FAILURES, WRONG_PASSWORD, false);
 
-            print("login-latency", labels[0], ok[0]);
-            print("login-latency", labels[1], ok[1]);
-            printDifference("login-latency", labels, ok[0], ok[1]);
-            print("login-latency", "failed " + labels[0], failed[0]);
-            print("login-latency", "failed " + labels[1], failed[1]);
-            printDifference("login-latency", new String[] {"failed " + labels[0], "failed " + labels[1]}, failed[0], failed[1]);
+            BenchStats.print("login-latency", labels[0], ok[0]);
+            BenchStats.print("login-latency", labels[1], ok[1]);
+            BenchStats.printDifference("login-latency", labels, ok[0], ok[1]);
+            BenchStats.print("login-latency", "failed " + labels[0], failed[0]);
+            BenchStats.print("login-latency", "failed " + labels[1], failed[1]);
+            BenchStats.printDifference("login-latency", new String[] {"failed " + labels[0], "failed " + labels[1]}, failed[0], failed[1]);
             double okShift = relativeShift(ok[0], ok[1]);
             double failedShift = relativeShift(failed[0], failed[1]);
             if (Math.abs(okShift) > 0.1 && Math.abs(failedShift) > 0.1 && Math.signum(okShift) == Math.signum(failedShift)) {
@@ -177,7 +177,7 @@ class LoginLatencyBenchmark {
             clusterSeries(cluster, realm, 0, WARMUP);
             List<List<Long>> measured = clusterSeries(cluster, realm, WARMUP, WARMUP + CLUSTER_LOGINS);
             for (int n = 0; n < 2; n++) {
-                print("cluster-latency", "GET page + POST form on " + cluster.node(n).name(),
+                BenchStats.print("cluster-latency", "GET page + POST form on " + cluster.node(n).name(),
                         measured.get(n).stream().mapToLong(Long::longValue).toArray());
             }
             for (KeycloakNode node : cluster.nodes()) {
@@ -273,67 +273,13 @@ class LoginLatencyBenchmark {
         return out.toString().strip();
     }
 
-    private static void print(String tag, String label, long[] nanos) {
-        long[] sorted = nanos.clone();
-        Arrays.sort(sorted);
-        System.out.printf("[%s] %s: n=%d p50=%.1f p95=%.1f p99=%.1f mean=%.1f ms%n", tag, label, sorted.length,
-                ms(percentile(sorted, 50)), ms(percentile(sorted, 95)), ms(percentile(sorted, 99)),
-                ms((long) Arrays.stream(sorted).average().orElse(Double.NaN)));
-    }
-
-    /**
-     * The difference of the p50s, and the median of the paired differences (login i on each side,
-     * back to back) with a 95 % bootstrap interval, to tell a difference from the noise.
-     */
-    private static void printDifference(String tag, String[] labels, long[] first, long[] second) {
-        long[] p = first.clone();
-        long[] s = second.clone();
-        Arrays.sort(p);
-        Arrays.sort(s);
-        long[] paired = new long[Math.min(first.length, second.length)];
-        for (int i = 0; i < paired.length; i++) {
-            paired[i] = second[i] - first[i];
-        }
-        Random random = new Random(20261123);
-        long[] medians = new long[2000];
-        long[] resample = new long[paired.length];
-        for (int b = 0; b < medians.length; b++) {
-            for (int i = 0; i < resample.length; i++) {
-                resample[i] = paired[random.nextInt(paired.length)];
-            }
-            Arrays.sort(resample);
-            medians[b] = percentile(resample, 50);
-        }
-        Arrays.sort(medians);
-        Arrays.sort(paired);
-        double p50 = ms(percentile(p, 50));
-        double diff = ms(percentile(s, 50)) - p50;
-        double pairedMedian = ms(percentile(paired, 50));
-        System.out.printf("[%s] %s - %s: p50 %+.2f ms (%+.1f %%); median of paired differences %+.2f ms"
-                        + " (%+.1f %%), 95 %% bootstrap interval [%+.2f, %+.2f] ms%n",
-                tag, labels[1], labels[0], diff, 100 * diff / p50, pairedMedian, 100 * pairedMedian / p50,
-                ms(medians[(int) (0.025 * medians.length)]), ms(medians[(int) (0.975 * medians.length) - 1]));
-    }
-
     /** (p50 of second - p50 of first) / p50 of first. */
     private static double relativeShift(long[] first, long[] second) {
         long[] a = first.clone();
         long[] b = second.clone();
         Arrays.sort(a);
         Arrays.sort(b);
-        return (double) (percentile(b, 50) - percentile(a, 50)) / percentile(a, 50);
+        return (double) (BenchStats.percentileNanos(b, 50) - BenchStats.percentileNanos(a, 50)) / BenchStats.percentileNanos(a, 50);
     }
 
-    /** Nearest-rank percentile of sorted values. */
-    private static long percentile(long[] sorted, int p) {
-        if (sorted.length == 0) {
-            return -1;
-        }
-        int rank = (int) Math.ceil(p / 100.0 * sorted.length);
-        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
-    }
-
-    private static double ms(long nanos) {
-        return nanos / 1e6;
-    }
 }
