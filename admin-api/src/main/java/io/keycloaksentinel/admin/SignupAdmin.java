@@ -8,7 +8,8 @@ import org.keycloak.models.RealmModel;
 
 /**
  * The enumeration-safe sign-up's ready-made registration flow: Sentinel's email-first step, then
- * Keycloak's registration form with Sentinel's verified-email action last.
+ * Keycloak's registration form with Sentinel's verified-email action first, then the email-first
+ * step again (it marks the new account's address verified).
  */
 final class SignupAdmin {
 
@@ -34,10 +35,13 @@ final class SignupAdmin {
                     "Sentinel: email first (same answer for new and existing addresses), then the registration form", true);
             builder.step(registration, SIGNUP_STEP, Requirement.REQUIRED);
             AuthenticationFlowModel form = builder.formSubflow(registration, REGISTRATION_FLOW + " form", "registration-page-form");
+            // first: Keycloak's checks after it only ever see the verified address
+            builder.step(form, VERIFIED_EMAIL_ACTION, Requirement.REQUIRED);
             builder.step(form, "registration-user-creation", Requirement.REQUIRED);
             builder.step(form, "registration-password-action", Requirement.REQUIRED);
             builder.step(form, "registration-terms-and-conditions", Requirement.DISABLED);
-            builder.step(form, VERIFIED_EMAIL_ACTION, Requirement.REQUIRED);
+            // again after the form: marks the new account's address (the one proved with the code) verified
+            builder.step(registration, SIGNUP_STEP, Requirement.REQUIRED);
         }
         if (bind) {
             realm.setRegistrationFlow(registration);

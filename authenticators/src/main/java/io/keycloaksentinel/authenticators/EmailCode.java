@@ -97,14 +97,32 @@ public final class EmailCode {
      * A new code for this authentication session, kept only as its hash; the caller delivers it
      * (the sign-up step mails it through the queue, to an address that has no account yet).
      */
-    public String issue(AuthenticationSessionModel auth) {
+    public String issue(AuthenticationSessionModel auth, String binding) {
         String value = newCode();
-        store(auth, value);
+        store(auth, binding, value);
         return value;
     }
 
+    /**
+     * The same work as {@link #issue}, but what is stored matches no code: for an answer that must
+     * look and cost the same while no code may work (an address that has an account, a mail not sent).
+     * Returns a code-shaped value that matches nothing (for a mail body that is rendered, not sent).
+     */
+    public String issueUnusable(AuthenticationSessionModel auth, String binding) {
+        String decoy = newCode();
+        byte[] noise = new byte[18];
+        RANDOM.nextBytes(noise);
+        // longer than any code that can be typed: nothing typed hashes to it
+        store(auth, binding, Base64.getUrlEncoder().encodeToString(noise));
+        return decoy;
+    }
+
     private void store(AuthenticationSessionModel auth, String value) {
-        auth.setAuthNote(code, mac(auth, value));
+        store(auth, null, value);
+    }
+
+    private void store(AuthenticationSessionModel auth, String binding, String value) {
+        auth.setAuthNote(code, mac(auth, bound(binding, value)));
         auth.setAuthNote(expires, Long.toString(Time.currentTimeMillis() + LIFETIME.toMillis()));
         auth.setAuthNote(sends, Integer.toString(parse(auth.getAuthNote(sends)) + 1));
     }
@@ -119,13 +137,18 @@ public final class EmailCode {
 
     /** Whether {@code typed} is the current, unexpired code (spaces ignored; at most 16 characters). */
     public boolean matches(AuthenticationFlowContext context, String typed) {
+        return matches(context, typed, null);
+    }
+
+    /** Like {@link #matches(AuthenticationFlowContext, String)} for a code issued with {@code binding}. */
+    public boolean matches(AuthenticationFlowContext context, String typed, String binding) {
         AuthenticationSessionModel auth = context.getAuthenticationSession();
         String t = typed == null ? null : typed.strip().replace(" ", "");
         String expected = auth.getAuthNote(code);
         return t != null && !t.isEmpty() && t.length() <= 16 && expected != null
                 && Time.currentTimeMillis() < parseLong(auth.getAuthNote(expires))
                 && MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
-                mac(auth, t).getBytes(StandardCharsets.US_ASCII));
+                mac(auth, bound(binding, t)).getBytes(StandardCharsets.US_ASCII));
     }
 
     /** Counts a wrong code; true when that was the last try allowed. */
@@ -159,6 +182,11 @@ public final class EmailCode {
             }
         }
         return false;
+    }
+
+    /** A code bound to what it was issued for (the address a sign-up code verifies): another value, another hash. */
+    private static String bound(String binding, String value) {
+        return binding == null ? value : binding + "\u0000" + value;
     }
 
     private static String mac(AuthenticationSessionModel auth, String value) {

@@ -62,6 +62,11 @@ public final class SentinelResetCredentialEmail extends ResetCredentialEmail imp
         public java.time.Duration delay() {
             return MailOutbox.afterTheAnswer();
         }
+
+        @Override
+        public boolean onRequest() {
+            return true;
+        }
     }
 
     @Override

@@ -29,6 +29,7 @@ import org.keycloak.authentication.Authenticator;
 import org.keycloak.authentication.AuthenticatorFactory;
 import org.keycloak.common.util.Time;
 import org.keycloak.events.Details;
+import org.keycloak.events.Errors;
 import org.keycloak.events.EventType;
 import org.keycloak.forms.login.LoginFormsProvider;
 import org.keycloak.models.AuthenticationExecutionModel;
@@ -42,6 +43,7 @@ import org.keycloak.models.UserProvider;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.provider.ProviderConfigurationBuilder;
 import org.keycloak.provider.ServerInfoAwareProviderFactory;
+import org.keycloak.sessions.AuthenticationSessionModel;
 import org.keycloak.services.Urls;
 import org.keycloak.utils.EmailValidationUtil;
 
@@ -52,6 +54,8 @@ import org.keycloak.utils.EmailValidationUtil;
  * address gets a one-time code that opens Keycloak's registration form with that address locked
  * (see {@link SentinelSignupVerifiedEmail}) and verified; an address that already has an account
  * gets a "someone tried to create an account with your address" notice instead, and no code works.
+ * Run again after the form (the ready flow has it on both sides), it marks the new account's
+ * address verified.
  * Both mails are rendered on the request thread and sent after commit by Sentinel's mail queue,
  * so the answer never waits for SMTP. Before the address is looked up: the adaptive CAPTCHA
  * ({@code risky} by default, so during attacks) and a cluster-wide limit of sign-up requests per
@@ -74,11 +78,32 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
     /** The provider type of user federation components (LDAP, Kerberos, custom user storage). */
     private static final String USER_STORAGE = "org.keycloak.storage.UserStorageProvider";
     private static final EmailCode CODE = new EmailCode("sentinel.signup.");
+    private static final String SIGNUP_DETAIL = "sentinel_signup";
+    /** Stands for "taken by several accounts": no one to mail, and the answer stays the same. */
+    private static final UserModel DUPLICATE = new org.keycloak.models.utils.UserModelDelegate(null) {
+        @Override
+        public String getEmail() {
+            return null;
+        }
+
+        @Override
+        public String getId() {
+            return "";
+        }
+    };
     private static final Logger LOG = Logger.getLogger(SentinelSignupEmail.class);
 
     @Override
     public void authenticate(AuthenticationFlowContext context) {
-        if (context.getAuthenticationSession().getAuthNote(VERIFIED_NOTE) != null) {
+        String verified = context.getAuthenticationSession().getAuthNote(VERIFIED_NOTE);
+        if (verified != null) {
+            // run again after the registration form (the ready flow has this step on both sides of it): the new
+            // account's address is the one proved with the code, so it is verified
+            UserModel user = context.getUser();
+            if (user != null && user.getEmail() != null && user.getEmail().toLowerCase(Locale.ROOT).equals(verified)) {
+                user.setEmailVerified(true);
+                user.removeRequiredAction(UserModel.RequiredAction.VERIFY_EMAIL);
+            }
             context.success();
             return;
         }
@@ -104,7 +129,7 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
     }
 
     private void code(AuthenticationFlowContext context, String pending, String typed) {
-        if (CODE.matches(context, typed)) {
+        if (CODE.matches(context, typed, pending)) {
             CODE.clear(context.getAuthenticationSession());
             context.getAuthenticationSession().removeAuthNote(PENDING_NOTE);
             context.getAuthenticationSession().setAuthNote(VERIFIED_NOTE, pending);
@@ -159,10 +184,15 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
         }
         email = email.toLowerCase(Locale.ROOT);
         UserModel owner = owner(session, realm, email);
-        // from here on, both answers do the same work: a code stored for this login, one mail rendered and queued
-        String code = CODE.issue(context.getAuthenticationSession());
-        context.getAuthenticationSession().setAuthNote(PENDING_NOTE, email);
+        // from here on, both answers do the same work: a code stored for this login (bound to the address), one
+        // mail rendered and queued; only a new address whose mail goes out gets a code that can work
         boolean mailAllowed = mailSlot(context, detector, email);
+        Optional<MailOutbox> outbox = MailOutbox.of(session);
+        AuthenticationSessionModel auth = context.getAuthenticationSession();
+        CODE.clear(auth);
+        boolean usable = owner == null && mailAllowed && outbox.isPresent();
+        String code = usable ? CODE.issue(auth, email) : CODE.issueUnusable(auth, email);
+        auth.setAuthNote(PENDING_NOTE, email);
         // the visitor's language for both mails: reading the owner's locale attribute would cost a query only for them
         Properties messages = EmailCode.messages(session, realm, null);
         String realmName = realm.getDisplayName() != null && !realm.getDisplayName().isBlank() ? realm.getDisplayName()
@@ -174,50 +204,56 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
             text = EmailCode.format(messages, "sentinelSignupCodeBody", "Your code: {1}", realmName, code,
                     EmailCode.LIFETIME.toMinutes());
             context.getEvent().clone().event(EventType.SEND_VERIFY_EMAIL).detail(Details.EMAIL, email)
-                    .detail("sentinel_signup", "code").success();
+                    .detail(SIGNUP_DETAIL, "code").success();
         } else {
             String signIn = Urls.accountBase(session.getContext().getUri().getBaseUri()).build(realm.getName()).toString();
             subject = EmailCode.format(messages, "sentinelSignupExistsSubject", "Someone tried to create an account");
             text = EmailCode.format(messages, "sentinelSignupExistsBody", "Sign in at {1}", realmName, signIn);
             // a server-side record only: the visitor sees the same page as for a new address
-            context.getEvent().clone().event(EventType.SEND_VERIFY_EMAIL).user(owner).detail(Details.EMAIL, email)
-                    .detail("sentinel_signup", "existing_account").success();
+            context.getEvent().clone().event(EventType.SEND_VERIFY_EMAIL_ERROR).user(owner).detail(Details.EMAIL, email)
+                    .detail(SIGNUP_DETAIL, "existing_account").error(Errors.EMAIL_IN_USE);
         }
-        String to = owner == null || owner.getEmail() == null ? email : owner.getEmail();
-        Optional<MailOutbox> outbox = MailOutbox.of(session);
-        if (mailAllowed && outbox.isPresent()) {
-            outbox.get().afterCommit(session, new MailOutbox.Prerendered(owner == null ? "signup_code" : "signup_existing",
-                    realm.getId(), to, subject, text, EmailCode.html(text)));
+        String to = owner == null ? email : owner.getEmail();
+        if (mailAllowed && outbox.isPresent() && to != null) {
+            // one mail kind for both: Sentinel's metrics must not tell registered addresses from new ones either
+            outbox.get().afterCommit(session, new MailOutbox.Prerendered("signup", realm.getId(), to, subject, text,
+                    EmailCode.html(text)));
         } else if (outbox.isEmpty()) {
             LOG.warnf("Sentinel: the mail queue is not running; no sign-up mail sent in realm '%s'", realm.getName());
         }
-        count(realm, owner == null ? "new_address" : "existing_address");
+        count(realm, "requested");
         context.challenge(codePage(context, email, null));
     }
 
     /**
      * The account that already uses this address (also as its username when emails are
-     * usernames), if any. Asked of the database itself, not Keycloak's user cache: the cache
-     * answers a known address from memory and an unknown one with a query, which would make a
-     * registered address answer faster. Federated users (LDAP, Kerberos) are looked up through
-     * Keycloak's usual path, but only when the realm has a user-storage provider.
+     * usernames), if any. Every lookup runs whatever the earlier ones found, and asks the database
+     * itself, not Keycloak's user cache: the cache answers a known address from memory and an
+     * unknown one with a query, which would make a registered address answer faster. Federated
+     * users (LDAP, Kerberos) are looked up through Keycloak's usual path, only when the realm has a
+     * user-storage provider (that path is not timing-neutral: see the README). A lookup that fails
+     * counts as "no account": the registration form's own check still stops a duplicate.
      */
     private static UserModel owner(KeycloakSession session, RealmModel realm, String email) {
         UserProvider database = session.getProvider(UserProvider.class);
+        UserModel byEmail = lookup(() -> database.getUserByEmail(realm, email));
+        UserModel byUsername = realm.isRegistrationEmailAsUsername()
+                ? lookup(() -> database.getUserByUsername(realm, email)) : null;
+        UserModel federated = realm.getComponentsStream(realm.getId(), USER_STORAGE).findAny().isPresent()
+                ? lookup(() -> session.users().getUserByEmail(realm, email)) : null;
+        return byEmail != null ? byEmail : byUsername != null ? byUsername : federated;
+    }
+
+    private static UserModel lookup(java.util.function.Supplier<UserModel> query) {
         try {
-            UserModel user = database.getUserByEmail(realm, email);
-            if (user == null && realm.isRegistrationEmailAsUsername()) {
-                user = database.getUserByUsername(realm, email);
-            }
-            if (user == null && realm.getComponentsStream(realm.getId(), USER_STORAGE).findAny()
-                    .isPresent()) {
-                user = session.users().getUserByEmail(realm, email);
-            }
-            return user;
+            return query.get();
         } catch (ModelDuplicateException e) {
-            // several accounts share it (duplicate emails allowed): it is taken; tell nobody in particular
-            return session.users().searchForUserStream(realm, Map.of(UserModel.EMAIL, email, UserModel.EXACT, "true"), 0, 1)
-                    .findFirst().orElse(null);
+            // several accounts share the address (duplicate emails allowed): it is taken
+            LOG.debugf("Sentinel: sign-up address shared by several accounts");
+            return DUPLICATE;
+        } catch (RuntimeException e) {
+            LOG.warnf("Sentinel: sign-up lookup failed, answering as for a new address: %s", e.toString());
+            return null;
         }
     }
 
@@ -319,8 +355,8 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
 
     private static void count(RealmModel realm, String outcome) {
         Counter.builder("sentinel_signup_total")
-                .description("Email-first sign-up requests by outcome (new_address, existing_address, throttled, verified, "
-                        + "wrong_code)")
+                .description("Email-first sign-up requests by outcome (requested: new and registered addresses alike, "
+                        + "throttled, verified, wrong_code)")
                 .tag("realm", realm.getName()).tag("outcome", outcome)
                 .register(Metrics.globalRegistry).increment();
     }
@@ -391,7 +427,8 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
     public String getHelpText() {
         return "First step of the registration flow: asks for an email address and answers the same whether or not it "
                 + "has an account (a code for a new address, a notice to the owner of an existing one). Add 'Sentinel "
-                + "verified email' as the last action of the registration form.";
+                + "verified email' as the first action of the registration form, and this step again after the form "
+                + "(it marks the new account's address verified).";
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.keycloaksentinel.core.SentinelVersion;
 import jakarta.ws.rs.core.MultivaluedHashMap;
 import jakarta.ws.rs.core.MultivaluedMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.keycloak.Config;
 import org.keycloak.authentication.FormAction;
@@ -23,12 +24,12 @@ import org.keycloak.provider.ServerInfoAwareProviderFactory;
 
 /**
  * The registration form's half of the email-first sign-up: the form opens with the address the
- * user proved to control ({@link SentinelSignupEmail}) filled in, refuses any other address (so a
- * verified mailbox cannot be used to probe which other addresses exist: only this action's message
- * is shown, Keycloak's "email already exists" is dropped), and marks the new account's email as
- * verified. Put it LAST among the registration form's actions ({@code excludeOtherErrors} drops
- * the messages of the actions before it). Without the sign-up step before the form, every
- * registration is refused: a flow edited to skip the step cannot create accounts unverified.
+ * user proved to control ({@link SentinelSignupEmail}) filled in and refuses any other address
+ * (the sign-up step, run again after the form, marks the new account's address verified). Put it FIRST among the registration form's actions:
+ * it replaces the posted address with the verified one before Keycloak's own checks run, so a
+ * verified mailbox cannot be used to probe which other addresses have accounts (Keycloak's
+ * duplicate-email check only ever sees the verified address). Without the sign-up step before the
+ * form, every registration is refused: a flow edited to skip the step cannot create accounts.
  */
 public final class SentinelSignupVerifiedEmail implements FormAction, FormActionFactory, ServerInfoAwareProviderFactory {
 
@@ -55,8 +56,17 @@ public final class SentinelSignupVerifiedEmail implements FormAction, FormAction
     public void validate(ValidationContext context) {
         String verified = context.getAuthenticationSession().getAuthNote(SentinelSignupEmail.VERIFIED_NOTE);
         MultivaluedMap<String, String> posted = context.getHttpRequest().getDecodedFormParameters();
-        String email = posted.getFirst("email");
-        if (verified != null && email != null && email.strip().equalsIgnoreCase(verified)) {
+        List<String> typed = posted.get("email");
+        boolean same = sameAddress(typed, verified);
+        if (verified != null) {
+            // the actions after this one (Keycloak's duplicate-email check) only ever see the verified address:
+            // the form cannot be used to probe whether other addresses have accounts
+            posted.put("email", List.of(verified));
+            if (context.getRealm().isRegistrationEmailAsUsername()) {
+                posted.put("username", List.of(verified));
+            }
+        }
+        if (same) {
             context.success();
             return;
         }
@@ -66,25 +76,26 @@ public final class SentinelSignupVerifiedEmail implements FormAction, FormAction
                 keep.put(k, v);
             }
         });
-        if (verified != null) {
-            keep.putSingle("email", verified);
-        }
         context.getEvent().detail("sentinel_signup", verified == null ? "no_verified_address" : "address_changed");
         context.error(Errors.INVALID_REGISTRATION);
-        // a page-wide message (no field): Keycloak keeps one message per field and the first action's wins, so a
-        // message on "email" would lose to its "email already exists"; excludeOtherErrors then drops that one
+        // a page-wide message (no field): Keycloak keeps the first message per field, and this one must show
         context.validationError(keep, List.of(new FormMessage(null, verified == null ? START_OVER_MESSAGE : LOCKED_MESSAGE)));
         context.excludeOtherErrors();
     }
 
+    /**
+     * Whether the form posted exactly one address and it is the verified one (stored lower-case):
+     * exact comparison after lower-casing, no Unicode case folding, so {@code alıce@} (dotless i) verified
+     * never opens {@code alice@}.
+     */
+    static boolean sameAddress(List<String> typed, String verified) {
+        return verified != null && typed != null && typed.size() == 1 && typed.get(0) != null
+                && typed.get(0).strip().toLowerCase(Locale.ROOT).equals(verified);
+    }
+
     @Override
     public void success(FormContext context) {
-        UserModel user = context.getUser();
-        String verified = context.getAuthenticationSession().getAuthNote(SentinelSignupEmail.VERIFIED_NOTE);
-        if (user != null && verified != null && user.getEmail() != null && user.getEmail().equalsIgnoreCase(verified)) {
-            user.setEmailVerified(true);
-            user.removeRequiredAction(UserModel.RequiredAction.VERIFY_EMAIL);
-        }
+        // the account does not exist yet here (this action runs first); the sign-up step after the form verifies it
     }
 
     @Override
@@ -152,7 +163,7 @@ public final class SentinelSignupVerifiedEmail implements FormAction, FormAction
     @Override
     public String getHelpText() {
         return "With 'Sentinel email-first sign-up' before the form: fills in the address the user proved, refuses "
-                + "any other, marks it verified. Put it last in the registration form.";
+                + "any other, marks it verified. Put it first in the registration form.";
     }
 
     @Override

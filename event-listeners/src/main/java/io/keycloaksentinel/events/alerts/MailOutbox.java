@@ -27,13 +27,15 @@ import org.keycloak.models.utils.UserModelDelegate;
  * and sent on Sentinel's own mail threads in a fresh Keycloak session, through the realm's SMTP
  * settings and the email theme's templates. A failed send is retried {@value #ATTEMPTS} times in
  * all (after 5 s and 30 s), then logged and counted ({@code sentinel_mail_total{outcome="failed"}});
- * at most {@value #MAX_PENDING} mails wait at once, beyond which new ones are dropped and counted,
- * never held on the heap without bound.
+ * at most {@value #MAX_PENDING} mails wait at once (at most {@value #MAX_PENDING_ON_REQUEST} of them
+ * asked for from a public page), beyond which new ones are dropped and counted, never held on the
+ * heap without bound.
  */
 public final class MailOutbox {
 
     static final int ATTEMPTS = 3;
     static final int MAX_PENDING = 1000;
+    static final int MAX_PENDING_ON_REQUEST = MAX_PENDING / 2;
     private static final List<Duration> BACKOFF = List.of(Duration.ZERO, Duration.ofSeconds(5), Duration.ofSeconds(30));
     private static final Logger LOG = Logger.getLogger(MailOutbox.class);
 
@@ -88,6 +90,11 @@ public final class MailOutbox {
         public Duration delay() {
             return afterTheAnswer();
         }
+
+        @Override
+        public boolean onRequest() {
+            return true;
+        }
     }
 
     /** Something to send in a fresh session of its realm, off the request thread. */
@@ -99,6 +106,14 @@ public final class MailOutbox {
 
         /** Sends; null when sent or when there is nothing to send (retrying would not help), else why not. */
         String deliver(KeycloakSession session, RealmModel realm) throws EmailException;
+
+        /**
+         * Whether anyone can ask for this mail from a public page (sign-up, reset): such mails may fill
+         * at most half of the queue, so a flood of them never crowds out security alerts.
+         */
+        default boolean onRequest() {
+            return false;
+        }
 
         /** How long after the commit the first attempt starts. */
         default Duration delay() {
@@ -126,6 +141,7 @@ public final class MailOutbox {
     private final KeycloakSessionFactory factory;
     private final ScheduledExecutorService executor;
     private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicInteger onRequestPending = new AtomicInteger();
 
     public MailOutbox(KeycloakSessionFactory factory) {
         this.factory = factory;
@@ -154,8 +170,15 @@ public final class MailOutbox {
     }
 
     private void submit(Delivery mail, int attempt) {
+        if (attempt == 0 && mail.onRequest() && onRequestPending.incrementAndGet() > MAX_PENDING_ON_REQUEST) {
+            onRequestPending.decrementAndGet();
+            count(mail, "dropped");
+            LOG.warnf("Sentinel: %d mails asked for by visitors wait already; a %s mail of realm %s was dropped",
+                    MAX_PENDING_ON_REQUEST, mail.kind(), mail.realmId());
+            return;
+        }
         if (attempt == 0 && pending.incrementAndGet() > MAX_PENDING) {
-            pending.decrementAndGet();
+            release(mail);
             count(mail, "dropped");
             LOG.warnf("Sentinel: mail queue full (%d); a %s mail of realm %s was dropped", MAX_PENDING, mail.kind(),
                     mail.realmId());
@@ -165,8 +188,16 @@ public final class MailOutbox {
             Duration wait = attempt == 0 ? mail.delay() : BACKOFF.get(attempt);
             executor.schedule(() -> attempt(mail, attempt), wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RuntimeException e) { // shut down
-            pending.decrementAndGet();
+            release(mail);
             count(mail, "dropped");
+        }
+    }
+
+    /** One mail fewer waiting. */
+    private void release(Delivery mail) {
+        pending.decrementAndGet();
+        if (mail.onRequest()) {
+            onRequestPending.decrementAndGet();
         }
     }
 
@@ -178,7 +209,7 @@ public final class MailOutbox {
             failure = e.toString();
         }
         if (failure == null) {
-            pending.decrementAndGet();
+            release(mail);
             count(mail, "sent");
             return;
         }
@@ -189,7 +220,7 @@ public final class MailOutbox {
             submit(mail, attempt + 1);
             return;
         }
-        pending.decrementAndGet();
+        release(mail);
         count(mail, "failed");
         LOG.warnf("Sentinel: a %s mail of realm %s could not be sent after %d attempts: %s", mail.kind(),
                 mail.realmId(), ATTEMPTS, failure);

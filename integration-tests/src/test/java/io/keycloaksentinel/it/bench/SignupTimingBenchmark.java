@@ -33,9 +33,10 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>Two servers: Keycloak with Sentinel (the {@code sentinel email-first registration} flow bound, Sentinel's
  * ready reset flow with its queued reset mail) and plain Keycloak (its own reset flow, which sends
- * the mail while the visitor waits), each with a realm of {@code -Dbench.signup.users} (100)
- * accounts whose SMTP server is a local GreenMail. Each series alternates a registered and an
- * unknown address, {@code -Dbench.signup.requests} (200) of each, every request from a fresh
+ * the mail while the visitor waits), each with a realm of 2 x (warm-up + requests) accounts whose
+ * SMTP server is a local GreenMail; every registered address is asked for once per page, as an
+ * enumeration run would (a repeated address would meet Sentinel's per-address mail budget). Each series alternates a registered and an
+ * unknown address (which one first drawn at random per pair), {@code -Dbench.signup.requests} (200) of each, every request from a fresh
  * browser on its own loopback address (the per-address sign-up budget is never reached; CAPTCHA
  * mode {@code never}); the time measured is the form post alone, from the client's socket until the
  * whole answer is read. Printed: each side's percentiles and the median of the paired
@@ -43,9 +44,10 @@ import org.junit.jupiter.api.Timeout;
  */
 class SignupTimingBenchmark {
 
-    private static final int USERS = Integer.getInteger("bench.signup.users", 100);
     private static final int REQUESTS = Integer.getInteger("bench.signup.requests", 200);
     private static final int WARMUP = Integer.getInteger("bench.signup.warmup", 40);
+    /** Every registered address is asked for once per page, as an enumeration run would: one block per page. */
+    private static final int BLOCK = WARMUP + REQUESTS;
     private static final Pattern FORM_ACTION = Pattern.compile("<form[^>]*action=\"([^\"]+)\"");
     private static final Pattern RESET_LINK = Pattern.compile("href=\"([^\"]*/login-actions/reset-credentials[^\"]*)\"");
     private static final String QUERY = LoginClient.form(Map.of("client_id", TestRealm.CLIENT_ID,
@@ -70,22 +72,22 @@ class SignupTimingBenchmark {
             SentinelFlows.captchaMode(sentinel.admin(), sentinelRealm.name(), "never");
 
             // warm-up: both servers, both pages, both kinds of address
-            series(sentinel, sentinelRealm, true, WARMUP);
-            series(sentinel, sentinelRealm, false, WARMUP);
-            series(plain, plainRealm, false, WARMUP);
+            series(sentinel, sentinelRealm, true, 0, WARMUP);
+            series(sentinel, sentinelRealm, false, BLOCK, WARMUP);
+            series(plain, plainRealm, false, BLOCK, WARMUP);
 
-            long[][] signup = series(sentinel, sentinelRealm, true, REQUESTS);
+            long[][] signup = series(sentinel, sentinelRealm, true, WARMUP, REQUESTS);
             report("sign-up, Sentinel", signup);
-            long[][] reset = series(sentinel, sentinelRealm, false, REQUESTS);
+            long[][] reset = series(sentinel, sentinelRealm, false, BLOCK + WARMUP, REQUESTS);
             report("reset, Sentinel", reset);
-            long[][] plainReset = series(plain, plainRealm, false, REQUESTS);
+            long[][] plainReset = series(plain, plainRealm, false, BLOCK + WARMUP, REQUESTS);
             report("reset, plain Keycloak", plainReset);
         }
     }
 
     private static TestRealm realm(KeycloakNode node, MailServer mail) {
         TestRealm.Builder builder = TestRealm.builder("bench-signup");
-        for (int i = 0; i < USERS; i++) {
+        for (int i = 0; i < 2 * BLOCK; i++) {
             builder.user("member" + i, "Member-pass-2026!");
         }
         return builder.customize(r -> {
@@ -95,12 +97,18 @@ class SignupTimingBenchmark {
         }).create(node);
     }
 
-    /** {@code count} pairs (registered, unknown), alternating; nanoseconds of each form post. */
-    private long[][] series(KeycloakNode node, TestRealm realm, boolean signup, int count) {
+    /**
+     * {@code count} pairs (registered, unknown), back to back, which one first drawn at random per
+     * pair (seeded), so neither kind always follows the other; nanoseconds of each form post.
+     */
+    private long[][] series(KeycloakNode node, TestRealm realm, boolean signup, int firstMember, int count) {
         long[][] nanos = new long[2][count];
+        java.util.Random order = new java.util.Random(20261123L + count + (signup ? 1 : 0));
         for (int i = 0; i < count; i++) {
-            for (int kind = 0; kind < 2; kind++) {
-                String address = kind == 0 ? "member" + (i % USERS) + "@example.test"
+            int first = order.nextInt(2);
+            for (int k = 0; k < 2; k++) {
+                int kind = k == 0 ? first : 1 - first;
+                String address = kind == 0 ? "member" + (firstMember + i) + "@example.test"
                         : "stranger-" + System.nanoTime() + "@example.test";
                 nanos[kind][i] = signup ? signupPost(node, realm, address) : resetPost(node, realm, address);
             }
