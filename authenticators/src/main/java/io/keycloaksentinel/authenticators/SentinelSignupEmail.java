@@ -29,7 +29,6 @@ import org.keycloak.authentication.Authenticator;
 import org.keycloak.authentication.AuthenticatorFactory;
 import org.keycloak.common.util.Time;
 import org.keycloak.events.Details;
-import org.keycloak.events.Errors;
 import org.keycloak.events.EventType;
 import org.keycloak.forms.login.LoginFormsProvider;
 import org.keycloak.models.AuthenticationExecutionModel;
@@ -75,22 +74,9 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
     static final int DEFAULT_PER_NETWORK = 30;
     static final int DEFAULT_MAILS_PER_ADDRESS = 3;
     static final int MAX_EMAIL_LENGTH = 254;
-    /** The provider type of user federation components (LDAP, Kerberos, custom user storage). */
-    private static final String USER_STORAGE = "org.keycloak.storage.UserStorageProvider";
+    private static final String USER_STORAGE = SentinelResetCredentialChooseUser.USER_STORAGE;
     private static final EmailCode CODE = new EmailCode("sentinel.signup.");
     private static final String SIGNUP_DETAIL = "sentinel_signup";
-    /** Stands for "taken by several accounts": no one to mail, and the answer stays the same. */
-    private static final UserModel DUPLICATE = new org.keycloak.models.utils.UserModelDelegate(null) {
-        @Override
-        public String getEmail() {
-            return null;
-        }
-
-        @Override
-        public String getId() {
-            return "";
-        }
-    };
     private static final Logger LOG = Logger.getLogger(SentinelSignupEmail.class);
 
     @Override
@@ -183,14 +169,14 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
             detector.recordActivity(realm.getId(), realm.getName(), AccountActivity.REGISTRATION_REQUESTED, ip);
         }
         email = email.toLowerCase(Locale.ROOT);
-        UserModel owner = owner(session, realm, email);
+        boolean taken = registered(session, realm, email);
         // from here on, both answers do the same work: a code stored for this login (bound to the address), one
         // mail rendered and queued; only a new address whose mail goes out gets a code that can work
         boolean mailAllowed = mailSlot(context, detector, email);
         Optional<MailOutbox> outbox = MailOutbox.of(session);
         AuthenticationSessionModel auth = context.getAuthenticationSession();
         CODE.clear(auth);
-        boolean usable = owner == null && mailAllowed && outbox.isPresent();
+        boolean usable = !taken && mailAllowed && outbox.isPresent();
         String code = usable ? CODE.issue(auth, email) : CODE.issueUnusable(auth, email);
         auth.setAuthNote(PENDING_NOTE, email);
         // the visitor's language for both mails: reading the owner's locale attribute would cost a query only for them
@@ -199,7 +185,7 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
                 : realm.getName();
         String subject;
         String text;
-        if (owner == null) {
+        if (!taken) {
             subject = EmailCode.format(messages, "sentinelSignupCodeSubject", "Your code to create an account");
             text = EmailCode.format(messages, "sentinelSignupCodeBody", "Your code: {1}", realmName, code,
                     EmailCode.LIFETIME.toMinutes());
@@ -209,14 +195,15 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
             String signIn = Urls.accountBase(session.getContext().getUri().getBaseUri()).build(realm.getName()).toString();
             subject = EmailCode.format(messages, "sentinelSignupExistsSubject", "Someone tried to create an account");
             text = EmailCode.format(messages, "sentinelSignupExistsBody", "Sign in at {1}", realmName, signIn);
-            // a server-side record only: the visitor sees the same page as for a new address
-            context.getEvent().clone().event(EventType.SEND_VERIFY_EMAIL_ERROR).user(owner).detail(Details.EMAIL, email)
-                    .detail(SIGNUP_DETAIL, "existing_account").error(Errors.EMAIL_IN_USE);
+            // a server-side record only: the visitor sees the same page as for a new address. The same event type and
+            // level as for a new address (Keycloak logs error events at WARN: a log line for one kind only takes time)
+            context.getEvent().clone().event(EventType.SEND_VERIFY_EMAIL).detail(Details.EMAIL, email)
+                    .detail(SIGNUP_DETAIL, "existing_account").success();
         }
-        String to = owner == null ? email : owner.getEmail();
-        if (mailAllowed && outbox.isPresent() && to != null) {
+        // Keycloak keeps addresses in lower case: the owner's address is the one typed
+        if (mailAllowed && outbox.isPresent()) {
             // one mail kind for both: Sentinel's metrics must not tell registered addresses from new ones either
-            outbox.get().afterCommit(session, new MailOutbox.Prerendered("signup", realm.getId(), to, subject, text,
+            outbox.get().afterCommit(session, new MailOutbox.Prerendered("signup", realm.getId(), email, subject, text,
                     EmailCode.html(text)));
         } else if (outbox.isEmpty()) {
             LOG.warnf("Sentinel: the mail queue is not running; no sign-up mail sent in realm '%s'", realm.getName());
@@ -226,34 +213,33 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
     }
 
     /**
-     * The account that already uses this address (also as its username when emails are
-     * usernames), if any. Every lookup runs whatever the earlier ones found, and asks the database
-     * itself, not Keycloak's user cache: the cache answers a known address from memory and an
-     * unknown one with a query, which would make a registered address answer faster. Federated
-     * users (LDAP, Kerberos) are looked up through Keycloak's usual path, only when the realm has a
-     * user-storage provider (that path is not timing-neutral: see the README). A lookup that fails
+     * Whether an account already uses this address (also as its username when emails are
+     * usernames). Counted in the database itself: no account is loaded (a loaded account costs
+     * time that an unknown address would not: Keycloak's user cache answers a user it holds from
+     * memory and loads one it does not with several queries; even the database's own entity
+     * costs a little), and every count runs whatever the others found. Federated users (LDAP,
+     * Kerberos) are looked up through Keycloak's usual path, only when the realm has a
+     * user-storage provider (that path is not timing-neutral: see the README). A count that fails
      * counts as "no account": the registration form's own check still stops a duplicate.
      */
-    private static UserModel owner(KeycloakSession session, RealmModel realm, String email) {
+    private static boolean registered(KeycloakSession session, RealmModel realm, String email) {
         UserProvider database = session.getProvider(UserProvider.class);
-        UserModel byEmail = lookup(() -> database.getUserByEmail(realm, email));
-        UserModel byUsername = realm.isRegistrationEmailAsUsername()
-                ? lookup(() -> database.getUserByUsername(realm, email)) : null;
-        UserModel federated = realm.getComponentsStream(realm.getId(), USER_STORAGE).findAny().isPresent()
-                ? lookup(() -> session.users().getUserByEmail(realm, email)) : null;
-        return byEmail != null ? byEmail : byUsername != null ? byUsername : federated;
+        boolean byEmail = count(() -> database.getUsersCount(realm, Map.of(UserModel.EMAIL, email, UserModel.EXACT, "true")));
+        boolean byUsername = realm.isRegistrationEmailAsUsername()
+                && count(() -> database.getUsersCount(realm, Map.of(UserModel.USERNAME, email, UserModel.EXACT, "true")));
+        boolean federated = realm.getComponentsStream(realm.getId(), USER_STORAGE).findAny().isPresent()
+                && count(() -> session.users().getUserByEmail(realm, email) != null ? 1 : 0);
+        return byEmail || byUsername || federated;
     }
 
-    private static UserModel lookup(java.util.function.Supplier<UserModel> query) {
+    private static boolean count(java.util.function.IntSupplier query) {
         try {
-            return query.get();
+            return query.getAsInt() > 0;
         } catch (ModelDuplicateException e) {
-            // several accounts share the address (duplicate emails allowed): it is taken
-            LOG.debugf("Sentinel: sign-up address shared by several accounts");
-            return DUPLICATE;
+            return true; // several accounts share the address (duplicate emails allowed): it is taken
         } catch (RuntimeException e) {
             LOG.warnf("Sentinel: sign-up lookup failed, answering as for a new address: %s", e.toString());
-            return null;
+            return false;
         }
     }
 
