@@ -5,6 +5,7 @@ import java.util.List;
 import org.keycloak.models.AuthenticationExecutionModel;
 import org.keycloak.models.AuthenticationExecutionModel.Requirement;
 import org.keycloak.models.AuthenticationFlowModel;
+import org.keycloak.models.AuthenticatorConfigModel;
 import org.keycloak.models.RealmModel;
 
 /** Builds the ready-made authentication flows of the admin API (MFA, sign-up), and looks steps up in bound flows. */
@@ -60,14 +61,35 @@ final class FlowBuilder {
         return sub;
     }
 
+    /** A step with its authenticator config (the config's alias is made unique in the realm). */
+    void step(AuthenticationFlowModel parent, String authenticator, Requirement requirement, String configAlias,
+              java.util.Map<String, String> config) {
+        AuthenticatorConfigModel model = new AuthenticatorConfigModel();
+        String unique = configAlias;
+        for (int n = 2; realm.getAuthenticatorConfigByAlias(unique) != null; n++) {
+            unique = configAlias + " " + n;
+        }
+        model.setAlias(unique);
+        model.setConfig(new java.util.HashMap<>(config));
+        model = realm.addAuthenticatorConfig(model);
+        AuthenticationExecutionModel e = execution(parent, authenticator, requirement);
+        e.setAuthenticatorConfig(model.getId());
+        realm.addAuthenticatorExecution(e);
+    }
+
     void step(AuthenticationFlowModel parent, String authenticator, Requirement requirement) {
+        realm.addAuthenticatorExecution(execution(parent, authenticator, requirement));
+    }
+
+    private AuthenticationExecutionModel execution(AuthenticationFlowModel parent, String authenticator,
+                                                   Requirement requirement) {
         AuthenticationExecutionModel e = new AuthenticationExecutionModel();
         e.setParentFlow(parent.getId());
         e.setAuthenticator(authenticator);
         e.setAuthenticatorFlow(false);
         e.setRequirement(requirement);
         e.setPriority(nextPriority(parent));
-        realm.addAuthenticatorExecution(e);
+        return e;
     }
 
     private int nextPriority(AuthenticationFlowModel parent) {

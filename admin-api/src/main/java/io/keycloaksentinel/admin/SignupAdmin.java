@@ -38,7 +38,10 @@ final class SignupAdmin {
             // first: Keycloak's checks after it only ever see the verified address
             builder.step(form, VERIFIED_EMAIL_ACTION, Requirement.REQUIRED);
             builder.step(form, "registration-user-creation", Requirement.REQUIRED);
-            builder.step(form, "registration-password-action", Requirement.REQUIRED);
+            // the address is verified before the form: the password can be chosen on it, also where the realm
+            // asks for verified emails (Keycloak's default then defers the password until after verification)
+            builder.step(form, "registration-password-action", Requirement.REQUIRED, REGISTRATION_FLOW + " password",
+                    Map.of("always_set_password_on_register_form", "true"));
             builder.step(form, "registration-terms-and-conditions", Requirement.DISABLED);
             // again after the form: marks the new account's address (the one proved with the code) verified
             builder.step(registration, SIGNUP_STEP, Requirement.REQUIRED);

@@ -87,8 +87,10 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
             // account's address is the one proved with the code, so it is verified
             UserModel user = context.getUser();
             if (user != null && user.getEmail() != null && user.getEmail().toLowerCase(Locale.ROOT).equals(verified)) {
+                // Keycloak's own "verify email" action, if the realm asks for it, still runs: it sees the address
+                // verified and lets the user through (with verification on, Keycloak 26.7 keeps the new password
+                // until that action has run, so it must not be taken away)
                 user.setEmailVerified(true);
-                user.removeRequiredAction(UserModel.RequiredAction.VERIFY_EMAIL);
             }
             context.success();
             return;
@@ -214,27 +216,26 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
 
     /**
      * Whether an account already uses this address (also as its username when emails are
-     * usernames). Counted in the database itself: no account is loaded (a loaded account costs
-     * time that an unknown address would not: Keycloak's user cache answers a user it holds from
-     * memory and loads one it does not with several queries; even the database's own entity
-     * costs a little), and every count runs whatever the others found. Federated users (LDAP,
-     * Kerberos) are looked up through Keycloak's usual path, only when the realm has a
-     * user-storage provider (that path is not timing-neutral: see the README). A count that fails
-     * counts as "no account": the registration form's own check still stops a duplicate.
+     * usernames). Asked of the database itself, not Keycloak's user cache (the cache answers a
+     * user it holds from memory and loads one it does not with several queries: either way a
+     * registered address would answer at another speed than an unknown one), and every lookup
+     * runs whatever the others found. Federated users (LDAP, Kerberos) are looked up through
+     * Keycloak's usual path, only when the realm has a user-storage provider (that path is not
+     * timing-neutral: see the README). A lookup that fails counts as "no account": the
+     * registration form's own check still stops a duplicate.
      */
     private static boolean registered(KeycloakSession session, RealmModel realm, String email) {
         UserProvider database = session.getProvider(UserProvider.class);
-        boolean byEmail = count(() -> database.getUsersCount(realm, Map.of(UserModel.EMAIL, email, UserModel.EXACT, "true")));
-        boolean byUsername = realm.isRegistrationEmailAsUsername()
-                && count(() -> database.getUsersCount(realm, Map.of(UserModel.USERNAME, email, UserModel.EXACT, "true")));
+        boolean byEmail = found(() -> database.getUserByEmail(realm, email));
+        boolean byUsername = realm.isRegistrationEmailAsUsername() && found(() -> database.getUserByUsername(realm, email));
         boolean federated = realm.getComponentsStream(realm.getId(), USER_STORAGE).findAny().isPresent()
-                && count(() -> session.users().getUserByEmail(realm, email) != null ? 1 : 0);
+                && found(() -> session.users().getUserByEmail(realm, email));
         return byEmail || byUsername || federated;
     }
 
-    private static boolean count(java.util.function.IntSupplier query) {
+    private static boolean found(java.util.function.Supplier<UserModel> query) {
         try {
-            return query.getAsInt() > 0;
+            return query.get() != null;
         } catch (ModelDuplicateException e) {
             return true; // several accounts share the address (duplicate emails allowed): it is taken
         } catch (RuntimeException e) {

@@ -10,6 +10,7 @@ import io.keycloaksentinel.it.harness.LoginClient;
 import io.keycloaksentinel.it.harness.Metrics;
 import io.keycloaksentinel.it.harness.Poll;
 import io.keycloaksentinel.it.harness.ProofOfWork;
+import io.keycloaksentinel.it.harness.RegistrationForm;
 import io.keycloaksentinel.it.harness.SentinelFlows;
 import io.keycloaksentinel.it.harness.SourceBoundLogin;
 import io.keycloaksentinel.it.harness.TestRealm;
@@ -223,14 +224,14 @@ class CaptchaIT {
     void registration() {
         server.admin().put(captchaPath, Map.of("mode", "always")).expect(200);
         LoginClient client = new LoginClient(server.baseUrl());
-        Map<String, String> taken = registration("olivia", "olivia@example.test");
+        Map<String, String> taken = RegistrationForm.fields("olivia", "olivia@example.test");
         LoginClient.Result refused = client.submitLinkedForm(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI,
                 "/login-actions/registration", taken);
         assertThat(refused.status()).isEqualTo(200);
         assertThat(refused.page()).contains(MISSING).doesNotContain("Username already exists")
                 .doesNotContain("Email already exists");
 
-        Map<String, String> fresh = registration("newbie", "newbie@example.test");
+        Map<String, String> fresh = RegistrationForm.fields("newbie", "newbie@example.test");
         LoginClient.Result noAnswer = client.submitLinkedForm(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI,
                 "/login-actions/registration", fresh);
         assertThat(noAnswer.page()).contains(MISSING);
@@ -307,17 +308,6 @@ class CaptchaIT {
         assertThat(read.toString()).doesNotContain("a-very-secret-value");
         assertThat(read.get("providers")).extracting(JsonNode::asText).contains("altcha", "turnstile", "hcaptcha",
                 "recaptcha", "recaptcha-v3");
-    }
-
-    private static Map<String, String> registration(String username, String email) {
-        Map<String, String> f = new LinkedHashMap<>();
-        f.put("username", username);
-        f.put("email", email);
-        f.put("firstName", "New");
-        f.put("lastName", "User");
-        f.put("password", "Brand-new-pass-7");
-        f.put("password-confirm", "Brand-new-pass-7");
-        return f;
     }
 
     private static Map<?, ?> decode(String answer) {

@@ -52,7 +52,9 @@ public final class MailServer implements AutoCloseable {
         for (MimeMessage m : mail.getReceivedMessages()) {
             try {
                 for (jakarta.mail.Address a : m.getRecipients(Message.RecipientType.TO)) {
-                    if (a.toString().contains(address)) {
+                    // the address itself, exactly (not a part of another: "wner@" is not "owner@")
+                    String to = a instanceof jakarta.mail.internet.InternetAddress ia ? ia.getAddress() : a.toString();
+                    if (to != null && to.equalsIgnoreCase(address)) {
                         out.add(new Mail(address, m.getSubject(), text(m)));
                     }
                 }

@@ -10,6 +10,7 @@ import io.keycloaksentinel.it.harness.LoginClient;
 import io.keycloaksentinel.it.harness.MailQueue;
 import io.keycloaksentinel.it.harness.MailServer;
 import io.keycloaksentinel.it.harness.ProofOfWork;
+import io.keycloaksentinel.it.harness.RegistrationForm;
 import io.keycloaksentinel.it.harness.SentinelFlows;
 import io.keycloaksentinel.it.harness.SourceBoundLogin.Browser;
 import io.keycloaksentinel.it.harness.SourceBoundLogin.Browser.Page;
@@ -18,7 +19,6 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -120,17 +120,6 @@ class EnumerationSafeSignupIT {
                 .expect(200).json();
     }
 
-    private Map<String, String> registration(String username, String email) {
-        Map<String, String> f = new LinkedHashMap<>();
-        f.put("username", username);
-        f.put("email", email);
-        f.put("firstName", "New");
-        f.put("lastName", "User");
-        f.put("password", "Brand-new-pass-7");
-        f.put("password-confirm", "Brand-new-pass-7");
-        return f;
-    }
-
     @Test
     @DisplayName("A registered and a new address get the same status, page and cookies; the owner gets a notice and no code works, the new address gets a code that opens the form with the address locked and verified")
     void sameAnswer() {
@@ -165,21 +154,24 @@ class EnumerationSafeSignupIT {
         assertThat(form.body()).contains("kc-register-form").contains("value=\"" + fresh + "\"");
 
         // the verified mailbox cannot be used to probe other addresses: only "use the address you confirmed"
-        Page probe = post(newcomer, form, registration("newcomer", OWNER));
+        Page probe = post(newcomer, form, RegistrationForm.fields("newcomer", OWNER));
         assertThat(probe.status()).isEqualTo(200);
         assertThat(probe.body()).contains("Please create the account with the address you confirmed")
                 .doesNotContain("Email already exists");
-        Page other = post(newcomer, probe, registration("newcomer", "someone-else@example.test"));
+        Page other = post(newcomer, probe, RegistrationForm.fields("newcomer", "someone-else@example.test"));
         assertThat(other.body()).contains("Please create the account with the address you confirmed");
         assertThat(usersWithEmail("someone-else@example.test")).isEmpty();
 
-        Page created = post(newcomer, other, registration("newcomer", fresh));
+        Page created = post(newcomer, other, RegistrationForm.fields("newcomer", fresh));
         assertThat(created.status()).as("%s", created.body()).isEqualTo(302);
         assertThat(created.location()).startsWith(TestRealm.REDIRECT_URI).contains("code=");
         JsonNode users = usersWithEmail(fresh);
         assertThat(users).hasSize(1);
         assertThat(users.get(0).get("emailVerified").asBoolean()).isTrue();
+        assertThat(users.get(0).get("requiredActions")).isEmpty();
         assertThat(usersWithEmail(OWNER)).hasSize(1);
+        // and the password chosen on the form works
+        assertThat(realm.login("newcomer", RegistrationForm.PASSWORD).loggedIn()).isTrue();
     }
 
     @Test
@@ -312,13 +304,11 @@ class EnumerationSafeSignupIT {
 
         Page form = post(person, open, Map.of("code", code(mail.await(fresh, 1, MAIL_WAIT).get(0))));
         assertThat(form.body()).contains("value=\"" + fresh + "\"").doesNotContain("name=\"username\"");
-        Map<String, String> swapped = registration(null, OWNER);
-        swapped.remove("username");
+        Map<String, String> swapped = RegistrationForm.fields(null, OWNER);
         Page probe = post(person, form, swapped);
         assertThat(probe.body()).contains("Please create the account with the address you confirmed")
                 .doesNotContain("already exists");
-        Map<String, String> own = registration(null, fresh);
-        own.remove("username");
+        Map<String, String> own = RegistrationForm.fields(null, fresh);
         Page created = post(person, probe, own);
         assertThat(created.status()).as("%s", created.body()).isEqualTo(302);
         JsonNode users = usersWithEmail(fresh);
