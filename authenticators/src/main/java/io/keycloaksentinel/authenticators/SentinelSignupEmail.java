@@ -216,26 +216,28 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
 
     /**
      * Whether an account already uses this address (also as its username when emails are
-     * usernames). Asked of the database itself, not Keycloak's user cache (the cache answers a
-     * user it holds from memory and loads one it does not with several queries: either way a
-     * registered address would answer at another speed than an unknown one), and every lookup
-     * runs whatever the others found. Federated users (LDAP, Kerberos) are looked up through
-     * Keycloak's usual path, only when the realm has a user-storage provider (that path is not
-     * timing-neutral: see the README). A lookup that fails counts as "no account": the
-     * registration form's own check still stops a duplicate.
+     * usernames). Counted in the database itself (exact match), so no account is loaded: Keycloak's
+     * user cache answers a user it holds from memory and loads one it does not with several
+     * queries, and even loading the database's own entity costs a registered address a little
+     * time an unknown one would not spend. Every count runs whatever the others found. Federated
+     * users (LDAP, Kerberos) are looked up through Keycloak's usual path, only when the realm has a
+     * user-storage provider (that path is not timing-neutral: see the README). A count that fails
+     * counts as "no account": the registration form's own check still stops a duplicate.
      */
     private static boolean registered(KeycloakSession session, RealmModel realm, String email) {
         UserProvider database = session.getProvider(UserProvider.class);
-        boolean byEmail = found(() -> database.getUserByEmail(realm, email));
-        boolean byUsername = realm.isRegistrationEmailAsUsername() && found(() -> database.getUserByUsername(realm, email));
+        boolean byEmail = counted(() -> database.getUsersCount(realm,
+                Map.of(UserModel.EMAIL, email, UserModel.EXACT, Boolean.TRUE.toString())));
+        boolean byUsername = realm.isRegistrationEmailAsUsername() && counted(() -> database.getUsersCount(realm,
+                Map.of(UserModel.USERNAME, email, UserModel.EXACT, Boolean.TRUE.toString())));
         boolean federated = realm.getComponentsStream(realm.getId(), USER_STORAGE).findAny().isPresent()
-                && found(() -> session.users().getUserByEmail(realm, email));
+                && counted(() -> session.users().getUserByEmail(realm, email) != null ? 1 : 0);
         return byEmail || byUsername || federated;
     }
 
-    private static boolean found(java.util.function.Supplier<UserModel> query) {
+    private static boolean counted(java.util.function.IntSupplier query) {
         try {
-            return query.get() != null;
+            return query.getAsInt() > 0;
         } catch (ModelDuplicateException e) {
             return true; // several accounts share the address (duplicate emails allowed): it is taken
         } catch (RuntimeException e) {
