@@ -1,7 +1,10 @@
 package io.keycloaksentinel.admin;
 
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.keycloak.models.AuthenticationExecutionModel;
 import org.keycloak.models.AuthenticationExecutionModel.Requirement;
 import org.keycloak.models.AuthenticationFlowModel;
 import org.keycloak.models.RealmModel;
@@ -52,10 +55,52 @@ final class SignupAdmin {
         body.put("registrationFlow", REGISTRATION_FLOW);
         body.put("bound", realm.getRegistrationFlow() != null && realm.getRegistrationFlow().getId().equals(registration.getId()));
         // whichever flows are bound: do they answer the same for existing and unknown addresses?
-        body.put("boundRegistrationFlowHasSignupStep", builder.hasRequiredStep(realm.getRegistrationFlow(), SIGNUP_STEP)
-                && builder.hasRequiredStep(realm.getRegistrationFlow(), VERIFIED_EMAIL_ACTION));
+        body.put("boundRegistrationFlowHasSignupStep", safeShape(realm.getRegistrationFlow()));
         body.put("boundResetFlowHasQueuedEmail", builder.hasRequiredStep(realm.getResetCredentialsFlow(), RESET_EMAIL_STEP));
         body.put("registrationAllowed", realm.isRegistrationAllowed());
         return body;
+    }
+
+    /**
+     * Whether {@code top} has the shape that makes sign-up enumeration-safe, in this order: the
+     * email step, a form whose first enabled action is the verified-email action (so Keycloak's
+     * duplicate-email check only sees the verified address), then the email step again (it marks
+     * the address verified). Presence alone is not enough: the action placed after Keycloak's check
+     * would let a verified mailbox probe other addresses.
+     */
+    private boolean safeShape(AuthenticationFlowModel top) {
+        if (top == null) {
+            return false;
+        }
+        List<AuthenticationExecutionModel> steps = enabled(top.getId());
+        int before = -1;
+        int form = -1;
+        int after = -1;
+        for (int i = 0; i < steps.size(); i++) {
+            AuthenticationExecutionModel e = steps.get(i);
+            if (e.isAuthenticatorFlow()) {
+                AuthenticationFlowModel sub = realm.getAuthenticationFlowById(e.getFlowId());
+                if (form < 0 && sub != null && "form-flow".equals(sub.getProviderId())) {
+                    form = i;
+                    List<AuthenticationExecutionModel> actions = enabled(sub.getId());
+                    if (actions.isEmpty() || !VERIFIED_EMAIL_ACTION.equals(actions.get(0).getAuthenticator())
+                            || !actions.get(0).isRequired()) {
+                        return false;
+                    }
+                }
+            } else if (SIGNUP_STEP.equals(e.getAuthenticator()) && e.isRequired()) {
+                if (form < 0 && before < 0) {
+                    before = i;
+                } else if (form >= 0) {
+                    after = i;
+                }
+            }
+        }
+        return before >= 0 && form > before && after > form;
+    }
+
+    private List<AuthenticationExecutionModel> enabled(String flowId) {
+        return realm.getAuthenticationExecutionsStream(flowId).filter(e -> !e.isDisabled())
+                .sorted(Comparator.comparingInt(AuthenticationExecutionModel::getPriority)).toList();
     }
 }

@@ -171,7 +171,8 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
             detector.recordActivity(realm.getId(), realm.getName(), AccountActivity.REGISTRATION_REQUESTED, ip);
         }
         email = email.toLowerCase(Locale.ROOT);
-        boolean taken = registered(session, realm, email);
+        // a realm that allows several accounts per address lets a new one be created with a taken address too
+        boolean taken = registered(session, realm, email) && !realm.isDuplicateEmailsAllowed();
         // from here on, both answers do the same work: a code stored for this login (bound to the address), one
         // mail rendered and queued; only a new address whose mail goes out gets a code that can work
         boolean mailAllowed = mailSlot(context, detector, email);
@@ -282,6 +283,9 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
             return true;
         }
         int max = setting(context.getAuthenticatorConfig(), MAILS_PER_ADDRESS, DEFAULT_MAILS_PER_ADDRESS);
+        if (max == 0) {
+            return true; // 0: no limit, as for the other limits
+        }
         String realmId = context.getRealm().getId();
         String key;
         try {
@@ -434,7 +438,7 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
                 .property().name(MAILS_PER_ADDRESS).label("Mails per address (hour)").type(ProviderConfigProperty.STRING_TYPE)
                 .defaultValue(Integer.toString(DEFAULT_MAILS_PER_ADDRESS))
                 .helpText("Sign-up mails (codes or notices) one email address may receive per hour; the page is the same "
-                        + "when no mail is sent.")
+                        + "when no mail is sent. 0: no limit.")
                 .add()
                 .build());
         all.addAll(CaptchaConfigProperties.list());

@@ -162,8 +162,9 @@ public final class SentinelSignupVerifiedEmail implements FormAction, FormAction
 
     @Override
     public String getHelpText() {
-        return "With 'Sentinel email-first sign-up' before the form: fills in the address the user proved, refuses "
-                + "any other, marks it verified. Put it first in the registration form.";
+        return "With 'Sentinel email-first sign-up' before the form (and again after it, which marks the address "
+                + "verified): fills in the address the user proved and refuses any other. Put it first in the "
+                + "registration form.";
     }
 
     @Override

@@ -205,7 +205,8 @@ public final class MailOutbox {
         String failure;
         try {
             failure = KeycloakModelUtils.runJobInTransactionWithResult(factory, session -> send(session, mail));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError e) {
+            // counted and retried like any failure: the waiting counts must always come down
             failure = e.toString();
         }
         if (failure == null) {

@@ -59,8 +59,14 @@ class EnumerationSafeSignupIT {
             // the new account's address is verified by the code: Keycloak must not ask again
             r.setVerifyEmail(true);
         }).create(server);
+        // created, not bound: Keycloak's own registration flow is reported as not enumeration-safe
+        JsonNode created = server.admin().post("/admin/realms/" + realm.name() + "/sentinel-admin/sign-up/flows",
+                Map.of()).expect(200).json();
+        assertThat(created.get("registrationFlowCreated").asBoolean()).isTrue();
+        assertThat(created.get("boundRegistrationFlowHasSignupStep").asBoolean()).isFalse();
         JsonNode flows = server.admin().post("/admin/realms/" + realm.name() + "/sentinel-admin/sign-up/flows?bind=true",
                 Map.of()).expect(200).json();
+        assertThat(flows.get("registrationFlowCreated").asBoolean()).isFalse();
         assertThat(flows.get("bound").asBoolean()).isTrue();
         assertThat(flows.get("boundRegistrationFlowHasSignupStep").asBoolean()).isTrue();
         SentinelFlows.captchaMode(server.admin(), realm.name(), "never");
