@@ -13,7 +13,6 @@ import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
 import io.keycloaksentinel.core.detect.Emergency;
 import io.keycloaksentinel.core.detect.LoginOutcome;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
-import io.keycloaksentinel.core.net.IpAddresses;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import jakarta.ws.rs.core.MultivaluedMap;
@@ -104,7 +103,7 @@ final class CaptchaGate {
         if (settings.mode() == CaptchaMode.NEVER && !emergency) {
             return false;
         }
-        if (IpAddresses.parse(ip).map(a -> RealmDetectionConfig.allowlisted(realm::getAttribute, a)).orElse(false)) {
+        if (RealmDetectionConfig.allowlisted(realm::getAttribute, ip)) {
             return false;
         }
         if (emergency) {

@@ -174,14 +174,7 @@ public final class EmailCode {
         if (detection == null) {
             return true;
         }
-        long hour = Time.currentTimeMillis() / 3_600_000L;
-        for (int i = 0; i < MAX_CODE_MAILS_PER_HOUR; i++) {
-            if (detection.detector().claimOnce(realm.getId(), "mail-code|" + user.getId() + "|" + hour + "|" + i,
-                    Duration.ofHours(2))) {
-                return true;
-            }
-        }
-        return false;
+        return detection.detector().claimHourlySlot(realm.getId(), "mail-code", user.getId(), MAX_CODE_MAILS_PER_HOUR);
     }
 
     /** A code bound to what it was issued for (the address a sign-up code verifies): another value, another hash. */

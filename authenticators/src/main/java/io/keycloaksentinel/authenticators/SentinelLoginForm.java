@@ -4,7 +4,6 @@ import io.keycloaksentinel.authenticators.breach.BreachedLoginCheck;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
-import io.keycloaksentinel.core.net.IpAddresses;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
 import java.util.Optional;
@@ -119,7 +118,7 @@ final class SentinelLoginForm extends UsernamePasswordForm {
         RealmModel realm = context.getRealm();
         String ip = context.getConnection().getRemoteAddr();
         try {
-            if (IpAddresses.parse(ip).map(a -> RealmDetectionConfig.allowlisted(realm::getAttribute, a)).orElse(false)) {
+            if (RealmDetectionConfig.allowlisted(realm::getAttribute, ip)) {
                 return Optional.empty();
             }
             AttackDetector detector = detection.detector();

@@ -1,6 +1,7 @@
 package io.keycloaksentinel.authenticators;
 
 import io.keycloaksentinel.core.SentinelVersion;
+import io.keycloaksentinel.core.SettingsValues;
 import io.keycloaksentinel.core.detect.AccountActivity;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
@@ -10,24 +11,17 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.jboss.logging.Logger;
 import org.keycloak.Config;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.Authenticator;
 import org.keycloak.authentication.AuthenticatorFactory;
-import org.keycloak.common.util.Time;
 import org.keycloak.events.Details;
 import org.keycloak.events.EventType;
 import org.keycloak.forms.login.LoginFormsProvider;
@@ -248,7 +242,7 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
     }
 
     private Optional<String> throttle(AuthenticationFlowContext context, AttackDetector detector, String ip) {
-        if (detector == null || allowlisted(context.getRealm(), ip)) {
+        if (detector == null || RealmDetectionConfig.allowlisted(context.getRealm()::getAttribute, ip)) {
             return Optional.empty();
         }
         try {
@@ -269,14 +263,10 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
         }
     }
 
-    private static boolean allowlisted(RealmModel realm, String ip) {
-        return io.keycloaksentinel.core.net.IpAddresses.parse(ip)
-                .map(a -> RealmDetectionConfig.allowlisted(realm::getAttribute, a)).orElse(false);
-    }
 
     /**
      * One of the few mails an address may get per hour from sign-up (new code or notice alike),
-     * claimed on the whole cluster under a keyed hash of the address, never the address itself.
+     * claimed on the whole cluster (the detector keeps only a keyed hash of the address).
      */
     private static boolean mailSlot(AuthenticationFlowContext context, AttackDetector detector, String email) {
         if (detector == null) {
@@ -286,23 +276,7 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
         if (max == 0) {
             return true; // 0: no limit, as for the other limits
         }
-        String realmId = context.getRealm().getId();
-        String key;
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(detector.derivedKey(realmId, "signup-address"), "HmacSHA256"));
-            key = Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(email.getBytes(StandardCharsets.UTF_8)))
-                    .substring(0, 22);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
-        long hour = Time.currentTimeMillis() / 3_600_000L;
-        for (int i = 0; i < max; i++) {
-            if (detector.claimOnce(realmId, "signup-mail|" + key + "|" + hour + "|" + i, Duration.ofHours(2))) {
-                return true;
-            }
-        }
-        return false;
+        return detector.claimHourlySlot(context.getRealm().getId(), "signup-mail", email, max);
     }
 
     private static AttackDetector detector(KeycloakSession session) {
@@ -312,14 +286,7 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
 
     static int setting(AuthenticatorConfigModel config, String key, int fallback) {
         String v = config == null || config.getConfig() == null ? null : config.getConfig().get(key);
-        if (v == null || v.isBlank()) {
-            return fallback;
-        }
-        try {
-            return Math.max(0, Integer.parseInt(v.strip()));
-        } catch (NumberFormatException e) {
-            return fallback;
-        }
+        return (int) SettingsValues.stored(v, 0, Integer.MAX_VALUE, fallback);
     }
 
     private Response emailPage(AuthenticationFlowContext context, String email, String error) {

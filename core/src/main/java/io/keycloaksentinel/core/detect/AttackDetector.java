@@ -806,6 +806,22 @@ public final class AttackDetector {
         }
     }
 
+    /**
+     * Claims one of {@code perHour} slots of the current hour for {@code purpose} and
+     * {@code subject} (a user id, an email address) on the whole cluster: false when all are taken.
+     * The subject is kept only as a keyed hash, like counted usernames; slots expire by themselves.
+     */
+    public boolean claimHourlySlot(String realmId, String purpose, String subject, int perHour) {
+        long hour = clock.getAsLong() / 3_600_000L;
+        String who = usernameHash(realmId, subject);
+        for (int i = 0; i < perHour; i++) {
+            if (claimOnce(realmId, purpose + "|" + who + "|" + hour + "|" + i, java.time.Duration.ofHours(2))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Claims a one-time token of the realm on the whole cluster; see {@link CounterStore#claimOnce}. */
     public boolean claimOnce(String realmId, String token, java.time.Duration ttl) {
         return store.claimOnce("once|" + realmId + "|" + token, ttl);

@@ -93,6 +93,11 @@ public final class RealmDetectionConfig {
         return (String) mode;
     }
 
+    /** Whether the client address {@code ip} (a literal; anything else is not) is on the realm's allowlist. */
+    public static boolean allowlisted(Function<String, String> attribute, String ip) {
+        return io.keycloaksentinel.core.net.IpAddresses.parse(ip).map(a -> allowlisted(attribute, a)).orElse(false);
+    }
+
     public static boolean allowlisted(Function<String, String> attribute, InetAddress address) {
         for (CidrRange range : allowlist(attribute)) {
             if (range.contains(address)) {

@@ -301,4 +301,18 @@ class AttackDetectorTest {
         assertThat(detector.source("r1", "192.0.2.5").orElseThrow().ipAccountRequests15m()).isZero();
         assertThat(detector.activity("r1").get(AccountActivity.REGISTERED)[1]).isEqualTo(7);
     }
+
+    @Test
+    @DisplayName("Hourly slots: perHour claims per subject and purpose, any letter case alike, a fresh budget the next hour")
+    void hourlySlots() {
+        for (int i = 0; i < 3; i++) {
+            assertThat(detector.claimHourlySlot("r1", "signup-mail", "Alice@Example.test", 3)).isTrue();
+        }
+        assertThat(detector.claimHourlySlot("r1", "signup-mail", "alice@example.test", 3)).isFalse();
+        assertThat(detector.claimHourlySlot("r1", "mail-code", "alice@example.test", 3)).isTrue();
+        assertThat(detector.claimHourlySlot("r1", "signup-mail", "bob@example.test", 3)).isTrue();
+        assertThat(detector.claimHourlySlot("r2", "signup-mail", "alice@example.test", 3)).isTrue();
+        now.addAndGet(3_600_000L);
+        assertThat(detector.claimHourlySlot("r1", "signup-mail", "alice@example.test", 3)).isTrue();
+    }
 }

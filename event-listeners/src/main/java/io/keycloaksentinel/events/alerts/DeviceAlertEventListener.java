@@ -7,7 +7,6 @@ import io.keycloaksentinel.core.device.DeviceCookie;
 import io.keycloaksentinel.core.device.DeviceRecognition;
 import io.keycloaksentinel.core.device.KnownDevices;
 import io.keycloaksentinel.core.mfa.MfaSettings;
-import io.keycloaksentinel.core.net.IpAddresses;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import jakarta.ws.rs.core.Cookie;
@@ -25,7 +24,6 @@ import java.util.Optional;
 import org.jboss.logging.Logger;
 import org.keycloak.common.util.Encode;
 import org.keycloak.common.util.Time;
-import org.keycloak.device.DeviceRepresentationProvider;
 import org.keycloak.events.Details;
 import org.keycloak.events.Event;
 import org.keycloak.events.EventListenerProvider;
@@ -36,7 +34,6 @@ import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
-import org.keycloak.representations.account.DeviceRepresentation;
 import org.keycloak.services.resources.LoginActionsService;
 
 /**
@@ -227,13 +224,7 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
      * false when all are taken.
      */
     private static boolean hourlySlot(AttackDetector detector, RealmModel realm, UserModel user, String what, int max) {
-        long hour = Time.currentTimeMillis() / 3_600_000L;
-        for (int i = 0; i < max; i++) {
-            if (detector.claimOnce(realm.getId(), what + "-slot|" + user.getId() + "|" + hour + "|" + i, Duration.ofHours(2))) {
-                return true;
-            }
-        }
-        return false;
+        return detector.claimHourlySlot(realm.getId(), what + "-slot", user.getId(), max);
     }
 
     private Alert alert(RealmModel realm, UserModel user, Event event, AttackDetector detector, String device,
