@@ -13,6 +13,7 @@ import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
 import io.keycloaksentinel.core.detect.Emergency;
 import io.keycloaksentinel.core.detect.LoginOutcome;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
+import io.keycloaksentinel.core.risk.RequestRisk;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import jakarta.ws.rs.core.MultivaluedMap;
@@ -127,13 +128,15 @@ final class CaptchaGate {
         return required;
     }
 
+    /** The request's one risk decision (for the typed name on a post, for the source on a page). */
     private RiskLevel assess(String username) {
-        if (detector == null) {
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        if (detection == null) {
             return RiskLevel.LOW;
         }
         try {
-            detector.configure(realm.getId(), realm.getName(), RealmDetectionConfig.effective(realm::getAttribute));
-            return detector.assess(realm.getId(), ip, username).level();
+            RequestRisk request = detection.risk();
+            return (username == null ? request.forSource(realm) : request.forTypedName(realm, username)).level();
         } catch (RuntimeException e) {
             // without a rating, the mode decides: "always" still asks, "risky" lets the form through
             LOG.warnf("Sentinel: risk assessment failed, treating the request as low risk: %s", e.toString());

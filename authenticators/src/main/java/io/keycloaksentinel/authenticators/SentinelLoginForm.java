@@ -3,7 +3,8 @@ package io.keycloaksentinel.authenticators;
 import io.keycloaksentinel.authenticators.breach.BreachedLoginCheck;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
-import io.keycloaksentinel.core.detect.RealmDetectionConfig;
+import io.keycloaksentinel.core.risk.Risk;
+import io.keycloaksentinel.core.risk.Usernames;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
 import java.util.Optional;
@@ -11,6 +12,9 @@ import org.keycloak.forms.login.LoginFormsProvider;
 import jakarta.ws.rs.core.MultivaluedHashMap;
 import org.jboss.logging.Logger;
 import org.keycloak.authentication.AuthenticationFlowContext;
+import org.keycloak.authentication.AuthenticationFlowError;
+import org.keycloak.events.Errors;
+import org.keycloak.services.messages.Messages;
 import org.keycloak.authentication.authenticators.browser.UsernamePasswordForm;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
@@ -56,6 +60,13 @@ final class SentinelLoginForm extends UsernamePasswordForm {
         MultivaluedMap<String, String> form = context.getHttpRequest().getDecodedFormParameters();
         if (!form.containsKey("cancel")) {
             String username = form.getFirst(AuthenticationManager.FORM_USERNAME);
+            if (Usernames.hasControlCharacters(username)) {
+                // no real name has one: Keycloak's answer for an unknown name, without a lookup or a hash
+                context.getEvent().error(Errors.USER_NOT_FOUND);
+                context.failureChallenge(AuthenticationFlowError.INVALID_USER,
+                        context.form().setError(Messages.INVALID_USER).createLoginUsernamePassword());
+                return;
+            }
             Optional<Response> refusal = throttle(context, username);
             if (refusal.isPresent()) {
                 // a challenge, not a failure: it must not count against (or lock) the account
@@ -107,8 +118,8 @@ final class SentinelLoginForm extends UsernamePasswordForm {
 
     /**
      * The 429 answer for a throttled source (503 when the detector is down and the realm fails
-     * closed), decided from counters before the user is looked up: the typed username is only
-     * hashed, so the answer takes the same time for existing and unknown accounts.
+     * closed), from the request's one risk decision for the typed name, before the user is looked
+     * up: the name is only hashed, so the answer takes the same time for existing and unknown accounts.
      */
     private Optional<Response> throttle(AuthenticationFlowContext context, String username) {
         AttackDetectionProvider detection = context.getSession().getProvider(AttackDetectionProvider.class);
@@ -116,25 +127,19 @@ final class SentinelLoginForm extends UsernamePasswordForm {
             return Optional.empty();
         }
         RealmModel realm = context.getRealm();
-        String ip = context.getConnection().getRemoteAddr();
         try {
-            if (RealmDetectionConfig.allowlisted(realm::getAttribute, ip)) {
-                return Optional.empty();
-            }
-            AttackDetector detector = detection.detector();
-            detector.configure(realm.getId(), realm.getName(), RealmDetectionConfig.effective(realm::getAttribute));
-            boolean failClosed = RealmDetectionConfig.failClosed(realm::getAttribute);
-            AttackDetector.ThrottleDecision decision = detector.check(realm.getId(), ip, username, failClosed);
-            if (!decision.throttled()) {
-                return Optional.empty();
-            }
-            boolean monitorOnly = RealmDetectionConfig.monitorOnly(realm::getAttribute);
-            detector.throttled(realm.getId(), realm.getName(), monitorOnly);
-            if (monitorOnly) {
+            Risk risk = detection.risk().forTypedName(realm, username);
+            if (risk.wouldThrottle()) {
+                detection.detector().throttled(realm.getId(), realm.getName(), true);
                 LOG.infof("Sentinel (monitoring only): would throttle a login post in realm '%s': %s", realm.getName(),
-                        decision.reason());
+                        risk.throttle().reason());
                 return Optional.empty();
             }
+            if (!risk.throttled()) {
+                return Optional.empty();
+            }
+            detection.detector().throttled(realm.getId(), realm.getName(), false);
+            AttackDetector.ThrottleDecision decision = risk.throttle();
             LOG.debugf("Sentinel: throttled a login post in realm '%s': %s", realm.getName(), decision.reason());
             String message = switch (decision.why()) {
                 case UNKNOWN_SOURCE -> UNKNOWN_SOURCE_MESSAGE;

@@ -87,7 +87,9 @@ final class AttackDetectionEventListener implements EventListenerProvider {
             if (realm != null) {
                 detection.detector().configure(realm.getId(), realmName, RealmDetectionConfig.effective(realm::getAttribute));
             }
-            detection.detector().record(event.getRealmId(), realmName, outcome.get(), event.getIpAddress(), username);
+            // a failure for an existing account counts for the account too, whatever name it was typed as
+            detection.detector().record(event.getRealmId(), realmName, outcome.get(), event.getIpAddress(), username,
+                    outcome.get() == LoginOutcome.FAILURE ? event.getUserId() : null);
             if (outcome.get().failed()) {
                 detection.detector().flagIfSuspicious(event.getRealmId(), event.getIpAddress());
             } else if (event.getUserId() != null) {
@@ -102,7 +104,7 @@ final class AttackDetectionEventListener implements EventListenerProvider {
                     names.add(user.getUsername());
                     names.add(user.getEmail());
                 }
-                detection.detector().rememberSource(realm.getId(), names, event.getIpAddress());
+                detection.detector().rememberSource(realm.getId(), names, event.getUserId(), event.getIpAddress());
             }
         } catch (RuntimeException e) {
             LOG.warnf("Sentinel: could not count a %s event: %s", event.getType(), e.toString());

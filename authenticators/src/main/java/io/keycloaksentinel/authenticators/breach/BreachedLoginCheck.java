@@ -202,10 +202,9 @@ public final class BreachedLoginCheck {
         if (action == LoginAction.EMAIL_RESET) {
             emailReset(context, settings);
         }
-        context.getEvent().error(EVENT_ERROR);
         context.clearUser();
-        context.challenge(Response.status(Response.Status.UNAUTHORIZED).type(jakarta.ws.rs.core.MediaType.APPLICATION_JSON_TYPE)
-                .entity(java.util.Map.of("error", "invalid_grant", "error_description", "Invalid user credentials")).build());
+        // exactly Keycloak's wrong-password answer; the owner is told through the event
+        io.keycloaksentinel.authenticators.guard.GrantAnswers.refuseVerifiedPassword(context, EVENT_ERROR);
         return false;
     }
 

@@ -178,9 +178,9 @@ final class MfaFlow {
         if (detection != null) {
             try {
                 AttackDetector detector = detection.detector();
-                detector.configure(realm.getId(), realm.getName(), RealmDetectionConfig.effective(realm::getAttribute));
                 String ip = context.getConnection().getRemoteAddr();
-                level = detector.assess(realm.getId(), ip, user.getUsername()).level();
+                // the request's one risk decision, for the account whatever name it was typed as
+                level = detection.risk().forAccount(realm, user).level();
                 Cookie cookie = context.getHttpRequest().getHttpHeaders().getCookies().get(DeviceCookie.NAME);
                 DeviceRecognition seen = DeviceRecognition.observe(context.getSession(), realm, detector,
                         cookie == null ? null : cookie.getValue(), ip);

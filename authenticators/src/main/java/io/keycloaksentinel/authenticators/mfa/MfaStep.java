@@ -158,10 +158,9 @@ final class MfaStep implements Authenticator {
             return;
         }
         MfaFlow.count(context.getRealm(), "direct_grant_refused");
-        context.getEvent().detail(EVENT_DETAIL, error).error(error);
-        context.challenge(Response.status(Response.Status.UNAUTHORIZED).type(jakarta.ws.rs.core.MediaType.APPLICATION_JSON_TYPE)
-                .entity(Map.of("error", "invalid_grant", "error_description",
-                        "A second factor is required for this account: sign in through the browser")).build());
+        // the password was right: the answer must not say so (a bot compares answers); the owner is told
+        context.getEvent().detail(EVENT_DETAIL, error);
+        io.keycloaksentinel.authenticators.guard.GrantAnswers.refuseVerifiedPassword(context, error);
     }
 
     @Override

@@ -7,6 +7,9 @@ public interface AttackDetectionProvider extends Provider {
 
     AttackDetector detector();
 
+    /** The risk decision of this request (one per Keycloak session: decided once, then read by every step). */
+    io.keycloaksentinel.core.risk.RequestRisk risk();
+
     @Override
     default void close() {
         // the detector belongs to the factory

@@ -3,6 +3,9 @@ package io.keycloaksentinel.core.detect;
 import io.keycloaksentinel.core.counters.CounterStore;
 import io.keycloaksentinel.core.counters.CounterStore.Scope;
 import io.keycloaksentinel.core.net.IpAddresses;
+import io.keycloaksentinel.core.risk.Risk;
+import io.keycloaksentinel.core.risk.RiskDecider;
+import io.keycloaksentinel.core.risk.Usernames;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -106,18 +109,28 @@ public final class AttackDetector {
 
     /** Counts one login attempt. Never throws for bad input: an unparseable IP is counted for the realm only. */
     public void record(String realmId, String realmName, LoginOutcome outcome, String ip, String username) {
+        record(realmId, realmName, outcome, ip, username, null);
+    }
+
+    /**
+     * Counts one login attempt; {@code userId} (null when the name matched no account) counts the
+     * failure for the account too, whatever name it was typed as. Never throws for bad input: an
+     * unparseable IP is counted in one shared bucket.
+     */
+    public void record(String realmId, String realmName, LoginOutcome outcome, String ip, String username, String userId) {
         if (realmId == null) {
             return;
         }
         long started = System.nanoTime();
         try {
-            count(realmId, realmName, outcome, ip, username);
+            count(realmId, realmName, outcome, ip, username, userId);
         } finally {
             observer.timed(Operation.RECORD, System.nanoTime() - started);
         }
     }
 
-    private void count(String realmId, String realmName, LoginOutcome outcome, String ip, String username) {
+    private void count(String realmId, String realmName, LoginOutcome outcome, String ip, String username,
+                       String userId) {
         long now = clock.getAsLong();
         String name = realmName == null ? realmId : realmName;
         activeRealms.compute(realmId, (id, e) -> e != null && e.name().equals(name) ? e : new RealmEntry(name,
@@ -132,28 +145,51 @@ public final class AttackDetector {
         if (outcome == LoginOutcome.FAILURE_UNKNOWN_USER) {
             store.add(Scope.REALM, realmCounter(realmId, "unknown"), Window.ONE_MINUTE, now, 1);
         }
-        Optional<InetAddress> address = IpAddresses.parse(ip);
-        if (address.isPresent()) {
-            String ipCounter = ipCounter(realmId, address.get());
-            store.add(Scope.SUBJECT, ipCounter, Window.FIFTEEN_MINUTES, now, 1);
-            store.add(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now, 1);
-            store.add(Scope.SUBJECT, networkCounter(realmId, address.get()), Window.FIFTEEN_MINUTES, now, 1);
+        Source source = sourceOf(ip);
+        String ipCounter = "i|" + realmId + "|" + source.address();
+        String networkCounter = "n|" + realmId + "|" + source.network();
+        store.add(Scope.SUBJECT, ipCounter, Window.FIFTEEN_MINUTES, now, 1);
+        store.add(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now, 1);
+        store.add(Scope.SUBJECT, networkCounter, Window.FIFTEEN_MINUTES, now, 1);
+        if (outcome == LoginOutcome.CAPTCHA_FAILED || outcome == LoginOutcome.REFUSED) {
+            return; // nothing about the account was checked
         }
-        if (username == null || username.isBlank() || outcome == LoginOutcome.CAPTCHA_FAILED) {
+        String typed = typedSubject(realmId, username);
+        String account = accountSubject(realmId, userId);
+        if (typed != null) {
+            store.add(Scope.SUBJECT, usernameCounter(realmId, typed), Window.FIFTEEN_MINUTES, now, 1);
+            store.addDistinct(Scope.SUBJECT, "d" + ipCounter, typed, Window.FIFTEEN_MINUTES, now);
+            store.addDistinct(Scope.SUBJECT, "d" + networkCounter, typed, Window.FIFTEEN_MINUTES, now);
+        }
+        if (!thresholds(realmId).smartLockout()) {
             return;
         }
-        String hash = usernameHash(realmId, username);
-        store.add(Scope.SUBJECT, usernameCounter(realmId, hash), Window.FIFTEEN_MINUTES, now, 1);
-        if (address.isPresent()) {
-            InetAddress a = address.get();
-            store.addDistinct(Scope.SUBJECT, "d" + ipCounter(realmId, a), hash, Window.FIFTEEN_MINUTES, now);
-            store.addDistinct(Scope.SUBJECT, "d" + networkCounter(realmId, a), hash, Window.FIFTEEN_MINUTES, now);
-            // a username that does not exist has no known network: no cluster read for it (the botnet's case)
-            if (thresholds(realmId).smartLockout() && (outcome == LoginOutcome.FAILURE_UNKNOWN_USER
-                    || !knownNetworks(realmId, hash).contains(network(a)))) {
-                store.add(Scope.SUBJECT, unknownSourceCounter(realmId, hash), Window.FIFTEEN_MINUTES, now, 1);
-            }
+        // smart lockout: under the typed name (checked before the lookup, the same for every name) and
+        // under the account (checked at the password, whatever name it was typed as); a username that
+        // does not exist has no known network: no cluster read for it (the botnet's case)
+        if (typed != null && (outcome == LoginOutcome.FAILURE_UNKNOWN_USER || !source.parsed()
+                || !knownNetworks(realmId, typed).contains(source.network()))) {
+            store.add(Scope.SUBJECT, unknownSourceCounter(realmId, typed), Window.FIFTEEN_MINUTES, now, 1);
         }
+        if (account != null && !account.equals(typed) && (!source.parsed()
+                || !knownNetworks(realmId, account).contains(source.network()))) {
+            store.add(Scope.SUBJECT, unknownSourceCounter(realmId, account), Window.FIFTEEN_MINUTES, now, 1);
+        }
+    }
+
+    /** How a client address is counted: by address and network; anything unparseable in one shared bucket. */
+    record Source(boolean parsed, String address, String network) {
+    }
+
+    /** The shared bucket of requests whose address does not parse: throttled like any other source. */
+    static final String UNPARSED = "unparsed";
+
+    Source sourceOf(String ip) {
+        Optional<InetAddress> address = IpAddresses.parse(ip);
+        if (address.isEmpty()) {
+            return new Source(false, UNPARSED, UNPARSED);
+        }
+        return new Source(true, IpAddresses.canonical(address.get()), network(address.get()));
     }
 
     /** How many flagged sources and suspect logins a realm keeps (most recent first), and for how long. */
@@ -270,6 +306,11 @@ public final class AttackDetector {
      * may type (username, email). Applied to the cluster with the next flush.
      */
     public void rememberSource(String realmId, Collection<String> usernames, String ip) {
+        rememberSource(realmId, usernames, null, ip);
+    }
+
+    /** {@link #rememberSource(String, Collection, String)}, and under the account itself ({@link #accountSubject}). */
+    public void rememberSource(String realmId, Collection<String> usernames, String userId, String ip) {
         Optional<InetAddress> address = IpAddresses.parse(ip);
         if (realmId == null || address.isEmpty() || usernames == null) {
             return;
@@ -277,9 +318,14 @@ public final class AttackDetector {
         String network = network(address.get());
         Set<String> hashes = new LinkedHashSet<>();
         for (String u : usernames) {
-            if (u != null && !u.isBlank()) {
-                hashes.add(usernameHash(realmId, u));
+            String typed = typedSubject(realmId, u);
+            if (typed != null) {
+                hashes.add(typed);
             }
+        }
+        String account = accountSubject(realmId, userId);
+        if (account != null) {
+            hashes.add(account);
         }
         for (String hash : hashes) {
             store.remember(knownKey(realmId, hash), network, MAX_KNOWN_NETWORKS, knownSourceTtl);
@@ -292,7 +338,7 @@ public final class AttackDetector {
         if (address.isEmpty() || username == null || username.isBlank()) {
             return false;
         }
-        return knownNetworks(realmId, usernameHash(realmId, username)).contains(network(address.get()));
+        return knownNetworks(realmId, typedSubject(realmId, username)).contains(network(address.get()));
     }
 
     private List<String> knownNetworks(String realmId, String hash) {
@@ -483,9 +529,9 @@ public final class AttackDetector {
 
     /** Whether a login post must be refused before any password is checked, why, and for how long. */
     public record ThrottleDecision(boolean throttled, long retryAfterSeconds, String reason, RefusalReason why) {
-        static final ThrottleDecision ALLOW = new ThrottleDecision(false, 0, "", null);
+        public static final ThrottleDecision ALLOW = new ThrottleDecision(false, 0, "", null);
 
-        static ThrottleDecision refuse(RefusalReason why, Duration retryAfter, String reason) {
+        public static ThrottleDecision refuse(RefusalReason why, Duration retryAfter, String reason) {
             return new ThrottleDecision(true, retryAfter.toSeconds(), reason, why);
         }
     }
@@ -496,19 +542,13 @@ public final class AttackDetector {
     }
 
     /**
-     * The decision before the password is checked, from counters only (the username is hashed,
-     * never looked up, so the answer takes the same time whether the account exists or not):
-     * refuses an address over its realm's per-IP threshold (24 h), a network over its failure or
-     * distinct-username threshold (15 min), and, with smart lockout, a username that failed too
-     * often from networks its user never signed in from, when this request comes from such a
-     * network too. One cluster read for the counters, one more only when smart lockout may apply.
-     * An unparseable address is never refused (it cannot be attributed). When the store fails,
-     * the login goes on, unless {@code failClosed}.
+     * The throttle part of {@link #decide} for a typed username, with this node's thresholds for
+     * the realm (admin views, benchmarks). When the store fails, the login goes on, unless
+     * {@code failClosed}.
      */
     public ThrottleDecision check(String realmId, String ip, String username, boolean failClosed) {
-        long started = System.nanoTime();
         try {
-            return decide(realmId, ip, username);
+            return decide(realmId, ip, typedSubject(realmId, username), thresholds(realmId), false).throttle();
         } catch (RuntimeException e) {
             if (failClosed) {
                 LOG.warnf("Sentinel: cannot decide on a login post (%s); refusing it (fail-closed)", e.toString());
@@ -516,58 +556,7 @@ public final class AttackDetector {
             }
             LOG.warnf("Sentinel: cannot decide on a login post (%s); letting it through", e.toString());
             return ThrottleDecision.ALLOW;
-        } finally {
-            observer.timed(Operation.CHECK, System.nanoTime() - started);
         }
-    }
-
-    private ThrottleDecision decide(String realmId, String ip, String username) {
-        Optional<InetAddress> address = IpAddresses.parse(ip);
-        if (address.isEmpty()) {
-            return ThrottleDecision.ALLOW;
-        }
-        InetAddress a = address.get();
-        DetectionThresholds t = thresholds(realmId);
-        long now = clock.getAsLong();
-        String hash = username == null || username.isBlank() || !t.smartLockout() ? null : usernameHash(realmId, username);
-        String networkCounter = networkCounter(realmId, a);
-        List<String> counters = new ArrayList<>(List.of(ipCounter(realmId, a), networkCounter, "d" + networkCounter));
-        List<Window> windows = new ArrayList<>(List.of(Window.ONE_DAY, Window.FIFTEEN_MINUTES, Window.FIFTEEN_MINUTES));
-        if (hash != null) {
-            counters.add(unknownSourceCounter(realmId, hash));
-            windows.add(Window.FIFTEEN_MINUTES);
-        }
-        long[] sums = store.sumAll(Scope.SUBJECT, counters, windows, now);
-        return refusal(t, sums[0], sums[1], sums[2], hash == null ? 0 : sums[3],
-                () -> knownNetworks(realmId, hash).contains(network(a)));
-    }
-
-    /**
-     * The one place the thresholds turn counts into a refusal, for {@link #check} and
-     * {@link #assess}. {@code knownSource} is asked (a cluster read) only when smart lockout
-     * would otherwise refuse.
-     */
-    private static ThrottleDecision refusal(DetectionThresholds t, long ipFailures24h, long networkFailures15m,
-                                            long networkUsernames15m, long unknownSourceFailures15m,
-                                            java.util.function.BooleanSupplier knownSource) {
-        if (ipFailures24h >= t.ipFailuresPerDay()) {
-            return ThrottleDecision.refuse(RefusalReason.ADDRESS, Window.ONE_DAY.bucket(),
-                    ipFailures24h + " failed logins from this address in 24 h");
-        }
-        if (networkFailures15m >= t.networkFailuresPer15m()) {
-            return ThrottleDecision.refuse(RefusalReason.NETWORK, Window.FIFTEEN_MINUTES.length(),
-                    networkFailures15m + " failed logins from this network in 15 min");
-        }
-        if (networkUsernames15m >= t.networkUsernamesPer15m()) {
-            return ThrottleDecision.refuse(RefusalReason.NETWORK_USERNAMES, Window.FIFTEEN_MINUTES.length(),
-                    networkUsernames15m + " distinct usernames failed from this network in 15 min");
-        }
-        if (t.smartLockout() && unknownSourceFailures15m >= t.unknownSourceFailuresPer15m()
-                && !knownSource.getAsBoolean()) {
-            return ThrottleDecision.refuse(RefusalReason.UNKNOWN_SOURCE, Window.FIFTEEN_MINUTES.length(),
-                    unknownSourceFailures15m + " failed logins for this username from unknown networks in 15 min");
-        }
-        return ThrottleDecision.ALLOW;
     }
 
     /** How risky a request looks, from every signal the detector has; what the other capabilities ask. */
@@ -582,52 +571,71 @@ public final class AttackDetector {
     public record RiskAssessment(RiskLevel level, List<String> reasons, boolean knownSource) {
     }
 
-    /** The risk of a login request from {@code ip} for {@code username} (either may be null). Reads only counters. */
+    /** The risk of a login request from {@code ip} for {@code username} (either may be null), for the admin view. */
     public RiskAssessment assess(String realmId, String ip, String username) {
-        List<String> high = new ArrayList<>();
-        List<String> medium = new ArrayList<>();
-        AttackState state = status(realmId).state();
-        if (state == AttackState.UNDER_ATTACK) {
-            high.add("realm under attack");
-        } else if (state == AttackState.ELEVATED) {
-            medium.add("realm elevated");
-        }
-        DetectionThresholds t = thresholds(realmId);
-        Optional<InetAddress> address = IpAddresses.parse(ip);
-        String hash = username == null || username.isBlank() ? null : usernameHash(realmId, username);
-        long unknownFailures = hash == null ? 0
-                : store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, hash), Window.FIFTEEN_MINUTES, clock.getAsLong());
-        boolean known = hash != null && address.isPresent()
-                && knownNetworks(realmId, hash).contains(network(address.get()));
-        Optional<SourceCounts> counts = address.flatMap(x -> source(realmId, ip));
-        if (counts.isPresent()) {
-            SourceCounts c = counts.get();
-            ThrottleDecision refused = refusal(t, c.ipFailures24h(), c.networkFailures15m(), c.networkUsernames15m(),
-                    unknownFailures, () -> known);
-            if (refused.throttled()) {
-                high.add(refused.reason());
-            }
-            if (c.ipFailures24h() * 2 >= t.ipFailuresPerDay()) {
-                medium.add(c.ipFailures24h() + " failed logins from this address in 24 h");
-            }
-            if (c.networkFailures15m() * 2 >= t.networkFailuresPer15m()) {
-                medium.add(c.networkFailures15m() + " failed logins from this network in 15 min");
-            }
-            if (c.networkUsernames15m() * 2 >= t.networkUsernamesPer15m()) {
-                medium.add(c.networkUsernames15m() + " distinct usernames failed from this network in 15 min");
-            }
-            if (c.ipAccountRequests15m() >= t.ipAccountRequestsPer15m()) {
-                medium.add(c.ipAccountRequests15m() + " sign-ups and password-reset requests from this address in 15 min");
-            }
-        }
-        if (t.smartLockout() && hash != null && !known && unknownFailures * 2 >= t.unknownSourceFailuresPer15m()) {
-            medium.add(unknownFailures + " failed logins for this username from unknown networks in 15 min");
-        }
-        RiskLevel level = !high.isEmpty() ? RiskLevel.HIGH : !medium.isEmpty() ? RiskLevel.MEDIUM : RiskLevel.LOW;
-        List<String> reasons = new ArrayList<>(high);
-        reasons.addAll(medium);
-        return new RiskAssessment(level, List.copyOf(reasons), known);
+        Risk risk = decide(realmId, ip, typedSubject(realmId, username), thresholds(realmId), true);
+        return new RiskAssessment(risk.level(), risk.reasons(), risk.knownSource());
     }
+
+    /**
+     * The risk of a request from {@code ip} for a subject ({@link #typedSubject} or
+     * {@link #accountSubject}; null for none) under the thresholds {@code t}: one batched read of
+     * the counters and the realm's state, then the known networks of the subject only when the
+     * answer depends on them (or always with {@code resolveKnown}). Throws when the store fails.
+     */
+    public Risk decide(String realmId, String ip, String subject, DetectionThresholds t, boolean resolveKnown) {
+        long started = System.nanoTime();
+        try {
+            Source source = sourceOf(ip);
+            RiskDecider.Inputs inputs = read(realmId, source, subject);
+            return RiskDecider.decide(t, inputs,
+                    () -> subject != null && source.parsed() && knownNetworks(realmId, subject).contains(source.network()),
+                    resolveKnown);
+        } finally {
+            observer.timed(Operation.CHECK, System.nanoTime() - started);
+        }
+    }
+
+    private RiskDecider.Inputs read(String realmId, Source source, String subject) {
+        String ipCounter = "i|" + realmId + "|" + source.address();
+        String networkCounter = "n|" + realmId + "|" + source.network();
+        Window w15 = Window.FIFTEEN_MINUTES;
+        List<String> counters = new ArrayList<>(List.of(ipCounter, networkCounter, "d" + networkCounter,
+                "a" + ipCounter + "|registration", "a" + ipCounter + "|reset"));
+        List<Window> windows = new ArrayList<>(List.of(Window.ONE_DAY, w15, w15, w15, w15));
+        if (subject != null) {
+            counters.add(unknownSourceCounter(realmId, subject));
+            windows.add(w15);
+        }
+        long[] sums = store.sumAll(Scope.SUBJECT, counters, windows, clock.getAsLong());
+        AttackState state = status(realmId).state();
+        return new RiskDecider.Inputs(state, sums[0], sums[1], sums[2], sums[3] + sums[4], subject != null,
+                subject == null ? 0 : sums[5]);
+    }
+
+    /**
+     * The counted subject of a typed username ({@link Usernames#canonical}: every spelling Keycloak
+     * signs in with counts as one), as a keyed hash; null for none and for a name with a control
+     * character inside (no real name has one; such names are refused before any lookup).
+     */
+    public String typedSubject(String realmId, String username) {
+        if (Usernames.hasControlCharacters(username)) {
+            return null; // refused before any lookup; never counted as (or for) a name
+        }
+        String canonical = Usernames.canonical(username);
+        return canonical == null ? null : usernameHash(realmId, canonical);
+    }
+
+    /**
+     * The counted subject of an account, whatever name it was typed as (username or email), as a
+     * keyed hash of its id; null for none. Cannot collide with a typed name: it holds a control
+     * character, which typed names never keep.
+     */
+    public String accountSubject(String realmId, String userId) {
+        return userId == null || userId.isBlank() ? null : usernameHash(realmId, ACCOUNT_MARK + userId);
+    }
+
+    private static final String ACCOUNT_MARK = "account\u0001";
 
     /** One source in the admin's offender list. */
     public record Offender(String source, long failures, long distinctUsernames, boolean throttled) {
@@ -714,7 +722,7 @@ public final class AttackDetector {
         if (username == null || username.isBlank()) {
             throw new IllegalArgumentException("expected a username");
         }
-        store.clear(Scope.SUBJECT, unknownSourceCounter(realmId, usernameHash(realmId, username)),
+        store.clear(Scope.SUBJECT, unknownSourceCounter(realmId, typedSubject(realmId, username)),
                 Window.FIFTEEN_MINUTES, clock.getAsLong());
     }
 
@@ -725,13 +733,13 @@ public final class AttackDetector {
 
     /** Failed logins for one username in the last 15 minutes (counted under its keyed hash). */
     public long usernameFailures15m(String realmId, String username) {
-        return store.sum(Scope.SUBJECT, usernameCounter(realmId, usernameHash(realmId, username)), Window.FIFTEEN_MINUTES,
+        return store.sum(Scope.SUBJECT, usernameCounter(realmId, typedSubject(realmId, username)), Window.FIFTEEN_MINUTES,
                 clock.getAsLong());
     }
 
     /** Failed logins for one username from networks its user never signed in from, last 15 minutes. */
     public long unknownSourceFailures15m(String realmId, String username) {
-        return store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, usernameHash(realmId, username)),
+        return store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, typedSubject(realmId, username)),
                 Window.FIFTEEN_MINUTES, clock.getAsLong());
     }
 

@@ -71,7 +71,18 @@ public final class InfinispanAttackDetectionProviderFactory
             d = open(session);
         }
         AttackDetector result = d;
-        return () -> result;
+        io.keycloaksentinel.core.risk.RequestRisk risk = new io.keycloaksentinel.core.risk.RequestRisk(session, result);
+        return new AttackDetectionProvider() {
+            @Override
+            public AttackDetector detector() {
+                return result;
+            }
+
+            @Override
+            public io.keycloaksentinel.core.risk.RequestRisk risk() {
+                return risk;
+            }
+        };
     }
 
     private synchronized AttackDetector open(KeycloakSession session) {

@@ -13,7 +13,13 @@ public enum LoginOutcome {
      * CAPTCHA switching itself off) and for the source address and network, never for the
      * typed username (nothing about the account was checked).
      */
-    CAPTCHA_FAILED;
+    CAPTCHA_FAILED,
+    /**
+     * A password post refused by the risk decision before any lookup or hash (a throttled source,
+     * or a source new to the account while the realm is under attack, on a path without a
+     * CAPTCHA): counted like {@link #CAPTCHA_FAILED}, so that a held-off attack stays visible.
+     */
+    REFUSED;
 
     public boolean failed() {
         return this != SUCCESS;

@@ -1,6 +1,7 @@
 package io.keycloaksentinel.events.alerts;
 
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
+import io.keycloaksentinel.core.risk.RiskEvents;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.device.AlertSettings;
 import io.keycloaksentinel.core.device.DeviceCookie;
@@ -73,7 +74,11 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
 
     @Override
     public void onEvent(Event event) {
-        if (event.getRealmId() == null || event.getUserId() == null || event.getError() != null) {
+        if (event.getRealmId() == null || event.getUserId() == null) {
+            return;
+        }
+        if (event.getError() != null) {
+            passwordUsed(event);
             return;
         }
         try {
@@ -298,8 +303,37 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
         }
     }
 
+    /**
+     * A login refused after a right password (a second factor missing on the password grant, a
+     * breached password): the answer said "wrong password", so the owner is told here, within the
+     * same hourly notice budget as every other notice. Needs the realm's SMTP settings only.
+     */
+    private void passwordUsed(Event event) {
+        Map<String, String> d = event.getDetails();
+        if (event.getType() != EventType.LOGIN_ERROR || d == null || !"true".equals(d.get(RiskEvents.PASSWORD_VERIFIED))) {
+            return;
+        }
+        try {
+            RealmModel realm = session.realms().getRealm(event.getRealmId());
+            UserModel user = realm == null ? null : session.users().getUserById(realm, event.getUserId());
+            if (user == null || realm.getSmtpConfig() == null || realm.getSmtpConfig().isEmpty()) {
+                return;
+            }
+            notice(realm, user, true, "password_used", "sentinelNoticePasswordUsed", null, event.getIpAddress());
+        } catch (RuntimeException e) {
+            LOG.warnf("Sentinel: could not tell an owner of a refused right password in realm %s: %s", event.getRealmId(),
+                    e.toString());
+        }
+    }
+
     /** A security notice of {@code kind}, once per request and recipient. */
     private void notice(RealmModel realm, UserModel user, boolean on, String kind, String messageKey, String toAddress) {
+        String ip = session.getContext().getConnection() == null ? null : session.getContext().getConnection().getRemoteAddr();
+        notice(realm, user, on, kind, messageKey, toAddress, ip);
+    }
+
+    private void notice(RealmModel realm, UserModel user, boolean on, String kind, String messageKey, String toAddress,
+                        String ip) {
         if (!on) {
             return;
         }
@@ -320,7 +354,6 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
         attributes.put("sentinelWhen", DateTimeFormatter.ofLocalizedDateTime(FormatStyle.MEDIUM).withLocale(locale)
                 .withZone(ZoneOffset.UTC).format(Instant.now()) + " UTC");
         attributes.put("sentinelWhat", messageKey);
-        String ip = session.getContext().getConnection() == null ? null : session.getContext().getConnection().getRemoteAddr();
         attributes.put("sentinelIp", ip == null ? "" : ip);
         outbox.afterCommit(session, new MailOutbox.Mail(kind, realm.getId(), user.getId(), toAddress,
                 messageKey + "Subject", List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),

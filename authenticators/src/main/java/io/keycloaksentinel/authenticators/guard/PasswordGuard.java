@@ -1,0 +1,104 @@
+package io.keycloaksentinel.authenticators.guard;
+
+import io.keycloaksentinel.core.detect.AttackDetectionProvider;
+import io.keycloaksentinel.core.detect.LoginOutcome;
+import io.keycloaksentinel.core.risk.Risk;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Metrics;
+import org.jboss.logging.Logger;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+
+/**
+ * The rule every password check of a login obeys, wherever it runs (Sentinel's form, Keycloak's
+ * own forms, the password grant of any client, identity-first, re-authentication): the request's
+ * one risk decision ({@link RequestRisk}) says whether the password may be hashed at all.
+ *
+ * <ul>
+ *   <li>a throttled source, or an account locked against unknown networks (smart lockout, whatever
+ *       name the account was typed as): never hashed, on any path;</li>
+ *   <li>on the password grant (the token endpoint: no page, so no CAPTCHA and no second proof can
+ *       be asked), also HIGH risk (the realm under attack) from a network the account never signed
+ *       in from.</li>
+ * </ul>
+ * A refused check answers exactly as a wrong password does on that path, so the answer says
+ * nothing about the password. Monitoring-only realms log and count instead. On browser pages a
+ * HIGH-risk check goes on: Sentinel's login form answers it with its CAPTCHA and the step-up
+ * (Keycloak's own form cannot ask either: bind Sentinel's).
+ */
+public final class PasswordGuard {
+
+    private static final Logger LOG = Logger.getLogger(PasswordGuard.class);
+
+    private PasswordGuard() {
+    }
+
+    /** What the guard decided for one password check. */
+    public enum Verdict { CHECK, REFUSE }
+
+    /**
+     * Whether the password of {@code user} may be checked on this request. Outside an HTTP request
+     * (no connection: a background task) there is nothing to decide and the check goes on.
+     */
+    public static Verdict beforePasswordCheck(KeycloakSession session, RealmModel realm, UserModel user) {
+        if (realm == null || user == null || session.getContext().getConnection() == null) {
+            return Verdict.CHECK;
+        }
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        if (detection == null) {
+            return Verdict.CHECK;
+        }
+        try {
+            Risk risk = detection.risk().forAccount(realm, user);
+            boolean noPage = tokenEndpoint(session);
+            boolean refuse = noPage ? risk.refusesUnprovenPassword() : risk.throttled();
+            if (!refuse) {
+                if (noPage ? risk.wouldRefuseUnprovenPassword() : risk.wouldThrottle()) {
+                    count(realm, "monitored");
+                    LOG.infof("Sentinel (monitoring only): would refuse a password check in realm '%s' without hashing: %s",
+                            realm.getName(), String.join("; ", risk.reasons()));
+                }
+                return Verdict.CHECK;
+            }
+            count(realm, "refused");
+            LOG.debugf("Sentinel: refused a password check in realm '%s' without hashing: %s", realm.getName(),
+                    String.join("; ", risk.reasons()));
+            return Verdict.REFUSE;
+        } catch (RuntimeException e) {
+            LOG.warnf("Sentinel: password guard failed in realm '%s', checking the password: %s", realm.getName(), e.toString());
+            return Verdict.CHECK;
+        }
+    }
+
+    /** Whether this request is the token endpoint (the password grant: no page to ask anything on). */
+    static boolean tokenEndpoint(KeycloakSession session) {
+        try {
+            String path = session.getContext().getUri().getPath();
+            return path != null && path.endsWith("/protocol/openid-connect/token");
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Counts a refusal made before the user was looked up (the password grant's first step). */
+    static void countRefusedBeforeLookup(KeycloakSession session, RealmModel realm, String typedUsername) {
+        count(realm, "refused_before_lookup");
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        if (detection != null) {
+            try {
+                detection.detector().record(realm.getId(), realm.getName(), LoginOutcome.REFUSED, detection.risk().ip(),
+                        typedUsername);
+            } catch (RuntimeException e) {
+                LOG.debugf("Sentinel: could not count a refused password post: %s", e.toString());
+            }
+        }
+    }
+
+    static void count(RealmModel realm, String outcome) {
+        Counter.builder("sentinel_password_guard_total")
+                .description("Password checks the risk decision refused before any hash (or would have, monitoring only)")
+                .tag("realm", realm.getName()).tag("outcome", outcome)
+                .register(Metrics.globalRegistry).increment();
+    }
+}

@@ -1,0 +1,96 @@
+package io.keycloaksentinel.core.risk;
+
+import io.keycloaksentinel.core.detect.AttackDetector;
+import io.keycloaksentinel.core.detect.AttackDetector.RefusalReason;
+import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
+import io.keycloaksentinel.core.detect.AttackDetector.ThrottleDecision;
+import io.keycloaksentinel.core.detect.DetectionThresholds;
+import io.keycloaksentinel.core.detect.RealmDetectionConfig;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.jboss.logging.Logger;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+
+/**
+ * The risk decision of one request, made once per subject and kept for the rest of the request:
+ * every step that needs risk (the login form's throttle, the CAPTCHA gate, the password guard,
+ * the step-up) asks here and gets the same answer without reading the counters again. Obtain it
+ * with {@code session.getProvider(AttackDetectionProvider.class).risk()}: one instance per
+ * Keycloak session (that is, per request).
+ *
+ * <p>The realm's settings (thresholds, allowlist, monitoring-only, fail-closed) are read from its
+ * attributes once and handed to the decision as inputs. The client address is Keycloak's
+ * connection address (proxy headers only as the server trusts them), never a header parsed here.
+ */
+public final class RequestRisk {
+
+    private static final Logger LOG = Logger.getLogger(RequestRisk.class);
+    private static final String NO_SUBJECT = "";
+
+    private final KeycloakSession session;
+    private final AttackDetector detector;
+    private final Map<String, Risk> decided = new HashMap<>();
+
+    public RequestRisk(KeycloakSession session, AttackDetector detector) {
+        this.session = session;
+        this.detector = detector;
+    }
+
+    /** The client address this request is decided for. */
+    public String ip() {
+        return session.getContext().getConnection() == null ? null : session.getContext().getConnection().getRemoteAddr();
+    }
+
+    /** The risk of this request for a typed username (null: none typed yet), before any lookup. */
+    public Risk forTypedName(RealmModel realm, String typed) {
+        String subject = typed == null ? null : detector.typedSubject(realm.getId(), typed);
+        return decide(realm, subject);
+    }
+
+    /** The risk of this request for an account, whatever name it was typed as. */
+    public Risk forAccount(RealmModel realm, UserModel user) {
+        return decide(realm, user == null ? null : detector.accountSubject(realm.getId(), user.getId()));
+    }
+
+    /** The risk of this request without a subject (a page being rendered). */
+    public Risk forSource(RealmModel realm) {
+        return decide(realm, null);
+    }
+
+    private Risk decide(RealmModel realm, String subject) {
+        String key = realm.getId() + "|" + (subject == null ? NO_SUBJECT : subject);
+        Risk known = decided.get(key);
+        if (known != null) {
+            return known;
+        }
+        Risk risk = compute(realm, subject);
+        decided.put(key, risk);
+        return risk;
+    }
+
+    private Risk compute(RealmModel realm, String subject) {
+        String ip = ip();
+        if (RealmDetectionConfig.allowlisted(realm::getAttribute, ip)) {
+            return Risk.allowlistedSource();
+        }
+        boolean monitor = RealmDetectionConfig.monitorOnly(realm::getAttribute);
+        try {
+            DetectionThresholds thresholds = RealmDetectionConfig.effective(realm::getAttribute);
+            return detector.decide(realm.getId(), ip, subject, thresholds, false).withPolicy(monitor);
+        } catch (RuntimeException e) {
+            if (RealmDetectionConfig.failClosed(realm::getAttribute)) {
+                LOG.warnf("Sentinel: cannot decide on a request in realm '%s' (%s); refusing it (fail-closed)",
+                        realm.getName(), e.toString());
+                return new Risk(RiskLevel.HIGH, ThrottleDecision.refuse(RefusalReason.UNAVAILABLE, Duration.ofSeconds(30),
+                        "detector unavailable"), false, List.of("detector unavailable"), false, monitor);
+            }
+            LOG.warnf("Sentinel: cannot decide on a request in realm '%s' (%s); letting it through", realm.getName(),
+                    e.toString());
+            return Risk.unknown();
+        }
+    }
+}

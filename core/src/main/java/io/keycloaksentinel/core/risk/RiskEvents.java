@@ -1,0 +1,15 @@
+package io.keycloaksentinel.core.risk;
+
+/** What the steps put on Keycloak's events for the listeners (server-side only; never in an answer). */
+public final class RiskEvents {
+
+    /**
+     * On a {@code LOGIN_ERROR}: the password was right, and the login was refused after it (a
+     * second factor missing on the password grant, a breached password). The security-notice
+     * listener tells the owner.
+     */
+    public static final String PASSWORD_VERIFIED = "sentinel_password_verified";
+
+    private RiskEvents() {
+    }
+}
