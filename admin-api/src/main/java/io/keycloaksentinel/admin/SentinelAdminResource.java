@@ -139,6 +139,16 @@ public class SentinelAdminResource {
             if (username != null) {
                 r.put("knownSource", risk.knownSource());
                 r.put("unknownSourceFailures15m", detector.unknownSourceFailures15m(realm.getId(), username));
+                // the account behind the name (username or email), for admins who may see users: its own count,
+                // whatever name it was typed as (smart lockout at the password check)
+                if (auth.users().canView()) {
+                    org.keycloak.models.UserModel user = org.keycloak.models.utils.KeycloakModelUtils
+                            .findUserByNameOrEmail(session, realm, username);
+                    if (user != null) {
+                        r.put("accountUnknownSourceFailures15m", detector.accountUnknownSourceFailures15m(realm.getId(),
+                                user.getId()));
+                    }
+                }
             }
             body.put("risk", r);
         }
@@ -204,6 +214,12 @@ public class SentinelAdminResource {
                     return badRequest("username: too long");
                 }
                 detector.liftUsername(realm.getId(), username);
+                // and the account behind the name, whatever name its failures were typed as
+                org.keycloak.models.UserModel user = org.keycloak.models.utils.KeycloakModelUtils
+                        .findUserByNameOrEmail(session, realm, username.strip());
+                if (user != null) {
+                    detector.liftAccount(realm.getId(), user.getId());
+                }
                 body.put("lifted", "username");
             }
         } catch (IllegalArgumentException e) {

@@ -202,9 +202,10 @@ public final class BreachedLoginCheck {
         if (action == LoginAction.EMAIL_RESET) {
             emailReset(context, settings);
         }
+        UserModel owner = context.getUser();
         context.clearUser();
         // exactly Keycloak's wrong-password answer; the owner is told through the event
-        io.keycloaksentinel.authenticators.guard.GrantAnswers.refuseVerifiedPassword(context, EVENT_ERROR);
+        io.keycloaksentinel.authenticators.guard.GrantAnswers.refuseVerifiedPassword(context, owner, EVENT_ERROR);
         return false;
     }
 

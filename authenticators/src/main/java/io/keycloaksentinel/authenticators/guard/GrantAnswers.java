@@ -4,6 +4,7 @@ import io.keycloaksentinel.core.risk.RiskEvents;
 import jakarta.ws.rs.core.Response;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.authenticators.directgrant.ValidatePassword;
+import org.keycloak.models.UserModel;
 
 /**
  * The answers of the password grant, which has no page for a second proof: whatever refuses a
@@ -29,7 +30,10 @@ public final class GrantAnswers {
      * Refuses a grant whose password was right: the event error {@code error} (server-side only),
      * marked so that the owner is told, and the wrong-password answer.
      */
-    public static void refuseVerifiedPassword(AuthenticationFlowContext context, String error) {
+    public static void refuseVerifiedPassword(AuthenticationFlowContext context, UserModel user, String error) {
+        if (user != null) {
+            context.getEvent().user(user); // the event names the owner (the listener mails them)
+        }
         context.getEvent().detail(RiskEvents.PASSWORD_VERIFIED, "true").error(error);
         context.challenge(invalidCredentials());
     }

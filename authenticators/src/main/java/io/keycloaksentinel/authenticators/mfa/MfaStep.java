@@ -160,7 +160,7 @@ final class MfaStep implements Authenticator {
         MfaFlow.count(context.getRealm(), "direct_grant_refused");
         // the password was right: the answer must not say so (a bot compares answers); the owner is told
         context.getEvent().detail(EVENT_DETAIL, error);
-        io.keycloaksentinel.authenticators.guard.GrantAnswers.refuseVerifiedPassword(context, error);
+        io.keycloaksentinel.authenticators.guard.GrantAnswers.refuseVerifiedPassword(context, context.getUser(), error);
     }
 
     @Override

@@ -90,6 +90,9 @@ public final class InfinispanCounterStore implements CounterStore {
     private final ReadWriteLock swap = new ReentrantReadWriteLock();
     private volatile Batch pending = new Batch();
     private final AtomicLong dropped = new AtomicLong();
+    /** Cluster round trips made on request threads (reads and single-use claims), for the metric and the benchmark. */
+    private final LongAdder requestReads = new LongAdder();
+    private final LongAdder requestClaims = new LongAdder();
 
     private InfinispanCounterStore(Cache<String, Long> subjects, Cache<String, Object> realm, Cache<String, String> known,
                                    int maxPending) {
@@ -135,6 +138,7 @@ public final class InfinispanCounterStore implements CounterStore {
         if (r == null) {
             throw new IllegalStateException("the replay register is not open");
         }
+        onRequestThread(requestClaims);
         // putIfAbsent on a DIST_SYNC cache is atomic at the key's primary owner
         return r.putIfAbsent(key, Boolean.TRUE, ttl.toMillis(), TimeUnit.MILLISECONDS) == null;
     }
@@ -252,6 +256,7 @@ public final class InfinispanCounterStore implements CounterStore {
 
     @Override
     public List<String> recent(String key) {
+        onRequestThread(requestReads);
         String stored = known.get(key);
         if (stored == null || stored.isEmpty()) {
             return List.of();
@@ -284,6 +289,7 @@ public final class InfinispanCounterStore implements CounterStore {
             keys.add(CounterKeys.bucketKey(counter, window, b));
         }
         long total = 0;
+        onRequestThread(requestReads);
         Map<String, ?> found = scope == Scope.SUBJECT ? subjects.getAdvancedCache().getAll(Set.copyOf(keys))
                 : realm.getAdvancedCache().getAll(Set.copyOf(keys));
         for (Object v : found.values()) {
@@ -315,6 +321,7 @@ public final class InfinispanCounterStore implements CounterStore {
             keysPerCounter.add(keys);
             all.addAll(keys);
         }
+        onRequestThread(requestReads);
         Map<String, ?> found = scope == Scope.SUBJECT ? subjects.getAdvancedCache().getAll(all)
                 : realm.getAdvancedCache().getAll(all);
         ConcurrentHashMap<Pending, LongAdder> local = pending.counts;
@@ -336,6 +343,7 @@ public final class InfinispanCounterStore implements CounterStore {
 
     @Override
     public Optional<String> get(String key) {
+        onRequestThread(requestReads);
         Object v = realm.get(key);
         return v instanceof String s ? Optional.of(s) : Optional.empty();
     }
@@ -417,6 +425,23 @@ public final class InfinispanCounterStore implements CounterStore {
     @Override
     public long subjectEntries() {
         return subjects.getAdvancedCache().getDataContainer().sizeIncludingExpired();
+    }
+
+    /** Counts a round trip unless it is made by Sentinel's own background threads (flush, evaluation). */
+    private static void onRequestThread(LongAdder adder) {
+        if (!Thread.currentThread().getName().startsWith("sentinel-")) {
+            adder.increment();
+        }
+    }
+
+    /** Cluster reads made on request threads since the start (a batched read counts once). */
+    public long requestReads() {
+        return requestReads.sum();
+    }
+
+    /** Synchronous single-use claims made on request threads since the start. */
+    public long requestClaims() {
+        return requestClaims.sum();
     }
 
     /** Counts this node dropped because too many new subjects arrived between two flushes. */

@@ -584,13 +584,42 @@ public final class AttackDetector {
      * answer depends on them (or always with {@code resolveKnown}). Throws when the store fails.
      */
     public Risk decide(String realmId, String ip, String subject, DetectionThresholds t, boolean resolveKnown) {
+        return decide(realmId, ip, readInputs(realmId, ip, subject), subject, t, resolveKnown);
+    }
+
+    /** The decision from inputs already read ({@link #readInputs}, {@link #withSubject}); reads only known networks, if needed. */
+    public Risk decide(String realmId, String ip, RiskDecider.Inputs inputs, String subject, DetectionThresholds t,
+                       boolean resolveKnown) {
         long started = System.nanoTime();
         try {
             Source source = sourceOf(ip);
-            RiskDecider.Inputs inputs = read(realmId, source, subject);
             return RiskDecider.decide(t, inputs,
                     () -> subject != null && source.parsed() && knownNetworks(realmId, subject).contains(source.network()),
                     resolveKnown);
+        } finally {
+            observer.timed(Operation.CHECK, System.nanoTime() - started);
+        }
+    }
+
+    /** What the decision needs about a source and (optionally) a subject: one batched counter read and the realm's state. */
+    public RiskDecider.Inputs readInputs(String realmId, String ip, String subject) {
+        long started = System.nanoTime();
+        try {
+            return read(realmId, sourceOf(ip), subject);
+        } finally {
+            observer.timed(Operation.CHECK, System.nanoTime() - started);
+        }
+    }
+
+    /** The same source's inputs for another subject: one read of that subject's counter. */
+    public RiskDecider.Inputs withSubject(String realmId, RiskDecider.Inputs source, String subject) {
+        if (subject == null) {
+            return source.withSubject(false, 0);
+        }
+        long started = System.nanoTime();
+        try {
+            return source.withSubject(true, store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, subject),
+                    Window.FIFTEEN_MINUTES, clock.getAsLong()));
         } finally {
             observer.timed(Operation.CHECK, System.nanoTime() - started);
         }
@@ -726,6 +755,15 @@ public final class AttackDetector {
                 Window.FIFTEEN_MINUTES, clock.getAsLong());
     }
 
+    /** Lifts a smart lockout of an account: forgets its failures from unknown networks, whatever name they were typed as. */
+    public void liftAccount(String realmId, String userId) {
+        String account = accountSubject(realmId, userId);
+        if (account == null) {
+            throw new IllegalArgumentException("expected a user id");
+        }
+        store.clear(Scope.SUBJECT, unknownSourceCounter(realmId, account), Window.FIFTEEN_MINUTES, clock.getAsLong());
+    }
+
     /** Tells the observer (metrics) that a login post was throttled (or, monitoring only, would have been). */
     public void throttled(String realmId, String realmName, boolean monitorOnly) {
         observer.throttled(realmId, realmName, monitorOnly);
@@ -735,6 +773,12 @@ public final class AttackDetector {
     public long usernameFailures15m(String realmId, String username) {
         return store.sum(Scope.SUBJECT, usernameCounter(realmId, typedSubject(realmId, username)), Window.FIFTEEN_MINUTES,
                 clock.getAsLong());
+    }
+
+    /** Failed logins for one account (whatever name it was typed as) from networks it never signed in from, 15 minutes. */
+    public long accountUnknownSourceFailures15m(String realmId, String userId) {
+        return store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, accountSubject(realmId, userId)),
+                Window.FIFTEEN_MINUTES, clock.getAsLong());
     }
 
     /** Failed logins for one username from networks its user never signed in from, last 15 minutes. */

@@ -45,6 +45,12 @@ final class DetectionMetrics implements AttackDetector.Observer {
         FunctionCounter.builder("sentinel.counts.dropped", store, InfinispanCounterStore::dropped)
                 .description("Counts dropped because too many new counters arrived between two flushes")
                 .register(registry);
+        FunctionCounter.builder("sentinel.cache.roundtrips", store, InfinispanCounterStore::requestReads)
+                .description("Cluster cache round trips Sentinel made on request threads (a batched read counts once)")
+                .tag("kind", "read").register(registry);
+        FunctionCounter.builder("sentinel.cache.roundtrips", store, InfinispanCounterStore::requestClaims)
+                .description("Cluster cache round trips Sentinel made on request threads (a batched read counts once)")
+                .tag("kind", "claim").register(registry);
         recordTimer = timer(registry, "record");
         checkTimer = timer(registry, "check");
     }

@@ -34,6 +34,8 @@ public final class RequestRisk {
     private final KeycloakSession session;
     private final AttackDetector detector;
     private final Map<String, Risk> decided = new HashMap<>();
+    /** What was read about this request's source, per realm: a later subject costs one read of its own counter. */
+    private final Map<String, RiskDecider.Inputs> sources = new HashMap<>();
 
     public RequestRisk(KeycloakSession session, AttackDetector detector) {
         this.session = session;
@@ -80,7 +82,11 @@ public final class RequestRisk {
         boolean monitor = RealmDetectionConfig.monitorOnly(realm::getAttribute);
         try {
             DetectionThresholds thresholds = RealmDetectionConfig.effective(realm::getAttribute);
-            return detector.decide(realm.getId(), ip, subject, thresholds, false).withPolicy(monitor);
+            RiskDecider.Inputs source = sources.get(realm.getId());
+            RiskDecider.Inputs inputs = source == null ? detector.readInputs(realm.getId(), ip, subject)
+                    : detector.withSubject(realm.getId(), source, subject);
+            sources.putIfAbsent(realm.getId(), inputs);
+            return detector.decide(realm.getId(), ip, inputs, subject, thresholds, false).withPolicy(monitor);
         } catch (RuntimeException e) {
             if (RealmDetectionConfig.failClosed(realm::getAttribute)) {
                 LOG.warnf("Sentinel: cannot decide on a request in realm '%s' (%s); refusing it (fail-closed)",

@@ -29,6 +29,12 @@ public final class RiskDecider {
      */
     public record Inputs(AttackState state, long ipFailures24h, long networkFailures15m, long networkUsernames15m,
                          long ipAccountRequests15m, boolean subject, long unknownSourceFailures15m) {
+
+        /** The same source's counts for another subject. */
+        public Inputs withSubject(boolean given, long unknownSourceFailures) {
+            return new Inputs(state, ipFailures24h, networkFailures15m, networkUsernames15m, ipAccountRequests15m, given,
+                    unknownSourceFailures);
+        }
     }
 
     private RiskDecider() {

@@ -248,8 +248,9 @@ class PasswordGuardIT {
         for (int i = 0; i < 10; i++) {
             assertThat(identityFirst(spread(62, i), "alice", "guess-" + i)).isEqualTo(200);
         }
-        Poll.until("10 failures from unfamiliar networks counted for alice", Duration.ofSeconds(20),
-                () -> attack("?ip=127.0.0.1&username=alice").at("/risk/unknownSourceFailures15m").asLong() >= 10
+        // the password page posts no username: the failures count for the account
+        Poll.until("10 failures from unfamiliar networks counted for alice's account", Duration.ofSeconds(20),
+                () -> attack("?ip=127.0.0.1&username=alice").at("/risk/accountUnknownSourceFailures15m").asLong() >= 10
                         ? Boolean.TRUE : null);
         double hashesBefore = hashes();
         assertThat(identityFirst(spread(62, 50), "alice", "Alice-own-pass-7")).as("the right password from a stranger")
