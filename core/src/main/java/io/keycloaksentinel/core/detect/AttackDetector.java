@@ -79,6 +79,11 @@ public final class AttackDetector {
     private final LongSupplier clock;
     private final int ipv4Prefix;
     private final int ipv6Prefix;
+    /** Wider IPv6 networks counted too (an attacker rotating through its /64s, /56s): their prefixes, widest last. */
+    private final List<Integer> ipv6WidePrefixes;
+    /** An IPv6 "address" is its /64: one host can use every address of its subnet. */
+    static final int IPV6_ADDRESS_PREFIX = 64;
+    public static final List<Integer> DEFAULT_IPV6_WIDE_PREFIXES = List.of(56, 48);
     private volatile Duration knownSourceTtl = Duration.ofDays(90);
     private record RealmEntry(String name, DetectionThresholds thresholds) {
     }
@@ -94,6 +99,13 @@ public final class AttackDetector {
 
     public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
                           int ipv6Prefix, Observer observer) {
+        this(store, thresholds, clock, ipv4Prefix, ipv6Prefix, DEFAULT_IPV6_WIDE_PREFIXES, observer);
+    }
+
+    public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
+                          int ipv6Prefix, List<Integer> ipv6WidePrefixes, Observer observer) {
+        this.ipv6WidePrefixes = ipv6WidePrefixes.stream().filter(p -> p < ipv6Prefix).distinct()
+                .sorted(Comparator.reverseOrder()).toList();
         this.store = store;
         this.observer = observer;
         this.defaults = thresholds;
@@ -151,6 +163,9 @@ public final class AttackDetector {
         store.add(Scope.SUBJECT, ipCounter, Window.FIFTEEN_MINUTES, now, 1);
         store.add(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now, 1);
         store.add(Scope.SUBJECT, networkCounter, Window.FIFTEEN_MINUTES, now, 1);
+        for (String wide : source.wide()) {
+            store.add(Scope.SUBJECT, "n|" + realmId + "|" + wide, Window.FIFTEEN_MINUTES, now, 1);
+        }
         if (outcome == LoginOutcome.CAPTCHA_FAILED || outcome == LoginOutcome.REFUSED) {
             return; // nothing about the account was checked
         }
@@ -160,6 +175,9 @@ public final class AttackDetector {
             store.add(Scope.SUBJECT, usernameCounter(realmId, typed), Window.FIFTEEN_MINUTES, now, 1);
             store.addDistinct(Scope.SUBJECT, "d" + ipCounter, typed, Window.FIFTEEN_MINUTES, now);
             store.addDistinct(Scope.SUBJECT, "d" + networkCounter, typed, Window.FIFTEEN_MINUTES, now);
+            for (String wide : source.wide()) {
+                store.addDistinct(Scope.SUBJECT, "dn|" + realmId + "|" + wide, typed, Window.FIFTEEN_MINUTES, now);
+            }
         }
         if (!thresholds(realmId).smartLockout()) {
             return;
@@ -177,8 +195,11 @@ public final class AttackDetector {
         }
     }
 
-    /** How a client address is counted: by address and network; anything unparseable in one shared bucket. */
-    record Source(boolean parsed, String address, String network) {
+    /**
+     * How a client address is counted: by address (IPv6: its /64), network, and for IPv6 the wider
+     * networks; anything unparseable in one shared bucket.
+     */
+    record Source(boolean parsed, String address, String network, List<String> wide) {
     }
 
     /** The shared bucket of requests whose address does not parse: throttled like any other source. */
@@ -187,9 +208,12 @@ public final class AttackDetector {
     Source sourceOf(String ip) {
         Optional<InetAddress> address = IpAddresses.parse(ip);
         if (address.isEmpty()) {
-            return new Source(false, UNPARSED, UNPARSED);
+            return new Source(false, UNPARSED, UNPARSED, List.of());
         }
-        return new Source(true, IpAddresses.canonical(address.get()), network(address.get()));
+        InetAddress a = IpAddresses.unmap(address.get());
+        List<String> wide = a instanceof java.net.Inet6Address
+                ? ipv6WidePrefixes.stream().map(p -> IpAddresses.network(a, ipv4Prefix, p)).toList() : List.of();
+        return new Source(true, addressKey(a), network(a), wide);
     }
 
     /** How many flagged sources and suspect logins a realm keeps (most recent first), and for how long. */
@@ -630,15 +654,25 @@ public final class AttackDetector {
         String networkCounter = "n|" + realmId + "|" + source.network();
         Window w15 = Window.FIFTEEN_MINUTES;
         List<String> counters = new ArrayList<>(List.of(ipCounter, networkCounter, "d" + networkCounter,
-                "a" + ipCounter + "|registration", "a" + ipCounter + "|reset"));
-        List<Window> windows = new ArrayList<>(List.of(Window.ONE_DAY, w15, w15, w15, w15));
-        if (subject != null) {
-            counters.add(unknownSourceCounter(realmId, subject));
+                "a" + ipCounter + "|registration", "a" + ipCounter + "|reset",
+                subject == null ? ipCounter : unknownSourceCounter(realmId, subject)));
+        List<Window> windows = new ArrayList<>(List.of(Window.ONE_DAY, w15, w15, w15, w15, w15));
+        for (String wide : source.wide()) {
+            counters.add("n|" + realmId + "|" + wide);
+            counters.add("dn|" + realmId + "|" + wide);
+            windows.add(w15);
             windows.add(w15);
         }
         long[] sums = store.sumAll(Scope.SUBJECT, counters, windows, clock.getAsLong());
+        long networkFailures = sums[1];
+        long networkUsernames = sums[2];
+        for (int i = 6; i + 1 < sums.length; i += 2) {
+            // the widest network that crosses a threshold is the one that counts
+            networkFailures = Math.max(networkFailures, sums[i]);
+            networkUsernames = Math.max(networkUsernames, sums[i + 1]);
+        }
         AttackState state = status(realmId).state();
-        return new RiskDecider.Inputs(state, sums[0], sums[1], sums[2], sums[3] + sums[4], subject != null,
+        return new RiskDecider.Inputs(state, sums[0], networkFailures, networkUsernames, sums[3] + sums[4], subject != null,
                 subject == null ? 0 : sums[5]);
     }
 
@@ -732,17 +766,21 @@ public final class AttackDetector {
             store.clear(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now);
             store.clear(Scope.SUBJECT, ipCounter, Window.FIFTEEN_MINUTES, now);
             store.clear(Scope.SUBJECT, "d" + ipCounter, Window.FIFTEEN_MINUTES, now);
-            return IpAddresses.canonical(a);
+            return ipCounter.substring(ipCounter.lastIndexOf('|') + 1);
         }
         InetAddress a = IpAddresses.parse(source.substring(0, slash))
                 .orElseThrow(() -> new IllegalArgumentException("not a network in CIDR notation"));
-        String network = network(a);
-        if (!network.equals(source.strip())) {
-            throw new IllegalArgumentException("networks are counted as /" + ipv4Prefix + " (IPv4) and /" + ipv6Prefix
-                    + " (IPv6); did you mean " + network + "?");
-        }
-        store.clear(Scope.SUBJECT, networkCounter(realmId, a), Window.FIFTEEN_MINUTES, now);
-        store.clear(Scope.SUBJECT, "d" + networkCounter(realmId, a), Window.FIFTEEN_MINUTES, now);
+        Source counted = sourceOf(IpAddresses.canonical(a));
+        List<String> networks = new ArrayList<>(List.of(counted.network()));
+        networks.addAll(counted.wide());
+        String network = networks.stream().filter(n -> n.equals(source.strip())).findFirst().orElseThrow(() ->
+                new IllegalArgumentException("networks are counted as /" + ipv4Prefix + " (IPv4) and /" + ipv6Prefix
+                        + (ipv6WidePrefixes.isEmpty() ? "" : ", " + ipv6WidePrefixes.stream().map(p -> "/" + p)
+                                .collect(java.util.stream.Collectors.joining(", "))) + " (IPv6); did you mean "
+                        + counted.network() + "?"));
+        String counter = "n|" + realmId + "|" + network;
+        store.clear(Scope.SUBJECT, counter, Window.FIFTEEN_MINUTES, now);
+        store.clear(Scope.SUBJECT, "d" + counter, Window.FIFTEEN_MINUTES, now);
         return network;
     }
 
@@ -792,7 +830,14 @@ public final class AttackDetector {
     }
 
     private String ipCounter(String realmId, InetAddress a) {
-        return "i|" + realmId + "|" + IpAddresses.canonical(a);
+        return "i|" + realmId + "|" + addressKey(a);
+    }
+
+    /** An address as counted: IPv4 as itself, IPv6 as its /64. */
+    String addressKey(InetAddress address) {
+        InetAddress a = IpAddresses.unmap(address);
+        return a instanceof java.net.Inet6Address ? IpAddresses.network(a, ipv4Prefix, IPV6_ADDRESS_PREFIX)
+                : IpAddresses.canonical(a);
     }
 
     private String networkCounter(String realmId, InetAddress a) {

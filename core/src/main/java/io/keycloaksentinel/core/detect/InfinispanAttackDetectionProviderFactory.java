@@ -94,7 +94,7 @@ public final class InfinispanAttackDetectionProviderFactory
             DetectionMetrics metrics = new DetectionMetrics(Metrics.globalRegistry, store);
             AttackStateEvents events = new AttackStateEvents(sessionFactory);
             AttackDetector created = new AttackDetector(store, DetectionThresholds.DEFAULTS, System::currentTimeMillis,
-                    options.ipv4Prefix(), options.ipv6Prefix(), new AttackDetector.Observer() {
+                    options.ipv4Prefix(), options.ipv6Prefix(), options.ipv6WidePrefixes(), new AttackDetector.Observer() {
                         @Override
                         public void recorded(String realmId, String realmName, LoginOutcome outcome) {
                             metrics.recorded(realmId, realmName, outcome);
@@ -191,7 +191,8 @@ public final class InfinispanAttackDetectionProviderFactory
         Map<String, String> info = new LinkedHashMap<>(SentinelVersion.current().operationalInfo());
         info.put("max-subject-entries", String.valueOf(options.maxSubjectEntries()));
         info.put("flush-interval-ms", String.valueOf(options.flushMillis()));
-        info.put("network-prefixes", "/" + options.ipv4Prefix() + " (IPv4), /" + options.ipv6Prefix() + " (IPv6)");
+        info.put("network-prefixes", "/" + options.ipv4Prefix() + " (IPv4), /" + options.ipv6Prefix() + " (IPv6; addresses as /64, wider: "
+                + options.ipv6WidePrefixes() + ")");
         info.put("max-known-entries", String.valueOf(options.maxKnownEntries()));
         info.put("known-source-days", String.valueOf(options.knownSourceDays()));
         InfinispanCounterStore s = store;

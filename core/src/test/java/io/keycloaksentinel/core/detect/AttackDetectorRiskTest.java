@@ -70,4 +70,47 @@ class AttackDetectorRiskTest {
         assertThat(risk.throttled()).isTrue();
         assertThat(detector.decide("r1", "192.0.2.1", null, t, false).throttled()).as("a parsed address").isFalse();
     }
+
+    @Test
+    @DisplayName("IPv6: many addresses of one /64 count as one address and are throttled at the per-address threshold")
+    void oneSixtyFour() {
+        for (int i = 0; i < t.ipFailuresPerDay(); i++) {
+            detector.record("r1", "demo", LoginOutcome.FAILURE_UNKNOWN_USER, "2001:db8:1:2:" + Integer.toHexString(i) + "::7",
+                    "u" + (i % 5));
+        }
+        Risk next = detector.decide("r1", "2001:db8:1:2:ffff:1:2:3", null, t, false);
+        assertThat(next.throttle().why()).isEqualTo(RefusalReason.ADDRESS);
+        assertThat(detector.decide("r1", "2001:db8:1:3::1", null, t, false).throttle().why())
+                .as("the next /64").isNotEqualTo(RefusalReason.ADDRESS);
+    }
+
+    @ParameterizedTest(name = "[{index}] /64s spread over {0}")
+    @ValueSource(strings = {"one /56", "many /56s of one /48"})
+    @DisplayName("IPv6: an attacker rotating through /64s of one /56 or /48 is throttled as one network")
+    void widerNetworks(String spread) {
+        boolean oneFiftySix = spread.startsWith("one");
+        for (int i = 0; i < t.networkUsernamesPer15m(); i++) {
+            // each attempt from its own /64; in one /56 (2001:db8:7:0-ff::), or each in its own /56 of 2001:db8:7::/48
+            String ip = oneFiftySix ? "2001:db8:7:" + Integer.toHexString(i) + "::1"
+                    : "2001:db8:7:" + Integer.toHexString(i << 8) + "::1";
+            detector.record("r1", "demo", LoginOutcome.FAILURE_UNKNOWN_USER, ip, "victim" + i);
+        }
+        String fresh = oneFiftySix ? "2001:db8:7:ee::9" : "2001:db8:7:ee00::9";
+        Risk risk = detector.decide("r1", fresh, null, t, false);
+        assertThat(risk.throttle().why()).isEqualTo(RefusalReason.NETWORK_USERNAMES);
+        assertThat(detector.decide("r1", "2001:db8:8::1", null, t, false).throttled()).as("another /48").isFalse();
+        // the admin can lift the network that is throttled
+        String wide = oneFiftySix ? "2001:db8:7::/56" : "2001:db8:7::/48";
+        assertThat(detector.lift("r1", wide)).isEqualTo(wide);
+    }
+
+    @Test
+    @DisplayName("IPv4 is counted by address and /24 as before, and an IPv4-mapped IPv6 address as IPv4")
+    void ipv4Unchanged() {
+        for (int i = 0; i < t.ipFailuresPerDay(); i++) {
+            detector.record("r1", "demo", LoginOutcome.FAILURE_UNKNOWN_USER, "::ffff:198.51.100.7", "u" + (i % 3));
+        }
+        assertThat(detector.decide("r1", "198.51.100.7", null, t, false).throttle().why()).isEqualTo(RefusalReason.ADDRESS);
+        assertThat(detector.decide("r1", "198.51.100.8", null, t, false).throttled()).isFalse();
+    }
 }
