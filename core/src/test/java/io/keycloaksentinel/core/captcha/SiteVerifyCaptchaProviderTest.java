@@ -466,7 +466,7 @@ class SiteVerifyCaptchaProviderTest {
             throw new AssertionError("third-party tokens are single-use at the vendor");
         };
         return new CaptchaRequest("realm-a", clientIp, RiskLevel.LOW, settings, "https://login.example.test/resources/x",
-                "https://login.example.test/realms/a", "en", new byte[32], noReplayRegister, () -> 1_700_000_000_000L);
+                "https://login.example.test/realms/a", "en", new byte[32], noReplayRegister, () -> 1_700_000_000_000L, "login", 0);
     }
 
     private CaptchaSettings settings(SiteVerifyCaptchaProvider provider, String siteKey, String secret, int timeoutMillis,
