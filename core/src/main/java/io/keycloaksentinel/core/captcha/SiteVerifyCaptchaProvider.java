@@ -42,7 +42,8 @@ import org.keycloak.util.JsonSerialization;
  * refuses with a status the token can cause (400, 413, 414, 422): {@link Outcome#INVALID}. Only a
  * vendor that cannot be reached or asked (network error, timeout, another status, a reply that
  * is not a siteverify object, the realm's secret refused) is {@link Outcome#UNAVAILABLE}, never
- * an exception: the caller applies the realm's fail-open setting to that alone. Tokens are single-use at the vendor, so no replay register is needed.
+ * an exception: the caller applies the realm's fail-open setting to that alone. Tokens are
+ * single-use at the vendor, so no replay register is needed.
  */
 public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, CaptchaProviderFactory {
 
