@@ -200,11 +200,27 @@ final class CaptchaGate {
             return settings.failOpen() ? Optional.empty() : Optional.of(UNAVAILABLE_MESSAGE);
         }
         CaptchaVerdict verdict;
+        CaptchaRequest request = null;
         try {
-            verdict = provider.verify(request(null), posted.getFirst(provider.responseField()));
+            RiskLevel level = risk == null ? assess(null) : risk;
+            request = request(null, level, minimumWork(level));
         } catch (RuntimeException e) {
-            LOG.warnf("Sentinel: CAPTCHA provider '%s' failed: %s", settings.provider(), e.toString());
-            verdict = CaptchaVerdict.of(CaptchaVerdict.Outcome.UNAVAILABLE, "provider error");
+            // the server cannot check any answer (no detector, no key, vault down): nothing the client did
+            LOG.warnf("Sentinel: cannot check CAPTCHA answers in realm '%s': %s", realm.getName(), e.toString());
+        }
+        if (request == null) {
+            verdict = CaptchaVerdict.of(CaptchaVerdict.Outcome.UNAVAILABLE, "cannot check answers");
+        } else {
+            try {
+                verdict = provider.verify(request, posted.getFirst(provider.responseField()));
+            } catch (RuntimeException e) {
+                // providers report an unreachable vendor as a verdict and never throw; an exception is
+                // the posted answer's doing until proven otherwise, so it is refused and counted,
+                // never "unavailable" (which a fail-open realm would let through)
+                LOG.warnf("Sentinel: CAPTCHA provider '%s' failed on an answer: %s", settings.provider(),
+                        e.getClass().getName());
+                verdict = CaptchaVerdict.of(CaptchaVerdict.Outcome.INVALID, "provider error");
+            }
         }
         count(verdict.label());
         if (verdict.passedCheck()) {
@@ -240,8 +256,29 @@ final class CaptchaGate {
         return session.getProvider(CaptchaProvider.class, settings.provider());
     }
 
-    /** The request context a provider sees; {@code language} only for widgets. */
+    /**
+     * The request context a provider sees for a widget ({@code language} for its labels): its
+     * challenge is bound to this form and asks the work of this request's risk.
+     */
     CaptchaRequest request(String language) {
+        RiskLevel level = risk == null ? assess(null) : risk;
+        return request(language, level, settings.work(level));
+    }
+
+    /**
+     * The least work a built-in challenge must carry to be accepted now: the work the widget
+     * endpoint would ask of this address now. The widget never knows the username, so the typed
+     * username's part of the login form's rating is left out (re-rated without it): a challenge
+     * cannot carry it, and counting it would refuse every answer of a targeted user.
+     */
+    private long minimumWork(RiskLevel level) {
+        if (!isBuiltIn(settings)) {
+            return 0;
+        }
+        return settings.work(level == RiskLevel.LOW || form != Form.LOGIN ? level : assess(null));
+    }
+
+    private CaptchaRequest request(String language, RiskLevel level, long minWork) {
         if (detector == null) {
             // no realm key and no replay register: nothing could be verified safely
             throw new IllegalStateException("the attack detector is unavailable");
@@ -251,11 +288,11 @@ final class CaptchaGate {
             resolved = settings.withSecret(session.vault().getStringSecret(settings.secret()).get().orElse(settings.secret()));
         }
         String realmId = realm.getId();
-        return new CaptchaRequest(realmId, ip, risk == null ? assess(null) : risk, resolved,
+        return new CaptchaRequest(realmId, ip, level, resolved,
                 resourcesUrl(), realmUrl(), language,
                 detector.derivedKey(realmId, "captcha"),
                 (token, ttl) -> detector.claimOnce(realmId, token, ttl),
-                System::currentTimeMillis);
+                System::currentTimeMillis, form.label, minWork);
     }
 
     private String resourcesUrl() {

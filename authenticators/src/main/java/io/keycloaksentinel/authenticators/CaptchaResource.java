@@ -21,10 +21,12 @@ import org.keycloak.services.resource.RealmResourceProvider;
 
 /**
  * {@code /realms/{realm}/sentinel-captcha}: what Sentinel's page script asks for when a form
- * needs a CAPTCHA. {@code GET widget} describes the realm's widget (for the built-in provider,
- * with a fresh signed challenge whose work matches the caller's risk); {@code GET challenge}
- * hands the built-in widget a new challenge when the old one expired. Nothing here is secret,
- * nothing is stored, and every answer is {@code no-store}.
+ * needs a CAPTCHA. {@code GET widget?form=} describes the realm's widget (for the built-in
+ * provider, with a fresh signed challenge bound to that form, whose work matches the caller's
+ * risk); {@code GET challenge?form=} hands the built-in widget a new challenge when the old one
+ * expired (the widget's refresh URL names its form). An unknown or missing form is the login
+ * form: its challenges answer nowhere else. Nothing here is secret, nothing is stored, and every
+ * answer is {@code no-store}.
  */
 public final class CaptchaResource implements RealmResourceProvider {
 
@@ -76,9 +78,9 @@ public final class CaptchaResource implements RealmResourceProvider {
     @GET
     @Path("challenge")
     @Produces(MediaType.APPLICATION_JSON)
-    public Response challenge() {
+    public Response challenge(@QueryParam("form") String form) {
         RealmModel realm = session.getContext().getRealm();
-        CaptchaGate gate = CaptchaGate.of(session, realm, null, CaptchaGate.Form.LOGIN);
+        CaptchaGate gate = CaptchaGate.of(session, realm, null, formOf(form));
         if (!(gate.provider() instanceof AltchaCaptchaProvider altcha)
                 || gate.settings().mode() == CaptchaMode.NEVER || gate.settings().mode() == CaptchaMode.MONITOR) {
             return error(404, "no proof-of-work CAPTCHA in this realm");

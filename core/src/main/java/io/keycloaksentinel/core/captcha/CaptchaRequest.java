@@ -17,8 +17,16 @@ import java.util.function.LongSupplier;
  * @param signingKey   the realm's CAPTCHA signing key (random per realm, shared by the cluster)
  * @param replay       the cluster's single-use register
  * @param clock        milliseconds since the epoch
+ * @param form         the form the page or the answer belongs to ({@code login}, {@code registration},
+ *                     {@code reset}): the built-in provider's challenges are bound to it
+ * @param minWork      the least work (ALTCHA {@code maxnumber}) an answered built-in challenge must have
+ *                     been issued with: what the risk of this request asks now (0 accepts any)
  */
 public record CaptchaRequest(String realmId, String clientIp, RiskLevel risk, CaptchaSettings settings,
                              String resourcesUrl, String realmUrl, String language, byte[] signingKey,
-                             ReplayGuard replay, LongSupplier clock) {
+                             ReplayGuard replay, LongSupplier clock, String form, long minWork) {
+
+    public CaptchaRequest {
+        java.util.Objects.requireNonNull(form, "form");
+    }
 }

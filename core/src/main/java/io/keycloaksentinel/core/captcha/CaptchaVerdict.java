@@ -13,7 +13,11 @@ public record CaptchaVerdict(Outcome outcome, String detail) {
         PASSED,
         /** No answer was posted (a bot, or a browser without JavaScript). */
         MISSING,
-        /** Malformed, oversize, tampered, for another realm or challenge, or rejected by the vendor. */
+        /**
+         * Malformed, oversize, tampered, for another realm, form or challenge, a challenge with less
+         * work than the risk now asks, or rejected by the vendor. Counted as a CAPTCHA failure; never
+         * let through by a fail-open realm.
+         */
         INVALID,
         /** A good answer to a challenge that has expired. */
         EXPIRED,
@@ -21,7 +25,10 @@ public record CaptchaVerdict(Outcome outcome, String detail) {
         REPLAYED,
         /** The vendor scored the request below the realm's threshold (reCAPTCHA v3). */
         LOW_SCORE,
-        /** The vendor could not be asked (down, slow, garbage reply) or the replay cache is unavailable. */
+        /**
+         * The vendor could not be reached or asked (down, slow, 5xx, garbage reply, the realm's secret
+         * refused) or the replay cache is unavailable: nothing the client's answer can cause.
+         */
         UNAVAILABLE
     }
 

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -37,9 +38,12 @@ import org.keycloak.util.JsonSerialization;
  * <p>The vendor is a remote party on the login path, so the exchange is bounded: one deadline
  * ({@link CaptchaSettings#timeoutMillis()}) for connecting, sending and reading, at most
  * {@value #MAX_REPLY_BYTES} bytes of reply, no redirects. A token that cannot be a vendor's token
- * (oversize, not printable ASCII) is rejected without asking the vendor. Anything that goes wrong
- * on the vendor's side is {@link Outcome#UNAVAILABLE}, never an exception: the caller applies the
- * realm's fail-open setting. Tokens are single-use at the vendor, so no replay register is needed.
+ * (oversize, not printable ASCII) is rejected without asking the vendor, and so is one the vendor
+ * refuses with a status the token can cause (400, 413, 414, 422): {@link Outcome#INVALID}. Only a
+ * vendor that cannot be reached or asked (network error, timeout, another status, a reply that
+ * is not a siteverify object, the realm's secret refused) is {@link Outcome#UNAVAILABLE}, never
+ * an exception: the caller applies the realm's fail-open setting to that alone. Tokens are
+ * single-use at the vendor, so no replay register is needed.
  */
 public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, CaptchaProviderFactory {
 
@@ -51,6 +55,12 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
     private static final int MIN_TIMEOUT_MILLIS = 100;
     private static final int MAX_TIMEOUT_MILLIS = 30_000;
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * Replies that the posted token can provoke (bad request, too large, unprocessable): the
+     * client's answer is refused, INVALID. Other statuses (5xx; 408 and 429, the vendor busy;
+     * 401, 403, 404, the realm's configuration) say nothing about the answer: UNAVAILABLE.
+     */
+    private static final Set<Integer> TOKEN_STATUSES = Set.of(400, 413, 414, 422);
 
     /** The vendor's documented siteverify URL, used when the realm sets none. */
     protected abstract String defaultVerifyUrl();
@@ -103,6 +113,8 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
         try {
             reply = post(blank(settings.verifyUrl()) ? defaultVerifyUrl() : settings.verifyUrl(), form,
                     Math.max(MIN_TIMEOUT_MILLIS, Math.min(MAX_TIMEOUT_MILLIS, settings.timeoutMillis())));
+        } catch (Refused e) {
+            return CaptchaVerdict.of(Outcome.INVALID, e.getMessage());
         } catch (Unavailable e) {
             return CaptchaVerdict.of(Outcome.UNAVAILABLE, e.getMessage());
         }
@@ -125,8 +137,13 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
         }
     }
 
-    /** POSTs {@code form} and returns the JSON object of a 200 reply. */
-    private static Map<?, ?> post(String url, Map<String, String> form, int timeoutMillis) throws Unavailable {
+    /**
+     * POSTs {@code form} and returns the JSON object of a 200 reply.
+     *
+     * @throws Refused     for a status the posted token can cause (the vendor refuses the request's content)
+     * @throws Unavailable for anything else that is not a 200 JSON object
+     */
+    private static Map<?, ?> post(String url, Map<String, String> form, int timeoutMillis) throws Refused, Unavailable {
         HttpRequest httpRequest;
         try {
             httpRequest = HttpRequest.newBuilder(URI.create(url))
@@ -142,6 +159,9 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
         try {
             body = BoundedHttp.send(httpRequest, MAX_REPLY_BYTES, timeoutMillis);
         } catch (BoundedHttp.Failure e) {
+            if (TOKEN_STATUSES.contains(e.status())) {
+                throw new Refused("rejected: status " + e.status());
+            }
             throw new Unavailable(e.tooLarge() ? "garbage reply" : "vendor " + e.getMessage());
         }
         try {
@@ -199,6 +219,15 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
 
     private static boolean blank(String s) {
         return s == null || s.isBlank();
+    }
+
+    /** The vendor refused the request for its content, the only part of which the client chose is the token. */
+    private static final class Refused extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Refused(String detail) {
+            super(detail, null, false, false);
+        }
     }
 
     /** A vendor failure with its verdict detail. */

@@ -82,7 +82,7 @@ public final class BoundedHttp {
             throw new Failure("unreachable");
         }
         if (response.statusCode() != 200) {
-            throw new Failure("status " + response.statusCode());
+            throw new Failure(response.statusCode());
         }
         return response.body();
     }
@@ -108,9 +108,22 @@ public final class BoundedHttp {
     /** A failed call; the message is a short reason (no URL, no body). */
     public static final class Failure extends Exception {
         private static final long serialVersionUID = 1L;
+        private final int status;
 
         public Failure(String reason) {
             super(reason, null, false, false);
+            this.status = 0;
+        }
+
+        /** A reply with an HTTP status other than 200 (its body not read). */
+        public Failure(int status) {
+            super("status " + status, null, false, false);
+            this.status = status;
+        }
+
+        /** The HTTP status of the reply, 0 when none came (timeout, connection failure, oversize body). */
+        public int status() {
+            return status;
         }
 
         /** True when the reply came but was too long. */

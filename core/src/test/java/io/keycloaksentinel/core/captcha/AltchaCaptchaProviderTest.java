@@ -1,6 +1,8 @@
 package io.keycloaksentinel.core.captcha;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Named.named;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import io.keycloaksentinel.core.captcha.CaptchaVerdict.Outcome;
 import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
@@ -16,10 +18,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.altcha.altcha.Altcha;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.keycloak.util.JsonSerialization;
 
 /**
@@ -44,6 +53,7 @@ class AltchaCaptchaProviderTest {
         used.values().removeIf(expiry -> expiry <= now.get());
         return used.putIfAbsent(token, now.get() + ttl.toMillis()) == null;
     };
+    private static final String LOGIN = "login";
     private final AltchaCaptchaProvider provider = new AltchaCaptchaProvider();
 
     @Test
@@ -164,9 +174,10 @@ class AltchaCaptchaProviderTest {
     void alteredSalt() {
         Map<String, Object> good = payload(provider.challengeJson(request()));
         String salt = (String) good.get("salt");
-        String expires = AltchaCaptchaProvider.saltParams(salt).get("expires");
+        Map<String, String> params = AltchaCaptchaProvider.saltParams(salt).orElseThrow();
+        String expires = params.get("expires");
         assertThat(expires).isEqualTo(Long.toString(now.get() / 1000 + SETTINGS.challengeSeconds()));
-        assertThat(AltchaCaptchaProvider.saltParams(salt)).containsEntry("realm", "realm-a");
+        assertThat(params).containsEntry("realm", "realm-a");
 
         List<String> salts = List.of(
                 salt.replace("expires=" + expires, "expires=" + (Long.parseLong(expires) + 86_400)),
@@ -240,7 +251,7 @@ class AltchaCaptchaProviderTest {
             throw new IllegalStateException("cache down");
         };
         CaptchaRequest request = new CaptchaRequest("realm-a", "198.51.100.4", RiskLevel.LOW, SETTINGS, RESOURCES,
-                REALM_URL, "en", KEY, down, now::get);
+                REALM_URL, "en", KEY, down, now::get, LOGIN, SETTINGS.workLow());
 
         assertThat(provider.verify(request, answer))
                 .isEqualTo(CaptchaVerdict.of(Outcome.UNAVAILABLE, "replay register unavailable"));
@@ -268,15 +279,207 @@ class AltchaCaptchaProviderTest {
         assertThat(widget.invisible()).isFalse();
         assertThat(widget.attributes())
                 .containsEntry("name", "altcha")
-                .containsEntry("challengeurl", REALM_URL + "/sentinel-captcha/challenge")
+                .containsEntry("challengeurl", REALM_URL + "/sentinel-captcha/challenge?form=login")
                 .containsEntry("language", "en")
                 .containsKey("challengejson");
-        assertThat(widget.attributes().get("challengeurl")).endsWith("/sentinel-captcha/challenge");
         assertThat(widget.scripts()).singleElement().asString()
                 .startsWith(RESOURCES + "/").endsWith("/" + AltchaCaptchaProvider.SCRIPT);
         List<Object> fields = List.copyOf(read(widget.attributes().get("challengejson")).keySet());
         assertThat(fields)
                 .containsExactlyInAnyOrder("algorithm", "challenge", "maxnumber", "salt", "signature");
+    }
+
+    @Nested
+    @DisplayName("Malformed answers: INVALID, never an exception, never registered")
+    class MalformedAnswers {
+
+        /** Answers a client can post as they are: checked for shape before anything is signed or solved. */
+        static Stream<Arguments> crafted() {
+            Map<String, Object> shape = new LinkedHashMap<>();
+            shape.put("algorithm", "SHA-256");
+            shape.put("challenge", "a".repeat(64));
+            shape.put("number", 5);
+            shape.put("salt", "0123456789abcdef?realm=realm-a&form=login&work=1000&expires=1700000300&");
+            shape.put("signature", "b".repeat(64));
+            String deep = "[".repeat(1500) + "]".repeat(1500);
+            return Stream.of(
+                    arguments(named("bad %-escape in the salt's parameters", encode(with(shape, "salt", "00ff?realm=%zz&expires=%")))),
+                    arguments(named("a lone % at the end of the salt", encode(with(shape, "salt", "00ff?expires=1%")))),
+                    arguments(named("a %-escape of invalid UTF-8 in the salt", encode(with(shape, "salt", "00ff?realm=%C3%28")))),
+                    arguments(named("a number past 64 bits that wraps into range", numberAs(shape, "18446744073709551621"))),
+                    arguments(named("a negative number past 64 bits", numberAs(shape, "-18446744073709551611"))),
+                    arguments(named("a number of 1500 digits", numberAs(shape, "9".repeat(1500)))),
+                    arguments(named("a number of 1e400", numberAs(shape, "1e400"))),
+                    arguments(named("a whole number written as a fraction", numberAs(shape, "5.0"))),
+                    arguments(named("a number above the most work there is", encode(with(shape, "number", CaptchaSettings.MAX_WORK + 1)))),
+                    arguments(named("a boolean number", encode(with(shape, "number", true)))),
+                    arguments(named("a null number", encode(with(shape, "number", null)))),
+                    arguments(named("an object salt", encode(with(shape, "salt", Map.of("realm", "realm-a"))))),
+                    arguments(named("a nested array as the salt", b64(json(shape).replace("\"salt\":\"", "\"salt\":" + deep
+                            + ",\"x\":\"")))),
+                    arguments(named("1500 nested arrays", b64(deep))),
+                    arguments(named("a short signature", encode(with(shape, "signature", "b".repeat(63))))),
+                    arguments(named("a non-hex challenge", encode(with(shape, "challenge", "g".repeat(64))))),
+                    arguments(named("no algorithm", encode(with(shape, "algorithm", null)))),
+                    arguments(named("invalid UTF-8", Base64.getEncoder().encodeToString(new byte[] {'{', '"', (byte) 0xC3, 0x28, '"', '}'}))),
+                    arguments(named("URL-safe base64", b64("{\"salt\":\"??>>\"}").replace('+', '-').replace('/', '_') + "~_-")),
+                    arguments(named("base64 padding only", "====")),
+                    arguments(named("a line break inside the base64", encode(shape).substring(0, 20) + "\n" + encode(shape).substring(20))),
+                    arguments(named("a lone surrogate in the salt", b64(json(shape).replace("0123456789abcdef", "\\ud800")))),
+                    arguments(named("NUL characters", "\u0000".repeat(100))),
+                    arguments(named("an empty JSON object", b64("{}"))));
+        }
+
+        @ParameterizedTest(name = "{0}")
+        @MethodSource("crafted")
+        @DisplayName("A crafted answer is INVALID")
+        void craftedIsInvalid(String answer) {
+            CaptchaVerdict verdict = provider.verify(request(), answer);
+
+            assertThat(verdict.outcome()).isEqualTo(Outcome.INVALID);
+            assertThat(used).isEmpty();
+        }
+
+        /**
+         * Salts whose signature is good (signed here with the realm's key, as a leaked key or a
+         * future bug would allow): what is inside a signed salt is parsed as carefully.
+         */
+        static Stream<Arguments> signedButMalformed() {
+            String expires = Long.toString(1_700_000_000L + 300);
+            return Stream.of(
+                    arguments(named("a bad %-escape", "00ff?realm=%zz&form=login&work=1000&expires=" + expires + "&"), "malformed challenge"),
+                    arguments(named("a lone %", "00ff?realm=realm-a&form=login&work=1000&expires=%"), "malformed challenge"),
+                    arguments(named("no parameters at all", "00ff"), "challenge of another realm"),
+                    arguments(named("no form (issued before forms were bound)",
+                            "00ff?realm=realm-a&expires=" + expires + "&"), "challenge for another form"),
+                    arguments(named("no work (issued before work was bound)",
+                            "00ff?realm=realm-a&form=login&expires=" + expires + "&"), "challenge without work"),
+                    arguments(named("a signed work", "00ff?realm=realm-a&form=login&work=-5000&expires=" + expires), "challenge without work"),
+                    arguments(named("work in exponent notation", "00ff?realm=realm-a&form=login&work=1e9&expires=" + expires),
+                            "challenge without work"),
+                    arguments(named("work past 64 bits", "00ff?realm=realm-a&form=login&work=" + "9".repeat(30) + "&expires=" + expires),
+                            "challenge without work"),
+                    arguments(named("a negative expiry", "00ff?realm=realm-a&form=login&work=1000&expires=-1"), "challenge without expiry"),
+                    arguments(named("an expiry past 64 bits", "00ff?realm=realm-a&form=login&work=1000&expires=" + "9".repeat(25)),
+                            "challenge without expiry"),
+                    arguments(named("an expiry with a plus sign", "00ff?realm=realm-a&form=login&work=1000&expires=%2B" + expires),
+                            "challenge without expiry"));
+        }
+
+        @ParameterizedTest(name = "{0}")
+        @MethodSource("signedButMalformed")
+        @DisplayName("A signed challenge whose parameters are damaged is INVALID")
+        void signedButMalformed(String salt, String detail) {
+            assertThat(provider.verify(request(), signed(salt, 7))).isEqualTo(CaptchaVerdict.of(Outcome.INVALID, detail));
+            assertThat(used).isEmpty();
+        }
+
+        @Test
+        @DisplayName("A signed challenge with an expiry at the end of time passes once and is kept a bounded time")
+        void farExpiry() {
+            String answer = signed("00ff?realm=realm-a&form=login&work=1000&expires=" + "9".repeat(18), 7);
+
+            assertThat(provider.verify(request(), answer).outcome()).isEqualTo(Outcome.PASSED);
+            assertThat(used.values()).singleElement().satisfies(expiry ->
+                    assertThat(expiry).isEqualTo(now.get() + Duration.ofSeconds(86_400 + 60).toMillis()));
+        }
+    }
+
+    @Nested
+    @DisplayName("Binding: a challenge answers only the form and the risk it was issued for")
+    class Binding {
+
+        @Test
+        @DisplayName("The signed salt names the realm, the form and the work the challenge was issued with")
+        void saltCarriesTheBinding() {
+            Map<?, ?> challenge = read(provider.challengeJson(request("realm-a", RiskLevel.MEDIUM, KEY, "reset")));
+
+            assertThat(AltchaCaptchaProvider.saltParams((String) challenge.get("salt")).orElseThrow())
+                    .containsEntry("realm", "realm-a")
+                    .containsEntry("form", "reset")
+                    .containsEntry("work", Long.toString(SETTINGS.workMedium()))
+                    .containsKey("expires");
+            assertThat(((Number) challenge.get("maxnumber")).longValue()).isEqualTo(SETTINGS.workMedium());
+        }
+
+        @ParameterizedTest(name = "issued at {0}, answered at {1}")
+        @CsvSource({
+                "LOW, LOW, PASSED", "LOW, MEDIUM, INVALID", "LOW, HIGH, INVALID",
+                "MEDIUM, LOW, PASSED", "MEDIUM, MEDIUM, PASSED", "MEDIUM, HIGH, INVALID",
+                "HIGH, LOW, PASSED", "HIGH, MEDIUM, PASSED", "HIGH, HIGH, PASSED"})
+        @DisplayName("A challenge passes where its work is at least what the risk now asks, and is too weak otherwise")
+        void workAtLeastTheRisk(RiskLevel issued, RiskLevel answered, Outcome outcome) {
+            String answer = solve(provider.challengeJson(request("realm-a", issued, KEY)));
+
+            CaptchaVerdict verdict = provider.verify(request("realm-a", answered, KEY), answer);
+
+            assertThat(verdict.outcome()).isEqualTo(outcome);
+            if (outcome == Outcome.INVALID) {
+                assertThat(verdict.detail()).isEqualTo("challenge too weak");
+                assertThat(used).as("a weak answer is not spent").isEmpty();
+            }
+        }
+
+        @Test
+        @DisplayName("Given the realm is now under attack, a LOW challenge fetched before (or from a clean address) is refused; a fresh HIGH one passes")
+        void lowRefusedWhereHighRequired() {
+            String low = solve(provider.challengeJson(request("realm-a", RiskLevel.LOW, KEY)));
+
+            assertThat(provider.verify(request("realm-a", RiskLevel.HIGH, KEY), low))
+                    .isEqualTo(CaptchaVerdict.of(Outcome.INVALID, "challenge too weak"));
+            String high = solve(provider.challengeJson(request("realm-a", RiskLevel.HIGH, KEY)));
+            assertThat(provider.verify(request("realm-a", RiskLevel.HIGH, KEY), high).outcome()).isEqualTo(Outcome.PASSED);
+        }
+
+        @Test
+        @DisplayName("A HIGH challenge is accepted where LOW is required (more work than asked is fine)")
+        void highAcceptedWhereLowRequired() {
+            String high = solve(provider.challengeJson(request("realm-a", RiskLevel.HIGH, KEY)));
+
+            assertThat(provider.verify(request("realm-a", RiskLevel.LOW, KEY), high)).isEqualTo(CaptchaVerdict.passed());
+        }
+
+        @ParameterizedTest(name = "a {0} challenge posted on the {1} form")
+        @CsvSource({"login, registration", "login, reset", "registration, login", "reset, registration"})
+        @DisplayName("A challenge issued for one form is INVALID on another, and still good on its own")
+        void otherForm(String issuedFor, String postedOn) {
+            String answer = solve(provider.challengeJson(request("realm-a", RiskLevel.LOW, KEY, issuedFor)));
+
+            assertThat(provider.verify(request("realm-a", RiskLevel.LOW, KEY, postedOn), answer))
+                    .isEqualTo(CaptchaVerdict.of(Outcome.INVALID, "challenge for another form"));
+            assertThat(used).isEmpty();
+            assertThat(provider.verify(request("realm-a", RiskLevel.LOW, KEY, issuedFor), answer).outcome())
+                    .isEqualTo(Outcome.PASSED);
+        }
+
+        @ParameterizedTest(name = "{0}")
+        @CsvSource({
+                "'work raised to HIGH', work=1000, work=5000, login",
+                "'form changed to registration', form=login, form=registration, registration"})
+        @DisplayName("A tampered work or form parameter is INVALID: as posted (wrong solution) and re-solved (bad signature)")
+        void tamperedBinding(String what, String from, String to, String postedOn) {
+            Map<String, Object> good = payload(provider.challengeJson(request("realm-a", RiskLevel.LOW, KEY)));
+            String salt = ((String) good.get("salt")).replace(from, to);
+            assertThat(salt).as(what).isNotEqualTo(good.get("salt"));
+            CaptchaRequest required = request("realm-a", RiskLevel.HIGH, KEY, postedOn);
+
+            assertThat(provider.verify(required, encode(with(good, "salt", salt))).outcome()).isEqualTo(Outcome.INVALID);
+            Map<String, Object> resolved = with(good, "salt", salt);
+            resolved.put("challenge", sha256Hex(salt + good.get("number")));
+            assertThat(provider.verify(required, encode(resolved))).isEqualTo(CaptchaVerdict.of(Outcome.INVALID, "bad signature"));
+            assertThat(used).isEmpty();
+        }
+
+        @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {"login", "registration", "reset"})
+        @DisplayName("The widget's refresh URL asks for a challenge of the same form")
+        void refreshUrlNamesTheForm(String form) {
+            CaptchaWidget widget = provider.widget(request("realm-a", RiskLevel.LOW, KEY, form));
+
+            assertThat(widget.attributes()).containsEntry("challengeurl", REALM_URL + "/sentinel-captcha/challenge?form=" + form);
+            assertThat(AltchaCaptchaProvider.saltParams((String) read(widget.attributes().get("challengejson")).get("salt"))
+                    .orElseThrow()).containsEntry("form", form);
+        }
     }
 
     // ---------------------------------------------------------------- helpers
@@ -286,7 +489,13 @@ class AltchaCaptchaProviderTest {
     }
 
     private CaptchaRequest request(String realmId, RiskLevel risk, byte[] key) {
-        return new CaptchaRequest(realmId, "198.51.100.4", risk, SETTINGS, RESOURCES, REALM_URL, "en", key, replay, now::get);
+        return request(realmId, risk, key, LOGIN);
+    }
+
+    /** A page or a post of {@code form} at {@code risk}: its challenge asks, and its answer needs, the work of that risk. */
+    private CaptchaRequest request(String realmId, RiskLevel risk, byte[] key, String form) {
+        return new CaptchaRequest(realmId, "198.51.100.4", risk, SETTINGS, RESOURCES, REALM_URL, "en", key, replay, now::get,
+                form, SETTINGS.work(risk));
     }
 
     /** Solves a challenge and returns the form value the widget would post. */
@@ -315,6 +524,36 @@ class AltchaCaptchaProviderTest {
             }
         }
         throw new AssertionError("no solution up to maxnumber " + max);
+    }
+
+    /** A payload for {@code salt} signed with the test realm's key, as the server would sign it, answered with {@code number}. */
+    private static String signed(String salt, long number) {
+        try {
+            String challenge = sha256Hex(salt + number);
+            Map<String, Object> payload = new LinkedHashMap<>();
+            payload.put("algorithm", "SHA-256");
+            payload.put("challenge", challenge);
+            payload.put("number", number);
+            payload.put("salt", salt);
+            payload.put("signature", Altcha.hmacHex(Altcha.Algorithm.SHA256, challenge.getBytes(StandardCharsets.UTF_8),
+                    HexFormat.of().formatHex(KEY)));
+            return encode(payload);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code payload} with its number written as {@code literal} (JSON the serializer would not write). */
+    private static String numberAs(Map<String, Object> payload, String literal) {
+        return b64(json(with(payload, "number", 424242)).replace("\"number\":424242", "\"number\":" + literal));
+    }
+
+    private static String json(Map<String, Object> payload) {
+        try {
+            return JsonSerialization.writeValueAsString(payload);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static Map<String, Object> with(Map<String, Object> payload, String field, Object value) {

@@ -281,6 +281,27 @@ class SiteVerifyCaptchaProviderTest {
         assertThat(verdict.detail()).contains("500");
     }
 
+    static Stream<Arguments> statusReplies() {
+        return vendors().flatMap(vendor -> Stream.of(
+                arguments(vendor.get()[0], 400, Outcome.INVALID), arguments(vendor.get()[0], 413, Outcome.INVALID),
+                arguments(vendor.get()[0], 414, Outcome.INVALID), arguments(vendor.get()[0], 422, Outcome.INVALID),
+                arguments(vendor.get()[0], 401, Outcome.UNAVAILABLE), arguments(vendor.get()[0], 403, Outcome.UNAVAILABLE),
+                arguments(vendor.get()[0], 404, Outcome.UNAVAILABLE), arguments(vendor.get()[0], 408, Outcome.UNAVAILABLE),
+                arguments(vendor.get()[0], 429, Outcome.UNAVAILABLE), arguments(vendor.get()[0], 503, Outcome.UNAVAILABLE)));
+    }
+
+    @ParameterizedTest(name = "{0} answering HTTP {1}: {2}")
+    @MethodSource("statusReplies")
+    @DisplayName("A status the posted token can provoke (400, 413, 414, 422) refuses the answer, INVALID; a busy, missing or misconfigured vendor is UNAVAILABLE")
+    void statusOtherThan200(SiteVerifyCaptchaProvider provider, int status, Outcome outcome) {
+        override = (path, form) -> Reply.json(status, "{\"success\": true, \"score\": 0.9, \"action\": \"login\"}");
+
+        CaptchaVerdict verdict = verify(provider, request(provider), "good-token");
+
+        assertThat(verdict.outcome()).isEqualTo(outcome);
+        assertThat(verdict.detail()).contains(Integer.toString(status));
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("vendors")
     @DisplayName("A redirect is not followed (the secret would go with it): UNAVAILABLE, one request only")
@@ -466,7 +487,7 @@ class SiteVerifyCaptchaProviderTest {
             throw new AssertionError("third-party tokens are single-use at the vendor");
         };
         return new CaptchaRequest("realm-a", clientIp, RiskLevel.LOW, settings, "https://login.example.test/resources/x",
-                "https://login.example.test/realms/a", "en", new byte[32], noReplayRegister, () -> 1_700_000_000_000L);
+                "https://login.example.test/realms/a", "en", new byte[32], noReplayRegister, () -> 1_700_000_000_000L, "login", 0);
     }
 
     private CaptchaSettings settings(SiteVerifyCaptchaProvider provider, String siteKey, String secret, int timeoutMillis,

@@ -131,6 +131,28 @@ class CaptchaIT {
     }
 
     @Test
+    @DisplayName("A challenge fetched while the realm was quiet (less work) is refused once the realm is under attack, before any hash; a fresh one logs in")
+    void weakChallengeRefusedUnderAttack() {
+        JsonNode quiet = ProofOfWork.challenge(server, realm.name());
+        assertThat(quiet.get("maxnumber").asLong()).as("work asked at low risk").isEqualTo(1000);
+        String weak = ProofOfWork.solve(quiet);
+        putRealmUnderAttack();
+
+        double before = hashes();
+        LoginClient.Result refused = loginWith(PASSWORD, Map.of("altcha", weak));
+        assertThat(refused.loggedIn()).isFalse();
+        assertThat(refused.status()).isEqualTo(200);
+        assertThat(refused.page()).contains(FAILED);
+        assertThat(hashes()).as("password hashes for a too-weak answer").isEqualTo(before);
+        assertThat(captchaCount("login", "invalid")).isEqualTo(1);
+
+        JsonNode strong = ProofOfWork.challenge(server, realm.name());
+        assertThat(strong.get("maxnumber").asLong()).as("work asked under attack").isEqualTo(2000);
+        LoginClient.Result solved = loginWith(PASSWORD, Map.of("altcha", ProofOfWork.solve(strong)));
+        assertThat(solved.loggedIn()).as("%s", solved).isTrue();
+    }
+
+    @Test
     @DisplayName("'When risky' is per source too: an address at half its failure threshold is asked for the CAPTCHA instead of being throttled later; another address is not")
     void riskySource() throws Exception {
         server.admin().put("/admin/realms/" + realm.name() + "/sentinel-admin/config", Map.of("ipFailuresPerDay", 6))
@@ -238,13 +260,22 @@ class CaptchaIT {
         assertThat(server.admin().get("/admin/realms/" + realm.name() + "/users?exact=true&username=newbie").expect(200).json())
                 .isEmpty();
 
-        fresh.put("altcha", ProofOfWork.solvedAnswer(server, realm.name()));
+        // a challenge fetched for the login form does not answer on the registration form
+        fresh.put("altcha", ProofOfWork.solvedAnswer(server, realm.name(), "login"));
+        LoginClient.Result otherForm = client.submitLinkedForm(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI,
+                "/login-actions/registration", fresh);
+        assertThat(otherForm.page()).contains(FAILED);
+        assertThat(server.admin().get("/admin/realms/" + realm.name() + "/users?exact=true&username=newbie").expect(200).json())
+                .isEmpty();
+
+        fresh.put("altcha", ProofOfWork.solvedAnswer(server, realm.name(), "registration"));
         LoginClient.Result created = client.submitLinkedForm(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI,
                 "/login-actions/registration", fresh);
         assertThat(created.status()).as("%s", created.page()).isEqualTo(302);
         assertThat(server.admin().get("/admin/realms/" + realm.name() + "/users?exact=true&username=newbie").expect(200).json())
                 .hasSize(1);
         assertThat(captchaCount("registration", "missing")).isEqualTo(2);
+        assertThat(captchaCount("registration", "invalid")).isEqualTo(1);
         assertThat(captchaCount("registration", "passed")).isEqualTo(1);
     }
 
@@ -260,7 +291,7 @@ class CaptchaIT {
 
         LoginClient.Result accepted = client.submitLinkedForm(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI,
                 "/login-actions/reset-credentials", Map.of("username", "nobody@example.test",
-                        "altcha", ProofOfWork.solvedAnswer(server, realm.name())));
+                        "altcha", ProofOfWork.solvedAnswer(server, realm.name(), "reset")));
         assertThat(accepted.page()).doesNotContain(MISSING).doesNotContain(FAILED);
         assertThat(captchaCount("reset", "missing")).isEqualTo(1);
         assertThat(captchaCount("reset", "passed")).isEqualTo(1);

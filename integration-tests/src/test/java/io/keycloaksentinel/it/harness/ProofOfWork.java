@@ -19,20 +19,34 @@ public final class ProofOfWork {
     private ProofOfWork() {
     }
 
-    /** The realm's widget description (anonymous GET, as the page script does). */
+    /** The realm's widget description for the login form (anonymous GET, as the page script does). */
     public static JsonNode widget(KeycloakServer server, String realm) {
-        return server.admin().getAnonymous("/realms/" + AdminApi.encPath(realm) + "/sentinel-captcha/widget?form=login")
+        return widget(server, realm, "login");
+    }
+
+    /** The realm's widget description for {@code form} ({@code login}, {@code registration}, {@code reset}). */
+    public static JsonNode widget(KeycloakServer server, String realm, String form) {
+        return server.admin().getAnonymous("/realms/" + AdminApi.encPath(realm) + "/sentinel-captcha/widget?form=" + form)
                 .expect(200).json();
     }
 
-    /** A solved answer to a fresh challenge of {@code realm}. */
+    /** A solved answer to a fresh login challenge of {@code realm}. */
     public static String solvedAnswer(KeycloakServer server, String realm) {
-        return solve(challenge(server, realm));
+        return solvedAnswer(server, realm, "login");
+    }
+
+    /** A solved answer to a fresh challenge of {@code realm} for {@code form}: it answers on that form only. */
+    public static String solvedAnswer(KeycloakServer server, String realm, String form) {
+        return solve(challenge(server, realm, form));
     }
 
     public static JsonNode challenge(KeycloakServer server, String realm) {
+        return challenge(server, realm, "login");
+    }
+
+    public static JsonNode challenge(KeycloakServer server, String realm, String form) {
         try {
-            return AdminApi.JSON.readTree(widget(server, realm).at("/attributes/challengejson").asText());
+            return AdminApi.JSON.readTree(widget(server, realm, form).at("/attributes/challengejson").asText());
         } catch (java.io.IOException e) {
             throw new AssertionError("the widget's challenge is not JSON", e);
         }

@@ -250,7 +250,7 @@ class EnumerationSafeSignupIT {
 
         Browser person = new Browser(source(6, 3), "Mozilla/5.0 person");
         Page answered = post(person, signupPage(person),
-                Map.of("email", "person@example.test", "altcha", ProofOfWork.solvedAnswer(server, realm.name())));
+                Map.of("email", "person@example.test", "altcha", ProofOfWork.solvedAnswer(server, realm.name(), "registration")));
         assertThat(answered.body()).contains("We sent a message to");
         assertThat(mail.await("person@example.test", 1, MAIL_WAIT)).hasSize(1);
         MailQueue.awaitDrained(server, MAIL_WAIT);
