@@ -32,7 +32,9 @@ class DropInJarIT {
             "io.keycloaksentinel.authenticators.mfa.LastFactorGuard$Otp", "keycloak-otp",
             "io.keycloaksentinel.authenticators.mfa.LastFactorGuard$WebAuthn", "keycloak-webauthn",
             "io.keycloaksentinel.authenticators.mfa.LastFactorGuard$Passkey", "keycloak-webauthn-passwordless",
-            "io.keycloaksentinel.authenticators.mfa.LastFactorGuard$RecoveryCodes", "keycloak-recovery-authn-codes");
+            "io.keycloaksentinel.authenticators.mfa.LastFactorGuard$RecoveryCodes", "keycloak-recovery-authn-codes",
+            "io.keycloaksentinel.authenticators.guard.GuardedPasswordCredentialProviderFactory", "keycloak-password",
+            "io.keycloaksentinel.authenticators.guard.GuardedGrantUsername", "direct-grant-validate-username");
 
     @Test
     @DisplayName("Every service file lists factories that are in the JAR and load; those of Keycloak's SPIs have a sentinel- id")

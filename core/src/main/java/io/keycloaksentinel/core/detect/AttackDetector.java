@@ -438,6 +438,30 @@ public final class AttackDetector {
                 store.sum(Scope.REALM, realmCounter(realmId, "ok"), Window.ONE_MINUTE, now));
     }
 
+    /** How long a node reuses a realm's attack state it read for the decisions (the state is evaluated every second). */
+    static final long STATE_REUSE_MILLIS = 250;
+
+    private record SeenState(AttackState state, long readAt) {
+    }
+
+    /** The states this node read recently, per realm (realms are few and admin-made). */
+    private final Map<String, SeenState> states = new ConcurrentHashMap<>();
+
+    /**
+     * The realm's attack state for a decision: read from the cluster at most every
+     * {@value #STATE_REUSE_MILLIS} ms per node, so a request's decision is one batched counter read.
+     */
+    AttackState recentState(String realmId) {
+        long now = clock.getAsLong();
+        SeenState seen = states.get(realmId);
+        if (seen != null && now - seen.readAt() >= 0 && now - seen.readAt() < STATE_REUSE_MILLIS) {
+            return seen.state();
+        }
+        AttackState state = status(realmId).state();
+        states.put(realmId, new SeenState(state, now));
+        return state;
+    }
+
     /** The realm's attack state as the cluster holds it (NORMAL if never evaluated). */
     public RealmAttackStatus status(String realmId) {
         return store.get(stateKey(realmId)).flatMap(RealmAttackStatus::decode).orElse(RealmAttackStatus.INITIAL);
@@ -458,6 +482,7 @@ public final class AttackDetector {
                 return current;
             }
             if (store.compareAndSet(key, stored.orElse(null), next.encode())) {
+                states.put(realmId, new SeenState(next.state(), clock.getAsLong()));
                 if (next.state() != current.state()) {
                     LOG.warnf("Sentinel: realm '%s' attack state %s -> %s: %s", realmName, current.state(), next.state(),
                             next.reason());
@@ -481,6 +506,7 @@ public final class AttackDetector {
     public void forget(String realmId) {
         activeRealms.remove(realmId);
         hashKeys.remove(realmId);
+        states.remove(realmId);
         observer.forgotten(realmId);
     }
 
@@ -671,7 +697,7 @@ public final class AttackDetector {
             networkFailures = Math.max(networkFailures, sums[i]);
             networkUsernames = Math.max(networkUsernames, sums[i + 1]);
         }
-        AttackState state = status(realmId).state();
+        AttackState state = recentState(realmId);
         return new RiskDecider.Inputs(state, sums[0], networkFailures, networkUsernames, sums[3] + sums[4], subject != null,
                 subject == null ? 0 : sums[5]);
     }
