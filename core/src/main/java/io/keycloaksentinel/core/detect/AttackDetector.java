@@ -1,5 +1,13 @@
 package io.keycloaksentinel.core.detect;
 
+import static io.keycloaksentinel.core.detect.SourceKeys.ipCounter;
+import static io.keycloaksentinel.core.detect.SourceKeys.ipPrefix;
+import static io.keycloaksentinel.core.detect.SourceKeys.networkCounter;
+import static io.keycloaksentinel.core.detect.SourceKeys.networkPrefix;
+import static io.keycloaksentinel.core.detect.SourceKeys.realmCounter;
+import static io.keycloaksentinel.core.detect.SourceKeys.unknownSourceCounter;
+import static io.keycloaksentinel.core.detect.SourceKeys.usernameCounter;
+
 import io.keycloaksentinel.core.counters.CounterStore;
 import io.keycloaksentinel.core.counters.CounterStore.Scope;
 import io.keycloaksentinel.core.net.IpAddresses;
@@ -77,13 +85,7 @@ public final class AttackDetector {
     private final Observer observer;
     private final DetectionThresholds defaults;
     private final LongSupplier clock;
-    private final int ipv4Prefix;
-    private final int ipv6Prefix;
-    /** Wider IPv6 networks counted too (an attacker rotating through its /64s, /56s): their prefixes, widest last. */
-    private final List<Integer> ipv6WidePrefixes;
-    /** An IPv6 "address" is its /64: one host can use every address of its subnet. */
-    static final int IPV6_ADDRESS_PREFIX = 64;
-    public static final List<Integer> DEFAULT_IPV6_WIDE_PREFIXES = List.of(56, 48);
+    private final SourceKeys sources;
     private volatile Duration knownSourceTtl = Duration.ofDays(90);
     private record RealmEntry(String name, DetectionThresholds thresholds) {
     }
@@ -99,19 +101,16 @@ public final class AttackDetector {
 
     public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
                           int ipv6Prefix, Observer observer) {
-        this(store, thresholds, clock, ipv4Prefix, ipv6Prefix, DEFAULT_IPV6_WIDE_PREFIXES, observer);
+        this(store, thresholds, clock, ipv4Prefix, ipv6Prefix, SourceKeys.DEFAULT_IPV6_WIDE_PREFIXES, observer);
     }
 
     public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
                           int ipv6Prefix, List<Integer> ipv6WidePrefixes, Observer observer) {
-        this.ipv6WidePrefixes = ipv6WidePrefixes.stream().filter(p -> p < ipv6Prefix).distinct()
-                .sorted(Comparator.reverseOrder()).toList();
         this.store = store;
         this.observer = observer;
         this.defaults = thresholds;
         this.clock = clock;
-        this.ipv4Prefix = ipv4Prefix;
-        this.ipv6Prefix = ipv6Prefix;
+        this.sources = new SourceKeys(ipv4Prefix, ipv6Prefix, ipv6WidePrefixes);
     }
 
     /** How long a network stays known for a user after their last successful login from it. */
@@ -157,14 +156,14 @@ public final class AttackDetector {
         if (outcome == LoginOutcome.FAILURE_UNKNOWN_USER) {
             store.add(Scope.REALM, realmCounter(realmId, "unknown"), Window.ONE_MINUTE, now, 1);
         }
-        Source source = sourceOf(ip);
-        String ipCounter = "i|" + realmId + "|" + source.address();
-        String networkCounter = "n|" + realmId + "|" + source.network();
+        SourceKeys.Source source = sources.sourceOf(ip);
+        String ipCounter = ipCounter(realmId, source.address());
+        String networkCounter = networkCounter(realmId, source.network());
         store.add(Scope.SUBJECT, ipCounter, Window.FIFTEEN_MINUTES, now, 1);
         store.add(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now, 1);
         store.add(Scope.SUBJECT, networkCounter, Window.FIFTEEN_MINUTES, now, 1);
         for (String wide : source.wide()) {
-            store.add(Scope.SUBJECT, "n|" + realmId + "|" + wide, Window.FIFTEEN_MINUTES, now, 1);
+            store.add(Scope.SUBJECT, networkCounter(realmId, wide), Window.FIFTEEN_MINUTES, now, 1);
         }
         if (outcome == LoginOutcome.CAPTCHA_FAILED || outcome == LoginOutcome.REFUSED) {
             return; // nothing about the account was checked
@@ -176,7 +175,7 @@ public final class AttackDetector {
             store.addDistinct(Scope.SUBJECT, "d" + ipCounter, typed, Window.FIFTEEN_MINUTES, now);
             store.addDistinct(Scope.SUBJECT, "d" + networkCounter, typed, Window.FIFTEEN_MINUTES, now);
             for (String wide : source.wide()) {
-                store.addDistinct(Scope.SUBJECT, "dn|" + realmId + "|" + wide, typed, Window.FIFTEEN_MINUTES, now);
+                store.addDistinct(Scope.SUBJECT, "d" + networkCounter(realmId, wide), typed, Window.FIFTEEN_MINUTES, now);
             }
         }
         if (!thresholds(realmId).smartLockout()) {
@@ -193,27 +192,6 @@ public final class AttackDetector {
                 || !knownNetworks(realmId, account).contains(source.network()))) {
             store.add(Scope.SUBJECT, unknownSourceCounter(realmId, account), Window.FIFTEEN_MINUTES, now, 1);
         }
-    }
-
-    /**
-     * How a client address is counted: by address (IPv6: its /64), network, and for IPv6 the wider
-     * networks; anything unparseable in one shared bucket.
-     */
-    record Source(boolean parsed, String address, String network, List<String> wide) {
-    }
-
-    /** The shared bucket of requests whose address does not parse: throttled like any other source. */
-    static final String UNPARSED = "unparsed";
-
-    Source sourceOf(String ip) {
-        Optional<InetAddress> address = IpAddresses.parse(ip);
-        if (address.isEmpty()) {
-            return new Source(false, UNPARSED, UNPARSED, List.of());
-        }
-        InetAddress a = IpAddresses.unmap(address.get());
-        List<String> wide = a instanceof java.net.Inet6Address
-                ? ipv6WidePrefixes.stream().map(p -> IpAddresses.network(a, ipv4Prefix, p)).toList() : List.of();
-        return new Source(true, addressKey(a), network(a), wide);
     }
 
     /** How many flagged sources and suspect logins a realm keeps (most recent first), and for how long. */
@@ -234,16 +212,16 @@ public final class AttackDetector {
             return;
         }
         InetAddress a = address.get();
-        String networkCounter = networkCounter(realmId, a);
+        String networkCounter = sources.networkCounter(realmId, a);
         // only the three counters the flags need, in one read
-        long[] sums = store.sumAll(Scope.SUBJECT, List.of(ipCounter(realmId, a), networkCounter, "d" + networkCounter),
+        long[] sums = store.sumAll(Scope.SUBJECT, List.of(sources.ipCounter(realmId, a), networkCounter, "d" + networkCounter),
                 List.of(Window.ONE_DAY, Window.FIFTEEN_MINUTES, Window.FIFTEEN_MINUTES), clock.getAsLong());
         DetectionThresholds t = thresholds(realmId);
         if (sums[0] * 2 >= t.ipFailuresPerDay()) {
             store.remember(flagKey(realmId), "ip " + IpAddresses.canonical(a), MAX_FLAGGED, INCIDENT_RETENTION);
         }
         if (sums[1] * 2 >= t.networkFailuresPer15m() || sums[2] * 2 >= t.networkUsernamesPer15m()) {
-            store.remember(flagKey(realmId), "net " + network(a), MAX_FLAGGED, INCIDENT_RETENTION);
+            store.remember(flagKey(realmId), "net " + sources.network(a), MAX_FLAGGED, INCIDENT_RETENTION);
         }
     }
 
@@ -260,7 +238,7 @@ public final class AttackDetector {
         }
         InetAddress a = address.get();
         long now = clock.getAsLong();
-        long[] sums = store.sumAll(Scope.SUBJECT, List.of(ipCounter(realmId, a), networkCounter(realmId, a)),
+        long[] sums = store.sumAll(Scope.SUBJECT, List.of(sources.ipCounter(realmId, a), sources.networkCounter(realmId, a)),
                 List.of(Window.ONE_DAY, Window.FIFTEEN_MINUTES), now);
         if (sums[0] == 0 && sums[1] == 0) {
             return;
@@ -298,7 +276,7 @@ public final class AttackDetector {
             if (address.isEmpty()) {
                 continue;
             }
-            String network = network(address.get());
+            String network = sources.network(address.get());
             String as = flagged.contains("ip " + p[1]) ? "ip" : flagged.contains("net " + network) ? "network" : null;
             if (as != null) {
                 out.add(new FlaggedLogin(p[0], p[1], network, at, as));
@@ -339,7 +317,7 @@ public final class AttackDetector {
         if (realmId == null || address.isEmpty() || usernames == null) {
             return;
         }
-        String network = network(address.get());
+        String network = sources.network(address.get());
         Set<String> hashes = new LinkedHashSet<>();
         for (String u : usernames) {
             String typed = typedSubject(realmId, u);
@@ -362,7 +340,7 @@ public final class AttackDetector {
         if (address.isEmpty() || username == null || username.isBlank()) {
             return false;
         }
-        return knownNetworks(realmId, typedSubject(realmId, username)).contains(network(address.get()));
+        return knownNetworks(realmId, typedSubject(realmId, username)).contains(sources.network(address.get()));
     }
 
     private List<String> knownNetworks(String realmId, String hash) {
@@ -389,8 +367,8 @@ public final class AttackDetector {
             Optional<InetAddress> address = IpAddresses.parse(ip);
             if (activity.kind() != null && address.isPresent()) {
                 String kind = activity.kind().name().toLowerCase(Locale.ROOT);
-                store.add(Scope.SUBJECT, "a" + ipCounter(realmId, address.get()) + "|" + kind, Window.FIFTEEN_MINUTES, now, 1);
-                store.add(Scope.SUBJECT, "a" + networkCounter(realmId, address.get()) + "|" + kind, Window.FIFTEEN_MINUTES,
+                store.add(Scope.SUBJECT, "a" + sources.ipCounter(realmId, address.get()) + "|" + kind, Window.FIFTEEN_MINUTES, now, 1);
+                store.add(Scope.SUBJECT, "a" + sources.networkCounter(realmId, address.get()) + "|" + kind, Window.FIFTEEN_MINUTES,
                         now, 1);
             }
         } finally {
@@ -536,14 +514,14 @@ public final class AttackDetector {
     public Optional<SourceCounts> source(String realmId, String ip) {
         return IpAddresses.parse(ip).map(a -> {
             long now = clock.getAsLong();
-            String ipCounter = ipCounter(realmId, a);
-            String networkCounter = networkCounter(realmId, a);
+            String ipCounter = sources.ipCounter(realmId, a);
+            String networkCounter = sources.networkCounter(realmId, a);
             Window w15 = Window.FIFTEEN_MINUTES;
             long[] sums = store.sumAll(Scope.SUBJECT,
                     List.of(ipCounter, ipCounter, networkCounter, "d" + ipCounter, "d" + networkCounter,
                             "a" + ipCounter + "|registration", "a" + ipCounter + "|reset"),
                     List.of(w15, Window.ONE_DAY, w15, w15, w15, w15, w15), now);
-            return new SourceCounts(IpAddresses.canonical(a), network(a), sums[0], sums[1], sums[2], sums[3], sums[4],
+            return new SourceCounts(IpAddresses.canonical(a), sources.network(a), sums[0], sums[1], sums[2], sums[3], sums[4],
                     sums[5], sums[6]);
         });
     }
@@ -559,7 +537,7 @@ public final class AttackDetector {
         }
         String suffix = "|" + kind.name().toLowerCase(Locale.ROOT);
         return store.sumAll(Scope.SUBJECT,
-                List.of("a" + ipCounter(realmId, address.get()) + suffix, "a" + networkCounter(realmId, address.get()) + suffix),
+                List.of("a" + sources.ipCounter(realmId, address.get()) + suffix, "a" + sources.networkCounter(realmId, address.get()) + suffix),
                 List.of(Window.FIFTEEN_MINUTES, Window.FIFTEEN_MINUTES), clock.getAsLong());
     }
 
@@ -642,7 +620,7 @@ public final class AttackDetector {
                        boolean resolveKnown) {
         long started = System.nanoTime();
         try {
-            Source source = sourceOf(ip);
+            SourceKeys.Source source = sources.sourceOf(ip);
             return RiskDecider.decide(t, inputs,
                     () -> subject != null && source.parsed() && knownNetworks(realmId, subject).contains(source.network()),
                     resolveKnown);
@@ -655,7 +633,7 @@ public final class AttackDetector {
     public RiskDecider.Inputs readInputs(String realmId, String ip, String subject) {
         long started = System.nanoTime();
         try {
-            return read(realmId, sourceOf(ip), subject);
+            return read(realmId, sources.sourceOf(ip), subject);
         } finally {
             observer.timed(Operation.CHECK, System.nanoTime() - started);
         }
@@ -675,17 +653,17 @@ public final class AttackDetector {
         }
     }
 
-    private RiskDecider.Inputs read(String realmId, Source source, String subject) {
-        String ipCounter = "i|" + realmId + "|" + source.address();
-        String networkCounter = "n|" + realmId + "|" + source.network();
+    private RiskDecider.Inputs read(String realmId, SourceKeys.Source source, String subject) {
+        String ipCounter = ipCounter(realmId, source.address());
+        String networkCounter = networkCounter(realmId, source.network());
         Window w15 = Window.FIFTEEN_MINUTES;
         List<String> counters = new ArrayList<>(List.of(ipCounter, networkCounter, "d" + networkCounter,
                 "a" + ipCounter + "|registration", "a" + ipCounter + "|reset",
                 subject == null ? ipCounter : unknownSourceCounter(realmId, subject)));
         List<Window> windows = new ArrayList<>(List.of(Window.ONE_DAY, w15, w15, w15, w15, w15));
         for (String wide : source.wide()) {
-            counters.add("n|" + realmId + "|" + wide);
-            counters.add("dn|" + realmId + "|" + wide);
+            counters.add(networkCounter(realmId, wide));
+            counters.add("d" + networkCounter(realmId, wide));
             windows.add(w15);
             windows.add(w15);
         }
@@ -745,8 +723,8 @@ public final class AttackDetector {
     public Offenders offenders(String realmId, int limit, boolean onlyThrottled) {
         long now = clock.getAsLong();
         DetectionThresholds t = thresholds(realmId);
-        String ipPrefix = "i|" + realmId + "|";
-        String networkPrefix = "n|" + realmId + "|";
+        String ipPrefix = ipPrefix(realmId);
+        String networkPrefix = networkPrefix(realmId);
         Map<String, Long> ipDistinct = store.sumByPrefix(Scope.SUBJECT, "d" + ipPrefix, Window.FIFTEEN_MINUTES, now);
         Map<String, Long> networkDistinct = store.sumByPrefix(Scope.SUBJECT, "d" + networkPrefix, Window.FIFTEEN_MINUTES, now);
         List<Offender> addresses = new ArrayList<>();
@@ -788,7 +766,7 @@ public final class AttackDetector {
         if (slash < 0) {
             InetAddress a = IpAddresses.parse(source)
                     .orElseThrow(() -> new IllegalArgumentException("not an IPv4 or IPv6 address"));
-            String ipCounter = ipCounter(realmId, a);
+            String ipCounter = sources.ipCounter(realmId, a);
             store.clear(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now);
             store.clear(Scope.SUBJECT, ipCounter, Window.FIFTEEN_MINUTES, now);
             store.clear(Scope.SUBJECT, "d" + ipCounter, Window.FIFTEEN_MINUTES, now);
@@ -796,15 +774,16 @@ public final class AttackDetector {
         }
         InetAddress a = IpAddresses.parse(source.substring(0, slash))
                 .orElseThrow(() -> new IllegalArgumentException("not a network in CIDR notation"));
-        Source counted = sourceOf(IpAddresses.canonical(a));
+        SourceKeys.Source counted = sources.sourceOf(IpAddresses.canonical(a));
         List<String> networks = new ArrayList<>(List.of(counted.network()));
         networks.addAll(counted.wide());
         String network = networks.stream().filter(n -> n.equals(source.strip())).findFirst().orElseThrow(() ->
-                new IllegalArgumentException("networks are counted as /" + ipv4Prefix + " (IPv4) and /" + ipv6Prefix
-                        + (ipv6WidePrefixes.isEmpty() ? "" : ", " + ipv6WidePrefixes.stream().map(p -> "/" + p)
+                new IllegalArgumentException("networks are counted as /" + sources.ipv4Prefix() + " (IPv4) and /"
+                        + sources.ipv6Prefix() + (sources.ipv6WidePrefixes().isEmpty() ? "" : ", "
+                        + sources.ipv6WidePrefixes().stream().map(p -> "/" + p)
                                 .collect(java.util.stream.Collectors.joining(", "))) + " (IPv6); did you mean "
                         + counted.network() + "?"));
-        String counter = "n|" + realmId + "|" + network;
+        String counter = networkCounter(realmId, network);
         store.clear(Scope.SUBJECT, counter, Window.FIFTEEN_MINUTES, now);
         store.clear(Scope.SUBJECT, "d" + counter, Window.FIFTEEN_MINUTES, now);
         return network;
@@ -855,39 +834,8 @@ public final class AttackDetector {
         store.flush();
     }
 
-    private String ipCounter(String realmId, InetAddress a) {
-        return "i|" + realmId + "|" + addressKey(a);
-    }
-
-    /** An address as counted: IPv4 as itself, IPv6 as its /64. */
-    String addressKey(InetAddress address) {
-        InetAddress a = IpAddresses.unmap(address);
-        return a instanceof java.net.Inet6Address ? IpAddresses.network(a, ipv4Prefix, IPV6_ADDRESS_PREFIX)
-                : IpAddresses.canonical(a);
-    }
-
-    private String networkCounter(String realmId, InetAddress a) {
-        return "n|" + realmId + "|" + network(a);
-    }
-
-    private String network(InetAddress a) {
-        return IpAddresses.network(a, ipv4Prefix, ipv6Prefix);
-    }
-
-    private static String usernameCounter(String realmId, String hash) {
-        return "u|" + realmId + "|" + hash;
-    }
-
-    private static String unknownSourceCounter(String realmId, String hash) {
-        return "uu|" + realmId + "|" + hash;
-    }
-
     private static String knownKey(String realmId, String hash) {
         return "k|" + realmId + "|" + hash;
-    }
-
-    private static String realmCounter(String realmId, String what) {
-        return "r|" + realmId + "|" + what;
     }
 
     private static String stateKey(String realmId) {

@@ -24,7 +24,7 @@ public record DetectionServerOptions(long maxSubjectEntries, int maxPendingPerFl
     static final String IPV6_WIDE_PREFIXES = "ipv6-wide-network-prefixes";
 
     public static final DetectionServerOptions DEFAULTS =
-            new DetectionServerOptions(200_000, 100_000, 250, 1000, 24, 64, 100_000, 90, AttackDetector.DEFAULT_IPV6_WIDE_PREFIXES);
+            new DetectionServerOptions(200_000, 100_000, 250, 1000, 24, 64, 100_000, 90, SourceKeys.DEFAULT_IPV6_WIDE_PREFIXES);
 
     public static DetectionServerOptions read(Config.Scope config) {
         DetectionServerOptions d = DEFAULTS;
