@@ -290,8 +290,8 @@ final class CaptchaGate {
         String realmId = realm.getId();
         return new CaptchaRequest(realmId, ip, level, resolved,
                 resourcesUrl(), realmUrl(), language,
-                detector.derivedKey(realmId, "captcha"),
-                (token, ttl) -> detector.claimOnce(realmId, token, ttl),
+                detector.keys().derivedKey(realmId, "captcha"),
+                (token, ttl) -> detector.keys().claimOnce(realmId, token, ttl),
                 System::currentTimeMillis, form.label, minWork);
     }
 

@@ -174,7 +174,8 @@ public final class EmailCode {
         if (detection == null) {
             return true;
         }
-        return detection.detector().claimHourlySlot(realm.getId(), "mail-code", user.getId(), MAX_CODE_MAILS_PER_HOUR);
+        return detection.detector().keys().claimHourlySlot(realm.getId(), "mail-code", user.getId(),
+                MAX_CODE_MAILS_PER_HOUR);
     }
 
     /** A code bound to what it was issued for (the address a sign-up code verifies): another value, another hash. */

@@ -276,7 +276,7 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
         if (max == 0) {
             return true; // 0: no limit, as for the other limits
         }
-        return detector.claimHourlySlot(context.getRealm().getId(), "signup-mail", email, max);
+        return detector.keys().claimHourlySlot(context.getRealm().getId(), "signup-mail", email, max);
     }
 
     private static AttackDetector detector(KeycloakSession session) {

@@ -395,7 +395,8 @@ public final class BreachedLoginCheck {
             CredentialModel c = stored.get();
             byte[] salt = PasswordCredentialModel.createFromCredentialModel(c).getPasswordSecretData().getSalt();
             Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(detection.detector().derivedKey(realm.getId(), "breach-verdict"), "HmacSHA256"));
+            mac.init(new SecretKeySpec(detection.detector().keys().derivedKey(realm.getId(), "breach-verdict"),
+                    "HmacSHA256"));
             mac.update((c.getId() + ":" + c.getCreatedDate() + ":").getBytes(StandardCharsets.UTF_8));
             mac.update(salt == null ? new byte[0] : salt);
             return Optional.of(Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(mac.doFinal(), 16)));

@@ -116,7 +116,7 @@ public final class AdminAlerter {
                 }
                 long period = settings.updateMinutes() * 60_000L;
                 long n = (now - status.sinceMillis()) / period;
-                if (n < 1 || !detector.claimOnce(realmId, "admin-alert|" + status.sinceMillis() + "|" + n,
+                if (n < 1 || !detector.keys().claimOnce(realmId, "admin-alert|" + status.sinceMillis() + "|" + n,
                         Duration.ofMillis(period * 2))) {
                     return;
                 }

@@ -13,14 +13,9 @@ import io.keycloaksentinel.core.counters.CounterStore.Scope;
 import io.keycloaksentinel.core.net.IpAddresses;
 import io.keycloaksentinel.core.risk.Risk;
 import io.keycloaksentinel.core.risk.RiskDecider;
-import io.keycloaksentinel.core.risk.Usernames;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -31,8 +26,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.jboss.logging.Logger;
 
 /**
@@ -49,9 +42,6 @@ import org.jboss.logging.Logger;
 public final class AttackDetector {
 
     private static final Logger LOG = Logger.getLogger(AttackDetector.class);
-    /** Usernames are hashed, so any length is safe; beyond this only the length adds to the hash. */
-    static final int MAX_USERNAME_CHARS_HASHED = 1024;
-    private static final SecureRandom RANDOM = new SecureRandom();
     /** The most networks remembered per user (most recent first). */
     public static final int MAX_KNOWN_NETWORKS = 10;
 
@@ -86,13 +76,13 @@ public final class AttackDetector {
     private final DetectionThresholds defaults;
     private final LongSupplier clock;
     private final SourceKeys sources;
+    private final RealmKeys keys;
     private volatile Duration knownSourceTtl = Duration.ofDays(90);
     private record RealmEntry(String name, DetectionThresholds thresholds) {
     }
 
     /** The realms this node has seen, with their thresholds; realms are few and admin-made. */
     private final Map<String, RealmEntry> activeRealms = new ConcurrentHashMap<>();
-    private final Map<String, SecretKeySpec> hashKeys = new ConcurrentHashMap<>();
 
     public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
                           int ipv6Prefix) {
@@ -111,6 +101,12 @@ public final class AttackDetector {
         this.defaults = thresholds;
         this.clock = clock;
         this.sources = new SourceKeys(ipv4Prefix, ipv6Prefix, ipv6WidePrefixes);
+        this.keys = new RealmKeys(store, clock);
+    }
+
+    /** The realm's keys: counted subjects, derived keys, single-use claims. */
+    public RealmKeys keys() {
+        return keys;
     }
 
     /** How long a network stays known for a user after their last successful login from it. */
@@ -168,8 +164,8 @@ public final class AttackDetector {
         if (outcome == LoginOutcome.CAPTCHA_FAILED || outcome == LoginOutcome.REFUSED) {
             return; // nothing about the account was checked
         }
-        String typed = typedSubject(realmId, username);
-        String account = accountSubject(realmId, userId);
+        String typed = keys.typedSubject(realmId, username);
+        String account = keys.accountSubject(realmId, userId);
         if (typed != null) {
             store.add(Scope.SUBJECT, usernameCounter(realmId, typed), Window.FIFTEEN_MINUTES, now, 1);
             store.addDistinct(Scope.SUBJECT, "d" + ipCounter, typed, Window.FIFTEEN_MINUTES, now);
@@ -311,7 +307,7 @@ public final class AttackDetector {
         rememberSource(realmId, usernames, null, ip);
     }
 
-    /** {@link #rememberSource(String, Collection, String)}, and under the account itself ({@link #accountSubject}). */
+    /** {@link #rememberSource(String, Collection, String)}, and under the account itself ({@link RealmKeys#accountSubject}). */
     public void rememberSource(String realmId, Collection<String> usernames, String userId, String ip) {
         Optional<InetAddress> address = IpAddresses.parse(ip);
         if (realmId == null || address.isEmpty() || usernames == null) {
@@ -320,12 +316,12 @@ public final class AttackDetector {
         String network = sources.network(address.get());
         Set<String> hashes = new LinkedHashSet<>();
         for (String u : usernames) {
-            String typed = typedSubject(realmId, u);
+            String typed = keys.typedSubject(realmId, u);
             if (typed != null) {
                 hashes.add(typed);
             }
         }
-        String account = accountSubject(realmId, userId);
+        String account = keys.accountSubject(realmId, userId);
         if (account != null) {
             hashes.add(account);
         }
@@ -340,7 +336,7 @@ public final class AttackDetector {
         if (address.isEmpty() || username == null || username.isBlank()) {
             return false;
         }
-        return knownNetworks(realmId, typedSubject(realmId, username)).contains(sources.network(address.get()));
+        return knownNetworks(realmId, keys.typedSubject(realmId, username)).contains(sources.network(address.get()));
     }
 
     private List<String> knownNetworks(String realmId, String hash) {
@@ -483,7 +479,7 @@ public final class AttackDetector {
      */
     public void forget(String realmId) {
         activeRealms.remove(realmId);
-        hashKeys.remove(realmId);
+        keys.forget(realmId);
         states.remove(realmId);
         observer.forgotten(realmId);
     }
@@ -576,7 +572,7 @@ public final class AttackDetector {
      */
     public ThrottleDecision check(String realmId, String ip, String username, boolean failClosed) {
         try {
-            return decide(realmId, ip, typedSubject(realmId, username), thresholds(realmId), false).throttle();
+            return decide(realmId, ip, keys.typedSubject(realmId, username), thresholds(realmId), false).throttle();
         } catch (RuntimeException e) {
             if (failClosed) {
                 LOG.warnf("Sentinel: cannot decide on a login post (%s); refusing it (fail-closed)", e.toString());
@@ -601,13 +597,13 @@ public final class AttackDetector {
 
     /** The risk of a login request from {@code ip} for {@code username} (either may be null), for the admin view. */
     public RiskAssessment assess(String realmId, String ip, String username) {
-        Risk risk = decide(realmId, ip, typedSubject(realmId, username), thresholds(realmId), true);
+        Risk risk = decide(realmId, ip, keys.typedSubject(realmId, username), thresholds(realmId), true);
         return new RiskAssessment(risk.level(), risk.reasons(), risk.knownSource());
     }
 
     /**
-     * The risk of a request from {@code ip} for a subject ({@link #typedSubject} or
-     * {@link #accountSubject}; null for none) under the thresholds {@code t}: one batched read of
+     * The risk of a request from {@code ip} for a subject ({@link RealmKeys#typedSubject} or
+     * {@link RealmKeys#accountSubject}; null for none) under the thresholds {@code t}: one batched read of
      * the counters and the realm's state, then the known networks of the subject only when the
      * answer depends on them (or always with {@code resolveKnown}). Throws when the store fails.
      */
@@ -679,30 +675,6 @@ public final class AttackDetector {
         return new RiskDecider.Inputs(state, sums[0], networkFailures, networkUsernames, sums[3] + sums[4], subject != null,
                 subject == null ? 0 : sums[5]);
     }
-
-    /**
-     * The counted subject of a typed username ({@link Usernames#canonical}: every spelling Keycloak
-     * signs in with counts as one), as a keyed hash; null for none and for a name with a control
-     * character inside (no real name has one; such names are refused before any lookup).
-     */
-    public String typedSubject(String realmId, String username) {
-        if (Usernames.hasControlCharacters(username)) {
-            return null; // refused before any lookup; never counted as (or for) a name
-        }
-        String canonical = Usernames.canonical(username);
-        return canonical == null ? null : usernameHash(realmId, canonical);
-    }
-
-    /**
-     * The counted subject of an account, whatever name it was typed as (username or email), as a
-     * keyed hash of its id; null for none. Cannot collide with a typed name: it holds a control
-     * character, which typed names never keep.
-     */
-    public String accountSubject(String realmId, String userId) {
-        return userId == null || userId.isBlank() ? null : usernameHash(realmId, ACCOUNT_MARK + userId);
-    }
-
-    private static final String ACCOUNT_MARK = "account\u0001";
 
     /** One source in the admin's offender list. */
     public record Offender(String source, long failures, long distinctUsernames, boolean throttled) {
@@ -794,13 +766,13 @@ public final class AttackDetector {
         if (username == null || username.isBlank()) {
             throw new IllegalArgumentException("expected a username");
         }
-        store.clear(Scope.SUBJECT, unknownSourceCounter(realmId, typedSubject(realmId, username)),
+        store.clear(Scope.SUBJECT, unknownSourceCounter(realmId, keys.typedSubject(realmId, username)),
                 Window.FIFTEEN_MINUTES, clock.getAsLong());
     }
 
     /** Lifts a smart lockout of an account: forgets its failures from unknown networks, whatever name they were typed as. */
     public void liftAccount(String realmId, String userId) {
-        String account = accountSubject(realmId, userId);
+        String account = keys.accountSubject(realmId, userId);
         if (account == null) {
             throw new IllegalArgumentException("expected a user id");
         }
@@ -814,19 +786,19 @@ public final class AttackDetector {
 
     /** Failed logins for one username in the last 15 minutes (counted under its keyed hash). */
     public long usernameFailures15m(String realmId, String username) {
-        return store.sum(Scope.SUBJECT, usernameCounter(realmId, typedSubject(realmId, username)), Window.FIFTEEN_MINUTES,
+        return store.sum(Scope.SUBJECT, usernameCounter(realmId, keys.typedSubject(realmId, username)), Window.FIFTEEN_MINUTES,
                 clock.getAsLong());
     }
 
     /** Failed logins for one account (whatever name it was typed as) from networks it never signed in from, 15 minutes. */
     public long accountUnknownSourceFailures15m(String realmId, String userId) {
-        return store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, accountSubject(realmId, userId)),
+        return store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, keys.accountSubject(realmId, userId)),
                 Window.FIFTEEN_MINUTES, clock.getAsLong());
     }
 
     /** Failed logins for one username from networks its user never signed in from, last 15 minutes. */
     public long unknownSourceFailures15m(String realmId, String username) {
-        return store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, typedSubject(realmId, username)),
+        return store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, keys.typedSubject(realmId, username)),
                 Window.FIFTEEN_MINUTES, clock.getAsLong());
     }
 
@@ -842,71 +814,4 @@ public final class AttackDetector {
         return "state|" + realmId;
     }
 
-    /**
-     * HMAC-SHA256 of the lower-cased username under a random per-realm key that lives in the
-     * cluster cache: counts per username without storing or logging the name, and without a
-     * hash anyone could recompute from a list of names.
-     */
-    String usernameHash(String realmId, String username) {
-        String trimmed = username.strip();
-        String normalized = trimmed.length() > MAX_USERNAME_CHARS_HASHED
-                ? trimmed.substring(0, MAX_USERNAME_CHARS_HASHED) + "#" + trimmed.length()
-                : trimmed;
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(hashKeys.computeIfAbsent(realmId, this::loadOrCreateHashKey));
-            byte[] digest = mac.doFinal(normalized.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 16));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
-        }
-    }
-
-    /**
-     * A 256-bit key for {@code purpose} (for example {@code "captcha"}), derived from the realm's
-     * random key held in the cluster, so every node signs and verifies alike and one purpose's
-     * key says nothing about another's.
-     */
-    public byte[] derivedKey(String realmId, String purpose) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(hashKeys.computeIfAbsent(realmId, this::loadOrCreateHashKey));
-            return mac.doFinal(("sentinel-key/" + purpose).getBytes(StandardCharsets.UTF_8));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
-        }
-    }
-
-    /**
-     * Claims one of {@code perHour} slots of the current hour for {@code purpose} and
-     * {@code subject} (a user id, an email address) on the whole cluster: false when all are taken.
-     * The subject is kept only as a keyed hash, like counted usernames; slots expire by themselves.
-     */
-    public boolean claimHourlySlot(String realmId, String purpose, String subject, int perHour) {
-        long hour = clock.getAsLong() / 3_600_000L;
-        String who = usernameHash(realmId, subject);
-        for (int i = 0; i < perHour; i++) {
-            if (claimOnce(realmId, purpose + "|" + who + "|" + hour + "|" + i, java.time.Duration.ofHours(2))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Claims a one-time token of the realm on the whole cluster; see {@link CounterStore#claimOnce}. */
-    public boolean claimOnce(String realmId, String token, java.time.Duration ttl) {
-        return store.claimOnce("once|" + realmId + "|" + token, ttl);
-    }
-
-    private SecretKeySpec loadOrCreateHashKey(String realmId) {
-        String key = "hash-key|" + realmId;
-        Optional<String> existing = store.get(key);
-        if (existing.isEmpty()) {
-            byte[] fresh = new byte[32];
-            RANDOM.nextBytes(fresh);
-            store.compareAndSet(key, null, Base64.getEncoder().encodeToString(fresh));
-            existing = store.get(key);
-        }
-        return new SecretKeySpec(Base64.getDecoder().decode(existing.orElseThrow()), "HmacSHA256");
-    }
 }

@@ -32,7 +32,7 @@ public record DeviceRecognition(DeviceCookie cookies, Optional<String> deviceId,
     /** @param cookieValue the request's {@value DeviceCookie#NAME} cookie, or null */
     public static DeviceRecognition observe(KeycloakSession session, RealmModel realm, AttackDetector detector,
                                             String cookieValue, String ip) {
-        DeviceCookie cookies = new DeviceCookie(detector.derivedKey(realm.getId(), "device-cookie"), realm.getId());
+        DeviceCookie cookies = new DeviceCookie(detector.keys().derivedKey(realm.getId(), "device-cookie"), realm.getId());
         Optional<String> deviceId = cookies.verify(cookieValue);
         DeviceRepresentationProvider reps = session.getProvider(DeviceRepresentationProvider.class);
         DeviceRepresentation rep = reps == null ? null : reps.deviceRepresentation();

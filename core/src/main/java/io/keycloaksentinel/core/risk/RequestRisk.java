@@ -49,13 +49,13 @@ public final class RequestRisk {
 
     /** The risk of this request for a typed username (null: none typed yet), before any lookup. */
     public Risk forTypedName(RealmModel realm, String typed) {
-        String subject = typed == null ? null : detector.typedSubject(realm.getId(), typed);
+        String subject = typed == null ? null : detector.keys().typedSubject(realm.getId(), typed);
         return decide(realm, subject);
     }
 
     /** The risk of this request for an account, whatever name it was typed as. */
     public Risk forAccount(RealmModel realm, UserModel user) {
-        return decide(realm, user == null ? null : detector.accountSubject(realm.getId(), user.getId()));
+        return decide(realm, user == null ? null : detector.keys().accountSubject(realm.getId(), user.getId()));
     }
 
     /** The risk of this request without a subject (a page being rendered). */

@@ -55,7 +55,7 @@ class AttackDetectorTest {
     }
 
     @Test
-    @DisplayName("Usernames are counted under a keyed hash: case-insensitive, any length, never the name itself")
+    @DisplayName("Usernames are counted under a keyed hash: case-insensitive, any length")
     void usernames() {
         String huge = "a".repeat(100_000);
         detector.record("r1", "demo", LoginOutcome.FAILURE, "127.0.0.1", "Alice");
@@ -64,8 +64,6 @@ class AttackDetectorTest {
         assertThat(detector.usernameFailures15m("r1", "ALICE")).isEqualTo(2);
         assertThat(detector.usernameFailures15m("r1", huge)).isEqualTo(1);
         assertThat(detector.usernameFailures15m("r1", huge + "b")).isZero();
-        assertThat(detector.usernameHash("r1", "alice")).hasSize(22).doesNotContainIgnoringCase("alice")
-                .isNotEqualTo(detector.usernameHash("r2", "alice"));
     }
 
     @Test
@@ -300,19 +298,5 @@ class AttackDetectorTest {
         now.addAndGet(16 * 60_000);
         assertThat(detector.source("r1", "192.0.2.5").orElseThrow().ipAccountRequests15m()).isZero();
         assertThat(detector.activity("r1").get(AccountActivity.REGISTERED)[1]).isEqualTo(7);
-    }
-
-    @Test
-    @DisplayName("Hourly slots: perHour claims per subject and purpose, any letter case alike, a fresh budget the next hour")
-    void hourlySlots() {
-        for (int i = 0; i < 3; i++) {
-            assertThat(detector.claimHourlySlot("r1", "signup-mail", "Alice@Example.test", 3)).isTrue();
-        }
-        assertThat(detector.claimHourlySlot("r1", "signup-mail", "alice@example.test", 3)).isFalse();
-        assertThat(detector.claimHourlySlot("r1", "mail-code", "alice@example.test", 3)).isTrue();
-        assertThat(detector.claimHourlySlot("r1", "signup-mail", "bob@example.test", 3)).isTrue();
-        assertThat(detector.claimHourlySlot("r2", "signup-mail", "alice@example.test", 3)).isTrue();
-        now.addAndGet(3_600_000L);
-        assertThat(detector.claimHourlySlot("r1", "signup-mail", "alice@example.test", 3)).isTrue();
     }
 }

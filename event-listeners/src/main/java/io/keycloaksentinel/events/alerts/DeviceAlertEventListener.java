@@ -229,7 +229,7 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
      * false when all are taken.
      */
     private static boolean hourlySlot(AttackDetector detector, RealmModel realm, UserModel user, String what, int max) {
-        return detector.claimHourlySlot(realm.getId(), what + "-slot", user.getId(), max);
+        return detector.keys().claimHourlySlot(realm.getId(), what + "-slot", user.getId(), max);
     }
 
     private Alert alert(RealmModel realm, UserModel user, Event event, AttackDetector detector, String device,
@@ -248,7 +248,7 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
             return Alert.RATE_LIMITED;
         }
         String generation = user.getFirstAttribute(GENERATION_ATTRIBUTE);
-        if (!detector.claimOnce(realm.getId(), "alert-device|" + user.getId() + "|" + device + "|"
+        if (!detector.keys().claimOnce(realm.getId(), "alert-device|" + user.getId() + "|" + device + "|"
                 + (generation == null ? "0" : generation), Duration.ofDays(settings.deviceDays()))) {
             return Alert.ALREADY_SENT;
         }

@@ -1,0 +1,133 @@
+package io.keycloaksentinel.core.detect;
+
+import io.keycloaksentinel.core.counters.CounterStore;
+import io.keycloaksentinel.core.risk.Usernames;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * A realm's random key, held in the cluster store so every node uses the same one, and what is
+ * derived from it: the keyed hashes under which usernames and accounts are counted, and keys for
+ * other purposes (CAPTCHA, device cookies). Also the realm's single-use claims on the whole
+ * cluster (one-time tokens, hourly slots).
+ */
+public final class RealmKeys {
+
+    /** Usernames are hashed, so any length is safe; beyond this only the length adds to the hash. */
+    static final int MAX_USERNAME_CHARS_HASHED = 1024;
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String ACCOUNT_MARK = "account\u0001";
+
+    private final CounterStore store;
+    private final LongSupplier clock;
+    private final Map<String, SecretKeySpec> hashKeys = new ConcurrentHashMap<>();
+
+    RealmKeys(CounterStore store, LongSupplier clock) {
+        this.store = store;
+        this.clock = clock;
+    }
+
+    /**
+     * HMAC-SHA256 of the lower-cased username under a random per-realm key that lives in the
+     * cluster cache: counts per username without storing or logging the name, and without a
+     * hash anyone could recompute from a list of names.
+     */
+    String usernameHash(String realmId, String username) {
+        String trimmed = username.strip();
+        String normalized = trimmed.length() > MAX_USERNAME_CHARS_HASHED
+                ? trimmed.substring(0, MAX_USERNAME_CHARS_HASHED) + "#" + trimmed.length()
+                : trimmed;
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(hashKeys.computeIfAbsent(realmId, this::loadOrCreateHashKey));
+            byte[] digest = mac.doFinal(normalized.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 16));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+    }
+
+    /**
+     * The counted subject of a typed username ({@link Usernames#canonical}: every spelling Keycloak
+     * signs in with counts as one), as a keyed hash; null for none and for a name with a control
+     * character inside (no real name has one; such names are refused before any lookup).
+     */
+    public String typedSubject(String realmId, String username) {
+        if (Usernames.hasControlCharacters(username)) {
+            return null; // refused before any lookup; never counted as (or for) a name
+        }
+        String canonical = Usernames.canonical(username);
+        return canonical == null ? null : usernameHash(realmId, canonical);
+    }
+
+    /**
+     * The counted subject of an account, whatever name it was typed as (username or email), as a
+     * keyed hash of its id; null for none. Cannot collide with a typed name: it holds a control
+     * character, which typed names never keep.
+     */
+    public String accountSubject(String realmId, String userId) {
+        return userId == null || userId.isBlank() ? null : usernameHash(realmId, ACCOUNT_MARK + userId);
+    }
+
+    /**
+     * A 256-bit key for {@code purpose} (for example {@code "captcha"}), derived from the realm's
+     * random key held in the cluster, so every node signs and verifies alike and one purpose's
+     * key says nothing about another's.
+     */
+    public byte[] derivedKey(String realmId, String purpose) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(hashKeys.computeIfAbsent(realmId, this::loadOrCreateHashKey));
+            return mac.doFinal(("sentinel-key/" + purpose).getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+    }
+
+    /**
+     * Claims one of {@code perHour} slots of the current hour for {@code purpose} and
+     * {@code subject} (a user id, an email address) on the whole cluster: false when all are taken.
+     * The subject is kept only as a keyed hash, like counted usernames; slots expire by themselves.
+     */
+    public boolean claimHourlySlot(String realmId, String purpose, String subject, int perHour) {
+        long hour = clock.getAsLong() / 3_600_000L;
+        String who = usernameHash(realmId, subject);
+        for (int i = 0; i < perHour; i++) {
+            if (claimOnce(realmId, purpose + "|" + who + "|" + hour + "|" + i, java.time.Duration.ofHours(2))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Claims a one-time token of the realm on the whole cluster; see {@link CounterStore#claimOnce}. */
+    public boolean claimOnce(String realmId, String token, java.time.Duration ttl) {
+        return store.claimOnce("once|" + realmId + "|" + token, ttl);
+    }
+
+    /** Drops this node's copy of a deleted realm's key (the cluster's copy stays with the realm's other entries). */
+    void forget(String realmId) {
+        hashKeys.remove(realmId);
+    }
+
+    private SecretKeySpec loadOrCreateHashKey(String realmId) {
+        String key = "hash-key|" + realmId;
+        Optional<String> existing = store.get(key);
+        if (existing.isEmpty()) {
+            byte[] fresh = new byte[32];
+            RANDOM.nextBytes(fresh);
+            store.compareAndSet(key, null, Base64.getEncoder().encodeToString(fresh));
+            existing = store.get(key);
+        }
+        return new SecretKeySpec(Base64.getDecoder().decode(existing.orElseThrow()), "HmacSHA256");
+    }
+}
