@@ -10,6 +10,7 @@ import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.DetectionThresholds;
+import io.keycloaksentinel.core.detect.IncidentLedger;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import io.keycloaksentinel.core.detect.RealmSignals;
@@ -650,12 +651,13 @@ public class SentinelAdminResource {
         if (fromMillis >= toMillis) {
             return badRequest("from must be before to");
         }
-        if (toMillis - fromMillis > AttackDetector.INCIDENT_RETENTION.toMillis()) {
-            return badRequest("the window may be at most " + AttackDetector.INCIDENT_RETENTION.toDays()
+        if (toMillis - fromMillis > IncidentLedger.INCIDENT_RETENTION.toMillis()) {
+            return badRequest("the window may be at most " + IncidentLedger.INCIDENT_RETENTION.toDays()
                     + " days (what Sentinel keeps)");
         }
         Map<String, List<Map<String, Object>>> byUser = new LinkedHashMap<>();
-        for (AttackDetector.FlaggedLogin l : detection.detector().flaggedLogins(realm.getId(), fromMillis, toMillis)) {
+        IncidentLedger incidents = detection.detector().incidents();
+        for (IncidentLedger.FlaggedLogin l : incidents.flaggedLogins(realm.getId(), fromMillis, toMillis)) {
             Map<String, Object> login = new LinkedHashMap<>();
             login.put("at", Instant.ofEpochMilli(l.atMillis()).toString());
             login.put("ip", l.ip());
@@ -675,7 +677,7 @@ public class SentinelAdminResource {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("from", Instant.ofEpochMilli(fromMillis).toString());
         body.put("to", Instant.ofEpochMilli(toMillis).toString());
-        body.put("flaggedSources", detection.detector().flaggedSources(realm.getId()));
+        body.put("flaggedSources", incidents.flaggedSources(realm.getId()));
         body.put("accounts", accounts);
         body.put("userIds", List.copyOf(byUser.keySet()));
         return Response.ok(body).build();

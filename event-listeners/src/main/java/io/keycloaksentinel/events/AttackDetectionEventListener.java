@@ -91,9 +91,10 @@ final class AttackDetectionEventListener implements EventListenerProvider {
             detection.detector().record(event.getRealmId(), realmName, outcome.get(), event.getIpAddress(), username,
                     outcome.get() == LoginOutcome.FAILURE ? event.getUserId() : null);
             if (outcome.get().failed()) {
-                detection.detector().flagIfSuspicious(event.getRealmId(), event.getIpAddress());
+                detection.detector().incidents().flagIfSuspicious(event.getRealmId(), event.getIpAddress());
             } else if (event.getUserId() != null) {
-                detection.detector().rememberIfSuspect(event.getRealmId(), event.getUserId(), event.getIpAddress());
+                detection.detector().incidents().rememberIfSuspect(event.getRealmId(), event.getUserId(),
+                        event.getIpAddress());
             }
             if (outcome.get() == LoginOutcome.SUCCESS && realm != null && event.getUserId() != null) {
                 // the network becomes known under every name the user may type (smart lockout)

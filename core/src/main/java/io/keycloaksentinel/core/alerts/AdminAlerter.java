@@ -3,6 +3,7 @@ package io.keycloaksentinel.core.alerts;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.AttackState;
 import io.keycloaksentinel.core.detect.Emergency;
+import io.keycloaksentinel.core.detect.IncidentLedger;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.detect.RealmSignals;
@@ -159,7 +160,7 @@ public final class AdminAlerter {
         size.put("failuresLastMinute", signals.failuresLastMinute());
         size.put("unknownUserFailuresLastMinute", signals.unknownUserFailuresLastMinute());
         size.put("failuresLastDay", signals.failuresLastDay());
-        size.put("flaggedSources", detector.flaggedSources(realm.getId()));
+        size.put("flaggedSources", detector.incidents().flaggedSources(realm.getId()));
         p.put("size", size);
         Map<String, Object> responses = new LinkedHashMap<>();
         responses.put("throttling", RealmDetectionConfig.monitorOnly(realm::getAttribute) ? "monitor" : "enforce");
@@ -167,8 +168,8 @@ public final class AdminAlerter {
                 io.keycloaksentinel.core.captcha.CaptchaSettings.realmAttributes(realm::getAttribute)).mode().value());
         responses.put("emergency", Emergency.active(realm::getAttribute, now));
         p.put("responses", responses);
-        List<AttackDetector.FlaggedLogin> entered = detector.flaggedLogins(realm.getId(), sinceMillis, now);
-        p.put("accountsEnteredFromFlaggedSources", entered.stream().map(AttackDetector.FlaggedLogin::userId).distinct().count());
+        List<IncidentLedger.FlaggedLogin> entered = detector.incidents().flaggedLogins(realm.getId(), sinceMillis, now);
+        p.put("accountsEnteredFromFlaggedSources", entered.stream().map(IncidentLedger.FlaggedLogin::userId).distinct().count());
         if (kind == Kind.ENDED) {
             p.put("durationSeconds", Math.max(0, (now - sinceMillis) / 1000));
         }
