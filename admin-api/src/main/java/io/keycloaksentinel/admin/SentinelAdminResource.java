@@ -171,7 +171,7 @@ public class SentinelAdminResource {
             return badRequest("limit must be between 1 and " + MAX_LIST);
         }
         AttackDetector detector = detector();
-        return detector == null ? notDeployed() : Response.ok(detector.offenders(realm.getId(), n, false)).build();
+        return detector == null ? notDeployed() : Response.ok(detector.admin().offenders(realm.getId(), n, false)).build();
     }
 
     /** Every address and network whose login posts are refused now (at most 1000 of each). */
@@ -181,7 +181,7 @@ public class SentinelAdminResource {
     public Response throttled() {
         auth.realm().requireViewRealm();
         AttackDetector detector = detector();
-        return detector == null ? notDeployed() : Response.ok(detector.offenders(realm.getId(), MAX_LIST, true)).build();
+        return detector == null ? notDeployed() : Response.ok(detector.admin().offenders(realm.getId(), MAX_LIST, true)).build();
     }
 
     /**
@@ -208,18 +208,18 @@ public class SentinelAdminResource {
         Map<String, Object> body = new LinkedHashMap<>();
         try {
             if (request.get("source") instanceof String source) {
-                body.put("lifted", detector.lift(realm.getId(), source.strip()));
+                body.put("lifted", detector.admin().lift(realm.getId(), source.strip()));
             } else {
                 String username = (String) request.get("username");
                 if (username.length() > MAX_USERNAME) {
                     return badRequest("username: too long");
                 }
-                detector.liftUsername(realm.getId(), username);
+                detector.admin().liftUsername(realm.getId(), username);
                 // and the account behind the name, whatever name its failures were typed as
                 org.keycloak.models.UserModel user = org.keycloak.models.utils.KeycloakModelUtils
                         .findUserByNameOrEmail(session, realm, username.strip());
                 if (user != null) {
-                    detector.liftAccount(realm.getId(), user.getId());
+                    detector.admin().liftAccount(realm.getId(), user.getId());
                 }
                 body.put("lifted", "username");
             }

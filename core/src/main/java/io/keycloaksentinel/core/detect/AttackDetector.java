@@ -1,9 +1,7 @@
 package io.keycloaksentinel.core.detect;
 
 import static io.keycloaksentinel.core.detect.SourceKeys.ipCounter;
-import static io.keycloaksentinel.core.detect.SourceKeys.ipPrefix;
 import static io.keycloaksentinel.core.detect.SourceKeys.networkCounter;
-import static io.keycloaksentinel.core.detect.SourceKeys.networkPrefix;
 import static io.keycloaksentinel.core.detect.SourceKeys.realmCounter;
 import static io.keycloaksentinel.core.detect.SourceKeys.unknownSourceCounter;
 import static io.keycloaksentinel.core.detect.SourceKeys.usernameCounter;
@@ -17,7 +15,6 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -78,6 +75,7 @@ public final class AttackDetector {
     private final SourceKeys sources;
     private final RealmKeys keys;
     private final IncidentLedger incidents;
+    private final SourceAdmin admin;
     private volatile Duration knownSourceTtl = Duration.ofDays(90);
     private record RealmEntry(String name, DetectionThresholds thresholds) {
     }
@@ -104,6 +102,7 @@ public final class AttackDetector {
         this.sources = new SourceKeys(ipv4Prefix, ipv6Prefix, ipv6WidePrefixes);
         this.keys = new RealmKeys(store, clock);
         this.incidents = new IncidentLedger(store, clock, sources, this::thresholds);
+        this.admin = new SourceAdmin(store, clock, sources, keys, this::thresholds);
     }
 
     /** The realm's keys: counted subjects, derived keys, single-use claims. */
@@ -114,6 +113,11 @@ public final class AttackDetector {
     /** The incident ledger: flagged sources and suspect logins. */
     public IncidentLedger incidents() {
         return incidents;
+    }
+
+    /** The admin's view and actions on sources: offenders, lifting a throttle or a smart lockout. */
+    public SourceAdmin admin() {
+        return admin;
     }
 
     /** How long a network stays known for a user after their last successful login from it. */
@@ -577,109 +581,6 @@ public final class AttackDetector {
         AttackState state = recentState(realmId);
         return new RiskDecider.Inputs(state, sums[0], networkFailures, networkUsernames, sums[3] + sums[4], subject != null,
                 subject == null ? 0 : sums[5]);
-    }
-
-    /** One source in the admin's offender list. */
-    public record Offender(String source, long failures, long distinctUsernames, boolean throttled) {
-    }
-
-    /**
-     * @param addresses by failed logins in 24 h, most first
-     * @param networks  by failed logins in 15 min, most first
-     */
-    public record Offenders(List<Offender> addresses, List<Offender> networks) {
-    }
-
-    /**
-     * The realm's top offending addresses and networks, over the whole cluster. Scans the counter
-     * cache: an admin request, never the login path. {@code onlyThrottled} lists exactly the
-     * sources whose login posts are refused now.
-     */
-    public Offenders offenders(String realmId, int limit, boolean onlyThrottled) {
-        long now = clock.getAsLong();
-        DetectionThresholds t = thresholds(realmId);
-        String ipPrefix = ipPrefix(realmId);
-        String networkPrefix = networkPrefix(realmId);
-        Map<String, Long> ipDistinct = store.sumByPrefix(Scope.SUBJECT, "d" + ipPrefix, Window.FIFTEEN_MINUTES, now);
-        Map<String, Long> networkDistinct = store.sumByPrefix(Scope.SUBJECT, "d" + networkPrefix, Window.FIFTEEN_MINUTES, now);
-        List<Offender> addresses = new ArrayList<>();
-        store.sumByPrefix(Scope.SUBJECT, ipPrefix, Window.ONE_DAY, now).forEach((counter, failures) -> addresses.add(
-                new Offender(counter.substring(ipPrefix.length()), failures, ipDistinct.getOrDefault("d" + counter, 0L),
-                        failures >= t.ipFailuresPerDay())));
-        Map<String, Long> networkFailures = new java.util.HashMap<>(
-                store.sumByPrefix(Scope.SUBJECT, networkPrefix, Window.FIFTEEN_MINUTES, now));
-        networkDistinct.keySet().forEach(d -> networkFailures.putIfAbsent(d.substring(1), 0L));
-        List<Offender> networks = new ArrayList<>();
-        networkFailures.forEach((counter, failures) -> {
-            long distinct = networkDistinct.getOrDefault("d" + counter, 0L);
-            networks.add(new Offender(counter.substring(networkPrefix.length()), failures, distinct,
-                    failures >= t.networkFailuresPer15m() || distinct >= t.networkUsernamesPer15m()));
-        });
-        return new Offenders(top(addresses, limit, onlyThrottled), top(networks, limit, onlyThrottled));
-    }
-
-    private static List<Offender> top(List<Offender> all, int limit, boolean onlyThrottled) {
-        return all.stream().filter(o -> !onlyThrottled || o.throttled())
-                .sorted(Comparator.comparingLong(Offender::failures).thenComparingLong(Offender::distinctUsernames)
-                        .reversed().thenComparing(Offender::source))
-                .limit(limit).toList();
-    }
-
-    /**
-     * Lifts the throttle of an address, a network (given as its CIDR, e.g. {@code 192.0.2.0/24},
-     * or any address in it with {@code network=true}) by forgetting their failure counts on the
-     * whole cluster; the realm-wide aggregates are untouched. Returns the canonical source lifted.
-     *
-     * @throws IllegalArgumentException for anything that is not an address or a network of the configured size
-     */
-    public String lift(String realmId, String source) {
-        if (source == null || source.length() > 64) {
-            throw new IllegalArgumentException("expected an IP address or a network in CIDR notation");
-        }
-        long now = clock.getAsLong();
-        int slash = source.indexOf('/');
-        if (slash < 0) {
-            InetAddress a = IpAddresses.parse(source)
-                    .orElseThrow(() -> new IllegalArgumentException("not an IPv4 or IPv6 address"));
-            String ipCounter = sources.ipCounter(realmId, a);
-            store.clear(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now);
-            store.clear(Scope.SUBJECT, ipCounter, Window.FIFTEEN_MINUTES, now);
-            store.clear(Scope.SUBJECT, "d" + ipCounter, Window.FIFTEEN_MINUTES, now);
-            return ipCounter.substring(ipCounter.lastIndexOf('|') + 1);
-        }
-        InetAddress a = IpAddresses.parse(source.substring(0, slash))
-                .orElseThrow(() -> new IllegalArgumentException("not a network in CIDR notation"));
-        SourceKeys.Source counted = sources.sourceOf(IpAddresses.canonical(a));
-        List<String> networks = new ArrayList<>(List.of(counted.network()));
-        networks.addAll(counted.wide());
-        String network = networks.stream().filter(n -> n.equals(source.strip())).findFirst().orElseThrow(() ->
-                new IllegalArgumentException("networks are counted as /" + sources.ipv4Prefix() + " (IPv4) and /"
-                        + sources.ipv6Prefix() + (sources.ipv6WidePrefixes().isEmpty() ? "" : ", "
-                        + sources.ipv6WidePrefixes().stream().map(p -> "/" + p)
-                                .collect(java.util.stream.Collectors.joining(", "))) + " (IPv6); did you mean "
-                        + counted.network() + "?"));
-        String counter = networkCounter(realmId, network);
-        store.clear(Scope.SUBJECT, counter, Window.FIFTEEN_MINUTES, now);
-        store.clear(Scope.SUBJECT, "d" + counter, Window.FIFTEEN_MINUTES, now);
-        return network;
-    }
-
-    /** Lifts a smart lockout: forgets a username's failures from unknown networks. */
-    public void liftUsername(String realmId, String username) {
-        if (username == null || username.isBlank()) {
-            throw new IllegalArgumentException("expected a username");
-        }
-        store.clear(Scope.SUBJECT, unknownSourceCounter(realmId, keys.typedSubject(realmId, username)),
-                Window.FIFTEEN_MINUTES, clock.getAsLong());
-    }
-
-    /** Lifts a smart lockout of an account: forgets its failures from unknown networks, whatever name they were typed as. */
-    public void liftAccount(String realmId, String userId) {
-        String account = keys.accountSubject(realmId, userId);
-        if (account == null) {
-            throw new IllegalArgumentException("expected a user id");
-        }
-        store.clear(Scope.SUBJECT, unknownSourceCounter(realmId, account), Window.FIFTEEN_MINUTES, clock.getAsLong());
     }
 
     /** Tells the observer (metrics) that a login post was throttled (or, monitoring only, would have been). */
