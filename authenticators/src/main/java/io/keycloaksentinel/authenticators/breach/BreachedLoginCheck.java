@@ -202,10 +202,8 @@ public final class BreachedLoginCheck {
         if (action == LoginAction.EMAIL_RESET) {
             emailReset(context, settings);
         }
-        UserModel owner = context.getUser();
-        context.clearUser();
-        // exactly Keycloak's wrong-password answer; the owner is told through the event
-        io.keycloaksentinel.authenticators.guard.GrantAnswers.refuseVerifiedPassword(context, owner, EVENT_ERROR);
+        // exactly Keycloak's wrong-password answer and consequences; the owner is told through the event
+        io.keycloaksentinel.authenticators.guard.GrantAnswers.refuseVerifiedPassword(context, context.getUser(), EVENT_ERROR);
         return false;
     }
 

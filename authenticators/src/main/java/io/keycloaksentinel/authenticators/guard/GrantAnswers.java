@@ -3,6 +3,8 @@ package io.keycloaksentinel.authenticators.guard;
 import io.keycloaksentinel.core.risk.RiskEvents;
 import jakarta.ws.rs.core.Response;
 import org.keycloak.authentication.AuthenticationFlowContext;
+import org.keycloak.authentication.AuthenticationFlowError;
+import org.keycloak.events.Errors;
 import org.keycloak.authentication.authenticators.directgrant.ValidatePassword;
 import org.keycloak.models.UserModel;
 
@@ -10,7 +12,8 @@ import org.keycloak.models.UserModel;
  * The answers of the password grant, which has no page for a second proof: whatever refuses a
  * grant after the password was found right answers exactly as Keycloak answers a wrong one
  * (status, JSON, headers: built by Keycloak's own password step), so a bot comparing answers
- * learns nothing about the password. The owner is told instead (the event carries
+ * learns nothing about the password, not even later from the counters it moves. The owner is told
+ * instead (the event carries
  * {@link RiskEvents#PASSWORD_VERIFIED}; the security-notice listener queues the mail).
  */
 public final class GrantAnswers {
@@ -27,14 +30,19 @@ public final class GrantAnswers {
     }
 
     /**
-     * Refuses a grant whose password was right: the event error {@code error} (server-side only),
-     * marked so that the owner is told, and the wrong-password answer.
+     * Refuses a grant whose password was right exactly as a wrong password is refused: the same
+     * answer, and the same consequences an attacker could observe later: Keycloak's event error
+     * {@code invalid_user_credentials} (so Sentinel's counters and smart lockout count it as they
+     * count a wrong password) and a flow failure (so Keycloak's brute-force protection counts it
+     * too). What really happened ({@code why}) stays server-side in the event's details, marked so
+     * that the owner is told.
      */
-    public static void refuseVerifiedPassword(AuthenticationFlowContext context, UserModel user, String error) {
+    public static void refuseVerifiedPassword(AuthenticationFlowContext context, UserModel user, String why) {
         if (user != null) {
             context.getEvent().user(user); // the event names the owner (the listener mails them)
         }
-        context.getEvent().detail(RiskEvents.PASSWORD_VERIFIED, "true").error(error);
-        context.challenge(invalidCredentials());
+        context.getEvent().detail(RiskEvents.PASSWORD_VERIFIED, "true").detail(RiskEvents.REFUSED_BECAUSE, why)
+                .error(Errors.INVALID_USER_CREDENTIALS);
+        context.failure(AuthenticationFlowError.INVALID_CREDENTIALS, invalidCredentials());
     }
 }

@@ -38,6 +38,9 @@ public final class GuardedGrantUsername extends ValidateUsername {
             return;
         }
         AttackDetectionProvider detection = context.getSession().getProvider(AttackDetectionProvider.class);
+        if (detection != null) {
+            detection.risk().noPage(); // the password guard applies the no-page rule, whatever the path looks like
+        }
         if (username != null && detection != null) {
             try {
                 Risk risk = detection.risk().forTypedName(realm, username);

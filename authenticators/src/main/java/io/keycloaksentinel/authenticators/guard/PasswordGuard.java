@@ -51,7 +51,7 @@ public final class PasswordGuard {
         }
         try {
             Risk risk = detection.risk().forAccount(realm, user);
-            boolean noPage = tokenEndpoint(session);
+            boolean noPage = detection.risk().hasNoPage() || tokenEndpoint(session);
             boolean refuse = noPage ? risk.refusesUnprovenPassword() : risk.throttled();
             if (!refuse) {
                 if (noPage ? risk.wouldRefuseUnprovenPassword() : risk.wouldThrottle()) {
@@ -75,7 +75,12 @@ public final class PasswordGuard {
     static boolean tokenEndpoint(KeycloakSession session) {
         try {
             String path = session.getContext().getUri().getPath();
-            return path != null && path.endsWith("/protocol/openid-connect/token");
+            if (path == null) {
+                return false;
+            }
+            int matrix = path.indexOf(';');
+            String p = (matrix >= 0 ? path.substring(0, matrix) : path).replaceAll("/+$", "");
+            return p.endsWith("/protocol/openid-connect/token");
         } catch (RuntimeException e) {
             return false;
         }

@@ -36,6 +36,7 @@ public final class RequestRisk {
     private final Map<String, Risk> decided = new HashMap<>();
     /** What was read about this request's source, per realm: a later subject costs one read of its own counter. */
     private final Map<String, RiskDecider.Inputs> sources = new HashMap<>();
+    private boolean noPage;
 
     public RequestRisk(KeycloakSession session, AttackDetector detector) {
         this.session = session;
@@ -49,38 +50,49 @@ public final class RequestRisk {
 
     /** The risk of this request for a typed username (null: none typed yet), before any lookup. */
     public Risk forTypedName(RealmModel realm, String typed) {
-        String subject = typed == null ? null : detector.keys().typedSubject(realm.getId(), typed);
-        return decide(realm, subject);
+        return decide(realm, "t|" + typed, () -> typed == null ? null : detector.keys().typedSubject(realm.getId(), typed));
     }
 
     /** The risk of this request for an account, whatever name it was typed as. */
     public Risk forAccount(RealmModel realm, UserModel user) {
-        return decide(realm, user == null ? null : detector.keys().accountSubject(realm.getId(), user.getId()));
+        return decide(realm, "a|" + (user == null ? null : user.getId()),
+                () -> user == null ? null : detector.keys().accountSubject(realm.getId(), user.getId()));
     }
 
     /** The risk of this request without a subject (a page being rendered). */
     public Risk forSource(RealmModel realm) {
-        return decide(realm, null);
+        return decide(realm, "", () -> null);
     }
 
-    private Risk decide(RealmModel realm, String subject) {
-        String key = realm.getId() + "|" + (subject == null ? NO_SUBJECT : subject);
-        Risk known = decided.get(key);
+    /** This request has no page to ask a CAPTCHA or a second proof on (the password grant). */
+    public void noPage() {
+        noPage = true;
+    }
+
+    public boolean hasNoPage() {
+        return noPage;
+    }
+
+    private Risk decide(RealmModel realm, String key, java.util.function.Supplier<String> subject) {
+        String cacheKey = realm.getId() + "|" + key;
+        Risk known = decided.get(cacheKey);
         if (known != null) {
             return known;
         }
         Risk risk = compute(realm, subject);
-        decided.put(key, risk);
+        decided.put(cacheKey, risk);
         return risk;
     }
 
-    private Risk compute(RealmModel realm, String subject) {
+    private Risk compute(RealmModel realm, java.util.function.Supplier<String> subjectOf) {
         String ip = ip();
         if (RealmDetectionConfig.allowlisted(realm::getAttribute, ip)) {
             return Risk.allowlistedSource();
         }
         boolean monitor = RealmDetectionConfig.monitorOnly(realm::getAttribute);
         try {
+            // inside: the subject's keyed hash needs the realm key from the cluster, which may fail too
+            String subject = subjectOf.get();
             DetectionThresholds thresholds = RealmDetectionConfig.effective(realm::getAttribute);
             RiskDecider.Inputs source = sources.get(realm.getId());
             RiskDecider.Inputs inputs = source == null ? detector.readInputs(realm.getId(), ip, subject)

@@ -10,6 +10,9 @@ public final class RiskEvents {
      */
     public static final String PASSWORD_VERIFIED = "sentinel_password_verified";
 
+    /** With {@link #PASSWORD_VERIFIED}: why the login was refused after the right password (server-side only). */
+    public static final String REFUSED_BECAUSE = "sentinel_refused_because";
+
     private RiskEvents() {
     }
 }

@@ -1,0 +1,89 @@
+package io.keycloaksentinel.authenticators.guard;
+
+import io.keycloaksentinel.core.detect.AttackDetectionProvider;
+import io.keycloaksentinel.core.detect.AttackDetector;
+import io.keycloaksentinel.core.risk.Risk;
+import io.keycloaksentinel.core.risk.Usernames;
+import jakarta.ws.rs.core.Response;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+import org.keycloak.authentication.AuthenticationFlowContext;
+import org.keycloak.authentication.AuthenticationFlowError;
+import org.keycloak.events.Errors;
+import org.keycloak.models.RealmModel;
+import org.keycloak.services.messages.Messages;
+
+/**
+ * The browser login forms' check before the username is looked up (Sentinel's form and Keycloak's
+ * own, which Sentinel replaces): a name with a control character inside gets Keycloak's answer for
+ * an unknown name; a throttled source, or a typed name locked against unknown networks, gets the
+ * login page back with 429 and {@code Retry-After} (503 when the detector is down and the realm
+ * fails closed). Decided from the request's one risk decision for the typed name: the name is only
+ * hashed, never looked up, so the answer takes the same time and says the same for existing and
+ * unknown accounts, whatever the password. A refusal is a challenge, not a failed login: it never
+ * counts against, or locks, the account.
+ */
+public final class LoginThrottle {
+
+    public static final String THROTTLED_MESSAGE = "sentinelThrottled";
+    public static final String UNKNOWN_SOURCE_MESSAGE = "sentinelUnknownSourceLocked";
+    public static final String UNAVAILABLE_MESSAGE = "sentinelUnavailable";
+    private static final Logger LOG = Logger.getLogger(LoginThrottle.class);
+
+    private LoginThrottle() {
+    }
+
+    /**
+     * Refuses the post when it must be: true when a challenge was sent (the caller stops there),
+     * false when the login goes on.
+     */
+    public static boolean refused(AuthenticationFlowContext context, String username) {
+        if (Usernames.hasControlCharacters(username)) {
+            // no real name has one: Keycloak's answer for an unknown name, without a lookup or a hash
+            context.getEvent().error(Errors.USER_NOT_FOUND);
+            context.failureChallenge(AuthenticationFlowError.INVALID_USER,
+                    context.form().setError(Messages.INVALID_USER).createLoginUsernamePassword());
+            return true;
+        }
+        Optional<Response> refusal = throttle(context, username);
+        // a challenge, not a failure: it must not count against (or lock) the account
+        refusal.ifPresent(context::challenge);
+        return refusal.isPresent();
+    }
+
+    private static Optional<Response> throttle(AuthenticationFlowContext context, String username) {
+        AttackDetectionProvider detection = context.getSession().getProvider(AttackDetectionProvider.class);
+        if (detection == null) {
+            return Optional.empty();
+        }
+        RealmModel realm = context.getRealm();
+        try {
+            Risk risk = detection.risk().forTypedName(realm, username);
+            if (risk.wouldThrottle()) {
+                detection.detector().throttled(realm.getId(), realm.getName(), true);
+                LOG.infof("Sentinel (monitoring only): would throttle a login post in realm '%s': %s", realm.getName(),
+                        risk.throttle().reason());
+                return Optional.empty();
+            }
+            if (!risk.throttled()) {
+                return Optional.empty();
+            }
+            detection.detector().throttled(realm.getId(), realm.getName(), false);
+            AttackDetector.ThrottleDecision decision = risk.throttle();
+            LOG.debugf("Sentinel: throttled a login post in realm '%s': %s", realm.getName(), decision.reason());
+            String message = switch (decision.why()) {
+                case UNKNOWN_SOURCE -> UNKNOWN_SOURCE_MESSAGE;
+                case UNAVAILABLE -> UNAVAILABLE_MESSAGE;
+                default -> THROTTLED_MESSAGE;
+            };
+            int status = decision.why() == AttackDetector.RefusalReason.UNAVAILABLE ? 503 : 429;
+            Response page = context.form().setError(message).createLoginUsernamePassword();
+            return Optional.of(Response.fromResponse(page).status(status)
+                    .header("Retry-After", String.valueOf(decision.retryAfterSeconds())).build());
+        } catch (RuntimeException e) {
+            // counting never fails a login: without a decision, the login goes on
+            LOG.warnf("Sentinel: throttle check failed, letting the login through: %s", e.toString());
+            return Optional.empty();
+        }
+    }
+}
