@@ -105,7 +105,7 @@ final class AttackDetectionEventListener implements EventListenerProvider {
                     names.add(user.getUsername());
                     names.add(user.getEmail());
                 }
-                detection.detector().rememberSource(realm.getId(), names, event.getUserId(), event.getIpAddress());
+                detection.detector().known().rememberSource(realm.getId(), names, event.getUserId(), event.getIpAddress());
             }
         } catch (RuntimeException e) {
             LOG.warnf("Sentinel: could not count a %s event: %s", event.getType(), e.toString());

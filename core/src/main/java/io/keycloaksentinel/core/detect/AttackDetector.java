@@ -14,8 +14,6 @@ import io.keycloaksentinel.core.risk.RiskDecider;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -43,8 +41,6 @@ import org.jboss.logging.Logger;
 public final class AttackDetector {
 
     private static final Logger LOG = Logger.getLogger(AttackDetector.class);
-    /** The most networks remembered per user (most recent first). */
-    public static final int MAX_KNOWN_NETWORKS = 10;
 
     /** The two things Sentinel does on a request thread, timed for the metrics. */
     public enum Operation { RECORD, CHECK }
@@ -80,7 +76,7 @@ public final class AttackDetector {
     private final RealmKeys keys;
     private final IncidentLedger incidents;
     private final SourceAdmin admin;
-    private volatile Duration knownSourceTtl = Duration.ofDays(90);
+    private final KnownSources known;
     private record RealmEntry(String name, DetectionThresholds thresholds) {
     }
 
@@ -107,6 +103,7 @@ public final class AttackDetector {
         this.keys = new RealmKeys(store, clock);
         this.incidents = new IncidentLedger(store, clock, sources, this::thresholds);
         this.admin = new SourceAdmin(store, clock, sources, keys, this::thresholds);
+        this.known = new KnownSources(store, sources, keys);
     }
 
     /** The realm's keys: counted subjects, derived keys, single-use claims. */
@@ -124,9 +121,9 @@ public final class AttackDetector {
         return admin;
     }
 
-    /** How long a network stays known for a user after their last successful login from it. */
-    public void knownSourceTtl(Duration ttl) {
-        this.knownSourceTtl = ttl;
+    /** Each subject's recently known networks (smart lockout): remembering and asking. */
+    public KnownSources known() {
+        return known;
     }
 
     /** Counts one login attempt. Never throws for bad input: an unparseable IP is counted for the realm only. */
@@ -196,11 +193,11 @@ public final class AttackDetector {
         // under the account (checked at the password, whatever name it was typed as); a username that
         // does not exist has no known network: no cluster read for it (the botnet's case)
         if (typed != null && (outcome == LoginOutcome.FAILURE_UNKNOWN_USER || !source.parsed()
-                || !knownNetworks(realmId, typed).contains(source.network()))) {
+                || !known.knownNetworks(realmId, typed).contains(source.network()))) {
             store.add(Scope.SUBJECT, unknownSourceCounter(realmId, typed), Window.FIFTEEN_MINUTES, now, 1);
         }
         if (account != null && !account.equals(typed) && (!source.parsed()
-                || !knownNetworks(realmId, account).contains(source.network()))) {
+                || !known.knownNetworks(realmId, account).contains(source.network()))) {
             store.add(Scope.SUBJECT, unknownSourceCounter(realmId, account), Window.FIFTEEN_MINUTES, now, 1);
         }
     }
@@ -208,50 +205,6 @@ public final class AttackDetector {
     /** The realms this node has counted for (those the scheduler evaluates). */
     public Set<String> activeRealmIds() {
         return Set.copyOf(activeRealms.keySet());
-    }
-
-    /**
-     * Remembers the network of a successful login as known for the user, under each name they
-     * may type (username, email). Applied to the cluster with the next flush.
-     */
-    public void rememberSource(String realmId, Collection<String> usernames, String ip) {
-        rememberSource(realmId, usernames, null, ip);
-    }
-
-    /** {@link #rememberSource(String, Collection, String)}, and under the account itself ({@link RealmKeys#accountSubject}). */
-    public void rememberSource(String realmId, Collection<String> usernames, String userId, String ip) {
-        Optional<InetAddress> address = IpAddresses.parse(ip);
-        if (realmId == null || address.isEmpty() || usernames == null) {
-            return;
-        }
-        String network = sources.network(address.get());
-        Set<String> hashes = new LinkedHashSet<>();
-        for (String u : usernames) {
-            String typed = keys.typedSubject(realmId, u);
-            if (typed != null) {
-                hashes.add(typed);
-            }
-        }
-        String account = keys.accountSubject(realmId, userId);
-        if (account != null) {
-            hashes.add(account);
-        }
-        for (String hash : hashes) {
-            store.remember(knownKey(realmId, hash), network, MAX_KNOWN_NETWORKS, knownSourceTtl);
-        }
-    }
-
-    /** Whether the user typed as {@code username} has signed in from the network of {@code ip} recently. */
-    public boolean knownSource(String realmId, String username, String ip) {
-        Optional<InetAddress> address = IpAddresses.parse(ip);
-        if (address.isEmpty() || username == null || username.isBlank()) {
-            return false;
-        }
-        return knownNetworks(realmId, keys.typedSubject(realmId, username)).contains(sources.network(address.get()));
-    }
-
-    private List<String> knownNetworks(String realmId, String hash) {
-        return store.recent(knownKey(realmId, hash));
     }
 
     /**
@@ -529,7 +482,7 @@ public final class AttackDetector {
         try {
             SourceKeys.Source source = sources.sourceOf(ip);
             return RiskDecider.decide(t, inputs,
-                    () -> subject != null && source.parsed() && knownNetworks(realmId, subject).contains(source.network()),
+                    () -> subject != null && source.parsed() && known.knownNetworks(realmId, subject).contains(source.network()),
                     resolveKnown);
         } finally {
             observer.timed(Operation.CHECK, System.nanoTime() - started);
@@ -612,10 +565,6 @@ public final class AttackDetector {
 
     public void flush() {
         store.flush();
-    }
-
-    private static String knownKey(String realmId, String hash) {
-        return "k|" + realmId + "|" + hash;
     }
 
     private static String stateKey(String realmId) {

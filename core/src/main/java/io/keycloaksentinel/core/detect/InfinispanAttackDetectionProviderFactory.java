@@ -130,7 +130,7 @@ public final class InfinispanAttackDetectionProviderFactory
                             }
                         }
                     });
-            created.knownSourceTtl(java.time.Duration.ofDays(options.knownSourceDays()));
+            created.known().knownSourceTtl(java.time.Duration.ofDays(options.knownSourceDays()));
             metrics.bind(created);
             detector = created;
         }
