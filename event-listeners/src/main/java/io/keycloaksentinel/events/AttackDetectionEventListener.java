@@ -85,7 +85,8 @@ final class AttackDetectionEventListener implements EventListenerProvider {
             }
             String realmName = realm == null ? null : realm.getName();
             if (realm != null) {
-                detection.detector().configure(realm.getId(), realmName, RealmDetectionConfig.effective(realm::getAttribute));
+                detection.detector().states().configure(realm.getId(), realmName,
+                        RealmDetectionConfig.effective(realm::getAttribute));
             }
             // a failure for an existing account counts for the account too, whatever name it was typed as
             detection.detector().record(event.getRealmId(), realmName, outcome.get(), event.getIpAddress(), username,

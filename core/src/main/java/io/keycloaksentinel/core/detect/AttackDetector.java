@@ -18,8 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import org.jboss.logging.Logger;
 
@@ -70,18 +68,13 @@ public final class AttackDetector {
 
     private final CounterStore store;
     private final Observer observer;
-    private final DetectionThresholds defaults;
     private final LongSupplier clock;
     private final SourceKeys sources;
     private final RealmKeys keys;
     private final IncidentLedger incidents;
     private final SourceAdmin admin;
     private final KnownSources known;
-    private record RealmEntry(String name, DetectionThresholds thresholds) {
-    }
-
-    /** The realms this node has seen, with their thresholds; realms are few and admin-made. */
-    private final Map<String, RealmEntry> activeRealms = new ConcurrentHashMap<>();
+    private final RealmStates states;
 
     public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
                           int ipv6Prefix) {
@@ -97,12 +90,12 @@ public final class AttackDetector {
                           int ipv6Prefix, List<Integer> ipv6WidePrefixes, Observer observer) {
         this.store = store;
         this.observer = observer;
-        this.defaults = thresholds;
         this.clock = clock;
         this.sources = new SourceKeys(ipv4Prefix, ipv6Prefix, ipv6WidePrefixes);
         this.keys = new RealmKeys(store, clock);
-        this.incidents = new IncidentLedger(store, clock, sources, this::thresholds);
-        this.admin = new SourceAdmin(store, clock, sources, keys, this::thresholds);
+        this.states = new RealmStates(store, clock, thresholds, observer);
+        this.incidents = new IncidentLedger(store, clock, sources, states::thresholds);
+        this.admin = new SourceAdmin(store, clock, sources, keys, states::thresholds);
         this.known = new KnownSources(store, sources, keys);
     }
 
@@ -124,6 +117,11 @@ public final class AttackDetector {
     /** Each subject's recently known networks (smart lockout): remembering and asking. */
     public KnownSources known() {
         return known;
+    }
+
+    /** The realms this node has seen: their thresholds, signals and attack state. */
+    public RealmStates states() {
+        return states;
     }
 
     /** Counts one login attempt. Never throws for bad input: an unparseable IP is counted for the realm only. */
@@ -152,8 +150,7 @@ public final class AttackDetector {
                        String userId) {
         long now = clock.getAsLong();
         String name = realmName == null ? realmId : realmName;
-        activeRealms.compute(realmId, (id, e) -> e != null && e.name().equals(name) ? e : new RealmEntry(name,
-                e == null ? defaults : e.thresholds()));
+        states.seen(realmId, name);
         observer.recorded(realmId, name, outcome);
         if (!outcome.failed()) {
             store.add(Scope.REALM, realmCounter(realmId, "ok"), Window.ONE_MINUTE, now, 1);
@@ -186,7 +183,7 @@ public final class AttackDetector {
                 store.addDistinct(Scope.SUBJECT, "d" + networkCounter(realmId, wide), typed, Window.FIFTEEN_MINUTES, now);
             }
         }
-        if (!thresholds(realmId).smartLockout()) {
+        if (!states.thresholds(realmId).smartLockout()) {
             return;
         }
         // smart lockout: under the typed name (checked before the lookup, the same for every name) and
@@ -202,11 +199,6 @@ public final class AttackDetector {
         }
     }
 
-    /** The realms this node has counted for (those the scheduler evaluates). */
-    public Set<String> activeRealmIds() {
-        return Set.copyOf(activeRealms.keySet());
-    }
-
     /**
      * Counts a sign-up or password-reset event: per realm (1 min, 24 h), and for registration
      * and reset requests per address and network (15 min). Never throws for bad input.
@@ -219,8 +211,7 @@ public final class AttackDetector {
         try {
             long now = clock.getAsLong();
             String name = realmName == null ? realmId : realmName;
-            activeRealms.compute(realmId, (id, e) -> e != null && e.name().equals(name) ? e : new RealmEntry(name,
-                    e == null ? defaults : e.thresholds()));
+            states.seen(realmId, name);
             observer.activity(realmId, name, activity);
             store.add(Scope.REALM, realmCounter(realmId, "a-" + activity.key()), Window.ONE_MINUTE, now, 1);
             store.add(Scope.REALM, realmCounter(realmId, "a-" + activity.key()), Window.ONE_DAY, now, 1);
@@ -255,109 +246,14 @@ public final class AttackDetector {
         return result;
     }
 
-    /** Sets the thresholds this node applies to a realm (read from its attributes on each event, or set by an admin). */
-    public void configure(String realmId, String realmName, DetectionThresholds thresholds) {
-        activeRealms.put(realmId, new RealmEntry(realmName == null ? realmId : realmName, thresholds));
-    }
-
-    /** The thresholds this node applies to the realm. */
-    public DetectionThresholds thresholds(String realmId) {
-        RealmEntry e = activeRealms.get(realmId);
-        return e == null ? defaults : e.thresholds();
-    }
-
-    /** The realm's signals now, summed over the cluster. */
-    public RealmSignals signals(String realmId) {
-        long now = clock.getAsLong();
-        return new RealmSignals(
-                store.sum(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_MINUTE, now),
-                store.sum(Scope.REALM, realmCounter(realmId, "unknown"), Window.ONE_MINUTE, now),
-                store.sum(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_DAY, now),
-                store.sum(Scope.REALM, realmCounter(realmId, "ok"), Window.ONE_MINUTE, now));
-    }
-
-    /** How long a node reuses a realm's attack state it read for the decisions (the state is evaluated every second). */
-    static final long STATE_REUSE_MILLIS = 250;
-
-    private record SeenState(AttackState state, long readAt) {
-    }
-
-    /** The states this node read recently, per realm (realms are few and admin-made). */
-    private final Map<String, SeenState> states = new ConcurrentHashMap<>();
-
-    /**
-     * The realm's attack state for a decision: read from the cluster at most every
-     * {@value #STATE_REUSE_MILLIS} ms per node, so a request's decision is one batched counter read.
-     */
-    AttackState recentState(String realmId) {
-        long now = clock.getAsLong();
-        SeenState seen = states.get(realmId);
-        if (seen != null && now - seen.readAt() >= 0 && now - seen.readAt() < STATE_REUSE_MILLIS) {
-            return seen.state();
-        }
-        AttackState state = status(realmId).state();
-        states.put(realmId, new SeenState(state, now));
-        return state;
-    }
-
-    /** The realm's attack state as the cluster holds it (NORMAL if never evaluated). */
-    public RealmAttackStatus status(String realmId) {
-        return store.get(stateKey(realmId)).flatMap(RealmAttackStatus::decode).orElse(RealmAttackStatus.INITIAL);
-    }
-
-    /**
-     * Moves the realm's attack state on from its current signals. Every node may call this; the
-     * cluster-wide compare-and-set lets exactly one of them record (and log) a transition.
-     */
-    public RealmAttackStatus evaluate(String realmId, String realmName) {
-        String key = stateKey(realmId);
-        for (int attempt = 0; attempt < 5; attempt++) {
-            Optional<String> stored = store.get(key);
-            RealmAttackStatus current = stored.flatMap(RealmAttackStatus::decode).orElse(RealmAttackStatus.INITIAL);
-            RealmAttackStatus next = new AttackStateMachine(thresholds(realmId)).next(current, signals(realmId),
-                    clock.getAsLong());
-            if (next.equals(current)) {
-                return current;
-            }
-            if (store.compareAndSet(key, stored.orElse(null), next.encode())) {
-                states.put(realmId, new SeenState(next.state(), clock.getAsLong()));
-                if (next.state() != current.state()) {
-                    LOG.warnf("Sentinel: realm '%s' attack state %s -> %s: %s", realmName, current.state(), next.state(),
-                            next.reason());
-                    try {
-                        observer.stateChanged(realmId, realmName, current, next);
-                    } catch (RuntimeException e) {
-                        LOG.warnf("Sentinel: could not report the attack state change of realm '%s': %s", realmName,
-                                e.toString());
-                    }
-                }
-                return next;
-            }
-        }
-        return status(realmId);
-    }
-
     /**
      * Drops what this node holds for a deleted realm (its entry, hashing key, metrics). Its
      * cluster counters expire by themselves.
      */
     public void forget(String realmId) {
-        activeRealms.remove(realmId);
+        states.forget(realmId);
         keys.forget(realmId);
-        states.remove(realmId);
         observer.forgotten(realmId);
-    }
-
-    /** Evaluates every realm this node has seen; run periodically by the provider factory. */
-    public void evaluateActiveRealms() {
-        activeRealms.forEach((id, entry) -> {
-            String name = entry.name();
-            try {
-                evaluate(id, name);
-            } catch (RuntimeException e) {
-                LOG.warnf("Sentinel: cannot evaluate the attack state of realm '%s': %s", name, e.toString());
-            }
-        });
     }
 
     /** Failed logins from one source address: last 15 minutes and last day, and from its network in 15 minutes. */
@@ -436,7 +332,7 @@ public final class AttackDetector {
      */
     public ThrottleDecision check(String realmId, String ip, String username, boolean failClosed) {
         try {
-            return decide(realmId, ip, keys.typedSubject(realmId, username), thresholds(realmId), false).throttle();
+            return decide(realmId, ip, keys.typedSubject(realmId, username), states.thresholds(realmId), false).throttle();
         } catch (RuntimeException e) {
             if (failClosed) {
                 LOG.warnf("Sentinel: cannot decide on a login post (%s); refusing it (fail-closed)", e.toString());
@@ -461,7 +357,7 @@ public final class AttackDetector {
 
     /** The risk of a login request from {@code ip} for {@code username} (either may be null), for the admin view. */
     public RiskAssessment assess(String realmId, String ip, String username) {
-        Risk risk = decide(realmId, ip, keys.typedSubject(realmId, username), thresholds(realmId), true);
+        Risk risk = decide(realmId, ip, keys.typedSubject(realmId, username), states.thresholds(realmId), true);
         return new RiskAssessment(risk.level(), risk.reasons(), risk.knownSource());
     }
 
@@ -535,7 +431,7 @@ public final class AttackDetector {
             networkFailures = Math.max(networkFailures, sums[i]);
             networkUsernames = Math.max(networkUsernames, sums[i + 1]);
         }
-        AttackState state = recentState(realmId);
+        AttackState state = states.recentState(realmId);
         return new RiskDecider.Inputs(state, sums[0], networkFailures, networkUsernames, sums[3] + sums[4], subject != null,
                 subject == null ? 0 : sums[5]);
     }
@@ -565,10 +461,6 @@ public final class AttackDetector {
 
     public void flush() {
         store.flush();
-    }
-
-    private static String stateKey(String realmId) {
-        return "state|" + realmId;
     }
 
 }
