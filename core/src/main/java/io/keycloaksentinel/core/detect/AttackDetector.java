@@ -32,9 +32,11 @@ import org.jboss.logging.Logger;
  * the name), the latter also apart for failures from networks where that user never signed in
  * (smart lockout). Successes are counted per realm, and remember the user's network as known.
  *
- * <p>Its pieces, built here: {@link #keys()} (the realm's key, counted subjects, single-use
- * claims), {@link #incidents()} (flagged sources, suspect logins), {@link #admin()} (offenders,
- * lifting); {@link SourceKeys} says how an address is counted and names the counters.
+ * <p>Its pieces, built here: {@link #states()} (the realms seen, their thresholds, signals and
+ * attack state), {@link #known()} (each user's known networks), {@link #keys()} (the realm's
+ * key, counted subjects, single-use claims), {@link #incidents()} (flagged sources, suspect
+ * logins), {@link #admin()} (offenders, lifting); {@link SourceKeys} says how an address is
+ * counted and names the counters.
  */
 public final class AttackDetector {
 
