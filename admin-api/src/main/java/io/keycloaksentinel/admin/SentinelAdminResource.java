@@ -100,8 +100,8 @@ public class SentinelAdminResource {
         if (detector == null) {
             return notDeployed();
         }
-        RealmAttackStatus status = detector.status(realm.getId());
-        RealmSignals signals = detector.signals(realm.getId());
+        RealmAttackStatus status = detector.states().status(realm.getId());
+        RealmSignals signals = detector.states().signals(realm.getId());
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("realm", realm.getName());
         body.put("state", status.state().name());
@@ -293,7 +293,7 @@ public class SentinelAdminResource {
         realm.setAttribute(RealmDetectionConfig.PREFIX + RealmDetectionConfig.FAIL_CLOSED, String.valueOf(failClosed));
         AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
         if (detection != null) {
-            detection.detector().configure(realm.getId(), realm.getName(), thresholds);
+            detection.detector().states().configure(realm.getId(), realm.getName(), thresholds);
         }
         Map<String, Object> body = configBody(thresholds);
         adminEvent.operation(OperationType.UPDATE).resourcePath(session.getContext().getUri())
@@ -632,7 +632,7 @@ public class SentinelAdminResource {
         try {
             toMillis = to == null ? now : Instant.parse(to).toEpochMilli();
             if ("current".equals(attack)) {
-                RealmAttackStatus status = detection.detector().status(realm.getId());
+                RealmAttackStatus status = detection.detector().states().status(realm.getId());
                 if (status.state() == io.keycloaksentinel.core.detect.AttackState.NORMAL) {
                     return badRequest("the realm is not under attack now; give from and to");
                 }

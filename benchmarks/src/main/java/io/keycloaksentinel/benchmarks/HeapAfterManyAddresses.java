@@ -41,7 +41,7 @@ public final class HeapAfterManyAddresses {
             System.out.printf("[heap] %d distinct addresses, max-subject-entries %d: %d subject entries held,"
                             + " heap %d MB -> %d MB (+%d MB), %d s; realm failures last day: %d%n",
                     addresses, maxEntries, store.subjectEntries(), before >> 20, after >> 20, (after - before) >> 20,
-                    seconds, detector.signals("realm-id").failuresLastDay());
+                    seconds, detector.states().signals("realm-id").failuresLastDay());
         } finally {
             manager.stop();
         }

@@ -85,7 +85,8 @@ final class AttackDetectionEventListener implements EventListenerProvider {
             }
             String realmName = realm == null ? null : realm.getName();
             if (realm != null) {
-                detection.detector().configure(realm.getId(), realmName, RealmDetectionConfig.effective(realm::getAttribute));
+                detection.detector().states().configure(realm.getId(), realmName,
+                        RealmDetectionConfig.effective(realm::getAttribute));
             }
             // a failure for an existing account counts for the account too, whatever name it was typed as
             detection.detector().record(event.getRealmId(), realmName, outcome.get(), event.getIpAddress(), username,
@@ -105,7 +106,7 @@ final class AttackDetectionEventListener implements EventListenerProvider {
                     names.add(user.getUsername());
                     names.add(user.getEmail());
                 }
-                detection.detector().rememberSource(realm.getId(), names, event.getUserId(), event.getIpAddress());
+                detection.detector().known().rememberSource(realm.getId(), names, event.getUserId(), event.getIpAddress());
             }
         } catch (RuntimeException e) {
             LOG.warnf("Sentinel: could not count a %s event: %s", event.getType(), e.toString());

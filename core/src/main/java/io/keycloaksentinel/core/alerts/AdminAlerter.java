@@ -105,8 +105,8 @@ public final class AdminAlerter {
     /** Called every few seconds on every node: an update for each realm under attack whose period has come, claimed once. */
     public void tick(AttackDetector detector) {
         long now = System.currentTimeMillis();
-        for (String realmId : detector.activeRealmIds()) {
-            RealmAttackStatus status = detector.status(realmId);
+        for (String realmId : detector.states().activeRealmIds()) {
+            RealmAttackStatus status = detector.states().status(realmId);
             if (status.state() == AttackState.NORMAL || status.sinceMillis() <= 0) {
                 continue;
             }
@@ -148,11 +148,11 @@ public final class AdminAlerter {
     private Map<String, Object> payload(RealmModel realm, AttackDetector detector, Kind kind, RealmAttackStatus status,
                                         long sinceMillis) {
         long now = System.currentTimeMillis();
-        RealmSignals signals = detector.signals(realm.getId());
+        RealmSignals signals = detector.states().signals(realm.getId());
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("type", kind.value());
         p.put("realm", realm.getName());
-        p.put("state", kind == Kind.ENDED ? detector.status(realm.getId()).state().name() : status.state().name());
+        p.put("state", kind == Kind.ENDED ? detector.states().status(realm.getId()).state().name() : status.state().name());
         p.put("since", Instant.ofEpochMilli(sinceMillis).toString());
         p.put("at", Instant.ofEpochMilli(now).toString());
         p.put("reason", status.reason());

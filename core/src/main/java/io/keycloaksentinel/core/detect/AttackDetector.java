@@ -14,14 +14,10 @@ import io.keycloaksentinel.core.risk.RiskDecider;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import org.jboss.logging.Logger;
 
@@ -36,15 +32,15 @@ import org.jboss.logging.Logger;
  * the name), the latter also apart for failures from networks where that user never signed in
  * (smart lockout). Successes are counted per realm, and remember the user's network as known.
  *
- * <p>Its pieces, built here: {@link #keys()} (the realm's key, counted subjects, single-use
- * claims), {@link #incidents()} (flagged sources, suspect logins), {@link #admin()} (offenders,
- * lifting); {@link SourceKeys} says how an address is counted and names the counters.
+ * <p>Its pieces, built here: {@link #states()} (the realms seen, their thresholds, signals and
+ * attack state), {@link #known()} (each user's known networks), {@link #keys()} (the realm's
+ * key, counted subjects, single-use claims), {@link #incidents()} (flagged sources, suspect
+ * logins), {@link #admin()} (offenders, lifting); {@link SourceKeys} says how an address is
+ * counted and names the counters.
  */
 public final class AttackDetector {
 
     private static final Logger LOG = Logger.getLogger(AttackDetector.class);
-    /** The most networks remembered per user (most recent first). */
-    public static final int MAX_KNOWN_NETWORKS = 10;
 
     /** The two things Sentinel does on a request thread, timed for the metrics. */
     public enum Operation { RECORD, CHECK }
@@ -74,18 +70,13 @@ public final class AttackDetector {
 
     private final CounterStore store;
     private final Observer observer;
-    private final DetectionThresholds defaults;
     private final LongSupplier clock;
     private final SourceKeys sources;
     private final RealmKeys keys;
     private final IncidentLedger incidents;
     private final SourceAdmin admin;
-    private volatile Duration knownSourceTtl = Duration.ofDays(90);
-    private record RealmEntry(String name, DetectionThresholds thresholds) {
-    }
-
-    /** The realms this node has seen, with their thresholds; realms are few and admin-made. */
-    private final Map<String, RealmEntry> activeRealms = new ConcurrentHashMap<>();
+    private final KnownSources known;
+    private final RealmStates states;
 
     public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
                           int ipv6Prefix) {
@@ -101,12 +92,13 @@ public final class AttackDetector {
                           int ipv6Prefix, List<Integer> ipv6WidePrefixes, Observer observer) {
         this.store = store;
         this.observer = observer;
-        this.defaults = thresholds;
         this.clock = clock;
         this.sources = new SourceKeys(ipv4Prefix, ipv6Prefix, ipv6WidePrefixes);
         this.keys = new RealmKeys(store, clock);
-        this.incidents = new IncidentLedger(store, clock, sources, this::thresholds);
-        this.admin = new SourceAdmin(store, clock, sources, keys, this::thresholds);
+        this.states = new RealmStates(store, clock, thresholds, observer);
+        this.incidents = new IncidentLedger(store, clock, sources, states::thresholds);
+        this.admin = new SourceAdmin(store, clock, sources, keys, states::thresholds);
+        this.known = new KnownSources(store, sources, keys);
     }
 
     /** The realm's keys: counted subjects, derived keys, single-use claims. */
@@ -124,9 +116,14 @@ public final class AttackDetector {
         return admin;
     }
 
-    /** How long a network stays known for a user after their last successful login from it. */
-    public void knownSourceTtl(Duration ttl) {
-        this.knownSourceTtl = ttl;
+    /** Each subject's recently known networks (smart lockout): remembering and asking. */
+    public KnownSources known() {
+        return known;
+    }
+
+    /** The realms this node has seen: their thresholds, signals and attack state. */
+    public RealmStates states() {
+        return states;
     }
 
     /** Counts one login attempt. Never throws for bad input: an unparseable IP is counted for the realm only. */
@@ -155,8 +152,7 @@ public final class AttackDetector {
                        String userId) {
         long now = clock.getAsLong();
         String name = realmName == null ? realmId : realmName;
-        activeRealms.compute(realmId, (id, e) -> e != null && e.name().equals(name) ? e : new RealmEntry(name,
-                e == null ? defaults : e.thresholds()));
+        states.seen(realmId, name);
         observer.recorded(realmId, name, outcome);
         if (!outcome.failed()) {
             store.add(Scope.REALM, realmCounter(realmId, "ok"), Window.ONE_MINUTE, now, 1);
@@ -189,69 +185,20 @@ public final class AttackDetector {
                 store.addDistinct(Scope.SUBJECT, "d" + networkCounter(realmId, wide), typed, Window.FIFTEEN_MINUTES, now);
             }
         }
-        if (!thresholds(realmId).smartLockout()) {
+        if (!states.thresholds(realmId).smartLockout()) {
             return;
         }
         // smart lockout: under the typed name (checked before the lookup, the same for every name) and
         // under the account (checked at the password, whatever name it was typed as); a username that
         // does not exist has no known network: no cluster read for it (the botnet's case)
         if (typed != null && (outcome == LoginOutcome.FAILURE_UNKNOWN_USER || !source.parsed()
-                || !knownNetworks(realmId, typed).contains(source.network()))) {
+                || !known.knownNetworks(realmId, typed).contains(source.network()))) {
             store.add(Scope.SUBJECT, unknownSourceCounter(realmId, typed), Window.FIFTEEN_MINUTES, now, 1);
         }
         if (account != null && !account.equals(typed) && (!source.parsed()
-                || !knownNetworks(realmId, account).contains(source.network()))) {
+                || !known.knownNetworks(realmId, account).contains(source.network()))) {
             store.add(Scope.SUBJECT, unknownSourceCounter(realmId, account), Window.FIFTEEN_MINUTES, now, 1);
         }
-    }
-
-    /** The realms this node has counted for (those the scheduler evaluates). */
-    public Set<String> activeRealmIds() {
-        return Set.copyOf(activeRealms.keySet());
-    }
-
-    /**
-     * Remembers the network of a successful login as known for the user, under each name they
-     * may type (username, email). Applied to the cluster with the next flush.
-     */
-    public void rememberSource(String realmId, Collection<String> usernames, String ip) {
-        rememberSource(realmId, usernames, null, ip);
-    }
-
-    /** {@link #rememberSource(String, Collection, String)}, and under the account itself ({@link RealmKeys#accountSubject}). */
-    public void rememberSource(String realmId, Collection<String> usernames, String userId, String ip) {
-        Optional<InetAddress> address = IpAddresses.parse(ip);
-        if (realmId == null || address.isEmpty() || usernames == null) {
-            return;
-        }
-        String network = sources.network(address.get());
-        Set<String> hashes = new LinkedHashSet<>();
-        for (String u : usernames) {
-            String typed = keys.typedSubject(realmId, u);
-            if (typed != null) {
-                hashes.add(typed);
-            }
-        }
-        String account = keys.accountSubject(realmId, userId);
-        if (account != null) {
-            hashes.add(account);
-        }
-        for (String hash : hashes) {
-            store.remember(knownKey(realmId, hash), network, MAX_KNOWN_NETWORKS, knownSourceTtl);
-        }
-    }
-
-    /** Whether the user typed as {@code username} has signed in from the network of {@code ip} recently. */
-    public boolean knownSource(String realmId, String username, String ip) {
-        Optional<InetAddress> address = IpAddresses.parse(ip);
-        if (address.isEmpty() || username == null || username.isBlank()) {
-            return false;
-        }
-        return knownNetworks(realmId, keys.typedSubject(realmId, username)).contains(sources.network(address.get()));
-    }
-
-    private List<String> knownNetworks(String realmId, String hash) {
-        return store.recent(knownKey(realmId, hash));
     }
 
     /**
@@ -266,8 +213,7 @@ public final class AttackDetector {
         try {
             long now = clock.getAsLong();
             String name = realmName == null ? realmId : realmName;
-            activeRealms.compute(realmId, (id, e) -> e != null && e.name().equals(name) ? e : new RealmEntry(name,
-                    e == null ? defaults : e.thresholds()));
+            states.seen(realmId, name);
             observer.activity(realmId, name, activity);
             store.add(Scope.REALM, realmCounter(realmId, "a-" + activity.key()), Window.ONE_MINUTE, now, 1);
             store.add(Scope.REALM, realmCounter(realmId, "a-" + activity.key()), Window.ONE_DAY, now, 1);
@@ -302,109 +248,14 @@ public final class AttackDetector {
         return result;
     }
 
-    /** Sets the thresholds this node applies to a realm (read from its attributes on each event, or set by an admin). */
-    public void configure(String realmId, String realmName, DetectionThresholds thresholds) {
-        activeRealms.put(realmId, new RealmEntry(realmName == null ? realmId : realmName, thresholds));
-    }
-
-    /** The thresholds this node applies to the realm. */
-    public DetectionThresholds thresholds(String realmId) {
-        RealmEntry e = activeRealms.get(realmId);
-        return e == null ? defaults : e.thresholds();
-    }
-
-    /** The realm's signals now, summed over the cluster. */
-    public RealmSignals signals(String realmId) {
-        long now = clock.getAsLong();
-        return new RealmSignals(
-                store.sum(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_MINUTE, now),
-                store.sum(Scope.REALM, realmCounter(realmId, "unknown"), Window.ONE_MINUTE, now),
-                store.sum(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_DAY, now),
-                store.sum(Scope.REALM, realmCounter(realmId, "ok"), Window.ONE_MINUTE, now));
-    }
-
-    /** How long a node reuses a realm's attack state it read for the decisions (the state is evaluated every second). */
-    static final long STATE_REUSE_MILLIS = 250;
-
-    private record SeenState(AttackState state, long readAt) {
-    }
-
-    /** The states this node read recently, per realm (realms are few and admin-made). */
-    private final Map<String, SeenState> states = new ConcurrentHashMap<>();
-
-    /**
-     * The realm's attack state for a decision: read from the cluster at most every
-     * {@value #STATE_REUSE_MILLIS} ms per node, so a request's decision is one batched counter read.
-     */
-    AttackState recentState(String realmId) {
-        long now = clock.getAsLong();
-        SeenState seen = states.get(realmId);
-        if (seen != null && now - seen.readAt() >= 0 && now - seen.readAt() < STATE_REUSE_MILLIS) {
-            return seen.state();
-        }
-        AttackState state = status(realmId).state();
-        states.put(realmId, new SeenState(state, now));
-        return state;
-    }
-
-    /** The realm's attack state as the cluster holds it (NORMAL if never evaluated). */
-    public RealmAttackStatus status(String realmId) {
-        return store.get(stateKey(realmId)).flatMap(RealmAttackStatus::decode).orElse(RealmAttackStatus.INITIAL);
-    }
-
-    /**
-     * Moves the realm's attack state on from its current signals. Every node may call this; the
-     * cluster-wide compare-and-set lets exactly one of them record (and log) a transition.
-     */
-    public RealmAttackStatus evaluate(String realmId, String realmName) {
-        String key = stateKey(realmId);
-        for (int attempt = 0; attempt < 5; attempt++) {
-            Optional<String> stored = store.get(key);
-            RealmAttackStatus current = stored.flatMap(RealmAttackStatus::decode).orElse(RealmAttackStatus.INITIAL);
-            RealmAttackStatus next = new AttackStateMachine(thresholds(realmId)).next(current, signals(realmId),
-                    clock.getAsLong());
-            if (next.equals(current)) {
-                return current;
-            }
-            if (store.compareAndSet(key, stored.orElse(null), next.encode())) {
-                states.put(realmId, new SeenState(next.state(), clock.getAsLong()));
-                if (next.state() != current.state()) {
-                    LOG.warnf("Sentinel: realm '%s' attack state %s -> %s: %s", realmName, current.state(), next.state(),
-                            next.reason());
-                    try {
-                        observer.stateChanged(realmId, realmName, current, next);
-                    } catch (RuntimeException e) {
-                        LOG.warnf("Sentinel: could not report the attack state change of realm '%s': %s", realmName,
-                                e.toString());
-                    }
-                }
-                return next;
-            }
-        }
-        return status(realmId);
-    }
-
     /**
      * Drops what this node holds for a deleted realm (its entry, hashing key, metrics). Its
      * cluster counters expire by themselves.
      */
     public void forget(String realmId) {
-        activeRealms.remove(realmId);
+        states.forget(realmId);
         keys.forget(realmId);
-        states.remove(realmId);
         observer.forgotten(realmId);
-    }
-
-    /** Evaluates every realm this node has seen; run periodically by the provider factory. */
-    public void evaluateActiveRealms() {
-        activeRealms.forEach((id, entry) -> {
-            String name = entry.name();
-            try {
-                evaluate(id, name);
-            } catch (RuntimeException e) {
-                LOG.warnf("Sentinel: cannot evaluate the attack state of realm '%s': %s", name, e.toString());
-            }
-        });
     }
 
     /** Failed logins from one source address: last 15 minutes and last day, and from its network in 15 minutes. */
@@ -483,7 +334,7 @@ public final class AttackDetector {
      */
     public ThrottleDecision check(String realmId, String ip, String username, boolean failClosed) {
         try {
-            return decide(realmId, ip, keys.typedSubject(realmId, username), thresholds(realmId), false).throttle();
+            return decide(realmId, ip, keys.typedSubject(realmId, username), states.thresholds(realmId), false).throttle();
         } catch (RuntimeException e) {
             if (failClosed) {
                 LOG.warnf("Sentinel: cannot decide on a login post (%s); refusing it (fail-closed)", e.toString());
@@ -508,7 +359,7 @@ public final class AttackDetector {
 
     /** The risk of a login request from {@code ip} for {@code username} (either may be null), for the admin view. */
     public RiskAssessment assess(String realmId, String ip, String username) {
-        Risk risk = decide(realmId, ip, keys.typedSubject(realmId, username), thresholds(realmId), true);
+        Risk risk = decide(realmId, ip, keys.typedSubject(realmId, username), states.thresholds(realmId), true);
         return new RiskAssessment(risk.level(), risk.reasons(), risk.knownSource());
     }
 
@@ -529,7 +380,7 @@ public final class AttackDetector {
         try {
             SourceKeys.Source source = sources.sourceOf(ip);
             return RiskDecider.decide(t, inputs,
-                    () -> subject != null && source.parsed() && knownNetworks(realmId, subject).contains(source.network()),
+                    () -> subject != null && source.parsed() && known.knownNetworks(realmId, subject).contains(source.network()),
                     resolveKnown);
         } finally {
             observer.timed(Operation.CHECK, System.nanoTime() - started);
@@ -582,7 +433,7 @@ public final class AttackDetector {
             networkFailures = Math.max(networkFailures, sums[i]);
             networkUsernames = Math.max(networkUsernames, sums[i + 1]);
         }
-        AttackState state = recentState(realmId);
+        AttackState state = states.recentState(realmId);
         return new RiskDecider.Inputs(state, sums[0], networkFailures, networkUsernames, sums[3] + sums[4], subject != null,
                 subject == null ? 0 : sums[5]);
     }
@@ -612,14 +463,6 @@ public final class AttackDetector {
 
     public void flush() {
         store.flush();
-    }
-
-    private static String knownKey(String realmId, String hash) {
-        return "k|" + realmId + "|" + hash;
-    }
-
-    private static String stateKey(String realmId) {
-        return "state|" + realmId;
     }
 
 }

@@ -96,7 +96,7 @@ final class DetectionMetrics implements AttackDetector.Observer {
                 .tag("realm", realmName).tag("outcome", outcome.name().toLowerCase(Locale.ROOT))
                 .register(registry).increment();
         realmGauges.computeIfAbsent(realmId, id -> Gauge.builder("sentinel.attack.state",
-                        () -> detector == null ? 0 : detector.status(id).state().ordinal())
+                        () -> detector == null ? 0 : detector.states().status(id).state().ordinal())
                 .description("Realm attack state: 0 NORMAL, 1 ELEVATED, 2 UNDER_ATTACK")
                 .tag("realm", realmName).strongReference(true).register(registry));
     }

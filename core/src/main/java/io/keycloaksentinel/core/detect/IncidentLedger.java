@@ -22,7 +22,7 @@ public final class IncidentLedger {
     private final CounterStore store;
     private final LongSupplier clock;
     private final SourceKeys sources;
-    /** The thresholds this node applies to a realm ({@link AttackDetector#thresholds}). */
+    /** The thresholds this node applies to a realm ({@link RealmStates#thresholds}). */
     private final Function<String, DetectionThresholds> thresholds;
 
     IncidentLedger(CounterStore store, LongSupplier clock, SourceKeys sources,

@@ -130,7 +130,7 @@ public final class InfinispanAttackDetectionProviderFactory
                             }
                         }
                     });
-            created.knownSourceTtl(java.time.Duration.ofDays(options.knownSourceDays()));
+            created.known().knownSourceTtl(java.time.Duration.ofDays(options.knownSourceDays()));
             metrics.bind(created);
             detector = created;
         }
@@ -153,7 +153,7 @@ public final class InfinispanAttackDetectionProviderFactory
     private void evaluateQuietly() {
         AttackDetector d = detector;
         if (d != null) {
-            d.evaluateActiveRealms();
+            d.states().evaluateActiveRealms();
             // admin alert updates: checked every tenth evaluation (they are minutes apart)
             if (alerter != null && ticks++ % 10 == 0) {
                 try {

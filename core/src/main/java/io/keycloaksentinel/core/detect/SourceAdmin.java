@@ -27,7 +27,7 @@ public final class SourceAdmin {
     private final LongSupplier clock;
     private final SourceKeys sources;
     private final RealmKeys keys;
-    /** The thresholds this node applies to a realm ({@link AttackDetector#thresholds}). */
+    /** The thresholds this node applies to a realm ({@link RealmStates#thresholds}). */
     private final Function<String, DetectionThresholds> thresholds;
 
     SourceAdmin(CounterStore store, LongSupplier clock, SourceKeys sources, RealmKeys keys,

@@ -47,7 +47,7 @@ class AttackDetectorRiskTest {
         Risk account = detector.decide("r1", stranger(99), detector.keys().accountSubject("r1", "id-alice"), t, false);
         assertThat(account.throttle().why()).isEqualTo(RefusalReason.UNKNOWN_SOURCE);
         // her own network stays open
-        detector.rememberSource("r1", List.of("alice", "alice@example.test"), "id-alice", "10.1.2.3");
+        detector.known().rememberSource("r1", List.of("alice", "alice@example.test"), "id-alice", "10.1.2.3");
         detector.flush();
         assertThat(detector.decide("r1", "10.1.2.77", detector.keys().accountSubject("r1", "id-alice"), t, false).throttled()).isFalse();
     }

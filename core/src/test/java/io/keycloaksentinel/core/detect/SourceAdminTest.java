@@ -38,7 +38,7 @@ class SourceAdminTest {
         assertThat(detector.admin().lift("r1", "192.0.2.66")).isEqualTo("192.0.2.66");
         assertThat(detector.throttle("r1", "192.0.2.66").throttled()).isFalse();
         assertThat(detector.admin().offenders("r1", 10, true).addresses()).isEmpty();
-        assertThat(detector.signals("r1").failuresLastMinute()).as("realm signals kept").isEqualTo(107);
+        assertThat(detector.states().signals("r1").failuresLastMinute()).as("realm signals kept").isEqualTo(107);
         assertThat(detector.admin().lift("r1", "192.0.2.0/24")).isEqualTo("192.0.2.0/24");
         assertThat(detector.source("r1", "192.0.2.1").orElseThrow().networkFailures15m()).isZero();
 
