@@ -195,8 +195,12 @@ public final class AttackDetector {
                 || !known.knownNetworks(realmId, typed).contains(source.network()))) {
             store.add(Scope.SUBJECT, unknownSourceCounter(realmId, typed), Window.FIFTEEN_MINUTES, now, 1);
         }
+        // the account's networks are also those its typed names were seen signing in from (remembered
+        // under the names before accounts were counted apart): the owner's home never counts as unknown
         if (account != null && !account.equals(typed) && (!source.parsed()
-                || !known.knownNetworks(realmId, account).contains(source.network()))) {
+                || !(known.knownNetworks(realmId, account).contains(source.network())
+                || typed != null && outcome != LoginOutcome.FAILURE_UNKNOWN_USER
+                        && known.knownNetworks(realmId, typed).contains(source.network())))) {
             store.add(Scope.SUBJECT, unknownSourceCounter(realmId, account), Window.FIFTEEN_MINUTES, now, 1);
         }
     }
@@ -376,12 +380,34 @@ public final class AttackDetector {
     /** The decision from inputs already read ({@link #readInputs}, {@link #withSubject}); reads only known networks, if needed. */
     public Risk decide(String realmId, String ip, RiskDecider.Inputs inputs, String subject, DetectionThresholds t,
                        boolean resolveKnown) {
+        return decide(realmId, ip, inputs, subject, List.of(), t, resolveKnown);
+    }
+
+    /**
+     * The same, where the subject's network also counts as known when it is known under one of
+     * {@code alsoKnownUnder} (an account's username and email, under which its networks were
+     * remembered before accounts were counted apart).
+     */
+    public Risk decide(String realmId, String ip, RiskDecider.Inputs inputs, String subject, List<String> alsoKnownUnder,
+                       DetectionThresholds t, boolean resolveKnown) {
         long started = System.nanoTime();
         try {
             SourceKeys.Source source = sources.sourceOf(ip);
-            return RiskDecider.decide(t, inputs,
-                    () -> subject != null && source.parsed() && known.knownNetworks(realmId, subject).contains(source.network()),
-                    resolveKnown);
+            java.util.function.BooleanSupplier knownHere = () -> {
+                if (subject == null || !source.parsed()) {
+                    return false;
+                }
+                if (known.knownNetworks(realmId, subject).contains(source.network())) {
+                    return true;
+                }
+                for (String alias : alsoKnownUnder) {
+                    if (alias != null && known.knownNetworks(realmId, alias).contains(source.network())) {
+                        return true;
+                    }
+                }
+                return false;
+            };
+            return RiskDecider.decide(t, inputs, knownHere, resolveKnown);
         } finally {
             observer.timed(Operation.CHECK, System.nanoTime() - started);
         }
@@ -428,10 +454,11 @@ public final class AttackDetector {
         long[] sums = store.sumAll(Scope.SUBJECT, counters, windows, clock.getAsLong());
         long networkFailures = sums[1];
         long networkUsernames = sums[2];
-        for (int i = 6; i + 1 < sums.length; i += 2) {
-            // the widest network that crosses a threshold is the one that counts
-            networkFailures = Math.max(networkFailures, sums[i]);
-            networkUsernames = Math.max(networkUsernames, sums[i + 1]);
+        for (int i = 6, w = 0; i + 1 < sums.length; i += 2, w++) {
+            // a wider network counts at a multiple of the thresholds; whichever network crosses first counts
+            long scale = sources.wideScale(w);
+            networkFailures = Math.max(networkFailures, sums[i] / scale);
+            networkUsernames = Math.max(networkUsernames, sums[i + 1] / scale);
         }
         AttackState state = states.recentState(realmId);
         return new RiskDecider.Inputs(state, sums[0], networkFailures, networkUsernames, sums[3] + sums[4], subject != null,

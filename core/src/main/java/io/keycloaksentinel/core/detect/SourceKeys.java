@@ -46,6 +46,17 @@ final class SourceKeys {
     }
 
     /**
+     * How many times the network thresholds a wider IPv6 network (the {@code i}-th of
+     * {@link #ipv6WidePrefixes}) must reach: 4 for every 8 bits wider than the network prefix (a /56
+     * holds 256 /64s, a /48 65,536: a hosting or mobile pool shared by many customers must not be
+     * throttled by one of them at a /64's thresholds).
+     */
+    long wideScale(int i) {
+        int bits = Math.max(0, ipv6Prefix - ipv6WidePrefixes.get(i));
+        return 1L << Math.min(30, bits / 4);
+    }
+
+    /**
      * How a client address is counted: by address (IPv6: its /64), network, and for IPv6 the wider
      * networks; anything unparseable in one shared bucket.
      */

@@ -7,6 +7,7 @@ import io.keycloaksentinel.core.detect.AttackDetector.ThrottleDecision;
 import io.keycloaksentinel.core.detect.DetectionThresholds;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,18 +51,24 @@ public final class RequestRisk {
 
     /** The risk of this request for a typed username (null: none typed yet), before any lookup. */
     public Risk forTypedName(RealmModel realm, String typed) {
-        return decide(realm, "t|" + typed, () -> typed == null ? null : detector.keys().typedSubject(realm.getId(), typed));
+        return decide(realm, "t|" + typed, () -> typed == null ? List.of()
+                : Collections.singletonList(detector.keys().typedSubject(realm.getId(), typed)));
     }
 
-    /** The risk of this request for an account, whatever name it was typed as. */
+    /**
+     * The risk of this request for an account, whatever name it was typed as; its network is known
+     * when the account, its username or its email signed in from it.
+     */
     public Risk forAccount(RealmModel realm, UserModel user) {
-        return decide(realm, "a|" + (user == null ? null : user.getId()),
-                () -> user == null ? null : detector.keys().accountSubject(realm.getId(), user.getId()));
+        return decide(realm, "a|" + (user == null ? null : user.getId()), () -> user == null ? List.of()
+                : java.util.Arrays.asList(detector.keys().accountSubject(realm.getId(), user.getId()),
+                        detector.keys().typedSubject(realm.getId(), user.getUsername()),
+                        detector.keys().typedSubject(realm.getId(), user.getEmail())));
     }
 
     /** The risk of this request without a subject (a page being rendered). */
     public Risk forSource(RealmModel realm) {
-        return decide(realm, "", () -> null);
+        return decide(realm, "", List::of);
     }
 
     /** This request has no page to ask a CAPTCHA or a second proof on (the password grant). */
@@ -73,7 +80,8 @@ public final class RequestRisk {
         return noPage;
     }
 
-    private Risk decide(RealmModel realm, String key, java.util.function.Supplier<String> subject) {
+    /** {@code subjects}: the subject (first; none when empty or null) and the names its network may be known under. */
+    private Risk decide(RealmModel realm, String key, java.util.function.Supplier<List<String>> subject) {
         String cacheKey = realm.getId() + "|" + key;
         Risk known = decided.get(cacheKey);
         if (known != null) {
@@ -84,7 +92,7 @@ public final class RequestRisk {
         return risk;
     }
 
-    private Risk compute(RealmModel realm, java.util.function.Supplier<String> subjectOf) {
+    private Risk compute(RealmModel realm, java.util.function.Supplier<List<String>> subjectsOf) {
         String ip = ip();
         if (RealmDetectionConfig.allowlisted(realm::getAttribute, ip)) {
             return Risk.allowlistedSource();
@@ -92,13 +100,15 @@ public final class RequestRisk {
         boolean monitor = RealmDetectionConfig.monitorOnly(realm::getAttribute);
         try {
             // inside: the subject's keyed hash needs the realm key from the cluster, which may fail too
-            String subject = subjectOf.get();
+            List<String> subjects = subjectsOf.get();
+            String subject = subjects.isEmpty() ? null : subjects.get(0);
+            List<String> aliases = subjects.size() > 1 ? subjects.subList(1, subjects.size()) : List.of();
             DetectionThresholds thresholds = RealmDetectionConfig.effective(realm::getAttribute);
             RiskDecider.Inputs source = sources.get(realm.getId());
             RiskDecider.Inputs inputs = source == null ? detector.readInputs(realm.getId(), ip, subject)
                     : detector.withSubject(realm.getId(), source, subject);
             sources.putIfAbsent(realm.getId(), inputs);
-            return detector.decide(realm.getId(), ip, inputs, subject, thresholds, false).withPolicy(monitor);
+            return detector.decide(realm.getId(), ip, inputs, subject, aliases, thresholds, false).withPolicy(monitor);
         } catch (RuntimeException e) {
             if (RealmDetectionConfig.failClosed(realm::getAttribute)) {
                 LOG.warnf("Sentinel: cannot decide on a request in realm '%s' (%s); refusing it (fail-closed)",

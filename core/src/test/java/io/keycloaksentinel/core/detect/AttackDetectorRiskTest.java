@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.keycloaksentinel.core.counters.InMemoryCounterStore;
 import io.keycloaksentinel.core.detect.AttackDetector.RefusalReason;
 import io.keycloaksentinel.core.risk.Risk;
+import io.keycloaksentinel.core.risk.RiskDecider;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.DisplayName;
@@ -79,22 +80,38 @@ class AttackDetectorRiskTest {
 
     @ParameterizedTest(name = "[{index}] /64s spread over {0}")
     @ValueSource(strings = {"one /56", "many /56s of one /48"})
-    @DisplayName("IPv6: an attacker rotating through /64s of one /56 or /48 is throttled as one network")
+    @DisplayName("IPv6: an attacker rotating through /64s of one /56 or /48 is throttled as one network, at 4x (/56) or 16x (/48) the thresholds")
     void widerNetworks(String spread) {
         boolean oneFiftySix = spread.startsWith("one");
-        for (int i = 0; i < t.networkUsernamesPer15m(); i++) {
-            // each attempt from its own /64; in one /56 (2001:db8:7:0-ff::), or each in its own /56 of 2001:db8:7::/48
+        long needed = t.networkUsernamesPer15m() * (oneFiftySix ? 4 : 16);
+        for (int i = 0; i < needed; i++) {
+            // each attempt from its own /64; in one /56 (2001:db8:7:0-ff::), or spread over 256 /56s of 2001:db8:7::/48
             String ip = oneFiftySix ? "2001:db8:7:" + Integer.toHexString(i) + "::1"
-                    : "2001:db8:7:" + Integer.toHexString(i << 8) + "::1";
+                    : "2001:db8:7:" + Integer.toHexString((i % 256) << 8 | i / 256) + "::1";
+            String fresh = oneFiftySix ? "2001:db8:7:ee::9" : "2001:db8:7:eeee::9";
+            if (i == needed - 1) {
+                assertThat(detector.decide("r1", fresh, null, t, false).throttled()).as("one short of the threshold").isFalse();
+            }
             detector.record("r1", "demo", LoginOutcome.FAILURE_UNKNOWN_USER, ip, "victim" + i);
         }
-        String fresh = oneFiftySix ? "2001:db8:7:ee::9" : "2001:db8:7:ee00::9";
+        String fresh = oneFiftySix ? "2001:db8:7:ee::9" : "2001:db8:7:eeee::9";
         Risk risk = detector.decide("r1", fresh, null, t, false);
         assertThat(risk.throttle().why()).isEqualTo(RefusalReason.NETWORK_USERNAMES);
         assertThat(detector.decide("r1", "2001:db8:8::1", null, t, false).throttled()).as("another /48").isFalse();
         // the admin can lift the network that is throttled
         String wide = oneFiftySix ? "2001:db8:7::/56" : "2001:db8:7::/48";
         assertThat(detector.admin().lift("r1", wide)).isEqualTo(wide);
+    }
+
+    @Test
+    @DisplayName("IPv6: one host trying many usernames throttles its own /64, not the others of its /48")
+    void oneHostDoesNotThrottleItsNeighbours() {
+        for (int i = 0; i < t.networkUsernamesPer15m(); i++) {
+            detector.record("r1", "demo", LoginOutcome.FAILURE_UNKNOWN_USER, "2001:db8:9:1::" + Integer.toHexString(i + 1),
+                    "junk" + i);
+        }
+        assertThat(detector.decide("r1", "2001:db8:9:1::ffff", null, t, false).throttled()).as("its own /64").isTrue();
+        assertThat(detector.decide("r1", "2001:db8:9:2::1", null, t, false).throttled()).as("a neighbour /64").isFalse();
     }
 
     @Test
@@ -105,5 +122,23 @@ class AttackDetectorRiskTest {
         }
         assertThat(detector.decide("r1", "198.51.100.7", null, t, false).throttle().why()).isEqualTo(RefusalReason.ADDRESS);
         assertThat(detector.decide("r1", "198.51.100.8", null, t, false).throttled()).isFalse();
+    }
+
+    @Test
+    @DisplayName("Networks remembered under the username or email only (before accounts were counted apart) keep the owner's home open")
+    void homeKnownUnderNamesOnly() {
+        detector.known().rememberSource("r1", List.of("alice", "alice@example.test"), "10.9.8.7"); // no account id
+        detector.flush();
+        for (int i = 0; i < 10; i++) {
+            detector.record("r1", "demo", LoginOutcome.FAILURE, stranger(i), "alice@example.test", "id-alice");
+        }
+        String account = detector.keys().accountSubject("r1", "id-alice");
+        List<String> names = List.of(detector.keys().typedSubject("r1", "alice"), detector.keys().typedSubject("r1",
+                "alice@example.test"));
+        RiskDecider.Inputs home = detector.readInputs("r1", "10.9.8.20", account);
+        assertThat(detector.decide("r1", "10.9.8.20", home, account, names, t, false).throttled()).as("home").isFalse();
+        RiskDecider.Inputs away = detector.readInputs("r1", stranger(50), account);
+        assertThat(detector.decide("r1", stranger(50), away, account, names, t, false).throttle().why())
+                .isEqualTo(RefusalReason.UNKNOWN_SOURCE);
     }
 }

@@ -166,6 +166,32 @@ class PasswordGuardIT {
                 "realm=\"" + realm.name() + "\"", "outcome=\"refused_before_lookup\"").orElse(0)).isGreaterThanOrEqualTo(3.0 * USERS);
     }
 
+    @Test
+    @DisplayName("Given Keycloak's own login form (nothing bound), a throttled source gets 429 before any lookup: the same for an existing account with its right password and for an unknown name, no hash")
+    void keycloakFormThrottledBeforeLookup() {
+        realm = TestRealm.builder("kcform").user("olivia", "Ordinary-pass-1").create(server);
+        server.admin().put("/admin/realms/" + realm.name() + "/sentinel-admin/config", Map.of("ipFailuresPerDay", 3))
+                .expect(200);
+        InetAddress source = spread(63, 1);
+        for (int i = 0; i < 3; i++) {
+            assertThat(SourceBoundLogin.attempt(server.baseUrl(), source, realm.name(), TestRealm.CLIENT_ID,
+                    TestRealm.REDIRECT_URI, "nobody" + i, "guess").outcome()).isEqualTo(Outcome.REFUSED);
+        }
+        Poll.until("3 failures from " + source.getHostAddress(), Duration.ofSeconds(20),
+                () -> attack("?ip=" + source.getHostAddress()).at("/source/ipFailures24h").asLong() >= 3 ? Boolean.TRUE : null);
+        double hashesBefore = hashes();
+        SourceBoundLogin.Attempt existing = SourceBoundLogin.attempt(server.baseUrl(), source, realm.name(),
+                TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, "olivia", "Ordinary-pass-1");
+        SourceBoundLogin.Attempt unknown = SourceBoundLogin.attempt(server.baseUrl(), source, realm.name(),
+                TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, "nobody-else", "Ordinary-pass-1");
+        assertThat(existing.outcome()).isEqualTo(Outcome.THROTTLED);
+        assertThat(unknown.outcome()).isEqualTo(Outcome.THROTTLED);
+        assertThat(hashes()).as("password hashes").isEqualTo(hashesBefore);
+        // another network is not affected
+        assertThat(SourceBoundLogin.attempt(server.baseUrl(), spread(63, 2), realm.name(), TestRealm.CLIENT_ID,
+                TestRealm.REDIRECT_URI, "olivia", "Ordinary-pass-1").outcome()).isEqualTo(Outcome.LOGGED_IN);
+    }
+
     private void lockAliceAgainstStrangers() {
         // ten wrong guesses for alice from ten unfamiliar /24s: smart lockout from now on
         for (int i = 0; i < 10; i++) {
