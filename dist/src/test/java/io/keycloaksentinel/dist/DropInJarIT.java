@@ -34,7 +34,8 @@ class DropInJarIT {
             "io.keycloaksentinel.authenticators.mfa.LastFactorGuard$Passkey", "keycloak-webauthn-passwordless",
             "io.keycloaksentinel.authenticators.mfa.LastFactorGuard$RecoveryCodes", "keycloak-recovery-authn-codes",
             "io.keycloaksentinel.authenticators.guard.GuardedPasswordCredentialProviderFactory", "keycloak-password",
-            "io.keycloaksentinel.authenticators.guard.GuardedGrantUsername", "direct-grant-validate-username");
+            "io.keycloaksentinel.authenticators.guard.GuardedGrantUsername", "direct-grant-validate-username",
+            "io.keycloaksentinel.authenticators.guard.GuardedUsernamePasswordForm", "auth-username-password-form");
 
     @Test
     @DisplayName("Every service file lists factories that are in the JAR and load; those of Keycloak's SPIs have a sentinel- id")
