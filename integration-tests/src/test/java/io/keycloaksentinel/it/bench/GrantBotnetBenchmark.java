@@ -206,7 +206,7 @@ class GrantBotnetBenchmark {
     }
 
     private static double hashes(KeycloakNode node) {
-        return Metrics.value(Metrics.scrape(node), HASHES).orElse(0);
+        return Metrics.total(Metrics.scrape(node), HASHES).orElse(0);
     }
 
     private static InetAddress address(int b, int c, int d) {

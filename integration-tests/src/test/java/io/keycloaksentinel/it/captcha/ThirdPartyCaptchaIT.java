@@ -124,7 +124,7 @@ class ThirdPartyCaptchaIT {
     }
 
     private double hashes() {
-        OptionalDouble v = Metrics.value(Metrics.scrape(server), HASHES);
+        OptionalDouble v = Metrics.total(Metrics.scrape(server), HASHES);
         return v.orElseThrow(() -> new AssertionError(HASHES + " is not exposed"));
     }
 

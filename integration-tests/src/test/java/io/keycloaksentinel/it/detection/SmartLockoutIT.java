@@ -96,7 +96,7 @@ class SmartLockoutIT {
     }
 
     private double hashes() {
-        return Metrics.value(Metrics.scrape(server), HASHES).orElseThrow(() -> new AssertionError(HASHES + " missing"));
+        return Metrics.total(Metrics.scrape(server), HASHES).orElseThrow(() -> new AssertionError(HASHES + " missing"));
     }
 
     @Test

@@ -62,7 +62,7 @@ class ThrottleIT {
     }
 
     private double hashes() {
-        OptionalDouble v = Metrics.value(Metrics.scrape(server), HASHES);
+        OptionalDouble v = Metrics.total(Metrics.scrape(server), HASHES);
         return v.orElseThrow(() -> new AssertionError(HASHES + " is not exposed"));
     }
 

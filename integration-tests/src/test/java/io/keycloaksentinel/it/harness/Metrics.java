@@ -50,6 +50,22 @@ public final class Metrics {
         return OptionalDouble.empty();
     }
 
+    /**
+     * The sum of every sample of {@code name} (all label sets: a counter such as Keycloak's hash
+     * counter has one series per realm, algorithm and outcome), if the server exposes any.
+     */
+    public static OptionalDouble total(String scrape, String name) {
+        double sum = 0;
+        boolean found = false;
+        for (String line : scrape.split("\n")) {
+            if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                found = true;
+            }
+        }
+        return found ? OptionalDouble.of(sum) : OptionalDouble.empty();
+    }
+
     /** The value of the first sample of {@code name} (any labels), if the server exposes it. */
     public static OptionalDouble value(String scrape, String name) {
         for (String line : scrape.split("\n")) {
