@@ -216,7 +216,7 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
      * queries, and even loading the database's own entity costs a registered address a little
      * time an unknown one would not spend. Every count runs whatever the others found. Federated
      * users (LDAP, Kerberos) are looked up through Keycloak's usual path, only when the realm has a
-     * user-storage provider (that path is not timing-neutral: see the README). A count that fails
+     * user-storage provider (that path is not timing-neutral: see docs/sign-up.md). A count that fails
      * counts as "no account": the registration form's own check still stops a duplicate.
      */
     private static boolean registered(KeycloakSession session, RealmModel realm, String email) {

@@ -7,28 +7,29 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** The Grafana dashboard in docs/ is valid JSON and queries only metrics the README documents. */
+/**
+ * The Grafana dashboard in docs/ is valid JSON and queries only metrics the documentation documents:
+ * a row of a Metrics table ({@code | `sentinel_...}) in README.md or any docs/*.md page.
+ */
 class GrafanaDashboardTest {
 
     private static final Path ROOT = Path.of("..");
 
     @Test
-    @DisplayName("Every metric a dashboard panel queries is one Sentinel documents (README, Metrics); every panel has a query")
+    @DisplayName("Every metric a dashboard panel queries is one Sentinel documents (a Metrics table of README.md or docs/*.md); every panel has a query")
     void dashboardQueriesDocumentedMetrics() throws IOException {
         JsonNode dashboard = new ObjectMapper().readTree(ROOT.resolve("docs/grafana/sentinel-dashboard.json").toFile());
-        Set<String> documented = new TreeSet<>();
-        Matcher row = Pattern.compile("^\\| `(sentinel_[a-z_]+)", Pattern.MULTILINE)
-                .matcher(Files.readString(ROOT.resolve("README.md")));
-        while (row.find()) {
-            documented.add(row.group(1));
-        }
+        Set<String> documented = documentedMetrics();
         assertThat(documented).contains("sentinel_attack_state", "sentinel_login_attempts_total");
         Set<String> queried = new TreeSet<>();
         for (JsonNode panel : dashboard.get("panels")) {
@@ -42,5 +43,23 @@ class GrafanaDashboardTest {
         }
         assertThat(documented).containsAll(queried);
         assertThat(dashboard.at("/templating/list/1/query/query").asText()).contains("sentinel_attack_state");
+    }
+
+    /** The metric names of every {@code | `sentinel_...} table row in README.md and docs/*.md. */
+    private static Set<String> documentedMetrics() throws IOException {
+        List<Path> pages = new ArrayList<>();
+        pages.add(ROOT.resolve("README.md"));
+        try (Stream<Path> docs = Files.list(ROOT.resolve("docs"))) {
+            docs.filter(p -> p.getFileName().toString().endsWith(".md")).sorted().forEach(pages::add);
+        }
+        Set<String> documented = new TreeSet<>();
+        Pattern row = Pattern.compile("^\\| `(sentinel_[a-z_]+)", Pattern.MULTILINE);
+        for (Path page : pages) {
+            Matcher m = row.matcher(Files.readString(page));
+            while (m.find()) {
+                documented.add(m.group(1));
+            }
+        }
+        return documented;
     }
 }

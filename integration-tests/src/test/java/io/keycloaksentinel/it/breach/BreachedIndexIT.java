@@ -39,7 +39,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * {@code --spi-password-policy--sentinel-breached-password--index-file} pointing at a file that
  * does not exist yet and {@code index-check-seconds=1}. The index files are built the way an
  * admin builds them (a sorted {@code SHA1HEX:COUNT} text file through the converter shipped in
- * the drop-in JAR) and put in place with an atomic rename, as the README tells admins to.
+ * the drop-in JAR) and put in place with an atomic rename, as docs/breached-passwords.md tells
+ * admins to.
  *
  * <p>The tests run in order on the one node: first with no index file at all, then with a first
  * index, a second one (hot reload), and a corrupt third one.

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * Smart lockout, paired with Keycloak's brute-force detection as the README recommends
+ * Smart lockout, paired with Keycloak's brute-force detection as docs/attack-detection.md recommends
  * (failure factor 30, quick-login check off, no permanent lockout): guesses from networks the
  * user never signed in from are cut off by Sentinel after 10, before Keycloak's own counter can
  * lock the account, and the user still signs in from her usual network.
