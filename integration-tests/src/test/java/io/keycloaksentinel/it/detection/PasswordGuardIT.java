@@ -161,6 +161,7 @@ class PasswordGuardIT {
         Answer olivia = grant(home(3), TestRealm.CLIENT_ID, "olivia", "Ordinary-pass-1");
         assertThat(olivia.status()).as(olivia.body()).isEqualTo(200);
         assertThat(olivia.body()).contains("access_token");
+        assertThat(hashes()).as("the counter does count: olivia's two checked passwords").isEqualTo(hashesBefore + 2);
         // the refusals are visible to the admin: counted for the realm, which stays under attack
         assertThat(Metrics.value(Metrics.scrape(server), "sentinel_password_guard_total",
                 "realm=\"" + realm.name() + "\"", "outcome=\"refused_before_lookup\"").orElse(0)).isGreaterThanOrEqualTo(3.0 * USERS);
@@ -251,6 +252,7 @@ class PasswordGuardIT {
                 TestRealm.REDIRECT_URI, "alice", "Alice-own-pass-7").outcome()).as("alice from home").isEqualTo(Outcome.LOGGED_IN);
         assertThat(grant(home(3), TestRealm.CLIENT_ID, "alice@example.test", "Alice-own-pass-7").status())
                 .as("alice's script from home, by email").isEqualTo(200);
+        assertThat(hashes()).as("the counter does count: alice's two checked passwords").isEqualTo(hashesBefore + 2);
     }
 
     @Test
