@@ -1,6 +1,8 @@
 package io.keycloaksentinel.authenticators.guard;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Meter;
 import java.lang.reflect.Field;
 import org.jboss.logging.Logger;
@@ -53,6 +55,10 @@ public final class GuardedPasswordCredentialProviderFactory extends PasswordCred
             LOG.errorf("Sentinel: cannot read Keycloak's password provider settings (%s); password checks are NOT guarded",
                     e.toString());
         }
+        // an operator can alert on 0: the guard is off after a Keycloak upgrade changed the provider
+        Gauge.builder("sentinel.password.guard.active", this, f -> f.meters == null ? 0 : 1)
+                .description("1 when Sentinel guards Keycloak's password checks on this node, 0 when it could not install")
+                .strongReference(true).register(Metrics.globalRegistry);
     }
 
     private Object field(String name) throws ReflectiveOperationException {

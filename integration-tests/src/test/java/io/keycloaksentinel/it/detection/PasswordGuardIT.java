@@ -116,6 +116,8 @@ class PasswordGuardIT {
         }
         realm = builder.create(server);
         enableDirectGrants();
+        assertThat(Metrics.value(Metrics.scrape(server), "sentinel_password_guard_active")).as("guard installed")
+                .hasValue(1.0);
         // olivia's usual network, from before the attack, for the browser form and the grant
         assertThat(new SourceBoundLogin.Browser(home(1), "Firefox").login(server.baseUrl(), realm.name(), TestRealm.CLIENT_ID,
                 TestRealm.REDIRECT_URI, "olivia", "Ordinary-pass-1").outcome()).isEqualTo(Outcome.LOGGED_IN);
