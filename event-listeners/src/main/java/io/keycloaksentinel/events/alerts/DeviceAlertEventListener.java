@@ -52,7 +52,7 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
 
     public static final String DEVICES_ATTRIBUTE = DeviceRecognition.DEVICES_ATTRIBUTE;
     /** Changes whenever a device is forgotten, so that a forgotten device alerts again. */
-    public static final String GENERATION_ATTRIBUTE = "sentinel.devicesForgotten";
+    public static final String GENERATION_ATTRIBUTE = DeviceRecognition.GENERATION_ATTRIBUTE;
     /**
      * Set once the account has had a device, never removed: an account whose devices all expired
      * (a dormant one) or were forgotten is not a new account, and its next device alerts.
@@ -401,18 +401,8 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
         return DeviceRecognition.devices(user, settings);
     }
 
-    /** Stores the list without {@code storedId}, which will alert again when it next signs in. */
-    public static void forget(UserModel user, KnownDevices devices, String storedId) {
-        store(user, devices.forget(storedId));
-        user.setSingleAttribute(GENERATION_ATTRIBUTE, Long.toString(Time.currentTimeMillis()));
-    }
-
     static void store(UserModel user, KnownDevices devices) {
-        if (devices.isEmpty()) {
-            user.removeAttribute(DEVICES_ATTRIBUTE);
-        } else {
-            user.setSingleAttribute(DEVICES_ATTRIBUTE, devices.encodeAll());
-        }
+        DeviceRecognition.store(user, devices);
     }
 
     static String family(String s) {
