@@ -1,6 +1,7 @@
 package io.keycloaksentinel.admin;
 
 import io.keycloaksentinel.core.detect.Emergency;
+import io.keycloaksentinel.core.mail.MailOutbox;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -177,8 +178,7 @@ final class IncidentAdmin {
      * as {@code sentinel_mail_total{kind="contained"}}.
      */
     private boolean notice(UserModel user) {
-        java.util.Optional<io.keycloaksentinel.events.alerts.MailOutbox> outbox =
-                io.keycloaksentinel.events.alerts.MailOutbox.of(session);
+        java.util.Optional<MailOutbox> outbox = MailOutbox.of(session);
         if (outbox.isEmpty()) {
             return false;
         }
@@ -188,7 +188,7 @@ final class IncidentAdmin {
                 .withLocale(locale).withZone(java.time.ZoneOffset.UTC).format(Instant.now()) + " UTC");
         attributes.put("sentinelWhat", "sentinelNoticeContained");
         attributes.put("sentinelIp", "");
-        outbox.get().afterCommit(session, new io.keycloaksentinel.events.alerts.MailOutbox.Mail("contained", realm.getId(),
+        outbox.get().afterCommit(session, new MailOutbox.Mail("contained", realm.getId(),
                 user.getId(), null, "sentinelNoticeContainedSubject",
                 List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),
                 "sentinel-security-notice.ftl", attributes));

@@ -802,7 +802,7 @@ public class SentinelAdminResource {
             return Response.status(Response.Status.NOT_FOUND).entity(Map.of("error", "no such user or device")).build();
         }
         // a forgotten device alerts again when it next signs in
-        io.keycloaksentinel.events.alerts.DeviceAlertEventListener.forget(user, known, deviceId);
+        io.keycloaksentinel.core.device.DeviceRecognition.forget(user, known, deviceId);
         adminEvent.operation(OperationType.DELETE).resource(ResourceType.USER)
                 .resourcePath(session.getContext().getUri()).success();
         return Response.noContent().build();

@@ -1,7 +1,7 @@
 package io.keycloaksentinel.authenticators;
 
 import io.keycloaksentinel.core.SentinelVersion;
-import io.keycloaksentinel.events.alerts.MailOutbox;
+import io.keycloaksentinel.core.mail.MailOutbox;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;

@@ -6,7 +6,7 @@ import io.keycloaksentinel.core.detect.AccountActivity;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
-import io.keycloaksentinel.events.alerts.MailOutbox;
+import io.keycloaksentinel.core.mail.MailOutbox;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import jakarta.ws.rs.core.MultivaluedMap;

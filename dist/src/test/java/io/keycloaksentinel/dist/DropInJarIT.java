@@ -41,7 +41,7 @@ class DropInJarIT {
     @DisplayName("Every service file lists factories that are in the JAR and load; those of Keycloak's SPIs have a sentinel- id")
     void everyFactoryLoadsWithPrefixedId() throws Exception {
         List<String> factories = new ArrayList<>();
-        // factories of Sentinel's own SPIs (CAPTCHA vendors) are chosen by short ids such as "altcha"
+        // factories of Sentinel's own SPIs (CAPTCHA vendors, the mail queue) may have short ids such as "altcha"
         java.util.Set<String> ownSpiFactories = new java.util.HashSet<>();
         try (JarFile jar = new JarFile(jar().toFile())) {
             for (JarEntry entry : jar.stream().toList()) {

@@ -28,6 +28,8 @@ public record DeviceRecognition(DeviceCookie cookies, Optional<String> deviceId,
      * (a dormant one) or were forgotten is not a new account.
      */
     public static final String DEVICES_SEEN_ATTRIBUTE = "sentinel.devicesSeen";
+    /** Changes whenever a device is forgotten, so that a forgotten device alerts again. */
+    public static final String GENERATION_ATTRIBUTE = "sentinel.devicesForgotten";
 
     /** @param cookieValue the request's {@value DeviceCookie#NAME} cookie, or null */
     public static DeviceRecognition observe(KeycloakSession session, RealmModel realm, AttackDetector detector,
@@ -54,6 +56,21 @@ public record DeviceRecognition(DeviceCookie cookies, Optional<String> deviceId,
     public static KnownDevices devices(UserModel user, AlertSettings settings) {
         return KnownDevices.decodeAll(user.getFirstAttribute(DEVICES_ATTRIBUTE), Time.currentTimeMillis(),
                 settings.deviceTtlMillis());
+    }
+
+    /** Stores the user's list of known devices (an empty list removes the attribute). */
+    public static void store(UserModel user, KnownDevices devices) {
+        if (devices.isEmpty()) {
+            user.removeAttribute(DEVICES_ATTRIBUTE);
+        } else {
+            user.setSingleAttribute(DEVICES_ATTRIBUTE, devices.encodeAll());
+        }
+    }
+
+    /** Stores the list without {@code storedId}, which will alert again when it next signs in. */
+    public static void forget(UserModel user, KnownDevices devices, String storedId) {
+        store(user, devices.forget(storedId));
+        user.setSingleAttribute(GENERATION_ATTRIBUTE, Long.toString(Time.currentTimeMillis()));
     }
 
     /** Whether the account has ever had a device recorded. */

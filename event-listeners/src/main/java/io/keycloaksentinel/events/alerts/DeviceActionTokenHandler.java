@@ -1,6 +1,7 @@
 package io.keycloaksentinel.events.alerts;
 
 import io.keycloaksentinel.core.device.AlertSettings;
+import io.keycloaksentinel.core.device.DeviceRecognition;
 import io.keycloaksentinel.core.device.KnownDevices;
 import io.keycloaksentinel.core.device.NotMeLockout;
 import jakarta.ws.rs.core.MultivaluedMap;
@@ -126,7 +127,7 @@ public final class DeviceActionTokenHandler extends AbstractActionTokenHandler<D
         }
         UserSessionManager offline = new UserSessionManager(session);
         offline.findOfflineSessionsStream(realm, user).toList().forEach(offline::revokeOfflineUserSession);
-        softly(user, () -> DeviceAlertEventListener.forget(user, devices, token.getDevice()));
+        softly(user, () -> DeviceRecognition.forget(user, devices, token.getDevice()));
         List<CredentialModel> stored = user.credentialManager().getStoredCredentialsStream().toList();
         stored.stream().filter(c -> PasswordCredentialModel.TYPE.equals(c.getType()))
                 .forEach(c -> user.credentialManager().removeStoredCredentialById(c.getId()));

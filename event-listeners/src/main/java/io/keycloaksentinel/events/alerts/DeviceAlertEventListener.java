@@ -7,6 +7,7 @@ import io.keycloaksentinel.core.device.AlertSettings;
 import io.keycloaksentinel.core.device.DeviceCookie;
 import io.keycloaksentinel.core.device.DeviceRecognition;
 import io.keycloaksentinel.core.device.KnownDevices;
+import io.keycloaksentinel.core.mail.MailOutbox;
 import io.keycloaksentinel.core.mfa.MfaSettings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
@@ -51,7 +52,7 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
 
     public static final String DEVICES_ATTRIBUTE = DeviceRecognition.DEVICES_ATTRIBUTE;
     /** Changes whenever a device is forgotten, so that a forgotten device alerts again. */
-    public static final String GENERATION_ATTRIBUTE = "sentinel.devicesForgotten";
+    public static final String GENERATION_ATTRIBUTE = DeviceRecognition.GENERATION_ATTRIBUTE;
     /**
      * Set once the account has had a device, never removed: an account whose devices all expired
      * (a dormant one) or were forgotten is not a new account, and its next device alerts.
@@ -65,11 +66,9 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
     private static final Logger LOG = Logger.getLogger(DeviceAlertEventListener.class);
 
     private final KeycloakSession session;
-    private final MailOutbox outbox;
 
-    DeviceAlertEventListener(KeycloakSession session, MailOutbox outbox) {
+    DeviceAlertEventListener(KeycloakSession session) {
         this.session = session;
-        this.outbox = outbox;
     }
 
     @Override
@@ -267,10 +266,21 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
         attributes.put("sentinelNotMeLink", link(realm, new DeviceActionToken(user.getId(), expires, device, DeviceActionToken.NOT_ME)));
         attributes.put("sentinelWasMeLink", link(realm, new DeviceActionToken(user.getId(), expires, device, DeviceActionToken.WAS_ME)));
         attributes.put("sentinelLinkHours", LINK_LIFETIME.toHours());
-        outbox.afterCommit(session, new MailOutbox.Mail("new_device", realm.getId(), user.getId(), null,
+        queue(new MailOutbox.Mail("new_device", realm.getId(), user.getId(), null,
                 "sentinelNewDeviceSubject", List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),
                 "sentinel-new-device.ftl", attributes));
         return Alert.QUEUED;
+    }
+
+    /** Hands the mail to the server's queue (core's {@code sentinel-mail} provider), sent after the commit. */
+    private void queue(MailOutbox.Mail mail) {
+        Optional<MailOutbox> outbox = MailOutbox.of(session);
+        if (outbox.isEmpty()) {
+            count(mail.kind(), "dropped");
+            LOG.warnf("Sentinel: no mail queue on this server; a %s mail of realm %s was dropped", mail.kind(), mail.realmId());
+            return;
+        }
+        outbox.get().afterCommit(session, mail);
     }
 
     private String link(RealmModel realm, DeviceActionToken token) {
@@ -355,7 +365,7 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
                 .withZone(ZoneOffset.UTC).format(Instant.now()) + " UTC");
         attributes.put("sentinelWhat", messageKey);
         attributes.put("sentinelIp", ip == null ? "" : ip);
-        outbox.afterCommit(session, new MailOutbox.Mail(kind, realm.getId(), user.getId(), toAddress,
+        queue(new MailOutbox.Mail(kind, realm.getId(), user.getId(), toAddress,
                 messageKey + "Subject", List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),
                 "sentinel-security-notice.ftl", attributes));
     }
@@ -391,18 +401,8 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
         return DeviceRecognition.devices(user, settings);
     }
 
-    /** Stores the list without {@code storedId}, which will alert again when it next signs in. */
-    public static void forget(UserModel user, KnownDevices devices, String storedId) {
-        store(user, devices.forget(storedId));
-        user.setSingleAttribute(GENERATION_ATTRIBUTE, Long.toString(Time.currentTimeMillis()));
-    }
-
     static void store(UserModel user, KnownDevices devices) {
-        if (devices.isEmpty()) {
-            user.removeAttribute(DEVICES_ATTRIBUTE);
-        } else {
-            user.setSingleAttribute(DEVICES_ATTRIBUTE, devices.encodeAll());
-        }
+        DeviceRecognition.store(user, devices);
     }
 
     static String family(String s) {

@@ -1,5 +1,6 @@
 package io.keycloaksentinel.events.alerts;
 
+import io.keycloaksentinel.core.SentinelVersion;
 import java.util.Map;
 import org.keycloak.Config;
 import org.keycloak.events.EventListenerProvider;
@@ -16,16 +17,10 @@ import org.keycloak.provider.ServerInfoAwareProviderFactory;
 public final class DeviceAlertEventListenerFactory implements EventListenerProviderFactory, ServerInfoAwareProviderFactory {
 
     public static final String PROVIDER_ID = "sentinel-security-alerts";
-    private volatile MailOutbox outbox;
 
     @Override
     public EventListenerProvider create(KeycloakSession session) {
-        return new DeviceAlertEventListener(session, outbox);
-    }
-
-    /** The mail queue of this server (null before the factory's postInit), for other Sentinel modules. */
-    public MailOutbox outbox() {
-        return outbox;
+        return new DeviceAlertEventListener(session);
     }
 
     @Override
@@ -39,15 +34,11 @@ public final class DeviceAlertEventListenerFactory implements EventListenerProvi
 
     @Override
     public void postInit(KeycloakSessionFactory factory) {
-        outbox = new MailOutbox(factory);
     }
 
     @Override
     public void close() {
-        MailOutbox o = outbox;
-        if (o != null) {
-            o.close();
-        }
+        // the mail queue is core's provider (sentinel-mail-queue), which shuts it down
     }
 
     @Override
@@ -57,7 +48,6 @@ public final class DeviceAlertEventListenerFactory implements EventListenerProvi
 
     @Override
     public Map<String, String> getOperationalInfo() {
-        MailOutbox o = outbox;
-        return Map.of("mailsPending", Integer.toString(o == null ? 0 : o.pending()));
+        return SentinelVersion.current().operationalInfo();
     }
 }

@@ -5,13 +5,13 @@ import java.time.Duration;
 
 /**
  * Sentinel's mail queue on one server, as an admin sees it in {@code /admin/serverinfo}
- * ({@code mailsPending} of the {@code sentinel-security-alerts} event listener): mails queued at
+ * ({@code mailsPending} of core's {@code sentinel-mail-queue} provider): mails queued at
  * a request's commit and not yet sent. A test's sync point: once a request has answered, every
  * mail it queued has been handed to the SMTP server when the queue is empty again.
  */
 public final class MailQueue {
 
-    private static final String POINTER = "/providers/eventsListener/providers/sentinel-security-alerts/operationalInfo/mailsPending";
+    private static final String POINTER = "/providers/sentinel-mail/providers/sentinel-mail-queue/operationalInfo/mailsPending";
 
     private MailQueue() {
     }

@@ -1,4 +1,4 @@
-package io.keycloaksentinel.events.alerts;
+package io.keycloaksentinel.core.mail;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
@@ -130,12 +130,13 @@ public final class MailOutbox {
         return Duration.ofMillis(1000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(1000));
     }
 
-    /** This server's queue (kept by the security-alert listener's factory); empty before it started. */
+    /**
+     * This server's queue, looked up through the session ({@link MailOutboxProvider}); empty when
+     * no provider is deployed or it has not started yet.
+     */
     public static java.util.Optional<MailOutbox> of(KeycloakSession session) {
-        Object f = session.getKeycloakSessionFactory().getProviderFactory(org.keycloak.events.EventListenerProvider.class,
-                DeviceAlertEventListenerFactory.PROVIDER_ID);
-        return f instanceof DeviceAlertEventListenerFactory alerts ? java.util.Optional.ofNullable(alerts.outbox())
-                : java.util.Optional.empty();
+        MailOutboxProvider provider = session.getProvider(MailOutboxProvider.class);
+        return provider == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(provider.outbox());
     }
 
     private final KeycloakSessionFactory factory;

@@ -1,0 +1,7 @@
+package io.keycloaksentinel.core.mail;
+
+import org.keycloak.provider.ProviderFactory;
+
+/** Factory type of {@link MailOutboxSpi}. */
+public interface MailOutboxProviderFactory extends ProviderFactory<MailOutboxProvider> {
+}
