@@ -4,6 +4,7 @@ import io.keycloaksentinel.core.detect.AccountActivity;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.LoginOutcome;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
+import io.keycloaksentinel.core.risk.KnownNames;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -104,7 +105,9 @@ final class AttackDetectionEventListener implements EventListenerProvider {
                 names.add(username);
                 if (user != null) {
                     names.add(user.getUsername());
-                    names.add(user.getEmail());
+                    if (KnownNames.emailIsAName(realm)) {
+                        names.add(user.getEmail());
+                    }
                 }
                 detection.detector().known().rememberSource(realm.getId(), names, event.getUserId(), event.getIpAddress());
             }

@@ -33,8 +33,11 @@ public final class GrantAnswers {
      * Refuses a grant whose password was right exactly as a wrong password is refused: the same
      * answer, and the same consequences an attacker could observe later: Keycloak's event error
      * {@code invalid_user_credentials} (so Sentinel's counters and smart lockout count it as they
-     * count a wrong password) and a flow failure (so Keycloak's brute-force protection counts it
-     * too). What really happened ({@code why}) stays server-side in the event's details, marked so
+     * count a wrong password) and a flow failure. Keycloak's brute-force protection counts a
+     * failure by the failing step's category: the breached-password step's ({@code password}) is
+     * counted, the MFA step's ({@code mfa}) is not; Keycloak 26.7 answers a temporarily locked
+     * account exactly as any wrong password (and still spends its dummy hash), so that difference
+     * is not observable. What really happened ({@code why}) stays server-side in the event's details, marked so
      * that the owner is told.
      */
     public static void refuseVerifiedPassword(AuthenticationFlowContext context, UserModel user, String why) {

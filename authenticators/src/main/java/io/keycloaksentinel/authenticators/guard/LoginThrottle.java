@@ -4,6 +4,7 @@ import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.risk.Risk;
 import io.keycloaksentinel.core.risk.Usernames;
+import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
 import java.util.Optional;
 import org.jboss.logging.Logger;
@@ -11,6 +12,7 @@ import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.AuthenticationFlowError;
 import org.keycloak.events.Errors;
 import org.keycloak.models.RealmModel;
+import org.keycloak.representations.idm.CredentialRepresentation;
 import org.keycloak.services.messages.Messages;
 
 /**
@@ -38,6 +40,11 @@ public final class LoginThrottle {
      * false when the login goes on.
      */
     public static boolean refused(AuthenticationFlowContext context, String username) {
+        MultivaluedMap<String, String> posted = context.getHttpRequest().getDecodedFormParameters();
+        String password = posted.getFirst(CredentialRepresentation.PASSWORD);
+        if (posted.containsKey("authenticatorData") && (password == null || password.isEmpty())) {
+            return false; // a passkey assertion (Keycloak's conditional UI): no password to guard, nothing to throttle
+        }
         if (Usernames.hasControlCharacters(username)) {
             // no real name has one: Keycloak's answer for an unknown name, without a lookup or a hash
             context.getEvent().error(Errors.USER_NOT_FOUND);

@@ -42,14 +42,17 @@ public final class PasswordGuard {
      * (no connection: a background task) there is nothing to decide and the check goes on.
      */
     public static Verdict beforePasswordCheck(KeycloakSession session, RealmModel realm, UserModel user) {
-        if (realm == null || user == null || session.getContext().getConnection() == null) {
-            return Verdict.CHECK;
-        }
-        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
-        if (detection == null) {
+        if (realm == null || user == null) {
             return Verdict.CHECK;
         }
         try {
+            if (session.getContext().getConnection() == null) {
+                return Verdict.CHECK;
+            }
+            AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+            if (detection == null) {
+                return Verdict.CHECK;
+            }
             Risk risk = detection.risk().forAccount(realm, user);
             boolean noPage = detection.risk().hasNoPage() || tokenEndpoint(session);
             boolean refuse = noPage ? risk.refusesUnprovenPassword() : risk.throttled();

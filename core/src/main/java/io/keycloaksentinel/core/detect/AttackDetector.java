@@ -168,12 +168,14 @@ public final class AttackDetector {
         String networkCounter = networkCounter(realmId, source.network());
         store.add(Scope.SUBJECT, ipCounter, Window.FIFTEEN_MINUTES, now, 1);
         store.add(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now, 1);
+        if (outcome == LoginOutcome.CAPTCHA_FAILED || outcome == LoginOutcome.REFUSED) {
+            // nothing about the account was checked; counted for the realm and the address only: one
+            // host hammering cheap refusals must not throttle its whole network (neighbours included)
+            return;
+        }
         store.add(Scope.SUBJECT, networkCounter, Window.FIFTEEN_MINUTES, now, 1);
         for (String wide : source.wide()) {
             store.add(Scope.SUBJECT, networkCounter(realmId, wide), Window.FIFTEEN_MINUTES, now, 1);
-        }
-        if (outcome == LoginOutcome.CAPTCHA_FAILED || outcome == LoginOutcome.REFUSED) {
-            return; // nothing about the account was checked
         }
         String typed = keys.typedSubject(realmId, username);
         String account = keys.accountSubject(realmId, userId);

@@ -10,8 +10,9 @@ public enum LoginOutcome {
     /**
      * A form post refused because its CAPTCHA answer was missing or wrong: counted for the realm
      * (so an attack that the CAPTCHA holds off keeps the realm under attack, instead of the
-     * CAPTCHA switching itself off) and for the source address and network, never for the
-     * typed username (nothing about the account was checked).
+     * CAPTCHA switching itself off) and for the source address, never for its network (one host
+     * posting cheap refusals must not throttle its neighbours) or the typed username (nothing
+     * about the account was checked).
      */
     CAPTCHA_FAILED,
     /**

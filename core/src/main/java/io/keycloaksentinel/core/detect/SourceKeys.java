@@ -66,6 +66,7 @@ final class SourceKeys {
     Source sourceOf(String ip) {
         Optional<InetAddress> address = IpAddresses.parse(ip);
         if (address.isEmpty()) {
+            warnUnparsed();
             return new Source(false, UNPARSED, UNPARSED, List.of());
         }
         InetAddress a = IpAddresses.unmap(address.get());
@@ -125,5 +126,23 @@ final class SourceKeys {
 
     static String realmCounter(String realmId, String what) {
         return "r|" + realmId + "|" + what;
+    }
+
+    /** When this node last warned that a client address did not parse (at most once a minute). */
+    private final java.util.concurrent.atomic.AtomicLong lastUnparsedWarning = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Requests whose address does not parse share one bucket: a proxy that hides client addresses
+     * (or a server without {@code --proxy-headers} behind one) would put every user in it, so say
+     * so, at most once a minute per node.
+     */
+    private void warnUnparsed() {
+        long now = System.currentTimeMillis();
+        long last = lastUnparsedWarning.get();
+        if (now - last >= 60_000 && lastUnparsedWarning.compareAndSet(last, now)) {
+            org.jboss.logging.Logger.getLogger(SourceKeys.class).warn("Sentinel: a request's client address is not an IP "
+                    + "address; such requests share one throttling bucket. Behind a proxy, run Keycloak with --proxy-headers "
+                    + "and --proxy-trusted-addresses so that it sees the client's address");
+        }
     }
 }

@@ -57,13 +57,13 @@ public final class RequestRisk {
 
     /**
      * The risk of this request for an account, whatever name it was typed as; its network is known
-     * when the account, its username or its email signed in from it.
+     * when the account, its username or its email ({@link KnownNames}) signed in from it.
      */
     public Risk forAccount(RealmModel realm, UserModel user) {
         return decide(realm, "a|" + (user == null ? null : user.getId()), () -> user == null ? List.of()
                 : java.util.Arrays.asList(detector.keys().accountSubject(realm.getId(), user.getId()),
                         detector.keys().typedSubject(realm.getId(), user.getUsername()),
-                        detector.keys().typedSubject(realm.getId(), user.getEmail())));
+                        KnownNames.emailIsAName(realm) ? detector.keys().typedSubject(realm.getId(), user.getEmail()) : null));
     }
 
     /** The risk of this request without a subject (a page being rendered). */

@@ -141,4 +141,17 @@ class AttackDetectorRiskTest {
         assertThat(detector.decide("r1", stranger(50), away, account, names, t, false).throttle().why())
                 .isEqualTo(RefusalReason.UNKNOWN_SOURCE);
     }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"REFUSED", "CAPTCHA_FAILED"})
+    @DisplayName("Cheap refusals from one host count for its address and the realm, never for its network: it cannot throttle its neighbours")
+    void refusalsDoNotThrottleTheNetwork(String outcome) {
+        for (int i = 0; i < t.networkFailuresPer15m() + 10; i++) {
+            detector.record("r1", "demo", LoginOutcome.valueOf(outcome), "198.51.100.7", "u" + i);
+        }
+        assertThat(detector.decide("r1", "198.51.100.7", null, t, false).throttle().why()).isEqualTo(RefusalReason.ADDRESS);
+        assertThat(detector.decide("r1", "198.51.100.8", null, t, false).throttled()).as("a neighbour").isFalse();
+        assertThat(detector.states().signals("r1").failuresLastMinute()).as("the realm sees them")
+                .isEqualTo(t.networkFailuresPer15m() + 10);
+    }
 }

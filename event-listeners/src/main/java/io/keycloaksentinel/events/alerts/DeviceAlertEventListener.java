@@ -60,6 +60,8 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
     public static final String DEVICES_SEEN_ATTRIBUTE = DeviceRecognition.DEVICES_SEEN_ATTRIBUTE;
     /** Security notices per user per hour, cluster-wide (an email flipped back and forth cannot mail any address at will). */
     static final int MAX_NOTICES_PER_HOUR = 5;
+    /** "Your password was just used, and the sign-in refused": at most this many an hour per user. */
+    static final int MAX_PASSWORD_USED_NOTICES_PER_HOUR = 2;
     static final Duration LINK_LIFETIME = Duration.ofHours(72);
     /** A known device's last-seen time is written at most this often (not at every login). */
     static final Duration TOUCH_INTERVAL = Duration.ofHours(1);
@@ -353,7 +355,11 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
         }
         session.setAttribute(once, Boolean.TRUE);
         AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
-        if (detection == null || !hourlySlot(detection.detector(), realm, user, "notice", MAX_NOTICES_PER_HOUR)) {
+        // "your password was used" has a budget of its own: whoever holds the password could otherwise
+        // spend the notice budget and silence the notices of a takeover's next steps
+        boolean passwordUsed = "password_used".equals(kind);
+        if (detection == null || !hourlySlot(detection.detector(), realm, user, passwordUsed ? "password-used" : "notice",
+                passwordUsed ? MAX_PASSWORD_USED_NOTICES_PER_HOUR : MAX_NOTICES_PER_HOUR)) {
             count(kind, "rate_limited");
             LOG.debugf("Sentinel: a %s notice for user %s of realm '%s' suppressed (hourly limit)", kind, user.getId(),
                     realm.getName());
