@@ -122,8 +122,12 @@ class SmartLockoutIT {
 
         // Keycloak saw only the 10 counted guesses: below its failure factor, the account is not locked
         String userId = server.admin().userId(realm.name(), "alice");
-        JsonNode bruteForce = server.admin().get("/admin/realms/" + realm.name()
-                + "/attack-detection/brute-force/users/" + userId).expect(200).json();
+        // Keycloak records its failures on its own brute-force thread: wait until it caught up
+        JsonNode bruteForce = Poll.until("Keycloak's brute-force count caught up", Duration.ofSeconds(20), () -> {
+            JsonNode b = server.admin().get("/admin/realms/" + realm.name() + "/attack-detection/brute-force/users/" + userId)
+                    .expect(200).json();
+            return b.get("numFailures").asInt() >= 10 ? b : null;
+        });
         assertThat(bruteForce.get("disabled").asBoolean()).isFalse();
         assertThat(bruteForce.get("numFailures").asInt()).isEqualTo(10);
 
