@@ -8,6 +8,7 @@ import static io.keycloaksentinel.core.detect.SourceKeys.usernameCounter;
 
 import io.keycloaksentinel.core.counters.CounterStore;
 import io.keycloaksentinel.core.counters.CounterStore.Scope;
+import io.keycloaksentinel.core.counters.Window;
 import io.keycloaksentinel.core.net.IpAddresses;
 import io.keycloaksentinel.core.risk.Risk;
 import io.keycloaksentinel.core.risk.RiskDecider;

@@ -2,6 +2,7 @@ package io.keycloaksentinel.core.detect;
 
 import io.keycloaksentinel.core.counters.CounterStore;
 import io.keycloaksentinel.core.counters.CounterStore.Scope;
+import io.keycloaksentinel.core.counters.Window;
 import io.keycloaksentinel.core.net.IpAddresses;
 import java.net.InetAddress;
 import java.time.Duration;

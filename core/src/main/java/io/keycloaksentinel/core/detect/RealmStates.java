@@ -4,6 +4,7 @@ import static io.keycloaksentinel.core.detect.SourceKeys.realmCounter;
 
 import io.keycloaksentinel.core.counters.CounterStore;
 import io.keycloaksentinel.core.counters.CounterStore.Scope;
+import io.keycloaksentinel.core.counters.Window;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;

@@ -7,6 +7,7 @@ import static io.keycloaksentinel.core.detect.SourceKeys.unknownSourceCounter;
 
 import io.keycloaksentinel.core.counters.CounterStore;
 import io.keycloaksentinel.core.counters.CounterStore.Scope;
+import io.keycloaksentinel.core.counters.Window;
 import io.keycloaksentinel.core.net.IpAddresses;
 import java.net.InetAddress;
 import java.util.ArrayList;
