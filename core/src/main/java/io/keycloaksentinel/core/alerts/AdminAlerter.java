@@ -1,12 +1,12 @@
 package io.keycloaksentinel.core.alerts;
 
 import io.keycloaksentinel.core.detect.AttackDetector;
-import io.keycloaksentinel.core.detect.AttackState;
 import io.keycloaksentinel.core.detect.Emergency;
 import io.keycloaksentinel.core.detect.IncidentLedger;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.detect.RealmSignals;
+import io.keycloaksentinel.core.risk.AttackState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import java.net.URI;

@@ -2,6 +2,7 @@ package io.keycloaksentinel.core.detect;
 
 import io.keycloaksentinel.core.SentinelVersion;
 import io.keycloaksentinel.core.counters.InfinispanCounterStore;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -9,6 +9,7 @@ import io.keycloaksentinel.core.counters.CounterStore;
 import io.keycloaksentinel.core.counters.CounterStore.Scope;
 import io.keycloaksentinel.core.counters.Window;
 import io.keycloaksentinel.core.net.IpAddresses;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,10 +1,6 @@
 package io.keycloaksentinel.core.risk;
 
 import io.keycloaksentinel.core.detect.AttackDetector;
-import io.keycloaksentinel.core.detect.AttackDetector.RefusalReason;
-import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
-import io.keycloaksentinel.core.detect.AttackDetector.ThrottleDecision;
-import io.keycloaksentinel.core.detect.DetectionThresholds;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import java.time.Duration;
 import java.util.Collections;

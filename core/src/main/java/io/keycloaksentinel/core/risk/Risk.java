@@ -1,7 +1,5 @@
 package io.keycloaksentinel.core.risk;
 
-import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
-import io.keycloaksentinel.core.detect.AttackDetector.ThrottleDecision;
 import java.util.List;
 
 /**
