@@ -12,7 +12,7 @@ import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.Emergency;
 import io.keycloaksentinel.core.detect.LoginOutcome;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
-import io.keycloaksentinel.core.risk.RequestRisk;
+import io.keycloaksentinel.core.detect.RequestRisk;
 import io.keycloaksentinel.core.risk.RiskLevel;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;

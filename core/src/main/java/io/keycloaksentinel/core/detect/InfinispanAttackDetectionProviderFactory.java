@@ -72,7 +72,7 @@ public final class InfinispanAttackDetectionProviderFactory
             d = open(session);
         }
         AttackDetector result = d;
-        io.keycloaksentinel.core.risk.RequestRisk risk = new io.keycloaksentinel.core.risk.RequestRisk(session, result);
+        RequestRisk risk = new RequestRisk(session, result);
         return new AttackDetectionProvider() {
             @Override
             public AttackDetector detector() {
@@ -80,7 +80,7 @@ public final class InfinispanAttackDetectionProviderFactory
             }
 
             @Override
-            public io.keycloaksentinel.core.risk.RequestRisk risk() {
+            public RequestRisk risk() {
                 return risk;
             }
         };

@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * The one risk decision of a request: made once (per request and subject) by
- * {@link RequestRisk} from one batched read of the counters, and read by everything that needs
+ * {@code detect.RequestRisk} from one batched read of the counters, and read by everything that needs
  * risk: the login form's throttle, the CAPTCHA gate, the password guard, the step-up, the
  * breached-password check.
  *
