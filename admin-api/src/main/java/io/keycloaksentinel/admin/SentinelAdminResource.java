@@ -9,11 +9,11 @@ import io.keycloaksentinel.core.captcha.CaptchaProvider;
 import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
-import io.keycloaksentinel.core.detect.DetectionThresholds;
 import io.keycloaksentinel.core.detect.IncidentLedger;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import io.keycloaksentinel.core.detect.RealmSignals;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -633,7 +633,7 @@ public class SentinelAdminResource {
             toMillis = to == null ? now : Instant.parse(to).toEpochMilli();
             if ("current".equals(attack)) {
                 RealmAttackStatus status = detection.detector().states().status(realm.getId());
-                if (status.state() == io.keycloaksentinel.core.detect.AttackState.NORMAL) {
+                if (status.state() == io.keycloaksentinel.core.risk.AttackState.NORMAL) {
                     return badRequest("the realm is not under attack now; give from and to");
                 }
                 fromMillis = status.sinceMillis();

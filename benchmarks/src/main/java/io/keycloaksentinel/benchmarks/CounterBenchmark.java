@@ -2,8 +2,9 @@ package io.keycloaksentinel.benchmarks;
 
 import io.keycloaksentinel.core.counters.InfinispanCounterStore;
 import io.keycloaksentinel.core.detect.AttackDetector;
-import io.keycloaksentinel.core.detect.DetectionThresholds;
 import io.keycloaksentinel.core.detect.LoginOutcome;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
+import io.keycloaksentinel.core.risk.ThrottleDecision;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.infinispan.configuration.global.GlobalConfigurationBuilder;
@@ -69,7 +70,7 @@ public class CounterBenchmark {
     }
 
     @Benchmark
-    public AttackDetector.ThrottleDecision loginCheck() {
+    public ThrottleDecision loginCheck() {
         int i = next.incrementAndGet() & 0xffff;
         return detector.check("realm-id", address(i), "user" + i + "@example.test", false);
     }

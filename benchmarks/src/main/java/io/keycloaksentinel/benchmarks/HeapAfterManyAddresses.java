@@ -2,8 +2,8 @@ package io.keycloaksentinel.benchmarks;
 
 import io.keycloaksentinel.core.counters.InfinispanCounterStore;
 import io.keycloaksentinel.core.detect.AttackDetector;
-import io.keycloaksentinel.core.detect.DetectionThresholds;
 import io.keycloaksentinel.core.detect.LoginOutcome;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import org.infinispan.configuration.global.GlobalConfigurationBuilder;
 import org.infinispan.manager.DefaultCacheManager;
 

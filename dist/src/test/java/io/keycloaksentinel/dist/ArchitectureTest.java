@@ -4,6 +4,7 @@ import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -22,12 +23,6 @@ import org.junit.jupiter.api.Test;
  * main module, so all their classes are on its test classpath. The classes checked are exactly
  * those of the modules' own class directories or JARs (found through one class of each), without
  * test classes; a module is its package root.
- *
- * <p>Not checked yet: that the packages inside core are free of cycles
- * ({@code slices().matching("io.keycloaksentinel.core.(*)..").should().beFreeOfCycles()}); today
- * {@code detect} and {@code risk}, {@code detect} and {@code counters}, {@code detect} and
- * {@code alerts} use each other, and {@code alerts -> captcha -> detect} closes a fourth cycle
- * (docs/architecture.md, house rules).
  */
 class ArchitectureTest {
 
@@ -98,6 +93,12 @@ class ArchitectureTest {
     void nothingDependsOnTheAdminApi() {
         noClasses().that().resideOutsideOfPackage(ADMIN).should().dependOnClassesThat().resideInAPackage(ADMIN)
                 .check(sentinel);
+    }
+
+    @Test
+    @DisplayName("The packages inside core are free of cycles: no two of them use each other, directly or through others")
+    void corePackagesAreFreeOfCycles() {
+        slices().matching("io.keycloaksentinel.core.(*)..").should().beFreeOfCycles().check(sentinel);
     }
 
 }

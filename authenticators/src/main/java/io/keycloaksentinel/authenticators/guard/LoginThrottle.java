@@ -1,8 +1,9 @@
 package io.keycloaksentinel.authenticators.guard;
 
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
-import io.keycloaksentinel.core.detect.AttackDetector;
+import io.keycloaksentinel.core.risk.RefusalReason;
 import io.keycloaksentinel.core.risk.Risk;
+import io.keycloaksentinel.core.risk.ThrottleDecision;
 import io.keycloaksentinel.core.risk.Usernames;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
@@ -76,14 +77,14 @@ public final class LoginThrottle {
                 return Optional.empty();
             }
             detection.detector().throttled(realm.getId(), realm.getName(), false);
-            AttackDetector.ThrottleDecision decision = risk.throttle();
+            ThrottleDecision decision = risk.throttle();
             LOG.debugf("Sentinel: throttled a login post in realm '%s': %s", realm.getName(), decision.reason());
             String message = switch (decision.why()) {
                 case UNKNOWN_SOURCE -> UNKNOWN_SOURCE_MESSAGE;
                 case UNAVAILABLE -> UNAVAILABLE_MESSAGE;
                 default -> THROTTLED_MESSAGE;
             };
-            int status = decision.why() == AttackDetector.RefusalReason.UNAVAILABLE ? 503 : 429;
+            int status = decision.why() == RefusalReason.UNAVAILABLE ? 503 : 429;
             Response page = context.form().setError(message).createLoginUsernamePassword();
             return Optional.of(Response.fromResponse(page).status(status)
                     .header("Retry-After", String.valueOf(decision.retryAfterSeconds())).build());

@@ -2,7 +2,6 @@ package io.keycloaksentinel.authenticators.mfa;
 
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
-import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.device.AlertSettings;
 import io.keycloaksentinel.core.device.DeviceCookie;
@@ -11,6 +10,7 @@ import io.keycloaksentinel.core.device.KnownDevices;
 import io.keycloaksentinel.core.mfa.MfaSettings;
 import io.keycloaksentinel.core.mfa.MfaSettings.Factor;
 import io.keycloaksentinel.core.mfa.MfaSettings.StepUpAction;
+import io.keycloaksentinel.core.risk.RiskLevel;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import jakarta.ws.rs.core.Cookie;

@@ -231,7 +231,7 @@ final class MfaStep implements Authenticator {
         return switch (settings.enrollmentProof()) {
             case ALWAYS -> true;
             case NEVER -> false;
-            case RISKY -> !risk.deviceByCookie() || risk.level() != io.keycloaksentinel.core.detect.AttackDetector.RiskLevel.LOW
+            case RISKY -> !risk.deviceByCookie() || risk.level() != io.keycloaksentinel.core.risk.RiskLevel.LOW
                     || "true".equals(user.getFirstAttribute(io.keycloaksentinel.authenticators.breach.BreachedLoginCheck.ATTR_FLAGGED));
         };
     }

@@ -1,12 +1,13 @@
 package io.keycloaksentinel.core.alerts;
 
+import io.keycloaksentinel.core.detect.AttackAlerts;
 import io.keycloaksentinel.core.detect.AttackDetector;
-import io.keycloaksentinel.core.detect.AttackState;
 import io.keycloaksentinel.core.detect.Emergency;
 import io.keycloaksentinel.core.detect.IncidentLedger;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.detect.RealmSignals;
+import io.keycloaksentinel.core.risk.AttackState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import java.net.URI;
@@ -47,7 +48,7 @@ import org.keycloak.util.JsonSerialization;
  * class's own thread, in a fresh Keycloak session; a failed delivery is retried twice (after 2 s
  * and 10 s) then counted as failed; at most {@value #MAX_QUEUE} alerts wait (beyond: dropped).
  */
-public final class AdminAlerter {
+public final class AdminAlerter implements AttackAlerts {
 
     public static final String SIGNATURE_HEADER = "X-Sentinel-Signature";
     static final int MAX_QUEUE = 200;
@@ -89,6 +90,7 @@ public final class AdminAlerter {
     }
 
     /** Called on the one node that recorded a state change. */
+    @Override
     public void stateChanged(String realmId, AttackDetector detector, RealmAttackStatus from, RealmAttackStatus to) {
         submit(() -> inSession(realmId, (session, realm, settings) -> {
             int min = "elevated".equals(settings.minState()) ? AttackState.ELEVATED.ordinal() : AttackState.UNDER_ATTACK.ordinal();
@@ -103,6 +105,7 @@ public final class AdminAlerter {
     }
 
     /** Called every few seconds on every node: an update for each realm under attack whose period has come, claimed once. */
+    @Override
     public void tick(AttackDetector detector) {
         long now = System.currentTimeMillis();
         for (String realmId : detector.states().activeRealmIds()) {
@@ -309,6 +312,7 @@ public final class AdminAlerter {
                 .register(Metrics.globalRegistry).increment();
     }
 
+    @Override
     public void close() {
         pool.shutdownNow();
     }

@@ -1,6 +1,6 @@
 package io.keycloaksentinel.core.captcha;
 
-import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
+import io.keycloaksentinel.core.risk.RiskLevel;
 import java.util.function.LongSupplier;
 
 /**

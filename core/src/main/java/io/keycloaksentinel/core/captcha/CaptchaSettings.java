@@ -1,7 +1,7 @@
 package io.keycloaksentinel.core.captcha;
 
 import io.keycloaksentinel.core.SettingsValues;
-import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
+import io.keycloaksentinel.core.risk.RiskLevel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;

@@ -1,7 +1,5 @@
 package io.keycloaksentinel.core.counters;
 
-import io.keycloaksentinel.core.detect.Window;
-
 /** The cache key of one bucket of one counter: {@code counter#window#bucketId}. */
 final class CounterKeys {
 

@@ -1,6 +1,5 @@
 package io.keycloaksentinel.core.counters;
 
-import io.keycloaksentinel.core.detect.Window;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -8,7 +8,7 @@ public interface AttackDetectionProvider extends Provider {
     AttackDetector detector();
 
     /** The risk decision of this request (one per Keycloak session: decided once, then read by every step). */
-    io.keycloaksentinel.core.risk.RequestRisk risk();
+    RequestRisk risk();
 
     @Override
     default void close() {

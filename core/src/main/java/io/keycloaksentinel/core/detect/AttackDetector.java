@@ -8,9 +8,15 @@ import static io.keycloaksentinel.core.detect.SourceKeys.usernameCounter;
 
 import io.keycloaksentinel.core.counters.CounterStore;
 import io.keycloaksentinel.core.counters.CounterStore.Scope;
+import io.keycloaksentinel.core.counters.Window;
 import io.keycloaksentinel.core.net.IpAddresses;
+import io.keycloaksentinel.core.risk.AttackState;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
+import io.keycloaksentinel.core.risk.RefusalReason;
 import io.keycloaksentinel.core.risk.Risk;
 import io.keycloaksentinel.core.risk.RiskDecider;
+import io.keycloaksentinel.core.risk.RiskLevel;
+import io.keycloaksentinel.core.risk.ThrottleDecision;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -305,29 +311,6 @@ public final class AttackDetector {
                 List.of(Window.FIFTEEN_MINUTES, Window.FIFTEEN_MINUTES), clock.getAsLong());
     }
 
-    /** Why a login post is refused before the password is checked. */
-    public enum RefusalReason {
-        /** The address crossed {@code ipFailuresPerDay}. */
-        ADDRESS,
-        /** The network crossed {@code networkFailuresPer15m}. */
-        NETWORK,
-        /** The network tried more than {@code networkUsernamesPer15m} distinct usernames. */
-        NETWORK_USERNAMES,
-        /** Smart lockout: this username failed too often from networks its user never signed in from. */
-        UNKNOWN_SOURCE,
-        /** The detector could not decide and the realm chose to fail closed. */
-        UNAVAILABLE
-    }
-
-    /** Whether a login post must be refused before any password is checked, why, and for how long. */
-    public record ThrottleDecision(boolean throttled, long retryAfterSeconds, String reason, RefusalReason why) {
-        public static final ThrottleDecision ALLOW = new ThrottleDecision(false, 0, "", null);
-
-        public static ThrottleDecision refuse(RefusalReason why, Duration retryAfter, String reason) {
-            return new ThrottleDecision(true, retryAfter.toSeconds(), reason, why);
-        }
-    }
-
     /** {@link #check} for a source address alone (no username: smart lockout not consulted), failing open. */
     public ThrottleDecision throttle(String realmId, String ip) {
         return check(realmId, ip, null, false);
@@ -350,9 +333,6 @@ public final class AttackDetector {
             return ThrottleDecision.ALLOW;
         }
     }
-
-    /** How risky a request looks, from every signal the detector has; what the other capabilities ask. */
-    public enum RiskLevel { LOW, MEDIUM, HIGH }
 
     /**
      * @param level       HIGH: the realm is under attack or the request would be refused; MEDIUM: the

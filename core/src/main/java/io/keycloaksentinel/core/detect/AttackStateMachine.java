@@ -1,5 +1,7 @@
 package io.keycloaksentinel.core.detect;
 
+import io.keycloaksentinel.core.risk.AttackState;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.util.Locale;
 
 /**

@@ -1,5 +1,6 @@
 package io.keycloaksentinel.core.detect;
 
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.time.Duration;
 import java.util.function.Function;
 

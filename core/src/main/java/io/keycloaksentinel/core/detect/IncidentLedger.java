@@ -2,7 +2,9 @@ package io.keycloaksentinel.core.detect;
 
 import io.keycloaksentinel.core.counters.CounterStore;
 import io.keycloaksentinel.core.counters.CounterStore.Scope;
+import io.keycloaksentinel.core.counters.Window;
 import io.keycloaksentinel.core.net.IpAddresses;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -2,6 +2,7 @@ package io.keycloaksentinel.core.detect;
 
 import io.keycloaksentinel.core.SentinelVersion;
 import io.keycloaksentinel.core.counters.InfinispanCounterStore;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +24,8 @@ import org.keycloak.provider.ServerInfoAwareProviderFactory;
  * The attack detector on Keycloak's embedded Infinispan (Keycloak's internal
  * {@code connectionsInfinispan} SPI gives the cache manager). Opens its caches on first use and
  * owns the two background tasks: flushing buffered counts to the cluster, and re-evaluating the
- * attack state of the realms this node serves.
+ * attack state of the realms this node serves. Starts and closes the admin alerts
+ * ({@link AttackAlerts}), told of every state change this node records and ticked from the second task.
  */
 public final class InfinispanAttackDetectionProviderFactory
         implements AttackDetectionProviderFactory, ServerInfoAwareProviderFactory {
@@ -36,7 +38,7 @@ public final class InfinispanAttackDetectionProviderFactory
     private volatile InfinispanCounterStore store;
     private ScheduledExecutorService scheduler;
     private KeycloakSessionFactory sessionFactory;
-    private volatile io.keycloaksentinel.core.alerts.AdminAlerter alerter;
+    private volatile AttackAlerts alerter;
     private long ticks;
 
     @Override
@@ -47,7 +49,10 @@ public final class InfinispanAttackDetectionProviderFactory
     @Override
     public void postInit(KeycloakSessionFactory factory) {
         sessionFactory = factory;
-        alerter = new io.keycloaksentinel.core.alerts.AdminAlerter(factory);
+        alerter = AttackAlertsFactory.load(factory);
+        if (alerter == null) {
+            LOG.warn("Sentinel: no admin alerts in this JAR (META-INF/services); attacks are not alerted");
+        }
         factory.register(event -> {
             AttackDetector d = detector;
             if (d != null && event instanceof RealmModel.RealmRemovedEvent removed) {
@@ -71,7 +76,7 @@ public final class InfinispanAttackDetectionProviderFactory
             d = open(session);
         }
         AttackDetector result = d;
-        io.keycloaksentinel.core.risk.RequestRisk risk = new io.keycloaksentinel.core.risk.RequestRisk(session, result);
+        RequestRisk risk = new RequestRisk(session, result);
         return new AttackDetectionProvider() {
             @Override
             public AttackDetector detector() {
@@ -79,7 +84,7 @@ public final class InfinispanAttackDetectionProviderFactory
             }
 
             @Override
-            public io.keycloaksentinel.core.risk.RequestRisk risk() {
+            public RequestRisk risk() {
                 return risk;
             }
         };

@@ -1,5 +1,6 @@
 package io.keycloaksentinel.core.detect;
 
+import io.keycloaksentinel.core.risk.AttackState;
 import java.util.Optional;
 
 /**

@@ -1,6 +1,7 @@
 package io.keycloaksentinel.core.detect;
 
 import io.keycloaksentinel.core.net.CidrRange;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -4,6 +4,9 @@ import static io.keycloaksentinel.core.detect.SourceKeys.realmCounter;
 
 import io.keycloaksentinel.core.counters.CounterStore;
 import io.keycloaksentinel.core.counters.CounterStore.Scope;
+import io.keycloaksentinel.core.counters.Window;
+import io.keycloaksentinel.core.risk.AttackState;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;

@@ -7,7 +7,9 @@ import static io.keycloaksentinel.core.detect.SourceKeys.unknownSourceCounter;
 
 import io.keycloaksentinel.core.counters.CounterStore;
 import io.keycloaksentinel.core.counters.CounterStore.Scope;
+import io.keycloaksentinel.core.counters.Window;
 import io.keycloaksentinel.core.net.IpAddresses;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Comparator;

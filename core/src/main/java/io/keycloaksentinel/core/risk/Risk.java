@@ -1,12 +1,10 @@
 package io.keycloaksentinel.core.risk;
 
-import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
-import io.keycloaksentinel.core.detect.AttackDetector.ThrottleDecision;
 import java.util.List;
 
 /**
  * The one risk decision of a request: made once (per request and subject) by
- * {@link RequestRisk} from one batched read of the counters, and read by everything that needs
+ * {@code detect.RequestRisk} from one batched read of the counters, and read by everything that needs
  * risk: the login form's throttle, the CAPTCHA gate, the password guard, the step-up, the
  * breached-password check.
  *

@@ -1,11 +1,6 @@
 package io.keycloaksentinel.core.risk;
 
-import io.keycloaksentinel.core.detect.AttackDetector.RefusalReason;
-import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
-import io.keycloaksentinel.core.detect.AttackDetector.ThrottleDecision;
-import io.keycloaksentinel.core.detect.AttackState;
-import io.keycloaksentinel.core.detect.DetectionThresholds;
-import io.keycloaksentinel.core.detect.Window;
+import io.keycloaksentinel.core.counters.Window;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;

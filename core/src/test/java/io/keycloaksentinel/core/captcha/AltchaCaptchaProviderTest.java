@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Named.named;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import io.keycloaksentinel.core.captcha.CaptchaVerdict.Outcome;
-import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
+import io.keycloaksentinel.core.risk.RiskLevel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

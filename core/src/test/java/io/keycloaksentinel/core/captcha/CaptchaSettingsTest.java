@@ -3,7 +3,7 @@ package io.keycloaksentinel.core.captcha;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
+import io.keycloaksentinel.core.risk.RiskLevel;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;

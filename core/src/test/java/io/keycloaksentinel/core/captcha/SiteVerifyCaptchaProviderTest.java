@@ -7,7 +7,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.keycloaksentinel.core.captcha.CaptchaVerdict.Outcome;
-import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
+import io.keycloaksentinel.core.risk.RiskLevel;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;

@@ -3,7 +3,6 @@ package io.keycloaksentinel.core.counters;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keycloaksentinel.core.counters.CounterStore.Scope;
-import io.keycloaksentinel.core.detect.Window;
 import java.time.Duration;
 import java.util.List;
 import org.infinispan.configuration.global.GlobalConfigurationBuilder;

@@ -3,7 +3,8 @@ package io.keycloaksentinel.core.detect;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keycloaksentinel.core.counters.InMemoryCounterStore;
-import io.keycloaksentinel.core.detect.AttackDetector.RefusalReason;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
+import io.keycloaksentinel.core.risk.RefusalReason;
 import io.keycloaksentinel.core.risk.Risk;
 import io.keycloaksentinel.core.risk.RiskDecider;
 import java.util.List;

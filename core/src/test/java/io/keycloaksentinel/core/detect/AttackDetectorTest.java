@@ -3,6 +3,12 @@ package io.keycloaksentinel.core.detect;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keycloaksentinel.core.counters.InMemoryCounterStore;
+import io.keycloaksentinel.core.counters.Window;
+import io.keycloaksentinel.core.risk.AttackState;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
+import io.keycloaksentinel.core.risk.RefusalReason;
+import io.keycloaksentinel.core.risk.RiskLevel;
+import io.keycloaksentinel.core.risk.ThrottleDecision;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -107,9 +113,9 @@ class AttackDetectorTest {
         }
         assertThat(detector.throttle("r1", "198.51.100.250").throttled()).isFalse();
         detector.record("r1", "demo", LoginOutcome.FAILURE_UNKNOWN_USER, "198.51.100.7", "victim49");
-        AttackDetector.ThrottleDecision d = detector.throttle("r1", "198.51.100.250");
+        ThrottleDecision d = detector.throttle("r1", "198.51.100.250");
         assertThat(d.throttled()).isTrue();
-        assertThat(d.why()).isEqualTo(AttackDetector.RefusalReason.NETWORK_USERNAMES);
+        assertThat(d.why()).isEqualTo(RefusalReason.NETWORK_USERNAMES);
         assertThat(detector.source("r1", "198.51.100.7").orElseThrow().networkUsernames15m()).isEqualTo(50);
 
         for (int i = 0; i < 80; i++) { // the same 3 users mistyping again and again: 3 distinct names
@@ -129,9 +135,9 @@ class AttackDetectorTest {
         detector.record("r1", "demo", LoginOutcome.FAILURE, "192.0.2.10", "alice"); // her own typo
         assertThat(detector.unknownSourceFailures15m("r1", "alice")).isEqualTo(10);
 
-        AttackDetector.ThrottleDecision attacker = detector.check("r1", "10.99.0.1", "alice", false);
+        ThrottleDecision attacker = detector.check("r1", "10.99.0.1", "alice", false);
         assertThat(attacker.throttled()).isTrue();
-        assertThat(attacker.why()).isEqualTo(AttackDetector.RefusalReason.UNKNOWN_SOURCE);
+        assertThat(attacker.why()).isEqualTo(RefusalReason.UNKNOWN_SOURCE);
         assertThat(detector.check("r1", "192.0.2.77", "Alice", false).throttled()).as("her network, any case").isFalse();
         assertThat(detector.check("r1", "10.99.0.1", "alice@example.test", false).throttled())
                 .as("her email is counted apart from her username").isFalse();
@@ -142,7 +148,7 @@ class AttackDetectorTest {
             detector.record("r1", "demo", LoginOutcome.FAILURE_UNKNOWN_USER, "10.8." + i + ".1", "nobody");
         }
         assertThat(detector.check("r1", "10.99.0.1", "nobody", false).why())
-                .isEqualTo(AttackDetector.RefusalReason.UNKNOWN_SOURCE);
+                .isEqualTo(RefusalReason.UNKNOWN_SOURCE);
 
         detector.admin().liftUsername("r1", "alice");
         assertThat(detector.check("r1", "10.99.0.1", "alice", false).throttled()).isFalse();
@@ -162,33 +168,33 @@ class AttackDetectorTest {
             }
         }, DetectionThresholds.DEFAULTS, now::get, 24, 64);
         assertThat(broken.check("r1", "192.0.2.1", "alice", false).throttled()).isFalse();
-        AttackDetector.ThrottleDecision closed = broken.check("r1", "192.0.2.1", "alice", true);
+        ThrottleDecision closed = broken.check("r1", "192.0.2.1", "alice", true);
         assertThat(closed.throttled()).isTrue();
-        assertThat(closed.why()).isEqualTo(AttackDetector.RefusalReason.UNAVAILABLE);
+        assertThat(closed.why()).isEqualTo(RefusalReason.UNAVAILABLE);
         assertThat(closed.retryAfterSeconds()).isPositive();
     }
 
     @Test
     @DisplayName("Risk: LOW for a quiet request, MEDIUM at half a threshold, HIGH when refused or under attack")
     void risk() {
-        assertThat(detector.assess("r1", "192.0.2.1", "alice").level()).isEqualTo(AttackDetector.RiskLevel.LOW);
+        assertThat(detector.assess("r1", "192.0.2.1", "alice").level()).isEqualTo(RiskLevel.LOW);
         for (int i = 0; i < 50; i++) {
             detector.record("r1", "demo", LoginOutcome.FAILURE, "192.0.2.1", "alice");
             now.addAndGet(2_000);
         }
         AttackDetector.RiskAssessment medium = detector.assess("r1", "192.0.2.1", null);
-        assertThat(medium.level()).isEqualTo(AttackDetector.RiskLevel.MEDIUM);
+        assertThat(medium.level()).isEqualTo(RiskLevel.MEDIUM);
         assertThat(medium.reasons()).anyMatch(r -> r.contains("50 failed logins from this address"));
         for (int i = 0; i < 50; i++) {
             detector.record("r1", "demo", LoginOutcome.FAILURE, "192.0.2.1", "alice");
         }
-        assertThat(detector.assess("r1", "192.0.2.1", null).level()).isEqualTo(AttackDetector.RiskLevel.HIGH);
-        assertThat(detector.assess("r1", "198.51.100.1", "bob").level()).isEqualTo(AttackDetector.RiskLevel.LOW);
+        assertThat(detector.assess("r1", "192.0.2.1", null).level()).isEqualTo(RiskLevel.HIGH);
+        assertThat(detector.assess("r1", "198.51.100.1", "bob").level()).isEqualTo(RiskLevel.LOW);
         for (int i = 0; i < 40; i++) {
             detector.record("r1", "demo", LoginOutcome.FAILURE_UNKNOWN_USER, "10.1." + i + ".1", "x" + i);
         }
         detector.states().evaluate("r1", "demo");
-        assertThat(detector.assess("r1", "198.51.100.1", "bob").level()).isEqualTo(AttackDetector.RiskLevel.HIGH);
+        assertThat(detector.assess("r1", "198.51.100.1", "bob").level()).isEqualTo(RiskLevel.HIGH);
     }
 
     @Test
@@ -210,7 +216,7 @@ class AttackDetectorTest {
         assertThat(c.ipResetRequests15m()).isEqualTo(4);
         assertThat(detector.source("r1", "192.0.2.6").orElseThrow().ipAccountRequests15m()).as("a completed reset").isZero();
         AttackDetector.RiskAssessment risk = detector.assess("r1", "192.0.2.5", null);
-        assertThat(risk.level()).isEqualTo(AttackDetector.RiskLevel.MEDIUM);
+        assertThat(risk.level()).isEqualTo(RiskLevel.MEDIUM);
         assertThat(risk.reasons()).anyMatch(r -> r.contains("10 sign-ups and password-reset requests"));
         assertThat(detector.states().signals("r1").failuresLastMinute()).as("not login failures").isZero();
         now.addAndGet(16 * 60_000);

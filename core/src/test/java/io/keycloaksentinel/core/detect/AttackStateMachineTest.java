@@ -3,6 +3,8 @@ package io.keycloaksentinel.core.detect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.keycloaksentinel.core.risk.AttackState;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.time.Duration;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;

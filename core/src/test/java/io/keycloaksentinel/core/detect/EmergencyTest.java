@@ -2,6 +2,7 @@ package io.keycloaksentinel.core.detect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;

@@ -3,6 +3,7 @@ package io.keycloaksentinel.core.detect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;

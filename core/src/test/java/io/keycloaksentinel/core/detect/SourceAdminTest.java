@@ -3,6 +3,7 @@ package io.keycloaksentinel.core.detect;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keycloaksentinel.core.counters.InMemoryCounterStore;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;

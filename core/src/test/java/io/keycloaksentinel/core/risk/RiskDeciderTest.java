@@ -2,10 +2,6 @@ package io.keycloaksentinel.core.risk;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.keycloaksentinel.core.detect.AttackDetector.RefusalReason;
-import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
-import io.keycloaksentinel.core.detect.AttackState;
-import io.keycloaksentinel.core.detect.DetectionThresholds;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;

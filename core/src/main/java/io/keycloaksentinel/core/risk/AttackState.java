@@ -1,4 +1,4 @@
-package io.keycloaksentinel.core.detect;
+package io.keycloaksentinel.core.risk;
 
 /** The attack state of a realm, the same on every node of the cluster. */
 public enum AttackState {

@@ -1,11 +1,12 @@
-package io.keycloaksentinel.core.risk;
+package io.keycloaksentinel.core.detect;
 
-import io.keycloaksentinel.core.detect.AttackDetector;
-import io.keycloaksentinel.core.detect.AttackDetector.RefusalReason;
-import io.keycloaksentinel.core.detect.AttackDetector.RiskLevel;
-import io.keycloaksentinel.core.detect.AttackDetector.ThrottleDecision;
-import io.keycloaksentinel.core.detect.DetectionThresholds;
-import io.keycloaksentinel.core.detect.RealmDetectionConfig;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
+import io.keycloaksentinel.core.risk.KnownNames;
+import io.keycloaksentinel.core.risk.RefusalReason;
+import io.keycloaksentinel.core.risk.Risk;
+import io.keycloaksentinel.core.risk.RiskDecider;
+import io.keycloaksentinel.core.risk.RiskLevel;
+import io.keycloaksentinel.core.risk.ThrottleDecision;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.HashMap;

@@ -1,4 +1,4 @@
-package io.keycloaksentinel.core.detect;
+package io.keycloaksentinel.core.risk;
 
 import java.time.Duration;
 

@@ -1,4 +1,4 @@
-package io.keycloaksentinel.core.detect;
+package io.keycloaksentinel.core.counters;
 
 import java.time.Duration;
 import java.util.Arrays;

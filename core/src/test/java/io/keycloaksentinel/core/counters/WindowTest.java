@@ -1,4 +1,4 @@
-package io.keycloaksentinel.core.detect;
+package io.keycloaksentinel.core.counters;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
