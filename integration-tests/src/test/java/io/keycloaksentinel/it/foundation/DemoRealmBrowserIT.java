@@ -15,6 +15,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.keycloak.representations.idm.RealmRepresentation;
 import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -54,13 +55,15 @@ class DemoRealmBrowserIT {
             browser.driver().get(server.baseUrl() + "/realms/demo/account");
             browser.waitFor(By.id("username"), WAIT);
             browser.submitLogin("alice", "Demo-alice-2026!");
-            String shown = new WebDriverWait(browser.driver(), WAIT).until(d -> {
+            // the console is a single-page app that replaces the page while it loads: a read may meet a
+            // node that just went away, which is only a reason to look again
+            String shown = new WebDriverWait(browser.driver(), WAIT).ignoring(WebDriverException.class).until(d -> {
                 String text = browser.pageText();
                 return text.contains("Something went wrong") || text.contains("Personal info") ? text : null;
             });
             assertThat(shown).doesNotContain("Something went wrong").contains("Personal info");
             // her own data, read by the console from the account API (the fields are inputs, not text)
-            Object email = new WebDriverWait(browser.driver(), WAIT).until(d -> ((org.openqa.selenium.JavascriptExecutor) d)
+            Object email = new WebDriverWait(browser.driver(), WAIT).ignoring(WebDriverException.class).until(d -> ((org.openqa.selenium.JavascriptExecutor) d)
                     .executeScript("return Array.from(document.querySelectorAll('input'))"
                             + ".map(i => i.value).find(v => v === 'alice@demo.example') || null;"));
             assertThat(email).isEqualTo("alice@demo.example");
