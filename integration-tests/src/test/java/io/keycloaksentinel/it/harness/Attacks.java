@@ -2,6 +2,7 @@ package io.keycloaksentinel.it.harness;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.Map;
 
@@ -29,5 +30,13 @@ public final class Attacks {
                 .get("/admin/realms/" + AdminApi.encPath(realm) + "/sentinel-admin/attack").expect(200).json()
                 .get("state").asText()) ? Boolean.TRUE : null);
         server.admin().put(captcha, Map.of("mode", mode)).expect(200);
+        JsonNode settings = server.admin().get(captcha).expect(200).json();
+        if ("altcha".equals(settings.path("provider").asText()) && ("risky".equals(mode) || "always".equals(mode))) {
+            // each node reuses the realm's state it read for up to 250 ms: wait until the pages this node
+            // serves ask the attack's work, so that a challenge fetched now is not too weak for the next post
+            long high = settings.path("workHigh").asLong();
+            Poll.until("the proof-of-work sized for the attack", Duration.ofSeconds(10),
+                    () -> ProofOfWork.challenge(server, realm).path("maxnumber").asLong() >= high ? Boolean.TRUE : null);
+        }
     }
 }
