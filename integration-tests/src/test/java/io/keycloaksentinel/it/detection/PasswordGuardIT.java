@@ -13,7 +13,6 @@ import io.keycloaksentinel.it.harness.SourceBoundLogin;
 import io.keycloaksentinel.it.harness.SourceBoundLogin.Outcome;
 import io.keycloaksentinel.it.harness.TestRealm;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -56,20 +55,12 @@ class PasswordGuardIT {
 
     /** 127.{base}.{i}.1: every attacker address in its own /24. */
     private static InetAddress spread(int base, int i) {
-        try {
-            return InetAddress.getByAddress(new byte[] {127, (byte) base, (byte) i, 1});
-        } catch (UnknownHostException impossible) {
-            throw new IllegalStateException(impossible);
-        }
+        return SourceBoundLogin.loopback(base, i, 1);
     }
 
     /** 127.5.0.{host}: the ordinary users' usual network. */
     private static InetAddress home(int host) {
-        try {
-            return InetAddress.getByAddress(new byte[] {127, 5, 0, (byte) host});
-        } catch (UnknownHostException impossible) {
-            throw new IllegalStateException(impossible);
-        }
+        return SourceBoundLogin.loopback(5, 0, host);
     }
 
     private record Answer(int status, String body, String retryAfter) {

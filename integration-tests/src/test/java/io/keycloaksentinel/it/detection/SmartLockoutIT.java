@@ -14,7 +14,6 @@ import io.keycloaksentinel.it.harness.SourceBoundLogin;
 import io.keycloaksentinel.it.harness.SourceBoundLogin.Outcome;
 import io.keycloaksentinel.it.harness.TestRealm;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -67,19 +66,11 @@ class SmartLockoutIT {
 
     /** 127.60.{i}.1: every attempt from its own /24 network, none of them the user's. */
     private static InetAddress unfamiliar(int i) {
-        try {
-            return InetAddress.getByAddress(new byte[] {127, 60, (byte) i, 1});
-        } catch (UnknownHostException impossible) {
-            throw new IllegalStateException(impossible);
-        }
+        return SourceBoundLogin.loopback(60, i, 1);
     }
 
     private static InetAddress home(int host) {
-        try {
-            return InetAddress.getByAddress(new byte[] {127, 5, 0, (byte) host});
-        } catch (UnknownHostException impossible) {
-            throw new IllegalStateException(impossible);
-        }
+        return SourceBoundLogin.loopback(5, 0, host);
     }
 
     private JsonNode risk(String username, String ip) {

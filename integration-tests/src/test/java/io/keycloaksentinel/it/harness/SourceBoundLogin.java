@@ -292,6 +292,15 @@ public final class SourceBoundLogin {
         return -1;
     }
 
+    /** The loopback address 127.{b}.{c}.{d} (every 127.x.y.z is routable on Linux: one source per /24 when c varies). */
+    public static InetAddress loopback(int b, int c, int d) {
+        try {
+            return InetAddress.getByAddress(new byte[] {127, (byte) b, (byte) c, (byte) d});
+        } catch (java.net.UnknownHostException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+    }
+
     /** Source address number {@code i} of a botnet on loopback: 127.{base}.{i / 250}.{i % 250 + 1}. */
     public static InetAddress botnetAddress(int base, int i) {
         try {
