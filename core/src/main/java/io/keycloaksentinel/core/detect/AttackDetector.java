@@ -356,7 +356,20 @@ public final class AttackDetector {
      * answer depends on them (or always with {@code resolveKnown}). Throws when the store fails.
      */
     public Risk decide(String realmId, String ip, String subject, DetectionThresholds t, boolean resolveKnown) {
-        return decide(realmId, ip, readInputs(realmId, ip, subject), subject, t, resolveKnown);
+        return timedCheck(() -> decide(realmId, ip, readInputs(realmId, ip, subject), subject, t, resolveKnown));
+    }
+
+    /**
+     * Runs one decision (its reads and the decider) as one {@code check} on the timer: the metric
+     * counts decisions, whatever pieces they are made of.
+     */
+    public <T> T timedCheck(java.util.function.Supplier<T> decision) {
+        long started = System.nanoTime();
+        try {
+            return decision.get();
+        } finally {
+            observer.timed(Operation.CHECK, System.nanoTime() - started);
+        }
     }
 
     /** The decision from inputs already read ({@link #readInputs}, {@link #withSubject}); reads only known networks, if needed. */
@@ -372,37 +385,27 @@ public final class AttackDetector {
      */
     public Risk decide(String realmId, String ip, RiskDecider.Inputs inputs, String subject, List<String> alsoKnownUnder,
                        DetectionThresholds t, boolean resolveKnown) {
-        long started = System.nanoTime();
-        try {
-            SourceKeys.Source source = sources.sourceOf(ip);
-            java.util.function.BooleanSupplier knownHere = () -> {
-                if (subject == null || !source.parsed()) {
-                    return false;
-                }
-                if (known.knownNetworks(realmId, subject).contains(source.network())) {
+        SourceKeys.Source source = sources.sourceOf(ip);
+        java.util.function.BooleanSupplier knownHere = () -> {
+            if (subject == null || !source.parsed()) {
+                return false;
+            }
+            if (known.knownNetworks(realmId, subject).contains(source.network())) {
+                return true;
+            }
+            for (String alias : alsoKnownUnder) {
+                if (alias != null && known.knownNetworks(realmId, alias).contains(source.network())) {
                     return true;
                 }
-                for (String alias : alsoKnownUnder) {
-                    if (alias != null && known.knownNetworks(realmId, alias).contains(source.network())) {
-                        return true;
-                    }
-                }
-                return false;
-            };
-            return RiskDecider.decide(t, inputs, knownHere, resolveKnown);
-        } finally {
-            observer.timed(Operation.CHECK, System.nanoTime() - started);
-        }
+            }
+            return false;
+        };
+        return RiskDecider.decide(t, inputs, knownHere, resolveKnown);
     }
 
     /** What the decision needs about a source and (optionally) a subject: one batched counter read and the realm's state. */
     public RiskDecider.Inputs readInputs(String realmId, String ip, String subject) {
-        long started = System.nanoTime();
-        try {
-            return read(realmId, sources.sourceOf(ip), subject);
-        } finally {
-            observer.timed(Operation.CHECK, System.nanoTime() - started);
-        }
+        return read(realmId, sources.sourceOf(ip), subject);
     }
 
     /** The same source's inputs for another subject: one read of that subject's counter. */
@@ -410,13 +413,8 @@ public final class AttackDetector {
         if (subject == null) {
             return source.withSubject(false, 0);
         }
-        long started = System.nanoTime();
-        try {
-            return source.withSubject(true, store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, subject),
-                    Window.FIFTEEN_MINUTES, clock.getAsLong()));
-        } finally {
-            observer.timed(Operation.CHECK, System.nanoTime() - started);
-        }
+        return source.withSubject(true, store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, subject),
+                Window.FIFTEEN_MINUTES, clock.getAsLong()));
     }
 
     private RiskDecider.Inputs read(String realmId, SourceKeys.Source source, String subject) {

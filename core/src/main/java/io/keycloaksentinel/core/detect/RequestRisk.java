@@ -105,11 +105,13 @@ public final class RequestRisk {
             String subject = subjects.isEmpty() ? null : subjects.get(0);
             List<String> aliases = subjects.size() > 1 ? subjects.subList(1, subjects.size()) : List.of();
             DetectionThresholds thresholds = RealmDetectionConfig.effective(realm::getAttribute);
-            RiskDecider.Inputs source = sources.get(realm.getId());
-            RiskDecider.Inputs inputs = source == null ? detector.readInputs(realm.getId(), ip, subject)
-                    : detector.withSubject(realm.getId(), source, subject);
-            sources.putIfAbsent(realm.getId(), inputs);
-            return detector.decide(realm.getId(), ip, inputs, subject, aliases, thresholds, false).withPolicy(monitor);
+            return detector.timedCheck(() -> {
+                RiskDecider.Inputs source = sources.get(realm.getId());
+                RiskDecider.Inputs inputs = source == null ? detector.readInputs(realm.getId(), ip, subject)
+                        : detector.withSubject(realm.getId(), source, subject);
+                sources.putIfAbsent(realm.getId(), inputs);
+                return detector.decide(realm.getId(), ip, inputs, subject, aliases, thresholds, false).withPolicy(monitor);
+            });
         } catch (RuntimeException e) {
             if (RealmDetectionConfig.failClosed(realm::getAttribute)) {
                 LOG.warnf("Sentinel: cannot decide on a request in realm '%s' (%s); refusing it (fail-closed)",

@@ -235,9 +235,12 @@ class PasswordGuardIT {
         Answer wrong = grant(spread(60, n++), TestRealm.CLIENT_ID, "nobody@example.test", "Alice-own-pass-7");
         assertThat(byEmail.status()).isEqualTo(wrong.status()).isEqualTo(400);
         assertThat(byEmail.body()).isEqualTo(wrong.body());
-        // a control character inside a name is refused before any lookup
+        // a control character inside a name is refused before any lookup: Keycloak's answer for an unknown name
         assertThat(grant(spread(60, n++), TestRealm.CLIENT_ID, "al\u0001ice", "Alice-own-pass-7").body())
                 .isEqualTo(wrong.body());
+        assertThat(SourceBoundLogin.attempt(server.baseUrl(), spread(60, n++), realm.name(), TestRealm.CLIENT_ID,
+                TestRealm.REDIRECT_URI, "al\u0001ice", "Alice-own-pass-7").outcome()).as("form, a control character inside")
+                .isEqualTo(Outcome.REFUSED);
         // (the unknown name above cost Keycloak's dummy hash, which its counter does not count)
         assertThat(hashes()).as("password hashes for alice from unfamiliar networks").isEqualTo(hashesBefore);
 
