@@ -30,6 +30,7 @@ import org.keycloak.models.UserModel;
 public final class PasswordGuard {
 
     private static final Logger LOG = Logger.getLogger(PasswordGuard.class);
+    private static final String TOKEN_PATH_END = "/protocol/openid-connect/token";
 
     private PasswordGuard() {
     }
@@ -77,16 +78,23 @@ public final class PasswordGuard {
     /** Whether this request is the token endpoint (the password grant: no page to ask anything on). */
     static boolean tokenEndpoint(KeycloakSession session) {
         try {
-            String path = session.getContext().getUri().getPath();
-            if (path == null) {
-                return false;
-            }
-            int matrix = path.indexOf(';');
-            String p = (matrix >= 0 ? path.substring(0, matrix) : path).replaceAll("/+$", "");
-            return p.endsWith("/protocol/openid-connect/token");
+            return isTokenPath(session.getContext().getUri().getPath());
         } catch (RuntimeException e) {
+            return false; // no request URI: not the token endpoint
+        }
+    }
+
+    /** Whether {@code path} is a realm's token endpoint, with or without trailing slashes or matrix parameters. */
+    static boolean isTokenPath(String path) {
+        if (path == null) {
             return false;
         }
+        int matrix = path.indexOf(';');
+        int end = matrix >= 0 ? matrix : path.length();
+        while (end > 0 && path.charAt(end - 1) == '/') {
+            end--; // a trailing slash reaches the same endpoint
+        }
+        return path.startsWith(TOKEN_PATH_END, end - TOKEN_PATH_END.length());
     }
 
     /** Counts a refusal made before the user was looked up (the password grant's first step). */

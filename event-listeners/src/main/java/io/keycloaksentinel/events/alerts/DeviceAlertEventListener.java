@@ -317,8 +317,9 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
 
     /**
      * A login refused after a right password (a second factor missing on the password grant, a
-     * breached password): the answer said "wrong password", so the owner is told here, within the
-     * same hourly notice budget as every other notice. Needs the realm's SMTP settings only.
+     * breached password): the answer said "wrong password", so the owner is told here, within a
+     * budget of its own ({@value #MAX_PASSWORD_USED_NOTICES_PER_HOUR} an hour). Needs the realm's SMTP
+     * settings only.
      */
     private void passwordUsed(Event event) {
         Map<String, String> d = event.getDetails();
