@@ -64,7 +64,8 @@ class ClusterAttackDetectionIT {
                 JsonNode r = attack(node, realm.name());
                 // one failure adds to several counters, which a flush may carry in two batches: wait for all
                 return r.at("/signals/failuresLastMinute").asLong() == 40 && "UNDER_ATTACK".equals(r.get("state").asText())
-                        && r.at("/source/ipFailures15m").asLong() == 40 ? r : null;
+                        && r.at("/source/ipFailures15m").asLong() == 40
+                        && r.at("/signals/unknownUserShare").asDouble() == 1.0 ? r : null;
             });
             assertThat(body.at("/source/ipFailures15m").asLong()).isEqualTo(40);
             assertThat(body.at("/signals/unknownUserShare").asDouble()).isEqualTo(1.0);
