@@ -8,7 +8,9 @@ import org.keycloak.provider.ProviderFactory;
 /**
  * Factory of a {@link CaptchaProvider}. Providers are stateless, so a provider class usually
  * implements both interfaces and returns itself from {@link #create}: a new vendor is one class
- * plus one line in {@code META-INF/services/io.keycloaksentinel.core.captcha.CaptchaProviderFactory}.
+ * plus one line in {@code META-INF/services/io.keycloaksentinel.core.captcha.CaptchaProviderFactory}
+ * (a {@code siteverify} vendor: a {@link SiteVerifyVendor} and a subclass of
+ * {@link SiteVerifyCaptchaProvider} naming it).
  */
 public interface CaptchaProviderFactory extends ProviderFactory<CaptchaProvider> {
 

@@ -29,11 +29,12 @@ import java.util.concurrent.TimeoutException;
 import org.keycloak.util.JsonSerialization;
 
 /**
- * The common part of the third-party CAPTCHAs (reCAPTCHA, hCaptcha, Turnstile): the browser runs
- * the vendor's widget, which puts a one-time token in the form, and the server asks the vendor's
- * {@code siteverify} endpoint whether that token is good. All three vendors document the same
- * exchange: a form POST of {@code secret}, {@code response} and {@code remoteip}, answered by a
- * JSON object with a boolean {@code success} and a list of {@code error-codes}.
+ * The third-party CAPTCHAs (reCAPTCHA v2 and v3, hCaptcha, Turnstile), one provider driven by a
+ * {@link SiteVerifyVendor}: the browser runs the vendor's widget, which puts a one-time token in
+ * the form, and the server asks the vendor's {@code siteverify} endpoint whether that token is
+ * good. All the vendors document the same exchange: a form POST of {@code secret},
+ * {@code response} and {@code remoteip}, answered by a JSON object with a boolean
+ * {@code success} and a list of {@code error-codes}.
  *
  * <p>The vendor is a remote party on the login path, so the exchange is bounded: one deadline
  * ({@link CaptchaSettings#timeoutMillis()}) for connecting, sending and reading, at most
@@ -43,7 +44,13 @@ import org.keycloak.util.JsonSerialization;
  * vendor that cannot be reached or asked (network error, timeout, another status, a reply that
  * is not a siteverify object, the realm's secret refused) is {@link Outcome#UNAVAILABLE}, never
  * an exception: the caller applies the realm's fail-open setting to that alone. Tokens are
- * single-use at the vendor, so no replay register is needed.
+ * single-use at the vendor, so no replay register is needed. Sentinel does not compare the reply's
+ * {@code hostname} with anything: it relies on the domains the vendor's dashboard lists for the
+ * site key (for reCAPTCHA, keep "verify the origin of reCAPTCHA solutions" on).
+ *
+ * <p>Keycloak creates each factory from its class's no-argument constructor, so each vendor is
+ * registered by a subclass that only names it ({@link RecaptchaCaptchaProvider},
+ * {@link RecaptchaV3CaptchaProvider}, {@link HcaptchaCaptchaProvider}, {@link TurnstileCaptchaProvider}).
  */
 public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, CaptchaProviderFactory {
 
@@ -62,31 +69,36 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
      */
     private static final Set<Integer> TOKEN_STATUSES = Set.of(400, 413, 414, 422);
 
-    /** The vendor's documented siteverify URL, used when the realm sets none. */
-    protected abstract String defaultVerifyUrl();
+    private final SiteVerifyVendor vendor;
 
-    /** Form fields the vendor wants besides {@code secret}, {@code response} and {@code remoteip}. */
-    protected Map<String, String> extraFields(CaptchaSettings settings) {
-        return Map.of();
+    protected SiteVerifyCaptchaProvider(SiteVerifyVendor vendor) {
+        this.vendor = vendor;
     }
 
-    /**
-     * The verdict for a reply with {@code success: true}. Vendors with more to check (the
-     * reCAPTCHA v3 score) refine it; never throws.
-     */
-    protected CaptchaVerdict accepted(CaptchaRequest request, Map<?, ?> reply) {
-        return CaptchaVerdict.passed();
+    SiteVerifyVendor vendor() {
+        return vendor;
+    }
+
+    @Override
+    public String getId() {
+        return vendor.id();
+    }
+
+    @Override
+    public String responseField() {
+        return vendor.field();
+    }
+
+    /** The vendor's widget; a realm without a site key still renders a page (with an empty one). */
+    @Override
+    public CaptchaWidget widget(CaptchaRequest request) {
+        String key = request.settings().siteKey();
+        return vendor.widget(key == null ? "" : key);
     }
 
     @Override
     public void close() {
         // stateless
-    }
-
-    /** The site key for the widget: never null, so a half-configured realm still renders a page. */
-    protected static String siteKey(CaptchaRequest request) {
-        String key = request.settings().siteKey();
-        return key == null ? "" : key;
     }
 
     @Override
@@ -107,11 +119,11 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
         if (!blank(request.clientIp())) {
             form.put("remoteip", request.clientIp());
         }
-        form.putAll(extraFields(settings));
+        form.putAll(vendor.extraFields(settings));
 
         Map<?, ?> reply;
         try {
-            reply = post(blank(settings.verifyUrl()) ? defaultVerifyUrl() : settings.verifyUrl(), form,
+            reply = post(blank(settings.verifyUrl()) ? vendor.verifyUrl() : settings.verifyUrl(), form,
                     Math.max(MIN_TIMEOUT_MILLIS, Math.min(MAX_TIMEOUT_MILLIS, settings.timeoutMillis())));
         } catch (Refused e) {
             return CaptchaVerdict.of(Outcome.INVALID, e.getMessage());
@@ -131,7 +143,7 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
             return CaptchaVerdict.of(Outcome.INVALID, rejection(reply.get("error-codes"), settings.secret(), answer));
         }
         try {
-            return accepted(request, reply);
+            return vendor.accepted(settings, reply);
         } catch (RuntimeException e) {
             return CaptchaVerdict.of(Outcome.UNAVAILABLE, "garbage reply");
         }

@@ -407,10 +407,10 @@ class SiteVerifyCaptchaProviderTest {
     @Test
     @DisplayName("Each vendor's documented siteverify URL is the default")
     void defaultUrls() {
-        assertThat(new RecaptchaCaptchaProvider().defaultVerifyUrl()).isEqualTo("https://www.google.com/recaptcha/api/siteverify");
-        assertThat(new RecaptchaV3CaptchaProvider().defaultVerifyUrl()).isEqualTo("https://www.google.com/recaptcha/api/siteverify");
-        assertThat(new HcaptchaCaptchaProvider().defaultVerifyUrl()).isEqualTo("https://api.hcaptcha.com/siteverify");
-        assertThat(new TurnstileCaptchaProvider().defaultVerifyUrl())
+        assertThat(new RecaptchaCaptchaProvider().vendor().verifyUrl()).isEqualTo("https://www.google.com/recaptcha/api/siteverify");
+        assertThat(new RecaptchaV3CaptchaProvider().vendor().verifyUrl()).isEqualTo("https://www.google.com/recaptcha/api/siteverify");
+        assertThat(new HcaptchaCaptchaProvider().vendor().verifyUrl()).isEqualTo("https://api.hcaptcha.com/siteverify");
+        assertThat(new TurnstileCaptchaProvider().vendor().verifyUrl())
                 .isEqualTo("https://challenges.cloudflare.com/turnstile/v0/siteverify");
     }
 
