@@ -1,6 +1,6 @@
 package io.keycloaksentinel.core.breach;
 
-import io.keycloaksentinel.core.counters.InfinispanCounterStore;
+import io.keycloaksentinel.core.counters.SentinelCaches;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.infinispan.Cache;
@@ -36,9 +36,7 @@ public final class InfinispanRangeCache implements HibpRangeClient.RangeCache {
     /** Defines the cache on this node (if not yet defined) and opens it. */
     public static InfinispanRangeCache open(EmbeddedCacheManager manager, long maxEntries, Duration ttl) {
         boolean clustered = manager.getCacheManagerConfiguration().isClustered();
-        if (manager.getCacheConfiguration(CACHE) == null) {
-            manager.defineConfiguration(CACHE, InfinispanCounterStore.config(clustered, maxEntries));
-        }
+        SentinelCaches.define(manager, CACHE, maxEntries);
         LOG.infof("Sentinel breached passwords: HIBP range cache %s (max %d ranges, %d s), %s", CACHE, maxEntries,
                 ttl.toSeconds(), clustered ? "distributed, 2 owners" : "local");
         return new InfinispanRangeCache(manager.getCache(CACHE), ttl);

@@ -2,6 +2,7 @@ package io.keycloaksentinel.core.detect;
 
 import io.keycloaksentinel.core.SentinelVersion;
 import io.keycloaksentinel.core.counters.InfinispanCounterStore;
+import io.keycloaksentinel.core.counters.SentinelCaches;
 import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -95,7 +96,7 @@ public final class InfinispanAttackDetectionProviderFactory
             EmbeddedCacheManager manager = session.getProvider(InfinispanConnectionProvider.class)
                     .getCache(InfinispanConnectionProvider.WORK_CACHE_NAME).getCacheManager();
             store = InfinispanCounterStore.open(manager, options.maxSubjectEntries(), options.maxPendingPerFlush(),
-                    options.maxKnownEntries()).withReplayRegister(manager, InfinispanCounterStore.DEFAULT_MAX_REPLAY_ENTRIES);
+                    options.maxKnownEntries()).withReplayRegister(manager, SentinelCaches.DEFAULT_MAX_REPLAY_ENTRIES);
             DetectionMetrics metrics = new DetectionMetrics(Metrics.globalRegistry, store);
             AttackStateEvents events = new AttackStateEvents(sessionFactory);
             AttackDetector created = new AttackDetector(store, DetectionThresholds.DEFAULTS, System::currentTimeMillis,
