@@ -1,30 +1,18 @@
 package io.keycloaksentinel.core.detect;
 
-import static io.keycloaksentinel.core.detect.SourceKeys.ipCounter;
-import static io.keycloaksentinel.core.detect.SourceKeys.networkCounter;
-import static io.keycloaksentinel.core.detect.SourceKeys.realmCounter;
-import static io.keycloaksentinel.core.detect.SourceKeys.unknownSourceCounter;
-import static io.keycloaksentinel.core.detect.SourceKeys.usernameCounter;
-
 import io.keycloaksentinel.core.counters.CounterStore;
-import io.keycloaksentinel.core.counters.CounterStore.Scope;
-import io.keycloaksentinel.core.counters.Window;
-import io.keycloaksentinel.core.net.IpAddresses;
-import io.keycloaksentinel.core.risk.AttackState;
 import io.keycloaksentinel.core.risk.DetectionThresholds;
 import io.keycloaksentinel.core.risk.RefusalReason;
 import io.keycloaksentinel.core.risk.Risk;
 import io.keycloaksentinel.core.risk.RiskDecider;
 import io.keycloaksentinel.core.risk.RiskLevel;
 import io.keycloaksentinel.core.risk.ThrottleDecision;
-import java.net.InetAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -38,11 +26,12 @@ import org.jboss.logging.Logger;
  * the name), the latter also apart for failures from networks where that user never signed in
  * (smart lockout). Successes are counted per realm, and remember the user's network as known.
  *
- * <p>Its pieces, built here: {@link #states()} (the realms seen, their thresholds, signals and
- * attack state), {@link #known()} (each user's known networks), {@link #keys()} (the realm's
- * key, counted subjects, single-use claims), {@link #incidents()} (flagged sources, suspect
- * logins), {@link #admin()} (offenders, lifting); {@link SourceKeys} says how an address is
- * counted and names the counters.
+ * <p>Its pieces, built here: {@link AttemptCounting} (what is counted) and {@link CounterReads}
+ * (what is read for a decision or a view), behind this class's methods; {@link #states()} (the
+ * realms seen, their thresholds, signals and attack state), {@link #known()} (each user's known
+ * networks), {@link #keys()} (the realm's key, counted subjects, single-use claims),
+ * {@link #incidents()} (flagged sources, suspect logins), {@link #admin()} (offenders, lifting);
+ * {@link SourceKeys} says how an address is counted and names the counters.
  */
 public final class AttackDetector {
 
@@ -77,12 +66,13 @@ public final class AttackDetector {
     private final CounterStore store;
     private final Observer observer;
     private final LongSupplier clock;
-    private final SourceKeys sources;
     private final RealmKeys keys;
     private final IncidentLedger incidents;
     private final SourceAdmin admin;
     private final KnownSources known;
     private final RealmStates states;
+    private final AttemptCounting counting;
+    private final CounterReads reads;
 
     public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
                           int ipv6Prefix) {
@@ -99,12 +89,14 @@ public final class AttackDetector {
         this.store = store;
         this.observer = observer;
         this.clock = clock;
-        this.sources = new SourceKeys(ipv4Prefix, ipv6Prefix, ipv6WidePrefixes);
+        SourceKeys sources = new SourceKeys(ipv4Prefix, ipv6Prefix, ipv6WidePrefixes);
         this.keys = new RealmKeys(store, clock);
         this.states = new RealmStates(store, clock, thresholds, observer);
         this.incidents = new IncidentLedger(store, clock, sources, states::thresholds);
         this.admin = new SourceAdmin(store, clock, sources, keys, states::thresholds);
         this.known = new KnownSources(store, sources, keys);
+        this.counting = new AttemptCounting(store, sources, keys, states, known);
+        this.reads = new CounterReads(store, clock, sources, keys, states, known);
     }
 
     /** The realm's keys: counted subjects, derived keys, single-use claims. */
@@ -160,57 +152,7 @@ public final class AttackDetector {
         String name = realmName == null ? realmId : realmName;
         states.seen(realmId, name);
         observer.recorded(realmId, name, outcome);
-        if (!outcome.failed()) {
-            store.add(Scope.REALM, realmCounter(realmId, "ok"), Window.ONE_MINUTE, now, 1);
-            return;
-        }
-        store.add(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_MINUTE, now, 1);
-        store.add(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_DAY, now, 1);
-        if (outcome == LoginOutcome.FAILURE_UNKNOWN_USER) {
-            store.add(Scope.REALM, realmCounter(realmId, "unknown"), Window.ONE_MINUTE, now, 1);
-        }
-        SourceKeys.Source source = sources.sourceOf(ip);
-        String ipCounter = ipCounter(realmId, source.address());
-        String networkCounter = networkCounter(realmId, source.network());
-        store.add(Scope.SUBJECT, ipCounter, Window.FIFTEEN_MINUTES, now, 1);
-        store.add(Scope.SUBJECT, ipCounter, Window.ONE_DAY, now, 1);
-        if (outcome == LoginOutcome.CAPTCHA_FAILED || outcome == LoginOutcome.REFUSED) {
-            // nothing about the account was checked; counted for the realm and the address only: one
-            // host hammering cheap refusals must not throttle its whole network (neighbours included)
-            return;
-        }
-        store.add(Scope.SUBJECT, networkCounter, Window.FIFTEEN_MINUTES, now, 1);
-        for (String wide : source.wide()) {
-            store.add(Scope.SUBJECT, networkCounter(realmId, wide), Window.FIFTEEN_MINUTES, now, 1);
-        }
-        String typed = keys.typedSubject(realmId, username);
-        String account = keys.accountSubject(realmId, userId);
-        if (typed != null) {
-            store.add(Scope.SUBJECT, usernameCounter(realmId, typed), Window.FIFTEEN_MINUTES, now, 1);
-            store.addDistinct(Scope.SUBJECT, "d" + ipCounter, typed, Window.FIFTEEN_MINUTES, now);
-            store.addDistinct(Scope.SUBJECT, "d" + networkCounter, typed, Window.FIFTEEN_MINUTES, now);
-            for (String wide : source.wide()) {
-                store.addDistinct(Scope.SUBJECT, "d" + networkCounter(realmId, wide), typed, Window.FIFTEEN_MINUTES, now);
-            }
-        }
-        if (!states.thresholds(realmId).smartLockout()) {
-            return;
-        }
-        // smart lockout: under the typed name (checked before the lookup, the same for every name) and
-        // under the account (checked at the password, whatever name it was typed as); a username that
-        // does not exist has no known network: no cluster read for it (the botnet's case)
-        if (typed != null && (outcome == LoginOutcome.FAILURE_UNKNOWN_USER || !source.parsed()
-                || !known.knownNetworks(realmId, typed).contains(source.network()))) {
-            store.add(Scope.SUBJECT, unknownSourceCounter(realmId, typed), Window.FIFTEEN_MINUTES, now, 1);
-        }
-        // the account's networks are also those its typed names were seen signing in from (remembered
-        // under the names before accounts were counted apart): the owner's home never counts as unknown
-        if (account != null && !account.equals(typed) && (!source.parsed()
-                || !(known.knownNetworks(realmId, account).contains(source.network())
-                || typed != null && outcome != LoginOutcome.FAILURE_UNKNOWN_USER
-                        && known.knownNetworks(realmId, typed).contains(source.network())))) {
-            store.add(Scope.SUBJECT, unknownSourceCounter(realmId, account), Window.FIFTEEN_MINUTES, now, 1);
-        }
+        counting.login(realmId, outcome, ip, username, userId, now);
     }
 
     /**
@@ -227,15 +169,7 @@ public final class AttackDetector {
             String name = realmName == null ? realmId : realmName;
             states.seen(realmId, name);
             observer.activity(realmId, name, activity);
-            store.add(Scope.REALM, realmCounter(realmId, "a-" + activity.key()), Window.ONE_MINUTE, now, 1);
-            store.add(Scope.REALM, realmCounter(realmId, "a-" + activity.key()), Window.ONE_DAY, now, 1);
-            Optional<InetAddress> address = IpAddresses.parse(ip);
-            if (activity.kind() != null && address.isPresent()) {
-                String kind = activity.kind().name().toLowerCase(Locale.ROOT);
-                store.add(Scope.SUBJECT, "a" + sources.ipCounter(realmId, address.get()) + "|" + kind, Window.FIFTEEN_MINUTES, now, 1);
-                store.add(Scope.SUBJECT, "a" + sources.networkCounter(realmId, address.get()) + "|" + kind, Window.FIFTEEN_MINUTES,
-                        now, 1);
-            }
+            counting.activity(realmId, activity, ip, now);
         } finally {
             observer.timed(Operation.RECORD, System.nanoTime() - started);
         }
@@ -243,21 +177,7 @@ public final class AttackDetector {
 
     /** Each account activity in the realm: last minute and last day, over the cluster. */
     public Map<AccountActivity, long[]> activity(String realmId) {
-        AccountActivity[] all = AccountActivity.values();
-        List<String> counters = new ArrayList<>();
-        List<Window> windows = new ArrayList<>();
-        for (AccountActivity a : all) {
-            counters.add(realmCounter(realmId, "a-" + a.key()));
-            windows.add(Window.ONE_MINUTE);
-            counters.add(realmCounter(realmId, "a-" + a.key()));
-            windows.add(Window.ONE_DAY);
-        }
-        long[] sums = store.sumAll(Scope.REALM, counters, windows, clock.getAsLong());
-        Map<AccountActivity, long[]> result = new java.util.EnumMap<>(AccountActivity.class);
-        for (int i = 0; i < all.length; i++) {
-            result.put(all[i], new long[] {sums[2 * i], sums[2 * i + 1]});
-        }
-        return result;
+        return reads.activity(realmId);
     }
 
     /**
@@ -282,18 +202,7 @@ public final class AttackDetector {
     }
 
     public Optional<SourceCounts> source(String realmId, String ip) {
-        return IpAddresses.parse(ip).map(a -> {
-            long now = clock.getAsLong();
-            String ipCounter = sources.ipCounter(realmId, a);
-            String networkCounter = sources.networkCounter(realmId, a);
-            Window w15 = Window.FIFTEEN_MINUTES;
-            long[] sums = store.sumAll(Scope.SUBJECT,
-                    List.of(ipCounter, ipCounter, networkCounter, "d" + ipCounter, "d" + networkCounter,
-                            "a" + ipCounter + "|registration", "a" + ipCounter + "|reset"),
-                    List.of(w15, Window.ONE_DAY, w15, w15, w15, w15, w15), now);
-            return new SourceCounts(IpAddresses.canonical(a), sources.network(a), sums[0], sums[1], sums[2], sums[3], sums[4],
-                    sums[5], sums[6]);
-        });
+        return reads.source(realmId, ip);
     }
 
     /**
@@ -301,14 +210,7 @@ public final class AttackDetector {
      * last 15 minutes, over the cluster: {@code [address, network]}; zeros for an unparsable address.
      */
     public long[] accountRequests15m(String realmId, String ip, AccountActivity.Kind kind) {
-        Optional<InetAddress> address = IpAddresses.parse(ip);
-        if (address.isEmpty() || kind == null) {
-            return new long[2];
-        }
-        String suffix = "|" + kind.name().toLowerCase(Locale.ROOT);
-        return store.sumAll(Scope.SUBJECT,
-                List.of("a" + sources.ipCounter(realmId, address.get()) + suffix, "a" + sources.networkCounter(realmId, address.get()) + suffix),
-                List.of(Window.FIFTEEN_MINUTES, Window.FIFTEEN_MINUTES), clock.getAsLong());
+        return reads.accountRequests15m(realmId, ip, kind);
     }
 
     /** {@link #check} for a source address alone (no username: smart lockout not consulted), failing open. */
@@ -363,7 +265,7 @@ public final class AttackDetector {
      * Runs one decision (its reads and the decider) as one {@code check} on the timer: the metric
      * counts decisions, whatever pieces they are made of.
      */
-    public <T> T timedCheck(java.util.function.Supplier<T> decision) {
+    public <T> T timedCheck(Supplier<T> decision) {
         long started = System.nanoTime();
         try {
             return decision.get();
@@ -385,64 +287,17 @@ public final class AttackDetector {
      */
     public Risk decide(String realmId, String ip, RiskDecider.Inputs inputs, String subject, List<String> alsoKnownUnder,
                        DetectionThresholds t, boolean resolveKnown) {
-        SourceKeys.Source source = sources.sourceOf(ip);
-        java.util.function.BooleanSupplier knownHere = () -> {
-            if (subject == null || !source.parsed()) {
-                return false;
-            }
-            if (known.knownNetworks(realmId, subject).contains(source.network())) {
-                return true;
-            }
-            for (String alias : alsoKnownUnder) {
-                if (alias != null && known.knownNetworks(realmId, alias).contains(source.network())) {
-                    return true;
-                }
-            }
-            return false;
-        };
-        return RiskDecider.decide(t, inputs, knownHere, resolveKnown);
+        return RiskDecider.decide(t, inputs, reads.knownHere(realmId, ip, subject, alsoKnownUnder), resolveKnown);
     }
 
     /** What the decision needs about a source and (optionally) a subject: one batched counter read and the realm's state. */
     public RiskDecider.Inputs readInputs(String realmId, String ip, String subject) {
-        return read(realmId, sources.sourceOf(ip), subject);
+        return reads.inputs(realmId, ip, subject);
     }
 
     /** The same source's inputs for another subject: one read of that subject's counter. */
     public RiskDecider.Inputs withSubject(String realmId, RiskDecider.Inputs source, String subject) {
-        if (subject == null) {
-            return source.withSubject(false, 0);
-        }
-        return source.withSubject(true, store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, subject),
-                Window.FIFTEEN_MINUTES, clock.getAsLong()));
-    }
-
-    private RiskDecider.Inputs read(String realmId, SourceKeys.Source source, String subject) {
-        String ipCounter = ipCounter(realmId, source.address());
-        String networkCounter = networkCounter(realmId, source.network());
-        Window w15 = Window.FIFTEEN_MINUTES;
-        List<String> counters = new ArrayList<>(List.of(ipCounter, networkCounter, "d" + networkCounter,
-                "a" + ipCounter + "|registration", "a" + ipCounter + "|reset",
-                subject == null ? ipCounter : unknownSourceCounter(realmId, subject)));
-        List<Window> windows = new ArrayList<>(List.of(Window.ONE_DAY, w15, w15, w15, w15, w15));
-        for (String wide : source.wide()) {
-            counters.add(networkCounter(realmId, wide));
-            counters.add("d" + networkCounter(realmId, wide));
-            windows.add(w15);
-            windows.add(w15);
-        }
-        long[] sums = store.sumAll(Scope.SUBJECT, counters, windows, clock.getAsLong());
-        long networkFailures = sums[1];
-        long networkUsernames = sums[2];
-        for (int i = 6, w = 0; i + 1 < sums.length; i += 2, w++) {
-            // a wider network counts at a multiple of the thresholds; whichever network crosses first counts
-            long scale = sources.wideScale(w);
-            networkFailures = Math.max(networkFailures, sums[i] / scale);
-            networkUsernames = Math.max(networkUsernames, sums[i + 1] / scale);
-        }
-        AttackState state = states.recentState(realmId);
-        return new RiskDecider.Inputs(state, sums[0], networkFailures, networkUsernames, sums[3] + sums[4], subject != null,
-                subject == null ? 0 : sums[5]);
+        return reads.withSubject(realmId, source, subject);
     }
 
     /** Tells the observer (metrics) that a login post was throttled (or, monitoring only, would have been). */
@@ -452,20 +307,17 @@ public final class AttackDetector {
 
     /** Failed logins for one username in the last 15 minutes (counted under its keyed hash). */
     public long usernameFailures15m(String realmId, String username) {
-        return store.sum(Scope.SUBJECT, usernameCounter(realmId, keys.typedSubject(realmId, username)), Window.FIFTEEN_MINUTES,
-                clock.getAsLong());
+        return reads.usernameFailures15m(realmId, username);
     }
 
     /** Failed logins for one account (whatever name it was typed as) from networks it never signed in from, 15 minutes. */
     public long accountUnknownSourceFailures15m(String realmId, String userId) {
-        return store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, keys.accountSubject(realmId, userId)),
-                Window.FIFTEEN_MINUTES, clock.getAsLong());
+        return reads.unknownSourceFailures15m(realmId, keys.accountSubject(realmId, userId));
     }
 
     /** Failed logins for one username from networks its user never signed in from, last 15 minutes. */
     public long unknownSourceFailures15m(String realmId, String username) {
-        return store.sum(Scope.SUBJECT, unknownSourceCounter(realmId, keys.typedSubject(realmId, username)),
-                Window.FIFTEEN_MINUTES, clock.getAsLong());
+        return reads.unknownSourceFailures15m(realmId, keys.typedSubject(realmId, username));
     }
 
     public void flush() {
