@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
+import java.util.function.ObjLongConsumer;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
@@ -135,24 +136,12 @@ public final class AttackDetector {
      * unparseable IP is counted in one shared bucket.
      */
     public void record(String realmId, String realmName, LoginOutcome outcome, String ip, String username, String userId) {
-        if (realmId == null) {
-            return;
+        if (realmId != null) {
+            counted(realmId, realmName, (name, now) -> {
+                observer.recorded(realmId, name, outcome);
+                counting.login(realmId, outcome, ip, username, userId, now);
+            });
         }
-        long started = System.nanoTime();
-        try {
-            count(realmId, realmName, outcome, ip, username, userId);
-        } finally {
-            observer.timed(Operation.RECORD, System.nanoTime() - started);
-        }
-    }
-
-    private void count(String realmId, String realmName, LoginOutcome outcome, String ip, String username,
-                       String userId) {
-        long now = clock.getAsLong();
-        String name = realmName == null ? realmId : realmName;
-        states.seen(realmId, name);
-        observer.recorded(realmId, name, outcome);
-        counting.login(realmId, outcome, ip, username, userId, now);
     }
 
     /**
@@ -160,16 +149,22 @@ public final class AttackDetector {
      * and reset requests per address and network (15 min). Never throws for bad input.
      */
     public void recordActivity(String realmId, String realmName, AccountActivity activity, String ip) {
-        if (realmId == null || activity == null) {
-            return;
+        if (realmId != null && activity != null) {
+            counted(realmId, realmName, (name, now) -> {
+                observer.activity(realmId, name, activity);
+                counting.activity(realmId, activity, ip, now);
+            });
         }
+    }
+
+    /** Runs one count (given the realm's name and the time), timed as a {@code record}, in a realm noted as seen. */
+    private void counted(String realmId, String realmName, ObjLongConsumer<String> count) {
         long started = System.nanoTime();
         try {
             long now = clock.getAsLong();
             String name = realmName == null ? realmId : realmName;
             states.seen(realmId, name);
-            observer.activity(realmId, name, activity);
-            counting.activity(realmId, activity, ip, now);
+            count.accept(name, now);
         } finally {
             observer.timed(Operation.RECORD, System.nanoTime() - started);
         }
