@@ -1,43 +1,68 @@
 package io.keycloaksentinel.core.detect;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToLongFunction;
 import org.keycloak.Config;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.provider.ProviderConfigurationBuilder;
 
 /**
  * Server-level options of {@code sentinel-infinispan}, read once at start-up
- * ({@code --spi-sentinel-attack-detection--sentinel-infinispan--max-subject-entries=...}).
+ * ({@code --spi-sentinel-attack-detection--sentinel-infinispan--max-subject-entries=...}). Each
+ * is declared once in {@link #NUMBERS} (name, type, bounds, default, help), from which both
+ * {@link #read} and {@link #metadata} work.
  */
 public record DetectionServerOptions(long maxSubjectEntries, int maxPendingPerFlush, long flushMillis,
                                      long evaluateMillis, int ipv4Prefix, int ipv6Prefix, long maxKnownEntries,
                                      int knownSourceDays, List<Integer> ipv6WidePrefixes) {
 
-    static final String MAX_SUBJECT_ENTRIES = "max-subject-entries";
-    static final String MAX_PENDING = "max-pending";
-    static final String FLUSH_MILLIS = "flush-interval-ms";
-    static final String EVALUATE_MILLIS = "evaluate-interval-ms";
-    static final String IPV4_PREFIX = "ipv4-network-prefix";
-    static final String IPV6_PREFIX = "ipv6-network-prefix";
-    static final String MAX_KNOWN_ENTRIES = "max-known-entries";
-    static final String KNOWN_SOURCE_DAYS = "known-source-days";
     static final String IPV6_WIDE_PREFIXES = "ipv6-wide-network-prefixes";
 
     public static final DetectionServerOptions DEFAULTS =
             new DetectionServerOptions(200_000, 100_000, 250, 1000, 24, 64, 100_000, 90, SourceKeys.DEFAULT_IPV6_WIDE_PREFIXES);
 
+    /** A numeric option: read as a {@code long} or an {@code int}, refused outside {@code min..max}. */
+    private record NumericOption(String name, boolean isLong, long min, long max, ToLongFunction<DetectionServerOptions> value,
+                          String help) {
+
+        long read(Config.Scope config) {
+            long fallback = value.applyAsLong(DEFAULTS);
+            return bounded(isLong ? config.getLong(name, fallback) : config.getInt(name, (int) fallback), min, max, name);
+        }
+
+        Object defaultValue() {
+            long fallback = value.applyAsLong(DEFAULTS);
+            return isLong ? (Object) fallback : (Object) (int) fallback;
+        }
+    }
+
+    /** The numeric options, in the order of the record's components. */
+    private static final List<NumericOption> NUMBERS = List.of(
+            new NumericOption("max-subject-entries", true, 1_000, 100_000_000, DetectionServerOptions::maxSubjectEntries,
+                    "Most counter entries (per IP, network, username) kept per node; the least recently used go first."),
+            new NumericOption("max-pending", false, 1_000, 10_000_000, DetectionServerOptions::maxPendingPerFlush,
+                    "Most distinct counters buffered between two flushes to the cluster."),
+            new NumericOption("flush-interval-ms", true, 50, 10_000, DetectionServerOptions::flushMillis,
+                    "How often a node adds its buffered counts into the cluster cache (ms)."),
+            new NumericOption("evaluate-interval-ms", true, 200, 60_000, DetectionServerOptions::evaluateMillis,
+                    "How often a node re-evaluates the attack state of the realms it serves (ms)."),
+            new NumericOption("ipv4-network-prefix", false, 8, 32, DetectionServerOptions::ipv4Prefix,
+                    "Prefix length that groups IPv4 addresses into a network."),
+            new NumericOption("ipv6-network-prefix", false, 16, 128, DetectionServerOptions::ipv6Prefix,
+                    "Prefix length that groups IPv6 addresses into a network."),
+            new NumericOption("max-known-entries", true, 1_000, 100_000_000, DetectionServerOptions::maxKnownEntries,
+                    "Most users whose recent sign-in networks are remembered (smart lockout); least recently used go first."),
+            new NumericOption("known-source-days", false, 1, 3650, DetectionServerOptions::knownSourceDays,
+                    "Days a network stays known for a user after their last successful sign-in from it."));
+
     public static DetectionServerOptions read(Config.Scope config) {
-        DetectionServerOptions d = DEFAULTS;
-        return new DetectionServerOptions(
-                bounded(config.getLong(MAX_SUBJECT_ENTRIES, d.maxSubjectEntries()), 1_000, 100_000_000, MAX_SUBJECT_ENTRIES),
-                (int) bounded(config.getInt(MAX_PENDING, d.maxPendingPerFlush()), 1_000, 10_000_000, MAX_PENDING),
-                bounded(config.getLong(FLUSH_MILLIS, d.flushMillis()), 50, 10_000, FLUSH_MILLIS),
-                bounded(config.getLong(EVALUATE_MILLIS, d.evaluateMillis()), 200, 60_000, EVALUATE_MILLIS),
-                (int) bounded(config.getInt(IPV4_PREFIX, d.ipv4Prefix()), 8, 32, IPV4_PREFIX),
-                (int) bounded(config.getInt(IPV6_PREFIX, d.ipv6Prefix()), 16, 128, IPV6_PREFIX),
-                bounded(config.getLong(MAX_KNOWN_ENTRIES, d.maxKnownEntries()), 1_000, 100_000_000, MAX_KNOWN_ENTRIES),
-                (int) bounded(config.getInt(KNOWN_SOURCE_DAYS, d.knownSourceDays()), 1, 3650, KNOWN_SOURCE_DAYS),
-                widePrefixes(config.get(IPV6_WIDE_PREFIXES, null), d.ipv6WidePrefixes()));
+        long[] n = new long[NUMBERS.size()];
+        for (int i = 0; i < n.length; i++) {
+            n[i] = NUMBERS.get(i).read(config);
+        }
+        return new DetectionServerOptions(n[0], (int) n[1], n[2], n[3], (int) n[4], (int) n[5], n[6], (int) n[7],
+                widePrefixes(config.get(IPV6_WIDE_PREFIXES, null), DEFAULTS.ipv6WidePrefixes()));
     }
 
     /** "56,48": wider IPv6 networks counted too; each 16..63; empty ("") counts none. */
@@ -45,7 +70,7 @@ public record DetectionServerOptions(long maxSubjectEntries, int maxPendingPerFl
         if (value == null) {
             return fallback;
         }
-        List<Integer> prefixes = new java.util.ArrayList<>();
+        List<Integer> prefixes = new ArrayList<>();
         for (String part : value.split(",")) {
             if (part.isBlank()) {
                 continue;
@@ -73,25 +98,12 @@ public record DetectionServerOptions(long maxSubjectEntries, int maxPendingPerFl
     }
 
     public static List<ProviderConfigProperty> metadata() {
-        DetectionServerOptions d = DEFAULTS;
-        return ProviderConfigurationBuilder.create()
-                .property().name(MAX_SUBJECT_ENTRIES).type("long").defaultValue(d.maxSubjectEntries())
-                .helpText("Most counter entries (per IP, network, username) kept per node; the least recently used go first.").add()
-                .property().name(MAX_PENDING).type("int").defaultValue(d.maxPendingPerFlush())
-                .helpText("Most distinct counters buffered between two flushes to the cluster.").add()
-                .property().name(FLUSH_MILLIS).type("long").defaultValue(d.flushMillis())
-                .helpText("How often a node adds its buffered counts into the cluster cache (ms).").add()
-                .property().name(EVALUATE_MILLIS).type("long").defaultValue(d.evaluateMillis())
-                .helpText("How often a node re-evaluates the attack state of the realms it serves (ms).").add()
-                .property().name(IPV4_PREFIX).type("int").defaultValue(d.ipv4Prefix())
-                .helpText("Prefix length that groups IPv4 addresses into a network.").add()
-                .property().name(IPV6_PREFIX).type("int").defaultValue(d.ipv6Prefix())
-                .helpText("Prefix length that groups IPv6 addresses into a network.").add()
-                .property().name(MAX_KNOWN_ENTRIES).type("long").defaultValue(d.maxKnownEntries())
-                .helpText("Most users whose recent sign-in networks are remembered (smart lockout); least recently used go first.").add()
-                .property().name(KNOWN_SOURCE_DAYS).type("int").defaultValue(d.knownSourceDays())
-                .helpText("Days a network stays known for a user after their last successful sign-in from it.").add()
-                .property().name(IPV6_WIDE_PREFIXES).type("string").defaultValue("56,48")
+        ProviderConfigurationBuilder builder = ProviderConfigurationBuilder.create();
+        for (NumericOption option : NUMBERS) {
+            builder = builder.property().name(option.name()).type(option.isLong() ? "long" : "int")
+                    .defaultValue(option.defaultValue()).helpText(option.help()).add();
+        }
+        return builder.property().name(IPV6_WIDE_PREFIXES).type("string").defaultValue("56,48")
                 .helpText("Wider IPv6 networks also counted against the network thresholds (an IPv6 address counts as its /64).").add()
                 .build();
     }
