@@ -2,17 +2,10 @@ package io.keycloaksentinel.core.captcha;
 
 import io.keycloaksentinel.core.captcha.CaptchaVerdict.Outcome;
 import io.keycloaksentinel.core.net.BoundedHttp;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.ProxySelector;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,12 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.keycloak.util.JsonSerialization;
 
 /**
@@ -61,7 +48,6 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
     private static final int MAX_DETAIL_CHARS = 100;
     private static final int MIN_TIMEOUT_MILLIS = 100;
     private static final int MAX_TIMEOUT_MILLIS = 30_000;
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /**
      * Replies that the posted token can provoke (bad request, too large, unprocessable): the
      * client's answer is refused, INVALID. Other statuses (5xx; 408 and 429, the vendor busy;

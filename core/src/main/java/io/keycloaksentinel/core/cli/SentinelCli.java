@@ -23,8 +23,12 @@ import java.util.Locale;
  * on a bare JVM: it uses only the JDK and Sentinel's own classes, nothing of Keycloak's.
  *
  * <p>Exit codes: 0 done, 1 the input or index is not valid (or an I/O error), 2 usage error.
+ *
+ * @param in  where {@code hibp-index -} and {@code hibp-index-lookup} read
+ * @param out results
+ * @param err errors and progress
  */
-public final class SentinelCli {
+public record SentinelCli(InputStream in, PrintStream out, PrintStream err) {
 
     static final int OK = 0;
     static final int INVALID = 1;
@@ -48,16 +52,6 @@ public final class SentinelCli {
             "      LISTED or NOT LISTED (never the password).",
             "",
             "Exit codes: 0 done, 1 invalid input or index, 2 usage error.");
-
-    private final InputStream in;
-    private final PrintStream out;
-    private final PrintStream err;
-
-    SentinelCli(InputStream in, PrintStream out, PrintStream err) {
-        this.in = in;
-        this.out = out;
-        this.err = err;
-    }
 
     public static void main(String[] args) {
         int code = new SentinelCli(System.in, System.out, System.err).run(args);
