@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Named.named;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import io.keycloaksentinel.core.captcha.CaptchaVerdict.Outcome;
+import io.keycloaksentinel.core.counters.InfinispanCounterStore;
+import io.keycloaksentinel.core.detect.AttackDetector;
+import io.keycloaksentinel.core.risk.DetectionThresholds;
 import io.keycloaksentinel.core.risk.RiskLevel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +23,9 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.altcha.altcha.Altcha;
+import org.infinispan.configuration.global.GlobalConfigurationBuilder;
+import org.infinispan.manager.DefaultCacheManager;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -479,6 +485,69 @@ class AltchaCaptchaProviderTest {
             assertThat(widget.attributes()).containsEntry("challengeurl", REALM_URL + "/sentinel-captcha/challenge?form=" + form);
             assertThat(AltchaCaptchaProvider.saltParams((String) read(widget.attributes().get("challengejson")).get("salt"))
                     .orElseThrow()).containsEntry("form", form);
+        }
+    }
+
+    @Nested
+    @DisplayName("Across a cluster: the answer's signature is claimed in the cluster's replay register, as the login steps wire it")
+    class AcrossNodes {
+
+        private final DefaultCacheManager cluster =
+                new DefaultCacheManager(new GlobalConfigurationBuilder().nonClusteredDefault().build());
+        /** Two nodes: each its own store and detector, both on the same caches. */
+        private final AttackDetector nodeA = node();
+        private final AttackDetector nodeB = node();
+
+        private AttackDetector node() {
+            InfinispanCounterStore store = InfinispanCounterStore.open(cluster, 10_000, 1_000, 1_000)
+                    .withReplayRegister(cluster, 1_000);
+            return new AttackDetector(store, DetectionThresholds.DEFAULTS, now::get, 24, 64);
+        }
+
+        @AfterEach
+        void stop() {
+            cluster.stop();
+        }
+
+        /** A post to {@code node}, whose replay register is the node's view of the cluster's (CaptchaGate's wiring). */
+        private CaptchaVerdict postTo(AttackDetector node, String realmId, String answer) {
+            ReplayGuard guard = (token, ttl) -> node.keys().claimOnce(realmId, token, ttl);
+            CaptchaRequest request = request(realmId, RiskLevel.LOW, KEY);
+            return provider.verify(new CaptchaRequest(request.realmId(), request.clientIp(), request.risk(), request.settings(),
+                    request.resourcesUrl(), request.realmUrl(), request.language(), request.signingKey(), guard,
+                    request.clock(), request.form(), request.minWork()), answer);
+        }
+
+        @Test
+        @DisplayName("A challenge issued by node A passes once on node B; its answer replayed on either node is REPLAYED")
+        void oncePerCluster() {
+            String answer = solve(provider.challengeJson(request()));
+
+            assertThat(postTo(nodeB, "realm-a", answer)).isEqualTo(CaptchaVerdict.passed());
+            assertThat(postTo(nodeB, "realm-a", answer).outcome()).isEqualTo(Outcome.REPLAYED);
+            assertThat(postTo(nodeA, "realm-a", answer).outcome()).isEqualTo(Outcome.REPLAYED);
+        }
+
+        @Test
+        @DisplayName("Answers to two challenges each pass once, whichever node they reach")
+        void eachChallengeOnce() {
+            String first = solve(provider.challengeJson(request()));
+            String second = solve(provider.challengeJson(request()));
+
+            assertThat(postTo(nodeA, "realm-a", first).outcome()).isEqualTo(Outcome.PASSED);
+            assertThat(postTo(nodeB, "realm-a", second).outcome()).isEqualTo(Outcome.PASSED);
+            assertThat(postTo(nodeA, "realm-a", second).outcome()).isEqualTo(Outcome.REPLAYED);
+            assertThat(postTo(nodeB, "realm-a", first).outcome()).isEqualTo(Outcome.REPLAYED);
+        }
+
+        @Test
+        @DisplayName("A node whose replay register is not open answers UNAVAILABLE, never a pass")
+        void registerNotOpen() {
+            AttackDetector withoutRegister = new AttackDetector(InfinispanCounterStore.open(cluster, 10_000, 1_000, 1_000),
+                    DetectionThresholds.DEFAULTS, now::get, 24, 64);
+
+            assertThat(postTo(withoutRegister, "realm-a", solve(provider.challengeJson(request()))).outcome())
+                    .isEqualTo(Outcome.UNAVAILABLE);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.keycloaksentinel.core.counters;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keycloaksentinel.core.counters.CounterStore.Scope;
 import java.time.Duration;
@@ -98,5 +99,19 @@ class InfinispanCounterStoreTest {
         assertThat(nodeA.dropped()).isEqualTo(500);
         nodeA.flush();
         assertThat(nodeA.sumByPrefix(Scope.SUBJECT, "i|r|", Window.ONE_DAY, NOW)).hasSize(1_000);
+    }
+
+    @Test
+    @DisplayName("A one-time token claimed on one node is refused on every node; a node without the register open refuses to guess")
+    void claimOnce() {
+        nodeA.withReplayRegister(manager, 1_000);
+        nodeB.withReplayRegister(manager, 1_000);
+
+        assertThat(nodeA.claimOnce("once|r|token-1", Duration.ofMinutes(5))).isTrue();
+        assertThat(nodeB.claimOnce("once|r|token-1", Duration.ofMinutes(5))).isFalse();
+        assertThat(nodeA.claimOnce("once|r|token-1", Duration.ofMinutes(5))).isFalse();
+        assertThat(nodeB.claimOnce("once|r|token-2", Duration.ofMinutes(5))).isTrue();
+        assertThatThrownBy(() -> InfinispanCounterStore.open(manager, 10_000, 1_000, 1_000)
+                .claimOnce("once|r|token-3", Duration.ofMinutes(5))).isInstanceOf(IllegalStateException.class);
     }
 }
