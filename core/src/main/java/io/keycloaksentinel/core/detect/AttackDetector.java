@@ -38,34 +38,8 @@ public final class AttackDetector {
 
     private static final Logger LOG = Logger.getLogger(AttackDetector.class);
 
-    /** The two things Sentinel does on a request thread, timed for the metrics. */
-    public enum Operation { RECORD, CHECK }
-
-    /** Told of every counted attempt (metrics). */
-    public interface Observer {
-        void recorded(String realmId, String realmName, LoginOutcome outcome);
-
-        default void throttled(String realmId, String realmName, boolean monitorOnly) {
-        }
-
-        default void forgotten(String realmId) {
-        }
-
-        default void timed(Operation operation, long nanos) {
-        }
-
-        default void activity(String realmId, String realmName, AccountActivity activity) {
-        }
-
-        /** The realm's attack state changed; called on exactly one node of the cluster per change. */
-        default void stateChanged(String realmId, String realmName, RealmAttackStatus from, RealmAttackStatus to) {
-        }
-
-        Observer NONE = (id, name, outcome) -> { };
-    }
-
     private final CounterStore store;
-    private final Observer observer;
+    private final DetectionObserver observer;
     private final LongSupplier clock;
     private final RealmKeys keys;
     private final IncidentLedger incidents;
@@ -77,16 +51,16 @@ public final class AttackDetector {
 
     public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
                           int ipv6Prefix) {
-        this(store, thresholds, clock, ipv4Prefix, ipv6Prefix, Observer.NONE);
+        this(store, thresholds, clock, ipv4Prefix, ipv6Prefix, DetectionObserver.NONE);
     }
 
     public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
-                          int ipv6Prefix, Observer observer) {
+                          int ipv6Prefix, DetectionObserver observer) {
         this(store, thresholds, clock, ipv4Prefix, ipv6Prefix, SourceKeys.DEFAULT_IPV6_WIDE_PREFIXES, observer);
     }
 
     public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
-                          int ipv6Prefix, List<Integer> ipv6WidePrefixes, Observer observer) {
+                          int ipv6Prefix, List<Integer> ipv6WidePrefixes, DetectionObserver observer) {
         this.store = store;
         this.observer = observer;
         this.clock = clock;
@@ -166,7 +140,7 @@ public final class AttackDetector {
             states.seen(realmId, name);
             count.accept(name, now);
         } finally {
-            observer.timed(Operation.RECORD, System.nanoTime() - started);
+            observer.timed(DetectionObserver.Operation.RECORD, System.nanoTime() - started);
         }
     }
 
@@ -265,7 +239,7 @@ public final class AttackDetector {
         try {
             return decision.get();
         } finally {
-            observer.timed(Operation.CHECK, System.nanoTime() - started);
+            observer.timed(DetectionObserver.Operation.CHECK, System.nanoTime() - started);
         }
     }
 

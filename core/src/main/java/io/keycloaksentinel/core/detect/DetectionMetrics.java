@@ -29,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *       password), with p50 / p99 over a sliding two minutes on this node</li>
  * </ul>
  */
-final class DetectionMetrics implements AttackDetector.Observer {
+final class DetectionMetrics implements DetectionObserver {
 
     private final MeterRegistry registry;
     private final Map<String, Gauge> realmGauges = new ConcurrentHashMap<>();
@@ -67,8 +67,8 @@ final class DetectionMetrics implements AttackDetector.Observer {
     }
 
     @Override
-    public void timed(AttackDetector.Operation operation, long nanos) {
-        (operation == AttackDetector.Operation.RECORD ? recordTimer : checkTimer).record(nanos, TimeUnit.NANOSECONDS);
+    public void timed(DetectionObserver.Operation operation, long nanos) {
+        (operation == DetectionObserver.Operation.RECORD ? recordTimer : checkTimer).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     void bind(AttackDetector detector) {

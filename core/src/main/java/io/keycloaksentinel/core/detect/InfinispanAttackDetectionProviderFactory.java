@@ -100,7 +100,7 @@ public final class InfinispanAttackDetectionProviderFactory
             DetectionMetrics metrics = new DetectionMetrics(Metrics.globalRegistry, store);
             AttackStateEvents events = new AttackStateEvents(sessionFactory);
             AttackDetector created = new AttackDetector(store, DetectionThresholds.DEFAULTS, System::currentTimeMillis,
-                    options.ipv4Prefix(), options.ipv6Prefix(), options.ipv6WidePrefixes(), new AttackDetector.Observer() {
+                    options.ipv4Prefix(), options.ipv6Prefix(), options.ipv6WidePrefixes(), new DetectionObserver() {
                         @Override
                         public void recorded(String realmId, String realmName, LoginOutcome outcome) {
                             metrics.recorded(realmId, realmName, outcome);
@@ -122,7 +122,7 @@ public final class InfinispanAttackDetectionProviderFactory
                         }
 
                         @Override
-                        public void timed(AttackDetector.Operation operation, long nanos) {
+                        public void timed(DetectionObserver.Operation operation, long nanos) {
                             metrics.timed(operation, nanos);
                         }
 

@@ -27,7 +27,7 @@ public final class RealmStates {
     private final CounterStore store;
     private final LongSupplier clock;
     private final DetectionThresholds defaults;
-    private final AttackDetector.Observer observer;
+    private final DetectionObserver observer;
 
     private record RealmEntry(String name, DetectionThresholds thresholds) {
     }
@@ -35,7 +35,7 @@ public final class RealmStates {
     /** The realms this node has seen, with their thresholds; realms are few and admin-made. */
     private final Map<String, RealmEntry> activeRealms = new ConcurrentHashMap<>();
 
-    RealmStates(CounterStore store, LongSupplier clock, DetectionThresholds defaults, AttackDetector.Observer observer) {
+    RealmStates(CounterStore store, LongSupplier clock, DetectionThresholds defaults, DetectionObserver observer) {
         this.store = store;
         this.clock = clock;
         this.defaults = defaults;

@@ -86,7 +86,7 @@ class AttackDetectorTest {
     void forget() {
         java.util.List<String> forgotten = new java.util.ArrayList<>();
         AttackDetector observed = new AttackDetector(store, DetectionThresholds.DEFAULTS, now::get, 24, 64,
-                new AttackDetector.Observer() {
+                new DetectionObserver() {
                     @Override
                     public void recorded(String realmId, String realmName, LoginOutcome outcome) {
                     }

@@ -35,7 +35,7 @@ class RealmStatesTest {
     void stateChangeObserved() {
         java.util.List<String> changes = new java.util.ArrayList<>();
         AttackDetector observed = new AttackDetector(store, DetectionThresholds.DEFAULTS, now::get, 24, 64,
-                new AttackDetector.Observer() {
+                new DetectionObserver() {
                     @Override
                     public void recorded(String realmId, String realmName, LoginOutcome outcome) {
                     }
