@@ -1,0 +1,246 @@
+package io.keycloaksentinel.core.settings;
+
+import io.keycloaksentinel.core.SettingsValues;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * One realm setting, declared once: its key, its default, how its stored string is read (a damaged
+ * one gives the default: a hand-edited attribute never breaks a login), how an admin's JSON value is
+ * checked and turned into the string to store, and how the REST answer shows it (a secret only as
+ * {@link #MASK}). A {@link SettingsTable} serves a record's settings from these declarations.
+ *
+ * <p>A check's message may leave the key out: "must be true or false" reaches the admin as
+ * "failOpen must be true or false", "'x' is not an email address" as "emails: 'x' is not ...".
+ *
+ * @param <T> the value's type, that of the record component of the same name
+ */
+public final class Setting<T> {
+
+    /** What a set secret reads as; sent back in an update, it leaves the stored secret as it is. */
+    public static final String MASK = "**********";
+    /** The longest text a setting stores. */
+    public static final int MAX_TEXT = 2048;
+
+    /** An admin's JSON value (never null) to the string stored; a bad one throws {@link IllegalArgumentException}. */
+    @FunctionalInterface
+    public interface Check {
+        String apply(Object json);
+    }
+
+    private final String key;
+    private final Class<?> type;
+    private final T fallback;
+    private final Function<String, T> parse;
+    private final Check check;
+    private final Function<T, Object> show;
+    private final boolean secret;
+
+    private Setting(String key, Class<?> type, T fallback, Function<String, T> parse, Check check,
+                    Function<T, Object> show, boolean secret) {
+        this.key = Objects.requireNonNull(key);
+        this.type = type;
+        this.fallback = fallback;
+        this.parse = parse;
+        this.check = check;
+        this.show = show;
+        this.secret = secret;
+    }
+
+    /**
+     * Any setting: {@code parse} reads a stored string (throwing when it is damaged), {@code check}
+     * an admin's value, {@code show} gives what the REST answer holds.
+     */
+    public static <T> Setting<T> of(String key, Class<?> type, T fallback, Function<String, T> parse, Check check,
+                                    Function<T, Object> show) {
+        return new Setting<>(key, type, fallback, parse, check, show, false);
+    }
+
+    /** {@code true} or {@code false}; anything else stored is damaged. */
+    public static Setting<Boolean> flag(String key, boolean fallback) {
+        return of(key, Boolean.class, fallback, v -> switch (v) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("must be true or false");
+        }, json -> {
+            if (!(json instanceof Boolean b)) {
+                throw new IllegalArgumentException("must be true or false");
+            }
+            return b.toString();
+        }, b -> b);
+    }
+
+    /** A whole number in {@code min..max}. */
+    public static Setting<Long> whole(String key, long fallback, long min, long max) {
+        return of(key, Long.class, fallback, v -> inRange(Long.parseLong(v.strip()), min, max),
+                json -> Long.toString(SettingsValues.integer(key, json, min, max)), n -> n);
+    }
+
+    /** A whole number in {@code min..max}, for an {@code int} component. */
+    public static Setting<Integer> integer(String key, int fallback, int min, int max) {
+        Setting<Long> n = whole(key, fallback, min, max);
+        return of(key, Integer.class, fallback, v -> n.parse.apply(v).intValue(), n.check, i -> i);
+    }
+
+    /** A number in {@code min..max}. */
+    public static Setting<Double> decimal(String key, double fallback, double min, double max) {
+        String message = "must be a number from " + min + " to " + max;
+        return of(key, Double.class, fallback, v -> {
+            double d = Double.parseDouble(v.strip());
+            if (!(d >= min && d <= max)) {
+                throw new IllegalArgumentException(message);
+            }
+            return d;
+        }, json -> {
+            if (!(json instanceof Number n) || !(n.doubleValue() >= min && n.doubleValue() <= max)) {
+                throw new IllegalArgumentException(message);
+            }
+            return Double.toString(n.doubleValue());
+        }, d -> d);
+    }
+
+    /** A non-blank text of at most {@value #MAX_TEXT} characters, stored without surrounding blanks. */
+    public static Setting<String> text(String key, String fallback) {
+        return of(key, String.class, fallback, v -> {
+            if (v.isBlank() || v.length() > MAX_TEXT) {
+                throw new IllegalArgumentException("must be a non-empty string of at most " + MAX_TEXT + " characters");
+            }
+            return v.strip();
+        }, json -> {
+            if (!(json instanceof String s) || s.isBlank()) {
+                throw new IllegalArgumentException("must be a non-empty string");
+            }
+            if (s.length() > MAX_TEXT) {
+                throw new IllegalArgumentException("is longer than " + MAX_TEXT + " characters");
+            }
+            return s.strip();
+        }, s -> s);
+    }
+
+    /**
+     * One of an enum's values, written as {@code text} gives them (case does not matter). An
+     * update may set one of {@code settable} (all when none are named); a stored value may be any.
+     */
+    @SafeVarargs
+    public static <E extends Enum<E>> Setting<E> oneOf(String key, E fallback, Function<E, String> text, E... settable) {
+        List<E> all = List.of(fallback.getDeclaringClass().getEnumConstants());
+        return oneOf(key, fallback.getDeclaringClass(), fallback, all, settable.length == 0 ? all : List.of(settable), text);
+    }
+
+    /** One of {@code values} (case does not matter). */
+    public static Setting<String> oneOf(String key, String fallback, String... values) {
+        return oneOf(key, String.class, fallback, List.of(values), List.of(values), s -> s);
+    }
+
+    private static <E> Setting<E> oneOf(String key, Class<?> type, E fallback, List<E> readable, List<E> settable,
+                                        Function<E, String> text) {
+        List<String> names = settable.stream().map(text).toList();
+        String message = names.size() == 2 ? "must be " + names.get(0) + " or " + names.get(1)
+                : "must be one of " + String.join(", ", names);
+        Function<List<E>, Function<String, E>> find = among -> v -> among.stream()
+                .filter(e -> text.apply(e).equalsIgnoreCase(v.strip())).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(message));
+        return of(key, type, fallback, find.apply(readable),
+                json -> text.apply(find.apply(settable).apply(json instanceof String s ? s : "\0")), text::apply);
+    }
+
+    /** This setting, with {@code rule} checking (and perhaps rewriting) what is read and what is set. */
+    public Setting<T> refined(UnaryOperator<String> rule) {
+        return new Setting<>(key, type, fallback, v -> parse.apply(rule.apply(v)), checkedAlso(rule).check, show, secret);
+    }
+
+    /** This setting, with {@code rule} checking (and perhaps rewriting) what an admin sets, after its own check. */
+    public Setting<T> checkedAlso(UnaryOperator<String> rule) {
+        return new Setting<>(key, type, fallback, parse, json -> rule.apply(check.apply(json)), show, secret);
+    }
+
+    /** This setting as a secret: shown as {@link #MASK} when set; the mask sent back changes nothing. */
+    public Setting<T> secret() {
+        return new Setting<>(key, type, fallback, parse, check, show, true);
+    }
+
+    public String key() {
+        return key;
+    }
+
+    public T fallback() {
+        return fallback;
+    }
+
+    Class<?> type() {
+        return type;
+    }
+
+    boolean isSecret() {
+        return secret;
+    }
+
+    /** The value of a stored string: the default when it is missing or damaged. */
+    public T read(String stored) {
+        if (stored == null) {
+            return fallback;
+        }
+        try {
+            return parse.apply(stored);
+        } catch (RuntimeException damaged) {
+            return fallback;
+        }
+    }
+
+    /** Why a stored string is damaged, or null when it is missing or reads. */
+    String problem(String stored) {
+        try {
+            if (stored != null) {
+                parse.apply(stored);
+            }
+            return null;
+        } catch (RuntimeException damaged) {
+            return String.valueOf(damaged.getMessage());
+        }
+    }
+
+    /** The string to store for an admin's JSON value (not null), or a message naming this setting. */
+    String check(Object json) {
+        return naming(key, () -> check.apply(json));
+    }
+
+    /** What the REST answer shows of {@code value}. */
+    Object show(T value) {
+        if (value == null) {
+            return null;
+        }
+        return secret ? MASK : show.apply(value);
+    }
+
+    /** What {@code check} gives, or its {@link IllegalArgumentException} with a message that names {@code key}. */
+    static <V> V naming(String key, Supplier<V> check) {
+        try {
+            return check.get();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(named(key, String.valueOf(e.getMessage())), e);
+        }
+    }
+
+    /** "must be ..." to "key must be ..."; "'x' is not ..." to "key: 'x' is not ..."; a message naming the key stays. */
+    static String named(String key, String message) {
+        if (message.startsWith(key)) {
+            return message;
+        }
+        return message.startsWith("must ") || message.startsWith("is ") ? key + " " + message : key + ": " + message;
+    }
+
+    private static long inRange(long n, long min, long max) {
+        if (n < min || n > max) {
+            throw new IllegalArgumentException("must be a whole number from " + min + " to " + max);
+        }
+        return n;
+    }
+
+    @Override
+    public String toString() {
+        return "Setting[" + key + ", default " + (secret ? MASK : fallback) + "]";
+    }
+}
