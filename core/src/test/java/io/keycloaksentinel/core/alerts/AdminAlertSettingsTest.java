@@ -96,7 +96,7 @@ class AdminAlertSettingsTest {
                 Map.of("emails", java.util.Collections.nCopies(21, "a@example.test")), SELF))
                 .hasMessage("emails must be a list of at most 20 addresses");
         assertThatThrownBy(() -> AdminAlertSettings.validateUpdate(Map.of("webhookFormat", " "), SELF))
-                .hasMessage("webhookFormat must be a non-empty string");
+                .hasMessage("webhookFormat must be json or slack");
         assertThatThrownBy(() -> AdminAlertSettings.validateUpdate(Map.of("webhookUrl", "http://localhost:8080/x"),
                 "127.0.0.1:8080")).hasMessageContaining("itself");
         assertThat(AdminAlertSettings.validateUpdate(Map.of("webhookUrl", "http://localhost:9000/x"), "127.0.0.1:8080"))
