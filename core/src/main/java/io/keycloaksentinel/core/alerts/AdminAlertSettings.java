@@ -1,5 +1,6 @@
 package io.keycloaksentinel.core.alerts;
 
+import io.keycloaksentinel.core.SettingsValues;
 import io.keycloaksentinel.core.settings.Setting;
 import io.keycloaksentinel.core.settings.SettingsTable;
 import java.net.URI;
@@ -82,7 +83,7 @@ public record AdminAlertSettings(List<String> emails, String webhookUrl, String 
         List<String> emails = new ArrayList<>();
         for (Object o : l) {
             if (!(o instanceof String s) || !EMAIL.matcher(s.strip()).matches()) {
-                throw new IllegalArgumentException("'" + shorten(String.valueOf(o)) + "' is not an email address");
+                throw new IllegalArgumentException("'" + SettingsValues.shorten(String.valueOf(o)) + "' is not an email address");
             }
             emails.add(s.strip());
         }
@@ -117,9 +118,5 @@ public record AdminAlertSettings(List<String> emails, String webhookUrl, String 
         String[] t = target.split(":(?=[0-9]+$)");
         String[] s = server.split(":(?=[0-9]+$)");
         return t.length == 2 && s.length == 2 && t[1].equals(s[1]) && loopback.contains(t[0]) && loopback.contains(s[0]);
-    }
-
-    private static String shorten(String s) {
-        return s.length() > 40 ? s.substring(0, 40) + "..." : s;
     }
 }

@@ -1,11 +1,19 @@
 package io.keycloaksentinel.core.settings;
 
 import io.keycloaksentinel.core.SettingsValues;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
 
 /**
  * One realm setting, declared once: its key, its default, how its stored string is read (a damaged
@@ -22,6 +30,8 @@ public final class Setting<T> {
 
     /** What a set secret reads as; sent back in an update, it leaves the stored secret as it is. */
     public static final String MASK = "**********";
+    /** How a list's entries are joined in storage (Keycloak's multivalued config separator). */
+    public static final String SEPARATOR = "##";
     /** The longest text a setting stores. */
     public static final int MAX_TEXT = 2048;
 
@@ -145,6 +155,62 @@ public final class Setting<T> {
                 .orElseThrow(() -> new IllegalArgumentException(message));
         return of(key, type, fallback, find.apply(readable),
                 json -> text.apply(find.apply(settable).apply(json instanceof String s ? s : "\0")), text::apply);
+    }
+
+    /**
+     * A moment, in epoch milliseconds: set and stored as an ISO instant ({@code 2026-11-01T08:00:00Z})
+     * or a date ({@code 2026-11-01}, UTC midnight); none by default.
+     */
+    public static Setting<Long> instant(String key) {
+        String message = "must be a date (2026-11-01) or an instant (2026-11-01T08:00:00Z)";
+        Function<String, Long> parse = v -> {
+            try {
+                String s = v.strip();
+                return s.length() == 10 ? LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli()
+                        : Instant.parse(s).toEpochMilli();
+            } catch (DateTimeParseException e) {
+                throw new IllegalArgumentException(message);
+            }
+        };
+        return of(key, Long.class, null, parse, json -> Instant.ofEpochMilli(parse.apply(json instanceof String s ? s : ""))
+                .toString(), millis -> Instant.ofEpochMilli(millis).toString());
+    }
+
+    /**
+     * A list, stored as Keycloak stores multivalued config: entries joined by {@value #SEPARATOR} (new
+     * lines are read too; never commas, which names may hold). An admin sends a JSON list of non-empty
+     * strings, or one string joined so, of at most {@code max} entries. {@code entries} parses the
+     * entries (throwing for a bad one), {@code text} writes one back; {@code none} is the message
+     * refusing an empty list (null: empty is fine).
+     */
+    public static <E, C extends Collection<E>> Setting<C> list(String key, C fallback, int max,
+                                                             Function<List<String>, C> entries, Function<E, String> text,
+                                                             String none) {
+        Function<C, C> some = c -> {
+            if (none != null && c.isEmpty()) {
+                throw new IllegalArgumentException(none);
+            }
+            return c;
+        };
+        return of(key, fallback instanceof Set ? Set.class : List.class, fallback, v -> some.apply(entries.apply(split(v))),
+                json -> some.apply(entries.apply(entries(json, max))).stream().map(text).collect(Collectors.joining(SEPARATOR)),
+                c -> c.stream().map(text).toList());
+    }
+
+    /** The entries of a stored list (blank ones left out). */
+    private static List<String> split(String stored) {
+        return Arrays.stream(stored.split(SEPARATOR + "|\\n")).map(String::strip).filter(e -> !e.isEmpty()).toList();
+    }
+
+    private static List<String> entries(Object json, int max) {
+        List<?> raw = json instanceof String s ? split(s) : json instanceof List<?> l ? l : null;
+        if (raw == null || !raw.stream().allMatch(o -> o instanceof String s && !s.isBlank())) {
+            throw new IllegalArgumentException("must be a list of non-empty strings");
+        }
+        if (raw.size() > max) {
+            throw new IllegalArgumentException("must hold at most " + max + " entries");
+        }
+        return raw.stream().map(o -> ((String) o).strip()).toList();
     }
 
     /** This setting, with {@code rule} checking (and perhaps rewriting) what is read and what is set. */

@@ -1,5 +1,6 @@
 package io.keycloaksentinel.core.settings;
 
+import io.keycloaksentinel.core.SettingsValues;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -165,12 +166,10 @@ public final class SettingsTable<R extends Record> {
      * this server's address), by key, on the string to store after the setting's own check.
      */
     public Map<String, String> validateUpdate(Map<String, Object> update, Map<String, UnaryOperator<String>> serverChecks) {
-        if (update == null || update.isEmpty()) {
-            throw new IllegalArgumentException("the body must be a JSON object with at least one of " + keys);
-        }
+        SettingsValues.checkKeys(update, keys);
         Map<String, String> out = new LinkedHashMap<>();
         update.forEach((key, json) -> {
-            Setting<?> s = setting(key);
+            Setting<?> s = settings.get(keys.indexOf(key));
             if (json == null) {
                 out.put(key, null);
             } else if (!(s.isSecret() && json instanceof String text && text.strip().equals(Setting.MASK))) {
@@ -205,15 +204,6 @@ public final class SettingsTable<R extends Record> {
                 set.accept(prefix + key, value);
             }
         });
-    }
-
-    private Setting<?> setting(String key) {
-        int i = keys.indexOf(key);
-        if (i < 0) {
-            String shown = key.length() > 40 ? key.substring(0, 40) + "..." : key;
-            throw new IllegalArgumentException("unknown setting '" + shown + "'; known: " + keys);
-        }
-        return settings.get(i);
     }
 
     @SuppressWarnings("unchecked")
