@@ -268,8 +268,8 @@ public final class Setting<T> {
         }
     }
 
-    /** The string to store for an admin's JSON value (not null), or a message naming this setting. */
-    String check(Object json) {
+    /** The string to store for an admin's JSON value (not null); a bad one throws with a message naming this setting. */
+    public String check(Object json) {
         return naming(key, () -> check.apply(json));
     }
 
