@@ -47,16 +47,18 @@ public final class Setting<T> {
     private final Function<String, T> parse;
     private final Check check;
     private final Function<T, Object> show;
+    private final Function<T, String> format;
     private final boolean secret;
 
     private Setting(String key, Class<?> type, T fallback, Function<String, T> parse, Check check,
-                    Function<T, Object> show, boolean secret) {
+                    Function<T, Object> show, Function<T, String> format, boolean secret) {
         this.key = Objects.requireNonNull(key);
         this.type = type;
         this.fallback = fallback;
         this.parse = parse;
         this.check = check;
         this.show = show;
+        this.format = format != null ? format : value -> check.apply(show.apply(value));
         this.secret = secret;
     }
 
@@ -66,7 +68,7 @@ public final class Setting<T> {
      */
     public static <T> Setting<T> of(String key, Class<?> type, T fallback, Function<String, T> parse, Check check,
                                     Function<T, Object> show) {
-        return new Setting<>(key, type, fallback, parse, check, show, false);
+        return new Setting<>(key, type, fallback, parse, check, show, null, false);
     }
 
     /** {@code true} or {@code false}; anything else stored is damaged. */
@@ -153,8 +155,8 @@ public final class Setting<T> {
         Function<List<E>, Function<String, E>> find = among -> v -> among.stream()
                 .filter(e -> text.apply(e).equalsIgnoreCase(v.strip())).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException(message));
-        return of(key, type, fallback, find.apply(readable),
-                json -> text.apply(find.apply(settable).apply(json instanceof String s ? s : "\0")), text::apply);
+        return new Setting<>(key, type, fallback, find.apply(readable),
+                json -> text.apply(find.apply(settable).apply(json instanceof String s ? s : "\0")), text::apply, text, false);
     }
 
     /**
@@ -215,17 +217,17 @@ public final class Setting<T> {
 
     /** This setting, with {@code rule} checking (and perhaps rewriting) what is read and what is set. */
     public Setting<T> refined(UnaryOperator<String> rule) {
-        return new Setting<>(key, type, fallback, v -> parse.apply(rule.apply(v)), checkedAlso(rule).check, show, secret);
+        return new Setting<>(key, type, fallback, v -> parse.apply(rule.apply(v)), checkedAlso(rule).check, show, format, secret);
     }
 
     /** This setting, with {@code rule} checking (and perhaps rewriting) what an admin sets, after its own check. */
     public Setting<T> checkedAlso(UnaryOperator<String> rule) {
-        return new Setting<>(key, type, fallback, parse, json -> rule.apply(check.apply(json)), show, secret);
+        return new Setting<>(key, type, fallback, parse, json -> rule.apply(check.apply(json)), show, format, secret);
     }
 
     /** This setting as a secret: shown as {@link #MASK} when set; the mask sent back changes nothing. */
     public Setting<T> secret() {
-        return new Setting<>(key, type, fallback, parse, check, show, true);
+        return new Setting<>(key, type, fallback, parse, check, show, format, true);
     }
 
     public String key() {
@@ -271,6 +273,11 @@ public final class Setting<T> {
     /** The string to store for an admin's JSON value (not null); a bad one throws with a message naming this setting. */
     public String check(Object json) {
         return naming(key, () -> check.apply(json));
+    }
+
+    /** The string that stores {@code value} (null for none). */
+    String store(T value) {
+        return value == null ? null : format.apply(value);
     }
 
     /** What the REST answer shows of {@code value}. */

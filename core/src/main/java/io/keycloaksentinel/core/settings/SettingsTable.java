@@ -144,8 +144,7 @@ public final class SettingsTable<R extends Record> {
     public Map<String, String> toStored(R values) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < settings.size(); i++) {
-            Object v = get(values, i);
-            m.put(keys.get(i), v == null ? null : String.valueOf(v));
+            m.put(keys.get(i), store(settings.get(i), get(values, i)));
         }
         return m;
     }
@@ -234,6 +233,11 @@ public final class SettingsTable<R extends Record> {
     @SuppressWarnings("unchecked")
     private static <T> Object show(Setting<T> setting, Object value) {
         return setting.show((T) value);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> String store(Setting<T> setting, Object value) {
+        return setting.store((T) value);
     }
 
     private static Class<?> wrapper(Class<?> type) {
