@@ -30,7 +30,7 @@ public record AdminAlertSettings(List<String> emails, String webhookUrl, String 
     private static final Pattern EMAIL = Pattern.compile("[^@\\s,#]{1,64}@[^@\\s,#]{1,255}");
 
     private static final SettingsTable<AdminAlertSettings> TABLE = SettingsTable.of(AdminAlertSettings.class, PREFIX,
-            Setting.of(EMAILS, List.class, List.<String>of(), AdminAlertSettings::emails, AdminAlertSettings::emails, l -> l),
+            Setting.of(EMAILS, List.class, List.<String>of(), AdminAlertSettings::parseEmails, AdminAlertSettings::checkEmails, l -> l),
             Setting.text(WEBHOOK_URL, null),
             Setting.text(WEBHOOK_SECRET, null).secret().checkedAlso(s -> {
                 if (s.length() < 16 || s.length() > 512) {
@@ -70,13 +70,13 @@ public record AdminAlertSettings(List<String> emails, String webhookUrl, String 
     }
 
     /** Stored: addresses joined by {@code ##}; one that is not an address is skipped. */
-    private static List<String> emails(String stored) {
+    private static List<String> parseEmails(String stored) {
         return Arrays.stream(stored.split("##")).map(String::strip).filter(e -> EMAIL.matcher(e).matches())
                 .limit(MAX_EMAILS).toList();
     }
 
     /** From the admin: a list of at most {@value #MAX_EMAILS} addresses; none stores nothing. */
-    private static String emails(Object json) {
+    private static String checkEmails(Object json) {
         if (!(json instanceof List<?> l) || l.size() > MAX_EMAILS) {
             throw new IllegalArgumentException("must be a list of at most " + MAX_EMAILS + " addresses");
         }

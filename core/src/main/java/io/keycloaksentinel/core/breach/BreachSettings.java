@@ -39,8 +39,8 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
             java.util.regex.Pattern.compile("[^@\\s,;<>\"]+@[^@\\s,;<>\"]+\\.[^@\\s,;<>\"]+");
 
     private static final SettingsTable<BreachSettings> TABLE = SettingsTable.of(BreachSettings.class, PREFIX,
-            Setting.of(SOURCES, Set.class, (Set<Source>) EnumSet.of(Source.BUNDLED, Source.INDEX), BreachSettings::sources,
-                    BreachSettings::sources, set -> set.stream().map(Source::value).toList()),
+            Setting.of(SOURCES, Set.class, (Set<Source>) EnumSet.of(Source.BUNDLED, Source.INDEX), BreachSettings::parseSources,
+                    BreachSettings::checkSources, set -> set.stream().map(Source::value).toList()),
             Setting.text(API_URL, HibpRangeClient.DEFAULT_BASE_URL).refined(v -> url(v).orElseThrow(() ->
                     new IllegalArgumentException("must be an https URL naming a host (http only for a loopback address)"))),
             Setting.integer(API_TIMEOUT_MILLIS, 2000, 100, MAX_TIMEOUT_MILLIS),
@@ -131,7 +131,7 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
     }
 
     /** Stored: comma-separated source names, "" for none; any unknown one damages the whole value. */
-    private static Set<Source> sources(String v) {
+    private static Set<Source> parseSources(String v) {
         EnumSet<Source> set = EnumSet.noneOf(Source.class);
         for (String part : v.isBlank() ? new String[0] : v.split(",")) {
             set.add(Source.parse(part).orElseThrow());
@@ -140,7 +140,7 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
     }
 
     /** From the admin: a list of source names, stored in their order of lookup. */
-    private static String sources(Object json) {
+    private static String checkSources(Object json) {
         EnumSet<Source> set = EnumSet.noneOf(Source.class);
         if (json instanceof List<?> list) {
             for (Object item : list) {

@@ -22,16 +22,12 @@ import java.util.function.Function;
 public final class RealmDetectionConfig {
 
     public static final String PREFIX = "sentinel.detection.";
-    public static final String ATTACK_RATE = "attackFailuresPerMinute";
-    public static final String BASELINE_MULTIPLIER = "baselineMultiplier";
-    public static final String MIN_RATE = "minFailuresPerMinute";
-    public static final String UNKNOWN_SHARE = "unknownUserShare";
-    public static final String COOLDOWN_SECONDS = "cooldownSeconds";
-    public static final String IP_FAILURES_PER_DAY = "ipFailuresPerDay";
-    public static final String NETWORK_FAILURES_PER_15M = "networkFailuresPer15m";
-    public static final String NETWORK_USERNAMES_PER_15M = "networkUsernamesPer15m";
-    public static final String UNKNOWN_SOURCE_FAILURES_PER_15M = "unknownSourceFailuresPer15m";
-    public static final String IP_ACCOUNT_REQUESTS_PER_15M = "ipAccountRequestsPer15m";
+    public static final String ATTACK_RATE = "attackFailuresPerMinute", BASELINE_MULTIPLIER = "baselineMultiplier",
+            MIN_RATE = "minFailuresPerMinute", UNKNOWN_SHARE = "unknownUserShare", COOLDOWN_SECONDS = "cooldownSeconds",
+            IP_FAILURES_PER_DAY = "ipFailuresPerDay", NETWORK_FAILURES_PER_15M = "networkFailuresPer15m",
+            NETWORK_USERNAMES_PER_15M = "networkUsernamesPer15m",
+            UNKNOWN_SOURCE_FAILURES_PER_15M = "unknownSourceFailuresPer15m",
+            IP_ACCOUNT_REQUESTS_PER_15M = "ipAccountRequestsPer15m";
     /** {@code true}: when the detector cannot decide (cache unavailable), refuse the login post (503) instead of letting it through. */
     public static final String FAIL_CLOSED = "failClosed";
 
@@ -64,32 +60,32 @@ public final class RealmDetectionConfig {
 
     private static final DetectionThresholds D = DetectionThresholds.DEFAULTS;
     private static final SettingsTable<Stored> TABLE = SettingsTable.of(Stored.class, PREFIX,
-                    count(ATTACK_RATE, D.attackFailuresPerMinute()),
-                    number(BASELINE_MULTIPLIER, D.baselineMultiplier()),
-                    count(MIN_RATE, D.minFailuresPerMinute()),
-                    number(UNKNOWN_SHARE, D.unknownUserShare()),
-                    count(COOLDOWN_SECONDS, D.cooldown().toSeconds()).checkedAlso(s -> {
-                        if (Long.parseLong(s) < 0 || Long.parseLong(s) > 86_400) {
-                            throw new IllegalArgumentException("must be between 0 and 86400");
-                        }
-                        return s;
-                    }),
-                    count(IP_FAILURES_PER_DAY, D.ipFailuresPerDay()),
-                    count(NETWORK_FAILURES_PER_15M, D.networkFailuresPer15m()),
-                    count(NETWORK_USERNAMES_PER_15M, D.networkUsernamesPer15m()),
-                    count(UNKNOWN_SOURCE_FAILURES_PER_15M, D.unknownSourceFailuresPer15m()),
-                    count(IP_ACCOUNT_REQUESTS_PER_15M, D.ipAccountRequestsPer15m()))
-            .rule(t -> {
-                if (t.attackFailuresPerMinute() > MAX_RATE || t.minFailuresPerMinute() > MAX_RATE) {
-                    throw new IllegalArgumentException("rates above " + MAX_RATE + " per minute are not meaningful");
+            count(ATTACK_RATE, D.attackFailuresPerMinute()),
+            number(BASELINE_MULTIPLIER, D.baselineMultiplier()),
+            count(MIN_RATE, D.minFailuresPerMinute()),
+            number(UNKNOWN_SHARE, D.unknownUserShare()),
+            count(COOLDOWN_SECONDS, D.cooldown().toSeconds()).checkedAlso(s -> {
+                if (Long.parseLong(s) < 0 || Long.parseLong(s) > 86_400) {
+                    throw new IllegalArgumentException("must be between 0 and 86400");
                 }
-            })
-            .rule(Stored::thresholds);
+                return s;
+            }),
+            count(IP_FAILURES_PER_DAY, D.ipFailuresPerDay()),
+            count(NETWORK_FAILURES_PER_15M, D.networkFailuresPer15m()),
+            count(NETWORK_USERNAMES_PER_15M, D.networkUsernamesPer15m()),
+            count(UNKNOWN_SOURCE_FAILURES_PER_15M, D.unknownSourceFailuresPer15m()),
+            count(IP_ACCOUNT_REQUESTS_PER_15M, D.ipAccountRequestsPer15m())
+    ).rule(t -> {
+        if (t.attackFailuresPerMinute() > MAX_RATE || t.minFailuresPerMinute() > MAX_RATE) {
+            throw new IllegalArgumentException("rates above " + MAX_RATE + " per minute are not meaningful");
+        }
+    }).rule(Stored::thresholds);
 
     private static final Setting<List<CidrRange>> ALLOWLIST_SETTING = Setting.of(ALLOWLIST, List.class, List.of(),
-            RealmDetectionConfig::allowlist, RealmDetectionConfig::allowlist, l -> l.stream().map(Object::toString).toList());
-    private static final Setting<String> MODE_SETTING = Setting.of(MODE, String.class, MODE_ENFORCE, v -> mode(v),
-            RealmDetectionConfig::mode, m -> m);
+            RealmDetectionConfig::parseAllowlist, RealmDetectionConfig::checkAllowlist,
+            ranges -> ranges.stream().map(Object::toString).toList());
+    private static final Setting<String> MODE_SETTING = Setting.of(MODE, String.class, MODE_ENFORCE,
+            RealmDetectionConfig::checkMode, RealmDetectionConfig::checkMode, m -> m);
     private static final Setting<Boolean> FAIL_CLOSED_SETTING = Setting.flag(FAIL_CLOSED, false);
 
     private RealmDetectionConfig() {
@@ -222,7 +218,7 @@ public final class RealmDetectionConfig {
         return n.doubleValue();
     }
 
-    private static String mode(Object v) {
+    private static String checkMode(Object v) {
         if (!MODE_ENFORCE.equals(v) && !MODE_MONITOR.equals(v)) {
             throw new IllegalArgumentException("must be \"" + MODE_ENFORCE + "\" or \"" + MODE_MONITOR + "\"");
         }
@@ -230,7 +226,7 @@ public final class RealmDetectionConfig {
     }
 
     /** Stored: canonical ranges joined by commas; a damaged one is skipped (a hand-edited attribute must not break logins). */
-    private static List<CidrRange> allowlist(String stored) {
+    private static List<CidrRange> parseAllowlist(String stored) {
         List<CidrRange> ranges = new ArrayList<>();
         for (String entry : stored.split(",")) {
             if (!entry.isBlank() && ranges.size() < MAX_ALLOWLIST) {
@@ -245,7 +241,7 @@ public final class RealmDetectionConfig {
     }
 
     /** From the admin: a JSON array of at most 100 CIDR strings, stored canonical. */
-    private static String allowlist(Object json) {
+    private static String checkAllowlist(Object json) {
         if (!(json instanceof List<?> list) || !list.stream().allMatch(String.class::isInstance)) {
             throw new IllegalArgumentException("must be an array of CIDR ranges");
         }

@@ -234,10 +234,6 @@ public final class Setting<T> {
         return key;
     }
 
-    public T fallback() {
-        return fallback;
-    }
-
     Class<?> type() {
         return type;
     }
