@@ -244,36 +244,30 @@ public record MfaSettings(Mode mode, List<Scope> scopes, List<Exemption> exempt,
         return TABLE.validateUpdate(update);
     }
 
-    // ---- parsing
+    // ---- parsing; the table puts the key in front of a message ("scopes: 'team:a' must start with ...")
 
     static List<Scope> scopes(List<String> entries) {
         List<Scope> out = new ArrayList<>();
         for (String entry : entries) {
             String[] parts = entry.split(";", -1);
-            String[] kn = kindAndName(parts[0], "scopes", EnumSet.of(ScopeKind.REALM, ScopeKind.ORGANIZATION,
-                    ScopeKind.GROUP, ScopeKind.ROLE));
+            Scope named = scope(parts[0], EnumSet.of(ScopeKind.REALM, ScopeKind.ORGANIZATION, ScopeKind.GROUP, ScopeKind.ROLE));
+            String at = " of " + SettingsValues.shorten(parts[0]);
             Integer days = null;
             Integer logins = null;
             for (int i = 1; i < parts.length; i++) {
-                String p = parts[i].strip();
-                int eq = p.indexOf('=');
-                String k = eq < 0 ? p : p.substring(0, eq).strip();
-                String n = eq < 0 ? "" : p.substring(eq + 1).strip();
-                if (k.equals(GRACE_DAYS)) {
-                    days = (int) SettingsValues.integer("scopes: graceDays of " + SettingsValues.shorten(parts[0]), number(n), 0, MAX_GRACE_DAYS);
-                } else if (k.equals(GRACE_LOGINS)) {
-                    logins = (int) SettingsValues.integer("scopes: graceLogins of " + SettingsValues.shorten(parts[0]), number(n), 0,
-                            MAX_GRACE_LOGINS);
-                } else {
-                    throw new IllegalArgumentException("scopes: unknown option '" + SettingsValues.shorten(k)
+                String[] option = parts[i].split("=", 2);
+                Object n = number(option.length < 2 ? "" : option[1].strip());
+                switch (option[0].strip()) {
+                    case GRACE_DAYS -> days = (int) SettingsValues.integer(GRACE_DAYS + at, n, 0, MAX_GRACE_DAYS);
+                    case GRACE_LOGINS -> logins = (int) SettingsValues.integer(GRACE_LOGINS + at, n, 0, MAX_GRACE_LOGINS);
+                    default -> throw new IllegalArgumentException("unknown option '" + SettingsValues.shorten(option[0].strip())
                             + "' (known: graceDays, graceLogins) in '" + SettingsValues.shorten(entry) + "'");
                 }
             }
-            Scope scope = new Scope(ScopeKind.valueOf(kn[0].toUpperCase(Locale.ROOT)), kn[1], days, logins);
-            if (out.stream().anyMatch(s -> s.kind() == scope.kind() && java.util.Objects.equals(s.name(), scope.name()))) {
-                throw new IllegalArgumentException("scopes: '" + SettingsValues.shorten(parts[0]) + "' is named twice");
+            if (out.stream().anyMatch(s -> s.kind() == named.kind() && java.util.Objects.equals(s.name(), named.name()))) {
+                throw new IllegalArgumentException("'" + SettingsValues.shorten(parts[0]) + "' is named twice");
             }
-            out.add(scope);
+            out.add(new Scope(named.kind(), named.name(), days, logins));
         }
         return List.copyOf(out);
     }
@@ -281,11 +275,8 @@ public record MfaSettings(Mode mode, List<Scope> scopes, List<Exemption> exempt,
     static List<Exemption> exemptions(List<String> entries) {
         List<Exemption> out = new ArrayList<>();
         for (String entry : entries) {
-            String[] kn = kindAndName(entry, "exempt", EnumSet.of(ScopeKind.USER, ScopeKind.GROUP, ScopeKind.ROLE));
-            if (kn[1] == null) {
-                throw new IllegalArgumentException("exempt: '" + SettingsValues.shorten(entry) + "' needs a name (user:, group: or role:)");
-            }
-            Exemption e = new Exemption(ScopeKind.valueOf(kn[0].toUpperCase(Locale.ROOT)), kn[1]);
+            Scope named = scope(entry, EnumSet.of(ScopeKind.USER, ScopeKind.GROUP, ScopeKind.ROLE));
+            Exemption e = new Exemption(named.kind(), named.name());
             if (!out.contains(e)) {
                 out.add(e);
             }
@@ -301,35 +292,29 @@ public record MfaSettings(Mode mode, List<Scope> scopes, List<Exemption> exempt,
         return Collections.unmodifiableSet(out);
     }
 
-    /** "group:/a/b" to {"group", "/a/b"}; "realm" to {"realm", null}. */
-    private static String[] kindAndName(String entry, String field, Set<ScopeKind> allowed) {
+    /** "group:/a/b" to a scope of the group "/a/b", "realm" to the realm's (no name); no grace of its own. */
+    private static Scope scope(String entry, Set<ScopeKind> allowed) {
         String e = entry.strip();
         int colon = e.indexOf(':');
         String kind = (colon < 0 ? e : e.substring(0, colon)).strip().toLowerCase(Locale.ROOT);
         String name = colon < 0 ? null : e.substring(colon + 1).strip();
-        ScopeKind k;
-        try {
-            k = ScopeKind.valueOf(kind.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException ex) {
-            k = null;
-        }
-        if (k == null || !allowed.contains(k)) {
-            throw new IllegalArgumentException(field + ": '" + SettingsValues.shorten(entry) + "' must start with one of "
-                    + allowed.stream().map(ScopeKind::value).toList());
-        }
+        ScopeKind k = Arrays.stream(ScopeKind.values()).filter(v -> v.value().equals(kind) && allowed.contains(v))
+                .findFirst().orElseThrow(() -> new IllegalArgumentException("'" + SettingsValues.shorten(entry)
+                        + "' must start with one of " + allowed.stream().map(ScopeKind::value).toList()));
         if (k == ScopeKind.REALM) {
             if (name != null && !name.isEmpty()) {
-                throw new IllegalArgumentException(field + ": 'realm' takes no name");
+                throw new IllegalArgumentException("'realm' takes no name");
             }
-            return new String[] {kind, null};
+            return new Scope(k, null, null, null);
         }
         if (name == null || name.isEmpty()) {
-            throw new IllegalArgumentException(field + ": '" + SettingsValues.shorten(entry) + "' needs a name after '" + kind + ":'");
+            throw new IllegalArgumentException("'" + SettingsValues.shorten(entry) + "' needs a name after '" + kind + ":'");
         }
         if (name.length() > MAX_NAME || name.contains(SEPARATOR) || name.chars().anyMatch(c -> c < 0x20)) {
-            throw new IllegalArgumentException(field + ": the name in '" + SettingsValues.shorten(entry) + "' is too long or has control characters");
+            throw new IllegalArgumentException("the name in '" + SettingsValues.shorten(entry)
+                    + "' is too long or has control characters");
         }
-        return new String[] {kind, name};
+        return new Scope(k, name, null, null);
     }
 
     private static Object number(String n) {
