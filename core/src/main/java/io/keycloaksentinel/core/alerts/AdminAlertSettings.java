@@ -29,7 +29,8 @@ public record AdminAlertSettings(List<String> emails, String webhookUrl, String 
     public static final int MAX_EMAILS = 20;
     private static final Pattern EMAIL = Pattern.compile("[^@\\s,#]{1,64}@[^@\\s,#]{1,255}");
 
-    private static final SettingsTable<AdminAlertSettings> TABLE = SettingsTable.of(AdminAlertSettings.class, PREFIX,
+    /** The declarations this record is read, shown, checked and written from ({@link SettingsTable#write} stores an update). */
+    public static final SettingsTable<AdminAlertSettings> TABLE = SettingsTable.of(AdminAlertSettings.class, PREFIX,
             Setting.of(EMAILS, List.class, List.<String>of(), AdminAlertSettings::parseEmails, AdminAlertSettings::checkEmails, l -> l),
             Setting.text(WEBHOOK_URL, null),
             Setting.text(WEBHOOK_SECRET, null).secret().checkedAlso(s -> {

@@ -38,7 +38,8 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
     private static final java.util.regex.Pattern EMAIL =
             java.util.regex.Pattern.compile("[^@\\s,;<>\"]+@[^@\\s,;<>\"]+\\.[^@\\s,;<>\"]+");
 
-    private static final SettingsTable<BreachSettings> TABLE = SettingsTable.of(BreachSettings.class, PREFIX,
+    /** The declarations this record is read, shown, checked and written from ({@link SettingsTable#write} stores an update). */
+    public static final SettingsTable<BreachSettings> TABLE = SettingsTable.of(BreachSettings.class, PREFIX,
             Setting.of(SOURCES, Set.class, (Set<Source>) EnumSet.of(Source.BUNDLED, Source.INDEX), BreachSettings::parseSources,
                     BreachSettings::checkSources, set -> set.stream().map(Source::value).toList()),
             Setting.text(API_URL, HibpRangeClient.DEFAULT_BASE_URL).refined(v -> url(v).orElseThrow(() ->

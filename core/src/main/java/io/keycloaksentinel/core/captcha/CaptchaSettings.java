@@ -38,7 +38,8 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
     /** A login thread waits at most this long for a vendor: a slow vendor must not use up the server's workers. */
     static final int MAX_TIMEOUT_MILLIS = 10_000;
 
-    private static final SettingsTable<CaptchaSettings> TABLE = SettingsTable.of(CaptchaSettings.class, PREFIX,
+    /** The declarations this record is read, shown, checked and written from ({@link SettingsTable#write} stores an update). */
+    public static final SettingsTable<CaptchaSettings> TABLE = SettingsTable.of(CaptchaSettings.class, PREFIX,
             Setting.oneOf(MODE, CaptchaMode.RISKY, CaptchaMode::value),
             Setting.oneOf(MIN_RISK, RiskLevel.MEDIUM, r -> r.name().toLowerCase(Locale.ROOT), RiskLevel.MEDIUM, RiskLevel.HIGH),
             Setting.text(PROVIDER, DEFAULT_PROVIDER),

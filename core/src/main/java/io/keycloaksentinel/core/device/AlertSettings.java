@@ -21,7 +21,8 @@ public record AlertSettings(boolean newDeviceAlerts, boolean alertFirstDevice, i
             NOT_ME_DISABLES_ACCOUNT = "notMeDisablesAccount", NOTIFY_PASSWORD_CHANGE = "notifyPasswordChange",
             NOTIFY_MFA_CHANGE = "notifyMfaChange", NOTIFY_EMAIL_CHANGE = "notifyEmailChange";
 
-    private static final SettingsTable<AlertSettings> TABLE = SettingsTable.of(AlertSettings.class, PREFIX,
+    /** The declarations this record is read, shown, checked and written from ({@link SettingsTable#write} stores an update). */
+    public static final SettingsTable<AlertSettings> TABLE = SettingsTable.of(AlertSettings.class, PREFIX,
             Setting.flag(NEW_DEVICE_ALERTS, false),
             Setting.flag(ALERT_FIRST_DEVICE, false),
             Setting.integer(MAX_ALERTS_PER_HOUR, 3, 1, 100),

@@ -41,7 +41,8 @@ public record MfaSettings(Mode mode, List<Scope> scopes, List<Exemption> exempt,
     public static final int MAX_GRACE_DAYS = 3650;
     public static final int MAX_GRACE_LOGINS = 1000;
 
-    private static final SettingsTable<MfaSettings> TABLE = SettingsTable.of(MfaSettings.class, PREFIX,
+    /** The declarations this record is read, shown, checked and written from ({@link SettingsTable#write} stores an update). */
+    public static final SettingsTable<MfaSettings> TABLE = SettingsTable.of(MfaSettings.class, PREFIX,
             Setting.oneOf(MODE, Mode.OFF, Mode::value),
             Setting.list(SCOPES, List.of(new Scope(ScopeKind.REALM, null, null, null)), MAX_ENTRIES, MfaSettings::scopes,
                     Scope::text, "must name at least one scope (\"realm\" for everyone)"),
