@@ -74,24 +74,19 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
     /** What a login with a breached password leads to. */
     public enum LoginAction {
         /** a second proof (the user's second factor, else a code to the verified email), then a new password */
-        SECOND_PROOF("second-proof"),
+        SECOND_PROOF,
         /** the login is refused and the user is emailed a link to set a new password */
-        EMAIL_RESET("email-reset"),
+        EMAIL_RESET,
         /** a new password right away (for realms that accept the risk) */
-        FORCE_CHANGE("force-change"),
+        FORCE_CHANGE,
         /** counted and logged, nothing else */
-        MONITOR("monitor"),
+        MONITOR,
         /** not checked at login */
-        OFF("off");
+        OFF;
 
-        private final String value;
-
-        LoginAction(String value) {
-            this.value = value;
-        }
-
+        /** second-proof, email-reset, force-change, monitor, off. */
         public String value() {
-            return value;
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
 
         public static Optional<LoginAction> parse(String v) {
@@ -99,7 +94,7 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
                 return Optional.empty();
             }
             for (LoginAction a : values()) {
-                if (a.value.equals(v.strip().toLowerCase(Locale.ROOT))) {
+                if (a.value().equals(v.strip().toLowerCase(Locale.ROOT))) {
                     return Optional.of(a);
                 }
             }

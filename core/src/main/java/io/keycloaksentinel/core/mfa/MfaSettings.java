@@ -73,16 +73,11 @@ public record MfaSettings(Mode mode, List<Scope> scopes, List<Exemption> exempt,
 
     /** What a step-up level asks of a login with a correct password. */
     public enum StepUpAction {
-        ALLOW("allow"), SECOND_PROOF("second-proof"), REFUSE("refuse");
+        ALLOW, SECOND_PROOF, REFUSE;
 
-        private final String value;
-
-        StepUpAction(String value) {
-            this.value = value;
-        }
-
+        /** allow, second-proof, refuse. */
         public String value() {
-            return value;
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
 
         public StepUpAction max(StepUpAction other) {
