@@ -88,18 +88,6 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
         public String value() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
-
-        public static Optional<LoginAction> parse(String v) {
-            if (v == null) {
-                return Optional.empty();
-            }
-            for (LoginAction a : values()) {
-                if (a.value().equals(v.strip().toLowerCase(Locale.ROOT))) {
-                    return Optional.of(a);
-                }
-            }
-            return Optional.empty();
-        }
     }
 
     /** Reads settings through {@code value} (short key to stored string, null when unset). */

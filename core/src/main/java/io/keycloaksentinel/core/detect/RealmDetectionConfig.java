@@ -181,7 +181,7 @@ public final class RealmDetectionConfig {
     /** The attributes that store {@code t}. */
     public static Map<String, String> toAttributes(DetectionThresholds t) {
         Map<String, String> attributes = new LinkedHashMap<>();
-        TABLE.toStored(Stored.of(t)).forEach((k, v) -> attributes.put(PREFIX + k, v));
+        toMap(t).forEach((k, v) -> attributes.put(PREFIX + k, String.valueOf(v)));
         return attributes;
     }
 

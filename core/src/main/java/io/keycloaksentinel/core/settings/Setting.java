@@ -35,30 +35,23 @@ public final class Setting<T> {
     /** The longest text a setting stores. */
     public static final int MAX_TEXT = 2048;
 
-    /** An admin's JSON value (never null) to the string stored; a bad one throws {@link IllegalArgumentException}. */
-    @FunctionalInterface
-    public interface Check {
-        String apply(Object json);
-    }
-
     private final String key;
     private final Class<?> type;
     private final T fallback;
     private final Function<String, T> parse;
-    private final Check check;
+    /** An admin's JSON value (never null) to the string stored; a bad one throws {@link IllegalArgumentException}. */
+    private final Function<Object, String> check;
     private final Function<T, Object> show;
-    private final Function<T, String> format;
     private final boolean secret;
 
-    private Setting(String key, Class<?> type, T fallback, Function<String, T> parse, Check check,
-                    Function<T, Object> show, Function<T, String> format, boolean secret) {
+    private Setting(String key, Class<?> type, T fallback, Function<String, T> parse, Function<Object, String> check,
+                    Function<T, Object> show, boolean secret) {
         this.key = Objects.requireNonNull(key);
         this.type = type;
         this.fallback = fallback;
         this.parse = parse;
         this.check = check;
         this.show = show;
-        this.format = format != null ? format : value -> check.apply(show.apply(value));
         this.secret = secret;
     }
 
@@ -66,9 +59,9 @@ public final class Setting<T> {
      * Any setting: {@code parse} reads a stored string (throwing when it is damaged), {@code check}
      * an admin's value, {@code show} gives what the REST answer holds.
      */
-    public static <T> Setting<T> of(String key, Class<?> type, T fallback, Function<String, T> parse, Check check,
+    public static <T> Setting<T> of(String key, Class<?> type, T fallback, Function<String, T> parse, Function<Object, String> check,
                                     Function<T, Object> show) {
-        return new Setting<>(key, type, fallback, parse, check, show, null, false);
+        return new Setting<>(key, type, fallback, parse, check, show, false);
     }
 
     /** {@code true} or {@code false}; anything else stored is damaged. */
@@ -156,7 +149,7 @@ public final class Setting<T> {
                 .filter(e -> text.apply(e).equalsIgnoreCase(v.strip())).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException(message));
         return new Setting<>(key, type, fallback, find.apply(readable),
-                json -> text.apply(find.apply(settable).apply(json instanceof String s ? s : "\0")), text::apply, text, false);
+                json -> text.apply(find.apply(settable).apply(json instanceof String s ? s : "\0")), text::apply, false);
     }
 
     /**
@@ -217,17 +210,17 @@ public final class Setting<T> {
 
     /** This setting, with {@code rule} checking (and perhaps rewriting) what is read and what is set. */
     public Setting<T> refined(UnaryOperator<String> rule) {
-        return new Setting<>(key, type, fallback, v -> parse.apply(rule.apply(v)), checkedAlso(rule).check, show, format, secret);
+        return new Setting<>(key, type, fallback, v -> parse.apply(rule.apply(v)), checkedAlso(rule).check, show, secret);
     }
 
     /** This setting, with {@code rule} checking (and perhaps rewriting) what an admin sets, after its own check. */
     public Setting<T> checkedAlso(UnaryOperator<String> rule) {
-        return new Setting<>(key, type, fallback, parse, json -> rule.apply(check.apply(json)), show, format, secret);
+        return new Setting<>(key, type, fallback, parse, json -> rule.apply(check.apply(json)), show, secret);
     }
 
     /** This setting as a secret: shown as {@link #MASK} when set; the mask sent back changes nothing. */
     public Setting<T> secret() {
-        return new Setting<>(key, type, fallback, parse, check, show, format, true);
+        return new Setting<>(key, type, fallback, parse, check, show, true);
     }
 
     public String key() {
@@ -269,11 +262,6 @@ public final class Setting<T> {
     /** The string to store for an admin's JSON value (not null); a bad one throws with a message naming this setting. */
     public String check(Object json) {
         return naming(key, () -> check.apply(json));
-    }
-
-    /** The string that stores {@code value} (null for none). */
-    String store(T value) {
-        return value == null ? null : format.apply(value);
     }
 
     /** What the REST answer shows of {@code value}. */

@@ -140,15 +140,6 @@ public final class SettingsTable<R extends Record> {
         return m;
     }
 
-    /** The strings that store {@code values}, short key to string (null for a value not set). */
-    public Map<String, String> toStored(R values) {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (int i = 0; i < settings.size(); i++) {
-            m.put(keys.get(i), store(settings.get(i), get(values, i)));
-        }
-        return m;
-    }
-
     /**
      * Checks a partial update (a JSON object of some of the keys) and returns the strings to store,
      * short key to string; null removes the attribute, restoring the default. A secret sent back as
@@ -233,11 +224,6 @@ public final class SettingsTable<R extends Record> {
     @SuppressWarnings("unchecked")
     private static <T> Object show(Setting<T> setting, Object value) {
         return setting.show((T) value);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <T> String store(Setting<T> setting, Object value) {
-        return setting.store((T) value);
     }
 
     private static Class<?> wrapper(Class<?> type) {

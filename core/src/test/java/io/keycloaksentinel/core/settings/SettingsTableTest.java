@@ -122,16 +122,6 @@ class SettingsTableTest {
         }
 
         @Test
-        @DisplayName("toStored gives the strings that read back as the same values")
-        void toStoredRoundTrip() {
-            Sample s = new Sample(true, 5, 2_000, 0.25, "x", "s3cret-value", Colour.DARK_BLUE, "slack", List.of("a", "b"), null);
-            Map<String, String> stored = TABLE.toStored(s);
-            assertThat(stored).containsEntry("perHour", "5").containsEntry("tags", "a##b").containsEntry("since", null)
-                    .containsEntry("secret", "s3cret-value");
-            assertThat(TABLE.read(stored::get)).isEqualTo(s);
-        }
-
-        @Test
         @DisplayName("A table whose settings do not match the record's components, by name, order or type, is refused at once")
         void mismatchRefused() {
             assertThatThrownBy(() -> SettingsTable.of(Pair.class, "p.", Setting.flag("on", false)))
