@@ -89,10 +89,6 @@ public final class SettingsTable<R extends Record> {
         return new SettingsTable<>(type, prefix, settings, all);
     }
 
-    public String prefix() {
-        return prefix;
-    }
-
     /** The keys, in the record's order. */
     public List<String> keys() {
         return keys;
