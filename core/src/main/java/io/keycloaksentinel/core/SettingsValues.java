@@ -25,10 +25,14 @@ public final class SettingsValues {
         }
         for (String key : update.keySet()) {
             if (!keys.contains(key)) {
-                String shown = key.length() > 40 ? key.substring(0, 40) + "..." : key;
-                throw new IllegalArgumentException("unknown setting '" + shown + "'; known: " + keys);
+                throw new IllegalArgumentException("unknown setting '" + shorten(key) + "'; known: " + keys);
             }
         }
+    }
+
+    /** {@code s} cut to 40 characters, for a message that quotes what an admin sent. */
+    public static String shorten(String s) {
+        return s == null ? "null" : s.length() > 40 ? s.substring(0, 40) + "..." : s;
     }
 
     /** A JSON number that is whole and within {@code min..max}, else a message naming {@code key}. */

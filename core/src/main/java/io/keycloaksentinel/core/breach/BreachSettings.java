@@ -1,8 +1,9 @@
 package io.keycloaksentinel.core.breach;
 
 import io.keycloaksentinel.core.SettingsValues;
+import io.keycloaksentinel.core.settings.Setting;
+import io.keycloaksentinel.core.settings.SettingsTable;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,23 +31,27 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
                              LoginAction loginAction, int recheckDays, String adminEmail) {
 
     public static final String PREFIX = "sentinel.breach.";
-    public static final String SOURCES = "sources";
-    public static final String API_URL = "apiUrl";
-    public static final String API_TIMEOUT_MILLIS = "apiTimeoutMillis";
-    public static final String FAIL_OPEN = "failOpen";
-    public static final String LOGIN_ACTION = "loginAction";
-    public static final String RECHECK_DAYS = "recheckDays";
-    public static final String ADMIN_EMAIL = "adminEmail";
-    public static final List<String> KEYS = List.of(SOURCES, API_URL, API_TIMEOUT_MILLIS, FAIL_OPEN, LOGIN_ACTION,
-            RECHECK_DAYS, ADMIN_EMAIL);
+    public static final String SOURCES = "sources", API_URL = "apiUrl", API_TIMEOUT_MILLIS = "apiTimeoutMillis",
+            FAIL_OPEN = "failOpen", LOGIN_ACTION = "loginAction", RECHECK_DAYS = "recheckDays", ADMIN_EMAIL = "adminEmail";
     static final int MAX_TIMEOUT_MILLIS = 10_000;
-    static final int MAX_TEXT = 2048;
     /** One plain address; compiled once (the settings are read on every sign-in). */
     private static final java.util.regex.Pattern EMAIL =
             java.util.regex.Pattern.compile("[^@\\s,;<>\"]+@[^@\\s,;<>\"]+\\.[^@\\s,;<>\"]+");
 
-    public static final BreachSettings DEFAULTS = new BreachSettings(EnumSet.of(Source.BUNDLED, Source.INDEX),
-            HibpRangeClient.DEFAULT_BASE_URL, 2000, true, LoginAction.SECOND_PROOF, 30, null);
+    /** The declarations this record is read, shown, checked and written from ({@link SettingsTable#write} stores an update). */
+    public static final SettingsTable<BreachSettings> TABLE = SettingsTable.of(BreachSettings.class, PREFIX,
+            Setting.of(SOURCES, Set.class, (Set<Source>) EnumSet.of(Source.BUNDLED, Source.INDEX), BreachSettings::parseSources,
+                    BreachSettings::checkSources, set -> set.stream().map(Source::value).toList()),
+            Setting.text(API_URL, HibpRangeClient.DEFAULT_BASE_URL).refined(v -> url(v).orElseThrow(() ->
+                    new IllegalArgumentException("must be an https URL naming a host (http only for a loopback address)"))),
+            Setting.integer(API_TIMEOUT_MILLIS, 2000, 100, MAX_TIMEOUT_MILLIS),
+            Setting.flag(FAIL_OPEN, true),
+            Setting.oneOf(LOGIN_ACTION, LoginAction.SECOND_PROOF, LoginAction::value),
+            Setting.integer(RECHECK_DAYS, 30, 1, 3650),
+            Setting.text(ADMIN_EMAIL, null).refined(v -> email(v).orElseThrow(() ->
+                    new IllegalArgumentException("must be one email address"))));
+    public static final List<String> KEYS = TABLE.keys();
+    public static final BreachSettings DEFAULTS = TABLE.defaults();
 
     /** A place breached passwords are looked up. */
     public enum Source {
@@ -69,67 +74,34 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
     /** What a login with a breached password leads to. */
     public enum LoginAction {
         /** a second proof (the user's second factor, else a code to the verified email), then a new password */
-        SECOND_PROOF("second-proof"),
+        SECOND_PROOF,
         /** the login is refused and the user is emailed a link to set a new password */
-        EMAIL_RESET("email-reset"),
+        EMAIL_RESET,
         /** a new password right away (for realms that accept the risk) */
-        FORCE_CHANGE("force-change"),
+        FORCE_CHANGE,
         /** counted and logged, nothing else */
-        MONITOR("monitor"),
+        MONITOR,
         /** not checked at login */
-        OFF("off");
+        OFF;
 
-        private final String value;
-
-        LoginAction(String value) {
-            this.value = value;
-        }
-
+        /** second-proof, email-reset, force-change, monitor, off. */
         public String value() {
-            return value;
-        }
-
-        public static Optional<LoginAction> parse(String v) {
-            if (v == null) {
-                return Optional.empty();
-            }
-            for (LoginAction a : values()) {
-                if (a.value.equals(v.strip().toLowerCase(Locale.ROOT))) {
-                    return Optional.of(a);
-                }
-            }
-            return Optional.empty();
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
     }
 
     /** Reads settings through {@code value} (short key to stored string, null when unset). */
     public static BreachSettings read(Function<String, String> value) {
-        BreachSettings d = DEFAULTS;
-        return new BreachSettings(
-                sources(value.apply(SOURCES)).orElse(d.sources()),
-                url(value.apply(API_URL)).orElse(d.apiUrl()),
-                (int) SettingsValues.stored(value.apply(API_TIMEOUT_MILLIS), 100, MAX_TIMEOUT_MILLIS, d.apiTimeoutMillis()),
-                !"false".equals(value.apply(FAIL_OPEN)),
-                LoginAction.parse(value.apply(LOGIN_ACTION)).orElse(d.loginAction()),
-                (int) SettingsValues.stored(value.apply(RECHECK_DAYS), 1, 3650, d.recheckDays()),
-                email(value.apply(ADMIN_EMAIL)).orElse(null));
+        return TABLE.read(value);
     }
 
     /** The realm-attribute reader: {@code sentinel.breach.<key>}. */
     public static Function<String, String> realmAttributes(Function<String, String> attribute) {
-        return key -> attribute.apply(PREFIX + key);
+        return TABLE.attributes(attribute);
     }
 
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put(SOURCES, sources.stream().map(Source::value).toList());
-        m.put(API_URL, apiUrl);
-        m.put(API_TIMEOUT_MILLIS, apiTimeoutMillis);
-        m.put(FAIL_OPEN, failOpen);
-        m.put(LOGIN_ACTION, loginAction.value());
-        m.put(RECHECK_DAYS, recheckDays);
-        m.put(ADMIN_EMAIL, adminEmail);
-        return m;
+        return TABLE.toMap(this);
     }
 
     /**
@@ -139,69 +111,29 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
      * @throws IllegalArgumentException with a message naming the field, for any bad value
      */
     public static Map<String, String> validateUpdate(Map<String, Object> update) {
-        SettingsValues.checkKeys(update, KEYS);
-        Map<String, String> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Object> e : update.entrySet()) {
-            String key = e.getKey();
-            Object v = e.getValue();
-            if (v == null) {
-                out.put(key, null);
-                continue;
-            }
-            switch (key) {
-                case SOURCES -> {
-                    if (!(v instanceof List<?> list)) {
-                        throw new IllegalArgumentException(SOURCES + " must be a list of bundled, index, api");
-                    }
-                    EnumSet<Source> set = EnumSet.noneOf(Source.class);
-                    for (Object item : list) {
-                        Optional<Source> source = item instanceof String name ? Source.parse(name) : Optional.empty();
-                        set.add(source.orElseThrow(() -> new IllegalArgumentException(
-                                SOURCES + " must be a list of bundled, index, api")));
-                    }
-                    out.put(key, String.join(",", set.stream().map(Source::value).toList()));
-                }
-                case API_URL -> {
-                    if (!(v instanceof String s) || s.isBlank() || s.length() > MAX_TEXT) {
-                        throw new IllegalArgumentException(API_URL + " must be a non-empty string");
-                    }
-                    out.put(key, url(s).orElseThrow(() -> new IllegalArgumentException(
-                            API_URL + " must be an https URL naming a host (http only for a loopback address)")));
-                }
-                case API_TIMEOUT_MILLIS -> out.put(key, Long.toString(SettingsValues.integer(key, v, 100, MAX_TIMEOUT_MILLIS)));
-                case RECHECK_DAYS -> out.put(key, Long.toString(SettingsValues.integer(key, v, 1, 3650)));
-                case FAIL_OPEN -> {
-                    if (!(v instanceof Boolean b)) {
-                        throw new IllegalArgumentException(key + " must be true or false");
-                    }
-                    out.put(key, b.toString());
-                }
-                case ADMIN_EMAIL -> out.put(key, email(v instanceof String str ? str : null).orElseThrow(
-                        () -> new IllegalArgumentException(ADMIN_EMAIL + " must be one email address")));
-                case LOGIN_ACTION -> out.put(key, LoginAction.parse(v instanceof String s ? s : null)
-                        .map(LoginAction::value).orElseThrow(() -> new IllegalArgumentException(LOGIN_ACTION
-                                + " must be one of second-proof, email-reset, force-change, monitor, off")));
-                default -> throw new IllegalStateException(key);
-            }
-        }
-        return out;
+        return TABLE.validateUpdate(update);
     }
 
-    private static Optional<Set<Source>> sources(String v) {
-        if (v == null) {
-            return Optional.empty();
-        }
+    /** Stored: comma-separated source names, "" for none; any unknown one damages the whole value. */
+    private static Set<Source> parseSources(String v) {
         EnumSet<Source> set = EnumSet.noneOf(Source.class);
-        if (!v.isBlank()) {
-            for (String part : v.split(",")) {
-                Optional<Source> s = Source.parse(part);
-                if (s.isEmpty()) {
-                    return Optional.empty();
-                }
-                set.add(s.get());
-            }
+        for (String part : v.isBlank() ? new String[0] : v.split(",")) {
+            set.add(Source.parse(part).orElseThrow());
         }
-        return Optional.of(set);
+        return set;
+    }
+
+    /** From the admin: a list of source names, stored in their order of lookup. */
+    private static String checkSources(Object json) {
+        EnumSet<Source> set = EnumSet.noneOf(Source.class);
+        if (json instanceof List<?> list) {
+            for (Object item : list) {
+                set.add((item instanceof String name ? Source.parse(name) : Optional.<Source>empty()).orElseThrow(() ->
+                        new IllegalArgumentException("must be a list of bundled, index, api")));
+            }
+            return String.join(",", set.stream().map(Source::value).toList());
+        }
+        throw new IllegalArgumentException("must be a list of bundled, index, api");
     }
 
     /** One plain email address (no display name, no list, no line breaks), at most 254 characters. */

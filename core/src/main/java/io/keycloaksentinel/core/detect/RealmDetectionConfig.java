@@ -1,13 +1,16 @@
 package io.keycloaksentinel.core.detect;
 
+import io.keycloaksentinel.core.SettingsValues;
 import io.keycloaksentinel.core.net.CidrRange;
 import io.keycloaksentinel.core.risk.DetectionThresholds;
+import io.keycloaksentinel.core.settings.Setting;
+import io.keycloaksentinel.core.settings.SettingsTable;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Optional;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -19,16 +22,12 @@ import java.util.function.Function;
 public final class RealmDetectionConfig {
 
     public static final String PREFIX = "sentinel.detection.";
-    public static final String ATTACK_RATE = "attackFailuresPerMinute";
-    public static final String BASELINE_MULTIPLIER = "baselineMultiplier";
-    public static final String MIN_RATE = "minFailuresPerMinute";
-    public static final String UNKNOWN_SHARE = "unknownUserShare";
-    public static final String COOLDOWN_SECONDS = "cooldownSeconds";
-    public static final String IP_FAILURES_PER_DAY = "ipFailuresPerDay";
-    public static final String NETWORK_FAILURES_PER_15M = "networkFailuresPer15m";
-    public static final String NETWORK_USERNAMES_PER_15M = "networkUsernamesPer15m";
-    public static final String UNKNOWN_SOURCE_FAILURES_PER_15M = "unknownSourceFailuresPer15m";
-    public static final String IP_ACCOUNT_REQUESTS_PER_15M = "ipAccountRequestsPer15m";
+    public static final String ATTACK_RATE = "attackFailuresPerMinute", BASELINE_MULTIPLIER = "baselineMultiplier",
+            MIN_RATE = "minFailuresPerMinute", UNKNOWN_SHARE = "unknownUserShare", COOLDOWN_SECONDS = "cooldownSeconds",
+            IP_FAILURES_PER_DAY = "ipFailuresPerDay", NETWORK_FAILURES_PER_15M = "networkFailuresPer15m",
+            NETWORK_USERNAMES_PER_15M = "networkUsernamesPer15m",
+            UNKNOWN_SOURCE_FAILURES_PER_15M = "unknownSourceFailuresPer15m",
+            IP_ACCOUNT_REQUESTS_PER_15M = "ipAccountRequestsPer15m";
     /** {@code true}: when the detector cannot decide (cache unavailable), refuse the login post (503) instead of letting it through. */
     public static final String FAIL_CLOSED = "failClosed";
 
@@ -38,60 +37,92 @@ public final class RealmDetectionConfig {
     public static final String MODE_ENFORCE = "enforce";
     public static final String MODE_MONITOR = "monitor";
     static final int MAX_ALLOWLIST = 100;
+    static final long MAX_RATE = 10_000_000;
+
+    /** How the thresholds are stored: {@link DetectionThresholds} with the cooldown in seconds. */
+    private record Stored(long attackFailuresPerMinute, double baselineMultiplier, long minFailuresPerMinute,
+                          double unknownUserShare, long cooldownSeconds, long ipFailuresPerDay, long networkFailuresPer15m,
+                          long networkUsernamesPer15m, long unknownSourceFailuresPer15m, long ipAccountRequestsPer15m) {
+
+        static Stored of(DetectionThresholds t) {
+            return new Stored(t.attackFailuresPerMinute(), t.baselineMultiplier(), t.minFailuresPerMinute(),
+                    t.unknownUserShare(), t.cooldown().toSeconds(), t.ipFailuresPerDay(), t.networkFailuresPer15m(),
+                    t.networkUsernamesPer15m(), t.unknownSourceFailuresPer15m(), t.ipAccountRequestsPer15m());
+        }
+
+        /** The thresholds; their constructor refuses an inconsistent set, with a message for the admin. */
+        DetectionThresholds thresholds() {
+            return new DetectionThresholds(attackFailuresPerMinute, baselineMultiplier, minFailuresPerMinute, unknownUserShare,
+                    Duration.ofSeconds(cooldownSeconds), ipFailuresPerDay, networkFailuresPer15m, networkUsernamesPer15m,
+                    unknownSourceFailuresPer15m, ipAccountRequestsPer15m);
+        }
+    }
+
+    private static final DetectionThresholds D = DetectionThresholds.DEFAULTS;
+    private static final SettingsTable<Stored> TABLE = SettingsTable.of(Stored.class, PREFIX,
+            count(ATTACK_RATE, D.attackFailuresPerMinute()),
+            number(BASELINE_MULTIPLIER, D.baselineMultiplier()),
+            count(MIN_RATE, D.minFailuresPerMinute()),
+            number(UNKNOWN_SHARE, D.unknownUserShare()),
+            count(COOLDOWN_SECONDS, D.cooldown().toSeconds()).checkedAlso(s -> {
+                if (Long.parseLong(s) < 0 || Long.parseLong(s) > 86_400) {
+                    throw new IllegalArgumentException("must be between 0 and 86400");
+                }
+                return s;
+            }),
+            count(IP_FAILURES_PER_DAY, D.ipFailuresPerDay()),
+            count(NETWORK_FAILURES_PER_15M, D.networkFailuresPer15m()),
+            count(NETWORK_USERNAMES_PER_15M, D.networkUsernamesPer15m()),
+            count(UNKNOWN_SOURCE_FAILURES_PER_15M, D.unknownSourceFailuresPer15m()),
+            count(IP_ACCOUNT_REQUESTS_PER_15M, D.ipAccountRequestsPer15m())
+    ).rule(t -> {
+        if (t.attackFailuresPerMinute() > MAX_RATE || t.minFailuresPerMinute() > MAX_RATE) {
+            throw new IllegalArgumentException("rates above " + MAX_RATE + " per minute are not meaningful");
+        }
+    }).rule(Stored::thresholds);
+
+    private static final Setting<List<CidrRange>> ALLOWLIST_SETTING = Setting.of(ALLOWLIST, List.class, List.of(),
+            RealmDetectionConfig::parseAllowlist, RealmDetectionConfig::checkAllowlist,
+            ranges -> ranges.stream().map(Object::toString).toList());
+    private static final Setting<String> MODE_SETTING = Setting.of(MODE, String.class, MODE_ENFORCE,
+            RealmDetectionConfig::checkMode, RealmDetectionConfig::checkMode, m -> m);
+    private static final Setting<Boolean> FAIL_CLOSED_SETTING = Setting.flag(FAIL_CLOSED, false);
 
     private RealmDetectionConfig() {
     }
 
     /** The realm's allowlist (CIDR ranges never throttled: offices behind NAT); damaged entries are skipped. */
     public static List<CidrRange> allowlist(Function<String, String> attribute) {
-        String stored = attribute.apply(PREFIX + ALLOWLIST);
-        List<CidrRange> ranges = new ArrayList<>();
-        if (stored != null) {
-            for (String entry : stored.split(",")) {
-                if (!entry.isBlank() && ranges.size() < MAX_ALLOWLIST) {
-                    try {
-                        ranges.add(CidrRange.parse(entry));
-                    } catch (IllegalArgumentException damaged) {
-                        // skipped: a hand-edited attribute must not break logins
-                    }
-                }
-            }
-        }
-        return ranges;
+        return ALLOWLIST_SETTING.read(attribute.apply(PREFIX + ALLOWLIST));
     }
 
     /** True when the realm's responses only log and count (monitoring-only mode). */
     public static boolean monitorOnly(Function<String, String> attribute) {
-        return MODE_MONITOR.equals(attribute.apply(PREFIX + MODE));
+        return MODE_MONITOR.equals(MODE_SETTING.read(attribute.apply(PREFIX + MODE)));
     }
 
     /** True when a login post is refused while the detector cannot decide (default: let it through). */
     public static boolean failClosed(Function<String, String> attribute) {
-        return "true".equals(attribute.apply(PREFIX + FAIL_CLOSED));
+        return FAIL_CLOSED_SETTING.read(attribute.apply(PREFIX + FAIL_CLOSED));
     }
 
     /** The validated {@code failClosed} of an update; false when left out. */
     public static boolean failClosedFromUpdate(Map<String, Object> update) {
-        Object v = update == null ? null : update.get(FAIL_CLOSED);
-        if (v == null) {
-            return false;
-        }
-        if (!(v instanceof Boolean b)) {
-            throw new IllegalArgumentException(FAIL_CLOSED + " must be true or false");
-        }
-        return b;
+        return fromUpdate(update, FAIL_CLOSED_SETTING).orElse(false);
     }
 
     /** The validated {@code mode} of an update; {@code enforce} when left out. */
     public static String modeFromUpdate(Map<String, Object> update) {
-        Object mode = update == null ? null : update.get(MODE);
-        if (mode == null) {
-            return MODE_ENFORCE;
-        }
-        if (!MODE_ENFORCE.equals(mode) && !MODE_MONITOR.equals(mode)) {
-            throw new IllegalArgumentException(MODE + " must be \"" + MODE_ENFORCE + "\" or \"" + MODE_MONITOR + "\"");
-        }
-        return (String) mode;
+        return fromUpdate(update, MODE_SETTING).orElse(MODE_ENFORCE);
+    }
+
+    /**
+     * Validates an update's {@code allowlist} (a JSON array of CIDR strings, at most 100) and
+     * returns the attribute value to store; empty when the update leaves it out.
+     */
+    public static Optional<String> allowlistFromUpdate(Map<String, Object> update) {
+        return update == null || !update.containsKey(ALLOWLIST) ? Optional.empty()
+                : Optional.of(ALLOWLIST_SETTING.check(update.get(ALLOWLIST)));
     }
 
     /** Whether the client address {@code ip} (a literal; anything else is not) is on the realm's allowlist. */
@@ -109,35 +140,6 @@ public final class RealmDetectionConfig {
     }
 
     /**
-     * Validates an update's {@code allowlist} (a JSON array of CIDR strings, at most 100) and
-     * returns the attribute value to store; empty when the update leaves it out.
-     */
-    public static Optional<String> allowlistFromUpdate(Map<String, Object> update) {
-        if (update == null || !update.containsKey(ALLOWLIST)) {
-            return Optional.empty();
-        }
-        if (!(update.get(ALLOWLIST) instanceof List<?> list)) {
-            throw new IllegalArgumentException(ALLOWLIST + " must be an array of CIDR ranges");
-        }
-        if (list.size() > MAX_ALLOWLIST) {
-            throw new IllegalArgumentException(ALLOWLIST + " holds at most " + MAX_ALLOWLIST + " ranges");
-        }
-        List<String> canonical = new ArrayList<>();
-        for (Object entry : list) {
-            if (!(entry instanceof String s)) {
-                throw new IllegalArgumentException(ALLOWLIST + " entries must be strings");
-            }
-            try {
-                canonical.add(CidrRange.parse(s).toString());
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(ALLOWLIST + ": " + e.getMessage());
-            }
-        }
-        return Optional.of(String.join(",", canonical));
-    }
-
-    /** Reads thresholds from realm attributes (null-safe, typed; bad values fall back to defaults). */
-    /**
      * The thresholds in force now: the realm's, made strict while an admin's emergency lasts
      * ({@link Emergency}). What every request configures the detector with.
      */
@@ -146,28 +148,14 @@ public final class RealmDetectionConfig {
         return Emergency.active(attribute, System.currentTimeMillis()) ? Emergency.strict(t) : t;
     }
 
+    /** Reads thresholds from realm attributes (null-safe, typed; bad or inconsistent values fall back to defaults). */
     public static DetectionThresholds fromAttributes(Function<String, String> attribute) {
-        DetectionThresholds d = DetectionThresholds.DEFAULTS;
-        try {
-            return new DetectionThresholds(
-                    parseLong(attribute.apply(PREFIX + ATTACK_RATE), d.attackFailuresPerMinute()),
-                    parseDouble(attribute.apply(PREFIX + BASELINE_MULTIPLIER), d.baselineMultiplier()),
-                    parseLong(attribute.apply(PREFIX + MIN_RATE), d.minFailuresPerMinute()),
-                    parseDouble(attribute.apply(PREFIX + UNKNOWN_SHARE), d.unknownUserShare()),
-                    Duration.ofSeconds(parseLong(attribute.apply(PREFIX + COOLDOWN_SECONDS), d.cooldown().toSeconds())),
-                    parseLong(attribute.apply(PREFIX + IP_FAILURES_PER_DAY), d.ipFailuresPerDay()),
-                    parseLong(attribute.apply(PREFIX + NETWORK_FAILURES_PER_15M), d.networkFailuresPer15m()),
-                    parseLong(attribute.apply(PREFIX + NETWORK_USERNAMES_PER_15M), d.networkUsernamesPer15m()),
-                    parseLong(attribute.apply(PREFIX + UNKNOWN_SOURCE_FAILURES_PER_15M), d.unknownSourceFailuresPer15m()),
-                    parseLong(attribute.apply(PREFIX + IP_ACCOUNT_REQUESTS_PER_15M), d.ipAccountRequestsPer15m()));
-        } catch (IllegalArgumentException inconsistent) {
-            return d;
-        }
+        return TABLE.read(TABLE.attributes(attribute)).thresholds();
     }
 
     /**
-     * Validates an admin's update (unknown keys and missing keys are errors, so a typo is never
-     * silently ignored) and returns the thresholds it describes.
+     * Validates an admin's update (unknown keys are errors, so a typo is never silently ignored;
+     * keys left out take their defaults) and returns the thresholds it describes.
      *
      * @throws IllegalArgumentException with a message for the admin
      */
@@ -175,48 +163,19 @@ public final class RealmDetectionConfig {
         if (update == null) {
             throw new IllegalArgumentException("expected a JSON object");
         }
-        for (String key : update.keySet()) {
-            if (!toMap(DetectionThresholds.DEFAULTS).containsKey(key) && !ALLOWLIST.equals(key) && !MODE.equals(key)
-                    && !FAIL_CLOSED.equals(key)) {
-                throw new IllegalArgumentException("unknown setting '" + abbreviate(key) + "'; known: "
-                        + toMap(DetectionThresholds.DEFAULTS).keySet() + ", " + ALLOWLIST + ", " + MODE + " and "
-                        + FAIL_CLOSED);
+        Map<String, Object> thresholds = new LinkedHashMap<>(update);
+        thresholds.keySet().removeAll(List.of(ALLOWLIST, MODE, FAIL_CLOSED));
+        for (String key : thresholds.keySet()) {
+            if (!TABLE.keys().contains(key)) {
+                throw new IllegalArgumentException("unknown setting '" + SettingsValues.shorten(key) + "'; known: "
+                        + TABLE.keys() + ", " + ALLOWLIST + ", " + MODE + " and " + FAIL_CLOSED);
             }
         }
-        DetectionThresholds d = DetectionThresholds.DEFAULTS;
-        long cooldown = number(update, COOLDOWN_SECONDS, d.cooldown().toSeconds()).longValue();
-        if (cooldown < 0 || cooldown > 86_400) {
-            throw new IllegalArgumentException(COOLDOWN_SECONDS + " must be between 0 and 86400");
-        }
-        long attack = whole(update, ATTACK_RATE, d.attackFailuresPerMinute());
-        long min = whole(update, MIN_RATE, d.minFailuresPerMinute());
-        if (attack > 10_000_000 || min > 10_000_000) {
-            throw new IllegalArgumentException("rates above 10000000 per minute are not meaningful");
-        }
-        long perIp = whole(update, IP_FAILURES_PER_DAY, d.ipFailuresPerDay());
-        long perNetwork = whole(update, NETWORK_FAILURES_PER_15M, d.networkFailuresPer15m());
-        long usernamesPerNetwork = whole(update, NETWORK_USERNAMES_PER_15M, d.networkUsernamesPer15m());
-        long unknownSource = whole(update, UNKNOWN_SOURCE_FAILURES_PER_15M, d.unknownSourceFailuresPer15m());
-        long accountRequests = whole(update, IP_ACCOUNT_REQUESTS_PER_15M, d.ipAccountRequestsPer15m());
-        return new DetectionThresholds(attack,
-                number(update, BASELINE_MULTIPLIER, d.baselineMultiplier()).doubleValue(), min,
-                number(update, UNKNOWN_SHARE, d.unknownUserShare()).doubleValue(), Duration.ofSeconds(cooldown),
-                perIp, perNetwork, usernamesPerNetwork, unknownSource, accountRequests);
+        return TABLE.replace(thresholds).thresholds();
     }
 
     public static Map<String, Object> toMap(DetectionThresholds t) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put(ATTACK_RATE, t.attackFailuresPerMinute());
-        m.put(BASELINE_MULTIPLIER, t.baselineMultiplier());
-        m.put(MIN_RATE, t.minFailuresPerMinute());
-        m.put(UNKNOWN_SHARE, t.unknownUserShare());
-        m.put(COOLDOWN_SECONDS, t.cooldown().toSeconds());
-        m.put(IP_FAILURES_PER_DAY, t.ipFailuresPerDay());
-        m.put(NETWORK_FAILURES_PER_15M, t.networkFailuresPer15m());
-        m.put(NETWORK_USERNAMES_PER_15M, t.networkUsernamesPer15m());
-        m.put(UNKNOWN_SOURCE_FAILURES_PER_15M, t.unknownSourceFailuresPer15m());
-        m.put(IP_ACCOUNT_REQUESTS_PER_15M, t.ipAccountRequestsPer15m());
-        return m;
+        return TABLE.toMap(Stored.of(t));
     }
 
     /** The attributes that store {@code t}. */
@@ -226,43 +185,69 @@ public final class RealmDetectionConfig {
         return attributes;
     }
 
-    private static Number number(Map<String, Object> update, String key, Number fallback) {
-        Object v = update.get(key);
-        if (v == null) {
-            return fallback;
-        }
-        if (!(v instanceof Number n) || !Double.isFinite(n.doubleValue())) {
-            throw new IllegalArgumentException(key + " must be a number");
-        }
-        return n;
+    private static <T> Optional<T> fromUpdate(Map<String, Object> update, Setting<T> setting) {
+        Object v = update == null ? null : update.get(setting.key());
+        return v == null ? Optional.empty() : Optional.of(setting.read(setting.check(v)));
     }
 
-    private static long whole(Map<String, Object> update, String key, long fallback) {
-        Number n = number(update, key, fallback);
-        if (n.doubleValue() != Math.rint(n.doubleValue())) {
-            throw new IllegalArgumentException(key + " must be a whole number");
-        }
-        return n.longValue();
+    /** A whole number; stored ones are not bounded here, the thresholds' own checks are. */
+    private static Setting<Long> count(String key, long fallback) {
+        return Setting.of(key, Long.class, fallback, v -> Long.parseLong(v.strip()), json -> {
+            double n = number(json);
+            if (n != Math.rint(n)) {
+                throw new IllegalArgumentException("must be a whole number");
+            }
+            return Long.toString(((Number) json).longValue());
+        }, n -> n);
     }
 
-    private static long parseLong(String s, long fallback) {
-        try {
-            return s == null ? fallback : Long.parseLong(s.strip());
-        } catch (NumberFormatException e) {
-            return fallback;
-        }
+    private static Setting<Double> number(String key, double fallback) {
+        return Setting.of(key, Double.class, fallback, v -> {
+            double d = Double.parseDouble(v.strip());
+            if (!Double.isFinite(d)) {
+                throw new IllegalArgumentException("must be a number");
+            }
+            return d;
+        }, json -> Double.toString(number(json)), d -> d);
     }
 
-    private static double parseDouble(String s, double fallback) {
-        try {
-            double v = s == null ? fallback : Double.parseDouble(s.strip());
-            return Double.isFinite(v) ? v : fallback;
-        } catch (NumberFormatException e) {
-            return fallback;
+    private static double number(Object json) {
+        if (!(json instanceof Number n) || !Double.isFinite(n.doubleValue())) {
+            throw new IllegalArgumentException("must be a number");
         }
+        return n.doubleValue();
     }
 
-    private static String abbreviate(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+    private static String checkMode(Object v) {
+        if (!MODE_ENFORCE.equals(v) && !MODE_MONITOR.equals(v)) {
+            throw new IllegalArgumentException("must be \"" + MODE_ENFORCE + "\" or \"" + MODE_MONITOR + "\"");
+        }
+        return (String) v;
+    }
+
+    /** Stored: canonical ranges joined by commas; a damaged one is skipped (a hand-edited attribute must not break logins). */
+    private static List<CidrRange> parseAllowlist(String stored) {
+        List<CidrRange> ranges = new ArrayList<>();
+        for (String entry : stored.split(",")) {
+            if (!entry.isBlank() && ranges.size() < MAX_ALLOWLIST) {
+                try {
+                    ranges.add(CidrRange.parse(entry));
+                } catch (IllegalArgumentException damaged) {
+                    // skipped
+                }
+            }
+        }
+        return ranges;
+    }
+
+    /** From the admin: a JSON array of at most 100 CIDR strings, stored canonical. */
+    private static String checkAllowlist(Object json) {
+        if (!(json instanceof List<?> list) || !list.stream().allMatch(String.class::isInstance)) {
+            throw new IllegalArgumentException("must be an array of CIDR ranges");
+        }
+        if (list.size() > MAX_ALLOWLIST) {
+            throw new IllegalArgumentException("must hold at most " + MAX_ALLOWLIST + " ranges");
+        }
+        return String.join(",", list.stream().map(s -> CidrRange.parse((String) s).toString()).toList());
     }
 }

@@ -1,7 +1,7 @@
 package io.keycloaksentinel.core.device;
 
-import io.keycloaksentinel.core.SettingsValues;
-import java.util.LinkedHashMap;
+import io.keycloaksentinel.core.settings.Setting;
+import io.keycloaksentinel.core.settings.SettingsTable;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -16,22 +16,24 @@ public record AlertSettings(boolean newDeviceAlerts, boolean alertFirstDevice, i
                             boolean notifyMfaChange, boolean notifyEmailChange) {
 
     public static final String PREFIX = "sentinel.alerts.";
-    public static final String NEW_DEVICE_ALERTS = "newDeviceAlerts";
-    public static final String ALERT_FIRST_DEVICE = "alertFirstDevice";
-    public static final String MAX_ALERTS_PER_HOUR = "maxAlertsPerHour";
-    public static final String DEVICE_DAYS = "deviceDays";
-    public static final String MAX_DEVICES = "maxDevices";
-    public static final String NOT_ME_DISABLES_ACCOUNT = "notMeDisablesAccount";
-    public static final String NOTIFY_PASSWORD_CHANGE = "notifyPasswordChange";
-    public static final String NOTIFY_MFA_CHANGE = "notifyMfaChange";
-    public static final String NOTIFY_EMAIL_CHANGE = "notifyEmailChange";
-    public static final List<String> KEYS = List.of(NEW_DEVICE_ALERTS, ALERT_FIRST_DEVICE, MAX_ALERTS_PER_HOUR,
-            DEVICE_DAYS, MAX_DEVICES, NOT_ME_DISABLES_ACCOUNT, NOTIFY_PASSWORD_CHANGE, NOTIFY_MFA_CHANGE,
-            NOTIFY_EMAIL_CHANGE);
-    private static final List<String> BOOLEANS = List.of(NEW_DEVICE_ALERTS, ALERT_FIRST_DEVICE, NOT_ME_DISABLES_ACCOUNT,
-            NOTIFY_PASSWORD_CHANGE, NOTIFY_MFA_CHANGE, NOTIFY_EMAIL_CHANGE);
+    public static final String NEW_DEVICE_ALERTS = "newDeviceAlerts", ALERT_FIRST_DEVICE = "alertFirstDevice",
+            MAX_ALERTS_PER_HOUR = "maxAlertsPerHour", DEVICE_DAYS = "deviceDays", MAX_DEVICES = "maxDevices",
+            NOT_ME_DISABLES_ACCOUNT = "notMeDisablesAccount", NOTIFY_PASSWORD_CHANGE = "notifyPasswordChange",
+            NOTIFY_MFA_CHANGE = "notifyMfaChange", NOTIFY_EMAIL_CHANGE = "notifyEmailChange";
 
-    public static final AlertSettings DEFAULTS = new AlertSettings(false, false, 3, 90, 10, false, false, false, false);
+    /** The declarations this record is read, shown, checked and written from ({@link SettingsTable#write} stores an update). */
+    public static final SettingsTable<AlertSettings> TABLE = SettingsTable.of(AlertSettings.class, PREFIX,
+            Setting.flag(NEW_DEVICE_ALERTS, false),
+            Setting.flag(ALERT_FIRST_DEVICE, false),
+            Setting.integer(MAX_ALERTS_PER_HOUR, 3, 1, 100),
+            Setting.integer(DEVICE_DAYS, 90, 1, 3650),
+            Setting.integer(MAX_DEVICES, 10, 1, 50),
+            Setting.flag(NOT_ME_DISABLES_ACCOUNT, false),
+            Setting.flag(NOTIFY_PASSWORD_CHANGE, false),
+            Setting.flag(NOTIFY_MFA_CHANGE, false),
+            Setting.flag(NOTIFY_EMAIL_CHANGE, false));
+    public static final List<String> KEYS = TABLE.keys();
+    public static final AlertSettings DEFAULTS = TABLE.defaults();
 
     /** Whether any of it is on (the listener does nothing for a realm where nothing is). */
     public boolean anyOn() {
@@ -43,55 +45,15 @@ public record AlertSettings(boolean newDeviceAlerts, boolean alertFirstDevice, i
     }
 
     public static AlertSettings read(Function<String, String> attribute) {
-        Function<String, String> v = key -> attribute.apply(PREFIX + key);
-        AlertSettings d = DEFAULTS;
-        return new AlertSettings(
-                "true".equals(v.apply(NEW_DEVICE_ALERTS)),
-                "true".equals(v.apply(ALERT_FIRST_DEVICE)),
-                (int) SettingsValues.stored(v.apply(MAX_ALERTS_PER_HOUR), 1, 100, d.maxAlertsPerHour()),
-                (int) SettingsValues.stored(v.apply(DEVICE_DAYS), 1, 3650, d.deviceDays()),
-                (int) SettingsValues.stored(v.apply(MAX_DEVICES), 1, 50, d.maxDevices()),
-                "true".equals(v.apply(NOT_ME_DISABLES_ACCOUNT)),
-                "true".equals(v.apply(NOTIFY_PASSWORD_CHANGE)),
-                "true".equals(v.apply(NOTIFY_MFA_CHANGE)),
-                "true".equals(v.apply(NOTIFY_EMAIL_CHANGE)));
+        return TABLE.read(TABLE.attributes(attribute));
     }
 
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put(NEW_DEVICE_ALERTS, newDeviceAlerts);
-        m.put(ALERT_FIRST_DEVICE, alertFirstDevice);
-        m.put(MAX_ALERTS_PER_HOUR, maxAlertsPerHour);
-        m.put(DEVICE_DAYS, deviceDays);
-        m.put(MAX_DEVICES, maxDevices);
-        m.put(NOT_ME_DISABLES_ACCOUNT, notMeDisablesAccount);
-        m.put(NOTIFY_PASSWORD_CHANGE, notifyPasswordChange);
-        m.put(NOTIFY_MFA_CHANGE, notifyMfaChange);
-        m.put(NOTIFY_EMAIL_CHANGE, notifyEmailChange);
-        return m;
+        return TABLE.toMap(this);
     }
 
     /** Validates a partial update (null restores a default); a 400 message names the field. */
     public static Map<String, String> validateUpdate(Map<String, Object> update) {
-        SettingsValues.checkKeys(update, KEYS);
-        Map<String, String> out = new LinkedHashMap<>();
-        update.forEach((key, value) -> {
-            if (value == null) {
-                out.put(key, null);
-            } else if (BOOLEANS.contains(key)) {
-                if (!(value instanceof Boolean b)) {
-                    throw new IllegalArgumentException(key + " must be true or false");
-                }
-                out.put(key, b.toString());
-            } else {
-                long max = switch (key) {
-                    case MAX_ALERTS_PER_HOUR -> 100;
-                    case DEVICE_DAYS -> 3650;
-                    default -> 50;
-                };
-                out.put(key, Long.toString(SettingsValues.integer(key, value, 1, max)));
-            }
-        });
-        return out;
+        return TABLE.validateUpdate(update);
     }
 }

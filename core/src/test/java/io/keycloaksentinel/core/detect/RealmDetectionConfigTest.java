@@ -51,4 +51,51 @@ class RealmDetectionConfigTest {
                 .hasMessageContaining("unknownUserShare");
         assertThatThrownBy(() -> RealmDetectionConfig.fromUpdate(null)).hasMessageContaining("JSON object");
     }
+
+    @Test
+    @DisplayName("Rates above ten million a minute are refused, whichever threshold carries them")
+    void rates() {
+        assertThatThrownBy(() -> RealmDetectionConfig.fromUpdate(Map.of("attackFailuresPerMinute", 20_000_000)))
+                .hasMessageContaining("rates above 10000000 per minute are not meaningful");
+        assertThat(RealmDetectionConfig.fromUpdate(Map.of())).as("an empty update is the defaults")
+                .isEqualTo(DetectionThresholds.DEFAULTS);
+    }
+
+    @Test
+    @DisplayName("The allowlist, mode and failClosed of an update: checked, known to the thresholds' key check, defaults when left out")
+    void allowlistModeFailClosed() {
+        Map<String, Object> update = Map.of("allowlist", java.util.List.of("10.1.2.3/8", "192.0.2.1"), "mode", "monitor",
+                "failClosed", true, "cooldownSeconds", 60);
+        assertThat(RealmDetectionConfig.fromUpdate(update).cooldown()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(RealmDetectionConfig.allowlistFromUpdate(update)).contains("10.0.0.0/8,192.0.2.1/32");
+        assertThat(RealmDetectionConfig.modeFromUpdate(update)).isEqualTo("monitor");
+        assertThat(RealmDetectionConfig.failClosedFromUpdate(update)).isTrue();
+        assertThat(RealmDetectionConfig.allowlistFromUpdate(Map.of())).isEmpty();
+        assertThat(RealmDetectionConfig.modeFromUpdate(Map.of())).isEqualTo("enforce");
+        assertThat(RealmDetectionConfig.failClosedFromUpdate(Map.of())).isFalse();
+        assertThatThrownBy(() -> RealmDetectionConfig.allowlistFromUpdate(Map.of("allowlist", java.util.List.of("office"))))
+                .hasMessage("allowlist: 'office' is not an IP address or CIDR range");
+        assertThatThrownBy(() -> RealmDetectionConfig.allowlistFromUpdate(Map.of("allowlist", "10.0.0.0/8")))
+                .hasMessageContaining("must be an array");
+        assertThatThrownBy(() -> RealmDetectionConfig.modeFromUpdate(Map.of("mode", "sometimes")))
+                .hasMessage("mode must be \"enforce\" or \"monitor\"");
+        assertThatThrownBy(() -> RealmDetectionConfig.failClosedFromUpdate(Map.of("failClosed", "yes")))
+                .hasMessage("failClosed must be true or false");
+    }
+
+    @Test
+    @DisplayName("Stored allowlist, mode and failClosed: damaged entries skipped, anything but the known words the default")
+    void storedAllowlistModeFailClosed() {
+        Map<String, String> stored = Map.of("sentinel.detection.allowlist", "10.0.0.0/8,office,192.0.2.0/24",
+                "sentinel.detection.mode", "monitor", "sentinel.detection.failClosed", "true");
+        assertThat(RealmDetectionConfig.allowlist(stored::get)).extracting(Object::toString)
+                .containsExactly("10.0.0.0/8", "192.0.2.0/24");
+        assertThat(RealmDetectionConfig.allowlisted(stored::get, "10.9.8.7")).isTrue();
+        assertThat(RealmDetectionConfig.allowlisted(stored::get, "198.51.100.1")).isFalse();
+        assertThat(RealmDetectionConfig.monitorOnly(stored::get)).isTrue();
+        assertThat(RealmDetectionConfig.failClosed(stored::get)).isTrue();
+        Map<String, String> damaged = Map.of("sentinel.detection.mode", "MONITOR", "sentinel.detection.failClosed", "yes");
+        assertThat(RealmDetectionConfig.monitorOnly(damaged::get)).isFalse();
+        assertThat(RealmDetectionConfig.failClosed(damaged::get)).isFalse();
+    }
 }

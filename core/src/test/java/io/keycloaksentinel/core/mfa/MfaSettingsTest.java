@@ -130,4 +130,22 @@ class MfaSettingsTest {
         assertThat(MfaSettings.validateUpdate(Map.of("scopes", "realm##group:/a")).get("scopes"))
                 .as("a string is split like stored config").isEqualTo("realm##group:/a");
     }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+            "scopes|team:a|scopes: 'team:a' must start with one of [realm, organization, group, role]",
+            "scopes|group:/a;graceDays=x|scopes: graceDays of group:/a must be a whole number from 0 to 3650",
+            "scopes|group:/a;graceWeeks=1|scopes: unknown option 'graceWeeks' (known: graceDays, graceLogins) in 'group:/a;graceWeeks=1'",
+            "scopes|realm:x|scopes: 'realm' takes no name",
+            "scopes|group:|scopes: 'group:' needs a name after 'group:'",
+            "exempt|realm|exempt: 'realm' must start with one of [group, role, user]",
+            "factors|sms|factors: unknown factor 'sms'; known: [otp, webauthn, passkey, recovery-codes]",
+            "mode|sometimes|mode must be one of off, enforce, monitor",
+            "stepUpHigh|block|stepUpHigh must be one of allow, second-proof, refuse",
+            "enrollmentProof|later|enrollmentProof must be one of risky, always, never"})
+    @DisplayName("The 400 message names the field and the entry, word for word")
+    void messages(String key, String value, String message) {
+        Object update = key.equals("scopes") || key.equals("exempt") || key.equals("factors") ? List.of(value) : value;
+        assertThatThrownBy(() -> MfaSettings.validateUpdate(Map.of(key, update))).hasMessage(message);
+    }
 }
