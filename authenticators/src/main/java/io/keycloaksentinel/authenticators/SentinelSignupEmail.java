@@ -1,6 +1,5 @@
 package io.keycloaksentinel.authenticators;
 
-import io.keycloaksentinel.core.SentinelVersion;
 import io.keycloaksentinel.core.SettingsValues;
 import io.keycloaksentinel.core.detect.AccountActivity;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
@@ -18,24 +17,20 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import org.jboss.logging.Logger;
-import org.keycloak.Config;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.Authenticator;
 import org.keycloak.authentication.AuthenticatorFactory;
 import org.keycloak.events.Details;
 import org.keycloak.events.EventType;
 import org.keycloak.forms.login.LoginFormsProvider;
-import org.keycloak.models.AuthenticationExecutionModel;
 import org.keycloak.models.AuthenticatorConfigModel;
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.ModelDuplicateException;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
 import org.keycloak.models.UserProvider;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.provider.ProviderConfigurationBuilder;
-import org.keycloak.provider.ServerInfoAwareProviderFactory;
 import org.keycloak.sessions.AuthenticationSessionModel;
 import org.keycloak.services.Urls;
 import org.keycloak.utils.EmailValidationUtil;
@@ -54,7 +49,8 @@ import org.keycloak.utils.EmailValidationUtil;
  * ({@code risky} by default, so during attacks) and a cluster-wide limit of sign-up requests per
  * address and per network.
  */
-public final class SentinelSignupEmail implements Authenticator, AuthenticatorFactory, ServerInfoAwareProviderFactory {
+public final class SentinelSignupEmail extends SentinelStepFactory<Authenticator>
+        implements Authenticator, AuthenticatorFactory {
 
     public static final String PROVIDER_ID = "sentinel-signup-email";
     public static final String TEMPLATE = "sentinel-signup.ftl";
@@ -72,6 +68,14 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
     private static final EmailCode CODE = new EmailCode("sentinel.signup.");
     private static final String SIGNUP_DETAIL = "sentinel_signup";
     private static final Logger LOG = Logger.getLogger(SentinelSignupEmail.class);
+
+    public SentinelSignupEmail() {
+        super(PROVIDER_ID, "Sentinel email-first sign-up", "sentinel-signup",
+                "First step of the registration flow: asks for an email address and answers the same whether or not it "
+                        + "has an account (a code for a new address, a notice to the owner of an existing one). Add 'Sentinel "
+                        + "verified email' as the first action of the registration form, and this step again after the form "
+                        + "(it marks the new account's address verified).");
+    }
 
     @Override
     public void authenticate(AuthenticationFlowContext context) {
@@ -322,73 +326,8 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
     }
 
     @Override
-    public boolean requiresUser() {
-        return false;
-    }
-
-    @Override
-    public boolean configuredFor(KeycloakSession session, RealmModel realm, UserModel user) {
-        return true;
-    }
-
-    @Override
-    public void setRequiredActions(KeycloakSession session, RealmModel realm, UserModel user) {
-    }
-
-    @Override
     public Authenticator create(KeycloakSession session) {
         return this;
-    }
-
-    @Override
-    public void init(Config.Scope config) {
-    }
-
-    @Override
-    public void postInit(KeycloakSessionFactory factory) {
-    }
-
-    @Override
-    public void close() {
-    }
-
-    @Override
-    public String getId() {
-        return PROVIDER_ID;
-    }
-
-    @Override
-    public String getDisplayType() {
-        return "Sentinel email-first sign-up";
-    }
-
-    @Override
-    public String getReferenceCategory() {
-        return "sentinel-signup";
-    }
-
-    @Override
-    public boolean isConfigurable() {
-        return true;
-    }
-
-    @Override
-    public AuthenticationExecutionModel.Requirement[] getRequirementChoices() {
-        return new AuthenticationExecutionModel.Requirement[] {AuthenticationExecutionModel.Requirement.REQUIRED,
-                AuthenticationExecutionModel.Requirement.DISABLED};
-    }
-
-    @Override
-    public boolean isUserSetupAllowed() {
-        return false;
-    }
-
-    @Override
-    public String getHelpText() {
-        return "First step of the registration flow: asks for an email address and answers the same whether or not it "
-                + "has an account (a code for a new address, a notice to the owner of an existing one). Add 'Sentinel "
-                + "verified email' as the first action of the registration form, and this step again after the form "
-                + "(it marks the new account's address verified).";
     }
 
     @Override
@@ -410,10 +349,5 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
                 .build());
         all.addAll(CaptchaConfigProperties.list());
         return all;
-    }
-
-    @Override
-    public Map<String, String> getOperationalInfo() {
-        return SentinelVersion.current().operationalInfo();
     }
 }
