@@ -2,7 +2,6 @@ package io.keycloaksentinel.authenticators.mfa;
 
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
-import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.device.AlertSettings;
 import io.keycloaksentinel.core.device.DeviceCookie;
 import io.keycloaksentinel.core.device.DeviceRecognition;
@@ -15,7 +14,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import jakarta.ws.rs.core.Cookie;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -25,6 +26,7 @@ import org.keycloak.models.AuthenticationExecutionModel;
 import org.keycloak.models.AuthenticationFlowModel;
 import org.keycloak.models.AuthenticatorConfigModel;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.RequiredActionProviderModel;
 import org.keycloak.models.UserModel;
 import org.keycloak.sessions.CommonClientSessionModel.ExecutionStatus;
 
@@ -215,6 +217,18 @@ final class MfaFlow {
         Risk risk = new Risk(action, level, known, byCookie, monitored);
         context.getAuthenticationSession().setAuthNote(RISK_NOTE, risk.note(user.getId()));
         return risk;
+    }
+
+    /** The allowed factors whose Keycloak setup action is enabled in the realm, in the policy's order. */
+    static List<Factor> enrollable(RealmModel realm, MfaSettings settings) {
+        List<Factor> out = new ArrayList<>();
+        for (Factor f : settings.factors()) {
+            RequiredActionProviderModel action = realm.getRequiredActionProviderByAlias(f.requiredAction());
+            if (action != null && action.isEnabled()) {
+                out.add(f);
+            }
+        }
+        return out;
     }
 
     /** Counts an MFA outcome on {@code sentinel_mfa_total{realm,outcome}}. */
