@@ -57,15 +57,13 @@ public final class BreachedLoginCheck {
      */
     public static boolean afterPassword(AuthenticationFlowContext context, String password) {
         BreachSettings settings = BreachedPasswordPolicyFactory.settings(context.getRealm());
-        Optional<BreachVerdict> breached = breached(context, password, settings);
-        if (breached.isEmpty()) {
+        Optional<LoginAction> action = actOn(context, password, settings, "signed in with a breached password");
+        if (action.isEmpty()) {
             return true;
         }
         UserModel user = context.getUser();
-        LoginAction action = settings.loginAction();
-        acted(context, breached.get(), action, "signed in with a breached password");
         boolean hasOtp = user.credentialManager().getStoredCredentialsByTypeStream(OTPCredentialModel.TYPE).findAny().isPresent();
-        BreachDecision.Answer answer = BreachDecision.browser(action, hasOtp, EmailCode.possible(user));
+        BreachDecision.Answer answer = BreachDecision.browser(action.get(), hasOtp, EmailCode.possible(user));
         switch (answer) {
             case GO_ON -> {
                 return true;
@@ -101,13 +99,8 @@ public final class BreachedLoginCheck {
      */
     public static boolean directGrant(AuthenticationFlowContext context, String password) {
         BreachSettings settings = BreachedPasswordPolicyFactory.settings(context.getRealm());
-        Optional<BreachVerdict> breached = breached(context, password, settings);
-        if (breached.isEmpty()) {
-            return true;
-        }
-        LoginAction action = settings.loginAction();
-        acted(context, breached.get(), action, "used a breached password in a password grant");
-        BreachDecision.Answer answer = BreachDecision.directGrant(action);
+        Optional<LoginAction> action = actOn(context, password, settings, "used a breached password in a password grant");
+        BreachDecision.Answer answer = action.map(BreachDecision::directGrant).orElse(BreachDecision.Answer.GO_ON);
         if (answer == BreachDecision.Answer.GO_ON) {
             return true;
         }
@@ -119,12 +112,23 @@ public final class BreachedLoginCheck {
         return false;
     }
 
-    /** A breached password is acted on: the event says so, the user is flagged, the log says what follows. */
-    private static void acted(AuthenticationFlowContext context, BreachVerdict verdict, LoginAction action, String what) {
+    /**
+     * The realm's action when {@code password} is breached: the event says so, the user is flagged,
+     * the log says what follows ({@code what} the user did). Empty: the login goes on.
+     */
+    private static Optional<LoginAction> actOn(AuthenticationFlowContext context, String password, BreachSettings settings,
+                                               String what) {
+        Optional<BreachVerdict> breached = breached(context, password, settings);
+        if (breached.isEmpty()) {
+            return Optional.empty();
+        }
+        BreachVerdict verdict = breached.get();
+        LoginAction action = settings.loginAction();
         context.getEvent().detail(EVENT_DETAIL, verdict.source().value());
         flag(context.getUser(), action, verdict);
         LOG.infof("Sentinel: user %s of realm '%s' %s (source %s); action %s", context.getUser().getId(),
                 context.getRealm().getName(), what, verdict.source().value(), action.value());
+        return Optional.of(action);
     }
 
     /**

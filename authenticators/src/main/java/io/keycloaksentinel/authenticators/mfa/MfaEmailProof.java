@@ -1,10 +1,10 @@
 package io.keycloaksentinel.authenticators.mfa;
 
 import static io.keycloaksentinel.authenticators.mfa.MfaPages.EVENT_DETAIL;
-import static io.keycloaksentinel.authenticators.mfa.MfaPages.STAGE_EMAIL_STEP_UP;
-import static io.keycloaksentinel.authenticators.mfa.MfaPages.STAGE_REFUSED;
+import static io.keycloaksentinel.authenticators.mfa.MfaPages.REFUSED_NOTE;
 
 import io.keycloaksentinel.authenticators.EmailCode;
+import io.keycloaksentinel.authenticators.mfa.MfaPages.Stage;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
 import org.keycloak.authentication.AuthenticationFlowContext;
@@ -24,7 +24,7 @@ final class MfaEmailProof {
     }
 
     /** Mails a code and shows its page at {@code stage}; refuses the login when no code can be mailed. */
-    static void start(AuthenticationFlowContext context, String stage) {
+    static void start(AuthenticationFlowContext context, Stage stage) {
         if (!EmailCode.possible(context.getUser())) {
             MfaPages.refuse(context, "sentinel_step_up_no_email", "sentinelMfaStepUpNoEmail");
             return;
@@ -36,7 +36,7 @@ final class MfaEmailProof {
             MfaPages.refuse(context, "sentinel_mfa_code_not_sent", "sentinelBreachCodeNotSent");
             return;
         }
-        MfaFlow.count(context.getRealm(), stage.equals(STAGE_EMAIL_STEP_UP) ? "step_up_email_sent" : "enroll_email_sent");
+        MfaFlow.count(context.getRealm(), stage == Stage.EMAIL_STEP_UP ? "step_up_email_sent" : "enroll_email_sent");
         MfaPages.render(context, stage, null, null);
     }
 
@@ -46,7 +46,7 @@ final class MfaEmailProof {
      *
      * @return true when the code was right (the caller goes on); false when this answered the post
      */
-    static boolean proved(AuthenticationFlowContext context, String stage, MultivaluedMap<String, String> form) {
+    static boolean proved(AuthenticationFlowContext context, Stage stage, MultivaluedMap<String, String> form) {
         AuthenticationSessionModel auth = context.getAuthenticationSession();
         if (form.containsKey("resend")) {
             if (!CODE.mayResend(auth)) {
@@ -61,14 +61,14 @@ final class MfaEmailProof {
         if (CODE.matches(context, form.getFirst("code"))) {
             CODE.clear(auth);
             context.getEvent().detail(EVENT_DETAIL, "email_proved");
-            MfaFlow.count(context.getRealm(), stage.equals(STAGE_EMAIL_STEP_UP) ? "step_up_email_proved" : "enroll_email_proved");
+            MfaFlow.count(context.getRealm(), stage == Stage.EMAIL_STEP_UP ? "step_up_email_proved" : "enroll_email_proved");
             return true;
         }
         context.getEvent().detail(EVENT_DETAIL, "email_code_failed");
         if (CODE.failedAttempt(auth)) {
             CODE.clear(auth);
-            MfaPages.setStage(context, STAGE_REFUSED);
-            auth.setAuthNote(STAGE_REFUSED, "sentinelBreachProofFailed");
+            MfaPages.setStage(context, Stage.REFUSED);
+            auth.setAuthNote(REFUSED_NOTE, "sentinelBreachProofFailed");
             context.failureChallenge(AuthenticationFlowError.INVALID_CREDENTIALS,
                     context.form().setError("sentinelBreachProofFailed").createErrorPage(Response.Status.UNAUTHORIZED));
             return false;

@@ -21,43 +21,65 @@ import org.keycloak.forms.login.LoginFormsProvider;
 final class MfaPages {
 
     static final String STAGE = "sentinel.mfa.stage";
-    static final String STAGE_CHOOSE = "choose";
-    static final String STAGE_EMAIL_ENROLL = "email-enroll";
-    static final String STAGE_EMAIL_STEP_UP = "email-step-up";
-    static final String STAGE_EMAIL_SKIP = "email-skip";
-    static final String STAGE_REFUSED = "refused";
+    /** Auth note: the message of the refusal page. */
+    static final String REFUSED_NOTE = "refused";
     static final String EVENT_DETAIL = "sentinel_mfa";
     private static final Logger LOG = Logger.getLogger(MfaPages.class);
+
+    /** Where the step stands in a login: the page it shows (kept as an auth note). */
+    enum Stage {
+        CHOOSE("choose"),
+        EMAIL_ENROLL("email-enroll"),
+        EMAIL_STEP_UP("email-step-up"),
+        EMAIL_SKIP("email-skip"),
+        REFUSED("refused");
+
+        private final String note;
+
+        Stage(String note) {
+            this.note = note;
+        }
+
+        boolean email() {
+            return this == EMAIL_ENROLL || this == EMAIL_STEP_UP || this == EMAIL_SKIP;
+        }
+
+        /** The stage a note names (a note this step did not write: the refusal page). */
+        static Stage of(String note) {
+            for (Stage s : values()) {
+                if (s.note.equals(note)) {
+                    return s;
+                }
+            }
+            return REFUSED;
+        }
+    }
 
     private MfaPages() {
     }
 
-    static boolean emailStage(String stage) {
-        return stage.equals(STAGE_EMAIL_ENROLL) || stage.equals(STAGE_EMAIL_STEP_UP) || stage.equals(STAGE_EMAIL_SKIP);
-    }
-
     /** Shows the page of {@code stage}, with an error or an info message (both may be null). */
-    static void render(AuthenticationFlowContext context, String stage, String error, String info) {
+    static void render(AuthenticationFlowContext context, Stage stage, String error, String info) {
         context.challenge(page(context, stage, error, info));
     }
 
-    static Response page(AuthenticationFlowContext context, String stage, String error, String info) {
+    static Response page(AuthenticationFlowContext context, Stage stage, String error, String info) {
         LoginFormsProvider form = context.form();
         if (error != null) {
             form.setError(error);
         } else if (info != null) {
             form.setInfo(info);
         }
-        if (emailStage(stage)) {
+        if (stage.email()) {
             return form.setAttribute("sentinelCodeTitle", "sentinelMfaCodeTitle")
-                    .setAttribute("sentinelCodeInfo", stage.equals(STAGE_EMAIL_STEP_UP) ? "sentinelMfaStepUpCodeInfo"
-                            : stage.equals(STAGE_EMAIL_SKIP) ? "sentinelMfaSkipCodeInfo" : "sentinelMfaEnrollCodeInfo")
+                    .setAttribute("sentinelCodeInfo", stage == Stage.EMAIL_STEP_UP ? "sentinelMfaStepUpCodeInfo"
+                            : stage == Stage.EMAIL_SKIP ? "sentinelMfaSkipCodeInfo" : "sentinelMfaEnrollCodeInfo")
                     .createForm(EmailCode.TEMPLATE);
         }
-        if (stage.equals(STAGE_CHOOSE)) {
+        if (stage == Stage.CHOOSE) {
             return form.setAttribute("sentinelMfa", choice(context)).createForm("sentinel-mfa-enroll.ftl");
         }
-        String message = context.getAuthenticationSession().getAuthNote(STAGE_REFUSED);
+        String message = context.getAuthenticationSession().getAuthNote(REFUSED_NOTE);
         return form.setError(message == null ? "sentinelMfaFlowIncomplete" : message).createErrorPage(Response.Status.FORBIDDEN);
     }
 
@@ -79,8 +101,8 @@ final class MfaPages {
 
     /** Refuses this login with a message page; the user starts over. Not a brute-force failure: the password was right. */
     static void refuse(AuthenticationFlowContext context, String error, String message) {
-        setStage(context, STAGE_REFUSED);
-        context.getAuthenticationSession().setAuthNote(STAGE_REFUSED, message);
+        setStage(context, Stage.REFUSED);
+        context.getAuthenticationSession().setAuthNote(REFUSED_NOTE, message);
         context.getEvent().detail(EVENT_DETAIL, error).error(error);
         context.challenge(context.form().setError(message).createErrorPage(Response.Status.FORBIDDEN));
     }
@@ -99,14 +121,14 @@ final class MfaPages {
      * notes when the user goes from the login to "forgot password", and a stage begun in one flow
      * must not stand in another.
      */
-    static String stage(AuthenticationFlowContext context) {
+    static Stage stage(AuthenticationFlowContext context) {
         String note = context.getAuthenticationSession().getAuthNote(STAGE);
         String prefix = flowKey(context) + "|";
-        return note != null && note.startsWith(prefix) ? note.substring(prefix.length()) : null;
+        return note != null && note.startsWith(prefix) ? Stage.of(note.substring(prefix.length())) : null;
     }
 
-    static void setStage(AuthenticationFlowContext context, String stage) {
-        context.getAuthenticationSession().setAuthNote(STAGE, flowKey(context) + "|" + stage);
+    static void setStage(AuthenticationFlowContext context, Stage stage) {
+        context.getAuthenticationSession().setAuthNote(STAGE, flowKey(context) + "|" + stage.note);
     }
 
     static void clearStage(AuthenticationFlowContext context) {

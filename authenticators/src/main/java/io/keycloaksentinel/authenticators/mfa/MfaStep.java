@@ -1,14 +1,11 @@
 package io.keycloaksentinel.authenticators.mfa;
 
 import static io.keycloaksentinel.authenticators.mfa.MfaPages.EVENT_DETAIL;
-import static io.keycloaksentinel.authenticators.mfa.MfaPages.STAGE_CHOOSE;
-import static io.keycloaksentinel.authenticators.mfa.MfaPages.STAGE_EMAIL_ENROLL;
-import static io.keycloaksentinel.authenticators.mfa.MfaPages.STAGE_EMAIL_SKIP;
-import static io.keycloaksentinel.authenticators.mfa.MfaPages.STAGE_EMAIL_STEP_UP;
 
 import io.keycloaksentinel.authenticators.EmailCode;
 import io.keycloaksentinel.authenticators.breach.BreachedLoginCheck;
 import io.keycloaksentinel.authenticators.guard.GrantAnswers;
+import io.keycloaksentinel.authenticators.mfa.MfaPages.Stage;
 import io.keycloaksentinel.core.mfa.MfaPolicyEvaluator;
 import io.keycloaksentinel.core.mfa.MfaSettings;
 import io.keycloaksentinel.core.mfa.MfaSettings.Factor;
@@ -45,7 +42,7 @@ final class MfaStep implements Authenticator {
 
     @Override
     public void authenticate(AuthenticationFlowContext context) {
-        String stage = MfaPages.stage(context);
+        Stage stage = MfaPages.stage(context);
         if (stage != null) {
             MfaPages.render(context, stage, null, null); // a reload
             return;
@@ -55,13 +52,13 @@ final class MfaStep implements Authenticator {
 
     @Override
     public void action(AuthenticationFlowContext context) {
-        String stage = MfaPages.stage(context);
+        Stage stage = MfaPages.stage(context);
         MultivaluedMap<String, String> form = context.getHttpRequest().getDecodedFormParameters();
         if (stage == null) {
             decide(context);
-        } else if (stage.equals(STAGE_CHOOSE)) {
+        } else if (stage == Stage.CHOOSE) {
             choose(context, form);
-        } else if (MfaPages.emailStage(stage)) {
+        } else if (stage.email()) {
             if (MfaEmailProof.proved(context, stage, form)) {
                 proved(context, stage);
             }
@@ -111,10 +108,10 @@ final class MfaStep implements Authenticator {
             }
             case CANNOT_ENROLL -> MfaPages.refuse(context, "sentinel_mfa_cannot_enroll", "sentinelMfaCannotEnroll");
             case CHOOSE -> {
-                MfaPages.setStage(context, STAGE_CHOOSE);
-                MfaPages.render(context, STAGE_CHOOSE, null, null);
+                MfaPages.setStage(context, Stage.CHOOSE);
+                MfaPages.render(context, Stage.CHOOSE, null, null);
             }
-            case EMAIL_STEP_UP -> MfaEmailProof.start(context, STAGE_EMAIL_STEP_UP);
+            case EMAIL_STEP_UP -> MfaEmailProof.start(context, Stage.EMAIL_STEP_UP);
             case PASS -> {
                 MfaGrace.markOutside(policy, user, status);
                 context.success();
@@ -151,9 +148,9 @@ final class MfaStep implements Authenticator {
                 risk.level(), "true".equals(user.getFirstAttribute(BreachedLoginCheck.ATTR_FLAGGED)));
         if (form.containsKey("skip")) {
             switch (MfaDecision.skip(status.state(), emailFirst, EmailCode.possible(user))) {
-                case GRACE_OVER -> MfaPages.render(context, STAGE_CHOOSE, "sentinelMfaGraceOver", null);
+                case GRACE_OVER -> MfaPages.render(context, Stage.CHOOSE, "sentinelMfaGraceOver", null);
                 case NO_EMAIL -> MfaPages.refuse(context, "sentinel_step_up_no_email", "sentinelMfaStepUpNoEmail");
-                case EMAIL_FIRST -> MfaEmailProof.start(context, STAGE_EMAIL_SKIP);
+                case EMAIL_FIRST -> MfaEmailProof.start(context, Stage.EMAIL_SKIP);
                 case SKIPPED -> skipped(context);
                 default -> throw new IllegalStateException();
             }
@@ -163,7 +160,7 @@ final class MfaStep implements Authenticator {
         Factor factor = MfaFlow.enrollable(realm, settings).stream().filter(f -> f.value().equals(chosen)).findFirst()
                 .orElse(null);
         if (factor == null) {
-            MfaPages.render(context, STAGE_CHOOSE, "sentinelMfaChooseFactor", null);
+            MfaPages.render(context, Stage.CHOOSE, "sentinelMfaChooseFactor", null);
             return;
         }
         context.getAuthenticationSession().setAuthNote(CHOSEN, factor.value());
@@ -171,17 +168,17 @@ final class MfaStep implements Authenticator {
             enroll(context, factor);
         } else if (!EmailCode.possible(user)) {
             context.getEvent().detail(EVENT_DETAIL, "enroll_no_email");
-            MfaPages.render(context, STAGE_CHOOSE, "sentinelMfaEnrollNoEmail", null);
+            MfaPages.render(context, Stage.CHOOSE, "sentinelMfaEnrollNoEmail", null);
         } else {
-            MfaEmailProof.start(context, STAGE_EMAIL_ENROLL);
+            MfaEmailProof.start(context, Stage.EMAIL_ENROLL);
         }
     }
 
     /** The emailed code was right: what it was asked for goes on. */
-    private void proved(AuthenticationFlowContext context, String stage) {
-        if (stage.equals(STAGE_EMAIL_ENROLL)) {
+    private void proved(AuthenticationFlowContext context, Stage stage) {
+        if (stage == Stage.EMAIL_ENROLL) {
             enroll(context, Factor.of(context.getAuthenticationSession().getAuthNote(CHOSEN)));
-        } else if (stage.equals(STAGE_EMAIL_SKIP)) {
+        } else if (stage == Stage.EMAIL_SKIP) {
             skipped(context);
         } else {
             MfaPages.clearStage(context);
