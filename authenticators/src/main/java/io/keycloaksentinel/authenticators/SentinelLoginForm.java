@@ -33,8 +33,7 @@ final class SentinelLoginForm extends UsernamePasswordForm {
         }
         CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
                 CaptchaGate.Form.LOGIN);
-        if (gate.required(null)) {
-            gate.show(context.form());
+        if (gate.showIfRequired(context.form())) {
             gate.explain(context.form());
         }
         super.authenticate(context);

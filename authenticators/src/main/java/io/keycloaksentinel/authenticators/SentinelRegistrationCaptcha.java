@@ -36,11 +36,8 @@ public final class SentinelRegistrationCaptcha extends SentinelStepFactory<FormA
 
     @Override
     public void buildPage(FormContext context, LoginFormsProvider form) {
-        CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
-                CaptchaGate.Form.REGISTRATION);
-        if (gate.required(null)) {
-            gate.show(form);
-        }
+        CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(), CaptchaGate.Form.REGISTRATION)
+                .showIfRequired(form);
     }
 
     @Override

@@ -32,11 +32,8 @@ public final class SentinelResetCredentialChooseUser extends ResetCredentialChoo
 
     @Override
     public void authenticate(AuthenticationFlowContext context) {
-        CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
-                CaptchaGate.Form.RESET);
-        if (gate.required(null)) {
-            gate.show(context.form());
-        }
+        CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(), CaptchaGate.Form.RESET)
+                .showIfRequired(context.form());
         super.authenticate(context);
     }
 

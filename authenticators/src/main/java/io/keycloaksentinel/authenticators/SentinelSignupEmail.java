@@ -202,9 +202,7 @@ public final class SentinelSignupEmail extends SentinelStepFactory<Authenticator
                 CaptchaGate.Form.REGISTRATION);
         LoginFormsProvider form = context.form().setAttribute("sentinelSignupStage", "email")
                 .setAttribute("sentinelSignupEmail", email == null ? "" : email);
-        if (gate.required(null)) {
-            gate.show(form);
-        }
+        gate.showIfRequired(form);
         if (error != null) {
             form.setError(error);
         }
