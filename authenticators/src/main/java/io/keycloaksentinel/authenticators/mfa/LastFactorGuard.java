@@ -3,7 +3,7 @@ package io.keycloaksentinel.authenticators.mfa;
 import io.keycloaksentinel.core.mfa.MfaPolicyEvaluator;
 import io.keycloaksentinel.core.mfa.MfaSettings;
 import io.keycloaksentinel.core.mfa.MfaSettings.Factor;
-import java.util.Map;
+import io.keycloaksentinel.core.mfa.flow.MfaStepConfig;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 import org.keycloak.credential.CredentialProvider;
@@ -69,8 +69,7 @@ public final class LastFactorGuard {
         if (realm == null || factor.isEmpty()) {
             return false;
         }
-        Map<String, String> config = MfaFlow.stepConfig(realm, realm.getBrowserFlow());
-        MfaSettings settings = MfaSettings.read(realm::getAttribute, config::get);
+        MfaSettings settings = MfaStepConfig.settings(realm, realm.getBrowserFlow());
         if (settings.mode() != MfaSettings.Mode.ENFORCE || !settings.factors().contains(factor.get())) {
             return false;
         }

@@ -2,6 +2,7 @@ package io.keycloaksentinel.authenticators.mfa;
 
 import io.keycloaksentinel.authenticators.SentinelStepFactory;
 import io.keycloaksentinel.core.mfa.MfaSettings;
+import io.keycloaksentinel.core.mfa.flow.MfaStepConfig;
 import java.util.List;
 import org.keycloak.authentication.Authenticator;
 import org.keycloak.authentication.AuthenticatorFactory;
@@ -16,7 +17,7 @@ import org.keycloak.provider.ProviderConfigurationBuilder;
  */
 public final class MfaStepFactory extends SentinelStepFactory<Authenticator> implements AuthenticatorFactory {
 
-    public static final String PROVIDER_ID = "sentinel-mfa";
+    public static final String PROVIDER_ID = MfaStepConfig.STEP_ID;
     private static final MfaStep SINGLETON = new MfaStep();
 
     public MfaStepFactory() {

@@ -6,6 +6,7 @@ import io.keycloaksentinel.core.device.DeviceRecognition;
 import io.keycloaksentinel.core.device.KnownDevices;
 import io.keycloaksentinel.core.mail.MailOutbox;
 import io.keycloaksentinel.core.mfa.MfaSettings;
+import io.keycloaksentinel.core.mfa.flow.MfaStepConfig;
 import java.util.Map;
 import org.jboss.logging.Logger;
 import org.keycloak.events.Details;
@@ -66,9 +67,10 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
                 return;
             }
             AlertSettings settings = AlertSettings.read(realm::getAttribute);
-            // the MFA step reads the device history too (risky enrollment, unknown-device step-up)
+            // the MFA step reads the device history too (risky enrollment, unknown-device step-up): with the
+            // realm's MFA settings on, or a step in one of its flows whose settings read it
             boolean track = !settings.newDeviceAlerts() && event.getType() == EventType.LOGIN
-                    && MfaSettings.tracksDevices(realm::getAttribute);
+                    && (MfaSettings.tracksDevices(realm::getAttribute) || MfaStepConfig.readsDevices(realm));
             if (!settings.anyOn() && !track) {
                 return;
             }
