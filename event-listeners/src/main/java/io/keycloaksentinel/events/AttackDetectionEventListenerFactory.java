@@ -1,8 +1,5 @@
 package io.keycloaksentinel.events;
 
-import org.keycloak.events.EventListenerProvider;
-import org.keycloak.models.KeycloakSession;
-
 /**
  * Feeds every login outcome of every realm to the attack detector. Global: a realm is counted
  * without anyone adding the listener to its event configuration, so no realm is left unprotected
@@ -14,11 +11,6 @@ public final class AttackDetectionEventListenerFactory extends GlobalEventListen
     public static final String PROVIDER_ID = "sentinel-attack-detection";
 
     public AttackDetectionEventListenerFactory() {
-        super(PROVIDER_ID);
-    }
-
-    @Override
-    public EventListenerProvider create(KeycloakSession session) {
-        return new AttackDetectionEventListener(session);
+        super(PROVIDER_ID, AttackDetectionEventListener::new);
     }
 }

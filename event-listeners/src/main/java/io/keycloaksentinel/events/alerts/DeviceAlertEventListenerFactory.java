@@ -1,8 +1,6 @@
 package io.keycloaksentinel.events.alerts;
 
 import io.keycloaksentinel.events.GlobalEventListenerFactory;
-import org.keycloak.events.EventListenerProvider;
-import org.keycloak.models.KeycloakSession;
 
 /**
  * New-device alerts and security notifications. Global, like the detection listener: a realm
@@ -15,11 +13,6 @@ public final class DeviceAlertEventListenerFactory extends GlobalEventListenerFa
     public static final String PROVIDER_ID = "sentinel-security-alerts";
 
     public DeviceAlertEventListenerFactory() {
-        super(PROVIDER_ID);
-    }
-
-    @Override
-    public EventListenerProvider create(KeycloakSession session) {
-        return new DeviceAlertEventListener(session);
+        super(PROVIDER_ID, DeviceAlertEventListener::new);
     }
 }
