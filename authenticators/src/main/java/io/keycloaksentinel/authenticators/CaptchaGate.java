@@ -144,6 +144,15 @@ final class CaptchaGate {
         }
     }
 
+    /** On a page shown before any answer: the widget when this request needs one (any name); whether it does. */
+    boolean showIfRequired(LoginFormsProvider page) {
+        boolean required = required(null);
+        if (required) {
+            show(page);
+        }
+        return required;
+    }
+
     /** Puts Sentinel's widget loader on the page (counted as shown). */
     void show(LoginFormsProvider page) {
         show(page, true);

@@ -1,5 +1,6 @@
 package io.keycloaksentinel.authenticators;
 
+import io.keycloaksentinel.core.SettingsValues;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -221,15 +222,12 @@ public final class EmailCode {
         return "<html><body><p>" + escaped.replace("\n\n", "</p><p>").replace("\n", "<br>") + "</p></body></html>";
     }
 
+    /** A count or an instant this class stored in an auth note; 0 when missing or damaged. */
     private static int parse(String v) {
-        return (int) Math.min(Integer.MAX_VALUE, parseLong(v));
+        return (int) SettingsValues.stored(v, 0, Integer.MAX_VALUE, 0);
     }
 
     private static long parseLong(String v) {
-        try {
-            return v == null ? 0 : Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            return 0;
-        }
+        return SettingsValues.stored(v, 0, Long.MAX_VALUE, 0);
     }
 }

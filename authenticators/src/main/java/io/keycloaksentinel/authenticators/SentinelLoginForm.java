@@ -1,5 +1,6 @@
 package io.keycloaksentinel.authenticators;
 
+import io.keycloaksentinel.authenticators.breach.BreachProof;
 import io.keycloaksentinel.authenticators.breach.BreachedLoginCheck;
 import io.keycloaksentinel.authenticators.guard.LoginThrottle;
 import jakarta.ws.rs.core.MultivaluedMap;
@@ -26,14 +27,13 @@ final class SentinelLoginForm extends UsernamePasswordForm {
 
     @Override
     public void authenticate(AuthenticationFlowContext context) {
-        if (BreachedLoginCheck.inProof(context)) {
-            BreachedLoginCheck.showProof(context); // a reload during the breached-password proof
+        if (BreachProof.inProof(context)) {
+            BreachProof.show(context); // a reload during the breached-password proof
             return;
         }
         CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
                 CaptchaGate.Form.LOGIN);
-        if (gate.required(null)) {
-            gate.show(context.form());
+        if (gate.showIfRequired(context.form())) {
             gate.explain(context.form());
         }
         super.authenticate(context);
@@ -41,8 +41,8 @@ final class SentinelLoginForm extends UsernamePasswordForm {
 
     @Override
     public void action(AuthenticationFlowContext context) {
-        if (BreachedLoginCheck.inProof(context)) {
-            BreachedLoginCheck.proofAction(context);
+        if (BreachProof.inProof(context)) {
+            BreachProof.action(context);
             return;
         }
         MultivaluedMap<String, String> form = context.getHttpRequest().getDecodedFormParameters();

@@ -1,11 +1,9 @@
 package io.keycloaksentinel.authenticators;
 
-import io.keycloaksentinel.core.SentinelVersion;
-import java.util.Map;
+import io.keycloaksentinel.core.provider.SentinelProviderFactory;
 import org.keycloak.authentication.Authenticator;
 import org.keycloak.authentication.authenticators.browser.UsernamePasswordFormFactory;
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.provider.ServerInfoAwareProviderFactory;
 
 /**
  * "Sentinel Username Password Form": Keycloak's own Username Password Form (same page, same
@@ -13,7 +11,8 @@ import org.keycloak.provider.ServerInfoAwareProviderFactory;
  * password: a source that crossed its throttle threshold is answered 429 before the user is
  * looked up or any password is hashed. Put it in the browser flow in place of Keycloak's form.
  */
-public final class SentinelLoginFormFactory extends UsernamePasswordFormFactory implements ServerInfoAwareProviderFactory {
+public final class SentinelLoginFormFactory extends UsernamePasswordFormFactory
+        implements SentinelProviderFactory<Authenticator> {
 
     public static final String PROVIDER_ID = "sentinel-login-form";
 
@@ -45,10 +44,5 @@ public final class SentinelLoginFormFactory extends UsernamePasswordFormFactory 
     @Override
     public java.util.List<org.keycloak.provider.ProviderConfigProperty> getConfigProperties() {
         return CaptchaConfigProperties.list();
-    }
-
-    @Override
-    public Map<String, String> getOperationalInfo() {
-        return SentinelVersion.current().operationalInfo();
     }
 }

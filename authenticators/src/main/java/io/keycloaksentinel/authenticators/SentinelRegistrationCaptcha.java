@@ -1,26 +1,18 @@
 package io.keycloaksentinel.authenticators;
 
-import io.keycloaksentinel.core.SentinelVersion;
 import jakarta.ws.rs.core.MultivaluedHashMap;
 import jakarta.ws.rs.core.MultivaluedMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import org.keycloak.Config;
 import org.keycloak.authentication.FormAction;
 import org.keycloak.authentication.FormActionFactory;
 import org.keycloak.authentication.FormContext;
 import org.keycloak.authentication.ValidationContext;
 import org.keycloak.events.Errors;
 import org.keycloak.forms.login.LoginFormsProvider;
-import org.keycloak.models.AuthenticationExecutionModel;
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
-import org.keycloak.models.RealmModel;
-import org.keycloak.models.UserModel;
 import org.keycloak.models.utils.FormMessage;
 import org.keycloak.provider.ProviderConfigProperty;
-import org.keycloak.provider.ServerInfoAwareProviderFactory;
 
 /**
  * "Sentinel CAPTCHA" for the registration form: shown while the request is risky (or always),
@@ -31,17 +23,21 @@ import org.keycloak.provider.ServerInfoAwareProviderFactory;
  * {@code excludeOtherErrors} drops the messages of the actions before it, not after it. (Keycloak
  * still runs the other actions' validation, e.g. its duplicate-username query; no hash.)
  */
-public final class SentinelRegistrationCaptcha implements FormAction, FormActionFactory, ServerInfoAwareProviderFactory {
+public final class SentinelRegistrationCaptcha extends SentinelStepFactory<FormAction>
+        implements FormAction, FormActionFactory {
 
     public static final String PROVIDER_ID = "sentinel-registration-captcha";
 
+    public SentinelRegistrationCaptcha() {
+        super(PROVIDER_ID, "Sentinel CAPTCHA", "sentinel-captcha",
+                "Sentinel's adaptive CAPTCHA on the registration form: only while the request is risky (or always), "
+                        + "checked before the account is created.");
+    }
+
     @Override
     public void buildPage(FormContext context, LoginFormsProvider form) {
-        CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
-                CaptchaGate.Form.REGISTRATION);
-        if (gate.required(null)) {
-            gate.show(form);
-        }
+        CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(), CaptchaGate.Form.REGISTRATION)
+                .showIfRequired(form);
     }
 
     @Override
@@ -74,20 +70,7 @@ public final class SentinelRegistrationCaptcha implements FormAction, FormAction
 
     @Override
     public void success(FormContext context) {
-    }
-
-    @Override
-    public boolean requiresUser() {
-        return false;
-    }
-
-    @Override
-    public boolean configuredFor(KeycloakSession session, RealmModel realm, UserModel user) {
-        return true;
-    }
-
-    @Override
-    public void setRequiredActions(KeycloakSession session, RealmModel realm, UserModel user) {
+        // nothing to do once the account exists
     }
 
     @Override
@@ -96,61 +79,7 @@ public final class SentinelRegistrationCaptcha implements FormAction, FormAction
     }
 
     @Override
-    public void init(Config.Scope config) {
-    }
-
-    @Override
-    public void postInit(KeycloakSessionFactory factory) {
-    }
-
-    @Override
-    public void close() {
-    }
-
-    @Override
-    public String getId() {
-        return PROVIDER_ID;
-    }
-
-    @Override
-    public String getDisplayType() {
-        return "Sentinel CAPTCHA";
-    }
-
-    @Override
-    public String getReferenceCategory() {
-        return "sentinel-captcha";
-    }
-
-    @Override
-    public boolean isConfigurable() {
-        return true;
-    }
-
-    @Override
-    public AuthenticationExecutionModel.Requirement[] getRequirementChoices() {
-        return new AuthenticationExecutionModel.Requirement[] {AuthenticationExecutionModel.Requirement.REQUIRED,
-                AuthenticationExecutionModel.Requirement.DISABLED};
-    }
-
-    @Override
-    public boolean isUserSetupAllowed() {
-        return false;
-    }
-
-    @Override
-    public String getHelpText() {
-        return "Sentinel's adaptive CAPTCHA on the registration form: only while the request is risky (or always), "
-                + "checked before the account is created.";
-    }
-
-    @Override
     public List<ProviderConfigProperty> getConfigProperties() {
         return CaptchaConfigProperties.list();
-    }
-
-    @Override
-    public Map<String, String> getOperationalInfo() {
-        return SentinelVersion.current().operationalInfo();
     }
 }

@@ -1,10 +1,9 @@
 package io.keycloaksentinel.authenticators;
 
-import io.keycloaksentinel.core.SentinelVersion;
+import io.keycloaksentinel.core.provider.SentinelProviderFactory;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.Authenticator;
@@ -17,7 +16,6 @@ import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
 import org.keycloak.models.UserProvider;
 import org.keycloak.provider.ProviderConfigProperty;
-import org.keycloak.provider.ServerInfoAwareProviderFactory;
 
 /**
  * Keycloak's "Choose User" step of the reset-credentials flow, with Sentinel's adaptive CAPTCHA
@@ -26,7 +24,7 @@ import org.keycloak.provider.ServerInfoAwareProviderFactory;
  * registered and an unknown name (see {@link #chooseUser}). Replace Keycloak's step with it.
  */
 public final class SentinelResetCredentialChooseUser extends ResetCredentialChooseUser
-        implements ServerInfoAwareProviderFactory {
+        implements SentinelProviderFactory<Authenticator> {
 
     public static final String PROVIDER_ID = "sentinel-reset-choose-user";
     /** The provider type of user federation components (LDAP, Kerberos, custom user storage). */
@@ -34,11 +32,8 @@ public final class SentinelResetCredentialChooseUser extends ResetCredentialChoo
 
     @Override
     public void authenticate(AuthenticationFlowContext context) {
-        CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
-                CaptchaGate.Form.RESET);
-        if (gate.required(null)) {
-            gate.show(context.form());
-        }
+        CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(), CaptchaGate.Form.RESET)
+                .showIfRequired(context.form());
         super.authenticate(context);
     }
 
@@ -142,10 +137,5 @@ public final class SentinelResetCredentialChooseUser extends ResetCredentialChoo
     @Override
     public List<ProviderConfigProperty> getConfigProperties() {
         return CaptchaConfigProperties.list();
-    }
-
-    @Override
-    public Map<String, String> getOperationalInfo() {
-        return SentinelVersion.current().operationalInfo();
     }
 }

@@ -1,8 +1,7 @@
 package io.keycloaksentinel.authenticators;
 
-import io.keycloaksentinel.core.SentinelVersion;
+import io.keycloaksentinel.core.provider.SentinelProviderFactory;
 import io.keycloaksentinel.core.mail.MailOutbox;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -23,7 +22,6 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
 import org.keycloak.models.utils.FormMessage;
-import org.keycloak.provider.ServerInfoAwareProviderFactory;
 import org.keycloak.services.messages.Messages;
 import org.keycloak.sessions.AuthenticationSessionCompoundId;
 import org.keycloak.sessions.AuthenticationSessionModel;
@@ -36,7 +34,8 @@ import org.keycloak.sessions.AuthenticationSessionModel;
  * mail queue (retried; failures logged and counted as {@code sentinel_mail_total{kind="password_reset"}}),
  * and an unknown account costs the same token signing. Replace Keycloak's step with it.
  */
-public final class SentinelResetCredentialEmail extends ResetCredentialEmail implements ServerInfoAwareProviderFactory {
+public final class SentinelResetCredentialEmail extends ResetCredentialEmail
+        implements SentinelProviderFactory<Authenticator> {
 
     public static final String PROVIDER_ID = "sentinel-reset-credential-email";
 
@@ -125,10 +124,5 @@ public final class SentinelResetCredentialEmail extends ResetCredentialEmail imp
     public String getHelpText() {
         return "Keycloak's Send Reset Email step, with the mail sent after the answer by Sentinel's mail queue, so an "
                 + "existing and an unknown account get the same answer at the same speed.";
-    }
-
-    @Override
-    public Map<String, String> getOperationalInfo() {
-        return SentinelVersion.current().operationalInfo();
     }
 }

@@ -1,41 +1,27 @@
 package io.keycloaksentinel.authenticators;
 
-import io.keycloaksentinel.core.SentinelVersion;
-import io.keycloaksentinel.core.SettingsValues;
 import io.keycloaksentinel.core.detect.AccountActivity;
-import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
-import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.mail.MailOutbox;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import org.jboss.logging.Logger;
-import org.keycloak.Config;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.Authenticator;
 import org.keycloak.authentication.AuthenticatorFactory;
 import org.keycloak.events.Details;
 import org.keycloak.events.EventType;
 import org.keycloak.forms.login.LoginFormsProvider;
-import org.keycloak.models.AuthenticationExecutionModel;
-import org.keycloak.models.AuthenticatorConfigModel;
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
-import org.keycloak.models.ModelDuplicateException;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
-import org.keycloak.models.UserProvider;
 import org.keycloak.provider.ProviderConfigProperty;
-import org.keycloak.provider.ProviderConfigurationBuilder;
-import org.keycloak.provider.ServerInfoAwareProviderFactory;
 import org.keycloak.sessions.AuthenticationSessionModel;
 import org.keycloak.services.Urls;
 import org.keycloak.utils.EmailValidationUtil;
@@ -54,24 +40,26 @@ import org.keycloak.utils.EmailValidationUtil;
  * ({@code risky} by default, so during attacks) and a cluster-wide limit of sign-up requests per
  * address and per network.
  */
-public final class SentinelSignupEmail implements Authenticator, AuthenticatorFactory, ServerInfoAwareProviderFactory {
+public final class SentinelSignupEmail extends SentinelStepFactory<Authenticator>
+        implements Authenticator, AuthenticatorFactory {
 
     public static final String PROVIDER_ID = "sentinel-signup-email";
     public static final String TEMPLATE = "sentinel-signup.ftl";
     /** Auth note: the address the user proved to control (read by the form action). */
     public static final String VERIFIED_NOTE = "sentinel.signup.verified";
     static final String PENDING_NOTE = "sentinel.signup.pending";
-    static final String PER_IP = "signupPerIpPer15m";
-    static final String PER_NETWORK = "signupPerNetworkPer15m";
-    static final String MAILS_PER_ADDRESS = "signupMailsPerAddressPerHour";
-    static final int DEFAULT_PER_IP = 10;
-    static final int DEFAULT_PER_NETWORK = 30;
-    static final int DEFAULT_MAILS_PER_ADDRESS = 3;
     static final int MAX_EMAIL_LENGTH = 254;
-    private static final String USER_STORAGE = SentinelResetCredentialChooseUser.USER_STORAGE;
     private static final EmailCode CODE = new EmailCode("sentinel.signup.");
     private static final String SIGNUP_DETAIL = "sentinel_signup";
     private static final Logger LOG = Logger.getLogger(SentinelSignupEmail.class);
+
+    public SentinelSignupEmail() {
+        super(PROVIDER_ID, "Sentinel email-first sign-up", "sentinel-signup",
+                "First step of the registration flow: asks for an email address and answers the same whether or not it "
+                        + "has an account (a code for a new address, a notice to the owner of an existing one). Add 'Sentinel "
+                        + "verified email' as the first action of the registration form, and this step again after the form "
+                        + "(it marks the new account's address verified).");
+    }
 
     @Override
     public void authenticate(AuthenticationFlowContext context) {
@@ -151,9 +139,9 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
             context.challenge(emailPage(context, email.length() > MAX_EMAIL_LENGTH ? null : email, "invalidEmailMessage"));
             return;
         }
-        AttackDetector detector = detector(session);
+        AttackDetector detector = SignupChecks.detector(session);
         String ip = session.getContext().getConnection().getRemoteAddr();
-        Optional<String> tooMany = throttle(context, detector, ip);
+        Optional<String> tooMany = SignupChecks.throttle(context, detector, ip);
         if (tooMany.isPresent()) {
             count(realm, "throttled");
             LOG.debugf("Sentinel: sign-up request from %s in realm '%s' refused: %s", ip, realm.getName(), tooMany.get());
@@ -166,10 +154,10 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
         }
         email = email.toLowerCase(Locale.ROOT);
         // a realm that allows several accounts per address lets a new one be created with a taken address too
-        boolean taken = registered(session, realm, email) && !realm.isDuplicateEmailsAllowed();
+        boolean taken = SignupChecks.registered(session, realm, email) && !realm.isDuplicateEmailsAllowed();
         // from here on, both answers do the same work: a code stored for this login (bound to the address), one
         // mail rendered and queued; only a new address whose mail goes out gets a code that can work
-        boolean mailAllowed = mailSlot(context, detector, email);
+        boolean mailAllowed = SignupChecks.mailSlot(context, detector, email);
         Optional<MailOutbox> outbox = MailOutbox.of(session);
         AuthenticationSessionModel auth = context.getAuthenticationSession();
         CODE.clear(auth);
@@ -209,94 +197,12 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
         context.challenge(codePage(context, email, null));
     }
 
-    /**
-     * Whether an account already uses this address (also as its username when emails are
-     * usernames). Counted in the database itself (exact match), so no account is loaded: Keycloak's
-     * user cache answers a user it holds from memory and loads one it does not with several
-     * queries, and even loading the database's own entity costs a registered address a little
-     * time an unknown one would not spend. Every count runs whatever the others found. Federated
-     * users (LDAP, Kerberos) are looked up through Keycloak's usual path, only when the realm has a
-     * user-storage provider (that path is not timing-neutral: see docs/sign-up.md). A count that fails
-     * counts as "no account": the registration form's own check still stops a duplicate.
-     */
-    private static boolean registered(KeycloakSession session, RealmModel realm, String email) {
-        UserProvider database = session.getProvider(UserProvider.class);
-        boolean byEmail = counted(() -> database.getUsersCount(realm,
-                Map.of(UserModel.EMAIL, email, UserModel.EXACT, Boolean.TRUE.toString())));
-        boolean byUsername = realm.isRegistrationEmailAsUsername() && counted(() -> database.getUsersCount(realm,
-                Map.of(UserModel.USERNAME, email, UserModel.EXACT, Boolean.TRUE.toString())));
-        boolean federated = realm.getComponentsStream(realm.getId(), USER_STORAGE).findAny().isPresent()
-                && counted(() -> session.users().getUserByEmail(realm, email) != null ? 1 : 0);
-        return byEmail || byUsername || federated;
-    }
-
-    private static boolean counted(java.util.function.IntSupplier query) {
-        try {
-            return query.getAsInt() > 0;
-        } catch (ModelDuplicateException e) {
-            return true; // several accounts share the address (duplicate emails allowed): it is taken
-        } catch (RuntimeException e) {
-            LOG.warnf("Sentinel: sign-up lookup failed, answering as for a new address: %s", e.toString());
-            return false;
-        }
-    }
-
-    private Optional<String> throttle(AuthenticationFlowContext context, AttackDetector detector, String ip) {
-        if (detector == null || RealmDetectionConfig.allowlisted(context.getRealm()::getAttribute, ip)) {
-            return Optional.empty();
-        }
-        try {
-            long[] counts = detector.accountRequests15m(context.getRealm().getId(), ip, AccountActivity.Kind.REGISTRATION);
-            AuthenticatorConfigModel config = context.getAuthenticatorConfig();
-            int perIp = setting(config, PER_IP, DEFAULT_PER_IP);
-            int perNetwork = setting(config, PER_NETWORK, DEFAULT_PER_NETWORK);
-            if (perIp > 0 && counts[0] >= perIp) {
-                return Optional.of("address over " + perIp + " sign-up requests in 15 min");
-            }
-            if (perNetwork > 0 && counts[1] >= perNetwork) {
-                return Optional.of("network over " + perNetwork + " sign-up requests in 15 min");
-            }
-            return Optional.empty();
-        } catch (RuntimeException e) {
-            LOG.warnf("Sentinel: sign-up throttle unavailable, letting the request through: %s", e.toString());
-            return Optional.empty();
-        }
-    }
-
-
-    /**
-     * One of the few mails an address may get per hour from sign-up (new code or notice alike),
-     * claimed on the whole cluster (the detector keeps only a keyed hash of the address).
-     */
-    private static boolean mailSlot(AuthenticationFlowContext context, AttackDetector detector, String email) {
-        if (detector == null) {
-            return true;
-        }
-        int max = setting(context.getAuthenticatorConfig(), MAILS_PER_ADDRESS, DEFAULT_MAILS_PER_ADDRESS);
-        if (max == 0) {
-            return true; // 0: no limit, as for the other limits
-        }
-        return detector.keys().claimHourlySlot(context.getRealm().getId(), "signup-mail", email, max);
-    }
-
-    private static AttackDetector detector(KeycloakSession session) {
-        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
-        return detection == null ? null : detection.detector();
-    }
-
-    static int setting(AuthenticatorConfigModel config, String key, int fallback) {
-        String v = config == null || config.getConfig() == null ? null : config.getConfig().get(key);
-        return (int) SettingsValues.stored(v, 0, Integer.MAX_VALUE, fallback);
-    }
-
     private Response emailPage(AuthenticationFlowContext context, String email, String error) {
         CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
                 CaptchaGate.Form.REGISTRATION);
         LoginFormsProvider form = context.form().setAttribute("sentinelSignupStage", "email")
                 .setAttribute("sentinelSignupEmail", email == null ? "" : email);
-        if (gate.required(null)) {
-            gate.show(form);
-        }
+        gate.showIfRequired(form);
         if (error != null) {
             form.setError(error);
         }
@@ -322,98 +228,12 @@ public final class SentinelSignupEmail implements Authenticator, AuthenticatorFa
     }
 
     @Override
-    public boolean requiresUser() {
-        return false;
-    }
-
-    @Override
-    public boolean configuredFor(KeycloakSession session, RealmModel realm, UserModel user) {
-        return true;
-    }
-
-    @Override
-    public void setRequiredActions(KeycloakSession session, RealmModel realm, UserModel user) {
-    }
-
-    @Override
     public Authenticator create(KeycloakSession session) {
         return this;
     }
 
     @Override
-    public void init(Config.Scope config) {
-    }
-
-    @Override
-    public void postInit(KeycloakSessionFactory factory) {
-    }
-
-    @Override
-    public void close() {
-    }
-
-    @Override
-    public String getId() {
-        return PROVIDER_ID;
-    }
-
-    @Override
-    public String getDisplayType() {
-        return "Sentinel email-first sign-up";
-    }
-
-    @Override
-    public String getReferenceCategory() {
-        return "sentinel-signup";
-    }
-
-    @Override
-    public boolean isConfigurable() {
-        return true;
-    }
-
-    @Override
-    public AuthenticationExecutionModel.Requirement[] getRequirementChoices() {
-        return new AuthenticationExecutionModel.Requirement[] {AuthenticationExecutionModel.Requirement.REQUIRED,
-                AuthenticationExecutionModel.Requirement.DISABLED};
-    }
-
-    @Override
-    public boolean isUserSetupAllowed() {
-        return false;
-    }
-
-    @Override
-    public String getHelpText() {
-        return "First step of the registration flow: asks for an email address and answers the same whether or not it "
-                + "has an account (a code for a new address, a notice to the owner of an existing one). Add 'Sentinel "
-                + "verified email' as the first action of the registration form, and this step again after the form "
-                + "(it marks the new account's address verified).";
-    }
-
-    @Override
     public List<ProviderConfigProperty> getConfigProperties() {
-        List<ProviderConfigProperty> all = new ArrayList<>(ProviderConfigurationBuilder.create()
-                .property().name(PER_IP).label("Sign-ups per address (15 min)").type(ProviderConfigProperty.STRING_TYPE)
-                .defaultValue(Integer.toString(DEFAULT_PER_IP))
-                .helpText("Sign-up requests one IP address may make in 15 minutes, on the whole cluster; then 429. 0: no limit.")
-                .add()
-                .property().name(PER_NETWORK).label("Sign-ups per network (15 min)").type(ProviderConfigProperty.STRING_TYPE)
-                .defaultValue(Integer.toString(DEFAULT_PER_NETWORK))
-                .helpText("Sign-up requests one network (/24, /64) may make in 15 minutes; then 429. 0: no limit.")
-                .add()
-                .property().name(MAILS_PER_ADDRESS).label("Mails per address (hour)").type(ProviderConfigProperty.STRING_TYPE)
-                .defaultValue(Integer.toString(DEFAULT_MAILS_PER_ADDRESS))
-                .helpText("Sign-up mails (codes or notices) one email address may receive per hour; the page is the same "
-                        + "when no mail is sent. 0: no limit.")
-                .add()
-                .build());
-        all.addAll(CaptchaConfigProperties.list());
-        return all;
-    }
-
-    @Override
-    public Map<String, String> getOperationalInfo() {
-        return SentinelVersion.current().operationalInfo();
+        return SignupConfig.properties();
     }
 }

@@ -1,26 +1,17 @@
 package io.keycloaksentinel.authenticators;
 
-import io.keycloaksentinel.core.SentinelVersion;
 import jakarta.ws.rs.core.MultivaluedHashMap;
 import jakarta.ws.rs.core.MultivaluedMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import org.keycloak.Config;
 import org.keycloak.authentication.FormAction;
 import org.keycloak.authentication.FormActionFactory;
 import org.keycloak.authentication.FormContext;
 import org.keycloak.authentication.ValidationContext;
 import org.keycloak.events.Errors;
 import org.keycloak.forms.login.LoginFormsProvider;
-import org.keycloak.models.AuthenticationExecutionModel;
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
-import org.keycloak.models.RealmModel;
-import org.keycloak.models.UserModel;
 import org.keycloak.models.utils.FormMessage;
-import org.keycloak.provider.ProviderConfigProperty;
-import org.keycloak.provider.ServerInfoAwareProviderFactory;
 
 /**
  * The registration form's half of the email-first sign-up: the form opens with the address the
@@ -31,11 +22,19 @@ import org.keycloak.provider.ServerInfoAwareProviderFactory;
  * duplicate-email check only ever sees the verified address). Without the sign-up step before the
  * form, every registration is refused: a flow edited to skip the step cannot create accounts.
  */
-public final class SentinelSignupVerifiedEmail implements FormAction, FormActionFactory, ServerInfoAwareProviderFactory {
+public final class SentinelSignupVerifiedEmail extends SentinelStepFactory<FormAction>
+        implements FormAction, FormActionFactory {
 
     public static final String PROVIDER_ID = "sentinel-signup-verified-email";
     static final String LOCKED_MESSAGE = "sentinelSignupEmailLocked";
     static final String START_OVER_MESSAGE = "sentinelSignupStartOver";
+
+    public SentinelSignupVerifiedEmail() {
+        super(PROVIDER_ID, "Sentinel verified email", "sentinel-signup",
+                "With 'Sentinel email-first sign-up' before the form (and again after it, which marks the address "
+                        + "verified): fills in the address the user proved and refuses any other. Put it first in the "
+                        + "registration form.");
+    }
 
     @Override
     public void buildPage(FormContext context, LoginFormsProvider form) {
@@ -99,81 +98,7 @@ public final class SentinelSignupVerifiedEmail implements FormAction, FormAction
     }
 
     @Override
-    public boolean requiresUser() {
-        return false;
-    }
-
-    @Override
-    public boolean configuredFor(KeycloakSession session, RealmModel realm, UserModel user) {
-        return true;
-    }
-
-    @Override
-    public void setRequiredActions(KeycloakSession session, RealmModel realm, UserModel user) {
-    }
-
-    @Override
     public FormAction create(KeycloakSession session) {
         return this;
-    }
-
-    @Override
-    public void init(Config.Scope config) {
-    }
-
-    @Override
-    public void postInit(KeycloakSessionFactory factory) {
-    }
-
-    @Override
-    public void close() {
-    }
-
-    @Override
-    public String getId() {
-        return PROVIDER_ID;
-    }
-
-    @Override
-    public String getDisplayType() {
-        return "Sentinel verified email";
-    }
-
-    @Override
-    public String getReferenceCategory() {
-        return "sentinel-signup";
-    }
-
-    @Override
-    public boolean isConfigurable() {
-        return false;
-    }
-
-    @Override
-    public AuthenticationExecutionModel.Requirement[] getRequirementChoices() {
-        return new AuthenticationExecutionModel.Requirement[] {AuthenticationExecutionModel.Requirement.REQUIRED,
-                AuthenticationExecutionModel.Requirement.DISABLED};
-    }
-
-    @Override
-    public boolean isUserSetupAllowed() {
-        return false;
-    }
-
-    @Override
-    public String getHelpText() {
-        return "With 'Sentinel email-first sign-up' before the form (and again after it, which marks the address "
-                + "verified): fills in the address the user proved and refuses any other. Put it first in the "
-                + "registration form.";
-    }
-
-    @Override
-    public List<ProviderConfigProperty> getConfigProperties() {
-        return List.of();
-    }
-
-    @Override
-    public Map<String, String> getOperationalInfo() {
-        return SentinelVersion.current().operationalInfo();
     }
 }

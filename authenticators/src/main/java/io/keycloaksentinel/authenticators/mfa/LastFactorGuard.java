@@ -3,7 +3,7 @@ package io.keycloaksentinel.authenticators.mfa;
 import io.keycloaksentinel.core.mfa.MfaPolicyEvaluator;
 import io.keycloaksentinel.core.mfa.MfaSettings;
 import io.keycloaksentinel.core.mfa.MfaSettings.Factor;
-import java.util.Map;
+import io.keycloaksentinel.core.mfa.flow.MfaStepConfig;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 import org.keycloak.credential.CredentialProvider;
@@ -20,6 +20,7 @@ import org.keycloak.credential.WebAuthnPasswordlessCredentialProviderFactory;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
+import org.keycloak.provider.ProviderFactory;
 
 /**
  * Keeps a user's last second factor while the realm's MFA policy requires one. Keycloak asks a
@@ -68,8 +69,7 @@ public final class LastFactorGuard {
         if (realm == null || factor.isEmpty()) {
             return false;
         }
-        Map<String, String> config = MfaFlow.stepConfig(realm, realm.getBrowserFlow());
-        MfaSettings settings = MfaSettings.read(realm::getAttribute, config::get);
+        MfaSettings settings = MfaStepConfig.settings(realm, realm.getBrowserFlow());
         if (settings.mode() != MfaSettings.Mode.ENFORCE || !settings.factors().contains(factor.get())) {
             return false;
         }
@@ -83,8 +83,16 @@ public final class LastFactorGuard {
         return allowed <= 1;
     }
 
+    /** A factory that replaces Keycloak's own of the same id: ordered above it, so it wins the id. */
+    interface AboveKeycloak extends ProviderFactory<CredentialProvider> {
+        @Override
+        default int order() {
+            return ORDER;
+        }
+    }
+
     /** keycloak-otp. */
-    public static final class Otp extends OTPCredentialProviderFactory {
+    public static final class Otp extends OTPCredentialProviderFactory implements AboveKeycloak {
         @Override
         public OTPCredentialProvider create(KeycloakSession session) {
             return new OTPCredentialProvider(session) {
@@ -94,15 +102,10 @@ public final class LastFactorGuard {
                 }
             };
         }
-
-        @Override
-        public int order() {
-            return ORDER;
-        }
     }
 
     /** keycloak-webauthn. */
-    public static final class WebAuthn extends WebAuthnCredentialProviderFactory {
+    public static final class WebAuthn extends WebAuthnCredentialProviderFactory implements AboveKeycloak {
         @Override
         public CredentialProvider create(KeycloakSession session) {
             return new WebAuthnCredentialProvider(session, getMetadataService(), createOrGetObjectConverter()) {
@@ -112,15 +115,10 @@ public final class LastFactorGuard {
                 }
             };
         }
-
-        @Override
-        public int order() {
-            return ORDER;
-        }
     }
 
     /** keycloak-webauthn-passwordless. */
-    public static final class Passkey extends WebAuthnPasswordlessCredentialProviderFactory {
+    public static final class Passkey extends WebAuthnPasswordlessCredentialProviderFactory implements AboveKeycloak {
         @Override
         public CredentialProvider create(KeycloakSession session) {
             return new WebAuthnPasswordlessCredentialProvider(session, getMetadataService(), createOrGetObjectConverter()) {
@@ -130,15 +128,11 @@ public final class LastFactorGuard {
                 }
             };
         }
-
-        @Override
-        public int order() {
-            return ORDER;
-        }
     }
 
     /** keycloak-recovery-authn-codes. */
-    public static final class RecoveryCodes extends RecoveryAuthnCodesCredentialProviderFactory {
+    public static final class RecoveryCodes extends RecoveryAuthnCodesCredentialProviderFactory
+            implements AboveKeycloak {
         @Override
         public RecoveryAuthnCodesCredentialProvider create(KeycloakSession session) {
             return new RecoveryAuthnCodesCredentialProvider(session) {
@@ -147,11 +141,6 @@ public final class LastFactorGuard {
                     return guard(session, context, super.getCredentialTypeMetadata(context));
                 }
             };
-        }
-
-        @Override
-        public int order() {
-            return ORDER;
         }
     }
 }

@@ -2,12 +2,12 @@ package io.keycloaksentinel.authenticators.mfa;
 
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
-import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.device.AlertSettings;
 import io.keycloaksentinel.core.device.DeviceCookie;
 import io.keycloaksentinel.core.device.DeviceRecognition;
 import io.keycloaksentinel.core.device.KnownDevices;
 import io.keycloaksentinel.core.mfa.MfaSettings;
+import io.keycloaksentinel.core.mfa.flow.MfaStepConfig;
 import io.keycloaksentinel.core.mfa.MfaSettings.Factor;
 import io.keycloaksentinel.core.mfa.MfaSettings.StepUpAction;
 import io.keycloaksentinel.core.risk.RiskLevel;
@@ -15,7 +15,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import jakarta.ws.rs.core.Cookie;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -23,8 +25,8 @@ import org.jboss.logging.Logger;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.models.AuthenticationExecutionModel;
 import org.keycloak.models.AuthenticationFlowModel;
-import org.keycloak.models.AuthenticatorConfigModel;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.RequiredActionProviderModel;
 import org.keycloak.models.UserModel;
 import org.keycloak.sessions.CommonClientSessionModel.ExecutionStatus;
 
@@ -75,32 +77,7 @@ final class MfaFlow {
 
     /** The realm's MFA settings with the config of this flow's {@code sentinel-mfa} step over them. */
     static MfaSettings settings(AuthenticationFlowContext context) {
-        RealmModel realm = context.getRealm();
-        Map<String, String> config = stepConfig(realm, context.getTopLevelFlow());
-        return MfaSettings.read(realm::getAttribute, config::get);
-    }
-
-    /** The config of the first {@code sentinel-mfa} execution under {@code top} (empty: none, or no config). */
-    static Map<String, String> stepConfig(RealmModel realm, AuthenticationFlowModel top) {
-        if (top == null) {
-            return Map.of();
-        }
-        Deque<String> flows = new ArrayDeque<>();
-        flows.add(top.getId());
-        int guard = 0;
-        while (!flows.isEmpty() && guard++ < 64) {
-            for (AuthenticationExecutionModel e : (Iterable<AuthenticationExecutionModel>)
-                    realm.getAuthenticationExecutionsStream(flows.poll())::iterator) {
-                if (e.isAuthenticatorFlow()) {
-                    flows.add(e.getFlowId());
-                } else if (MfaStepFactory.PROVIDER_ID.equals(e.getAuthenticator()) && !e.isDisabled()) {
-                    AuthenticatorConfigModel c = e.getAuthenticatorConfig() == null ? null
-                            : realm.getAuthenticatorConfigById(e.getAuthenticatorConfig());
-                    return c == null || c.getConfig() == null ? Map.of() : c.getConfig();
-                }
-            }
-        }
-        return Map.of();
+        return MfaStepConfig.settings(context.getRealm(), context.getTopLevelFlow());
     }
 
     /** The ids of every execution under {@code top}, sub-flows included (bounded depth). */
@@ -215,6 +192,18 @@ final class MfaFlow {
         Risk risk = new Risk(action, level, known, byCookie, monitored);
         context.getAuthenticationSession().setAuthNote(RISK_NOTE, risk.note(user.getId()));
         return risk;
+    }
+
+    /** The allowed factors whose Keycloak setup action is enabled in the realm, in the policy's order. */
+    static List<Factor> enrollable(RealmModel realm, MfaSettings settings) {
+        List<Factor> out = new ArrayList<>();
+        for (Factor f : settings.factors()) {
+            RequiredActionProviderModel action = realm.getRequiredActionProviderByAlias(f.requiredAction());
+            if (action != null && action.isEnabled()) {
+                out.add(f);
+            }
+        }
+        return out;
     }
 
     /** Counts an MFA outcome on {@code sentinel_mfa_total{realm,outcome}}. */

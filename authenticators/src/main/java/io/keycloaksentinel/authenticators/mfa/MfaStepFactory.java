@@ -1,13 +1,12 @@
 package io.keycloaksentinel.authenticators.mfa;
 
+import io.keycloaksentinel.authenticators.SentinelStepFactory;
 import io.keycloaksentinel.core.mfa.MfaSettings;
+import io.keycloaksentinel.core.mfa.flow.MfaStepConfig;
 import java.util.List;
-import org.keycloak.Config;
 import org.keycloak.authentication.Authenticator;
 import org.keycloak.authentication.AuthenticatorFactory;
-import org.keycloak.models.AuthenticationExecutionModel;
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.provider.ProviderConfigurationBuilder;
 
@@ -16,51 +15,20 @@ import org.keycloak.provider.ProviderConfigurationBuilder;
  * sub-flow, in the browser flow and in the reset-credentials flow. Every config field may stay
  * empty: an empty field takes the realm-wide value set through the Sentinel admin REST.
  */
-public final class MfaStepFactory implements AuthenticatorFactory {
+public final class MfaStepFactory extends SentinelStepFactory<Authenticator> implements AuthenticatorFactory {
 
-    public static final String PROVIDER_ID = "sentinel-mfa";
+    public static final String PROVIDER_ID = MfaStepConfig.STEP_ID;
     private static final MfaStep SINGLETON = new MfaStep();
+
+    public MfaStepFactory() {
+        super(PROVIDER_ID, "Sentinel MFA enforcement", "mfa",
+                "Enforces Sentinel's MFA policy (realm, organizations, groups, roles; grace period; allowed factors) and "
+                        + "risk-based step-up. Place it after the password and after a conditional second-factor sub-flow.");
+    }
 
     @Override
     public Authenticator create(KeycloakSession session) {
         return SINGLETON;
-    }
-
-    @Override
-    public String getId() {
-        return PROVIDER_ID;
-    }
-
-    @Override
-    public String getDisplayType() {
-        return "Sentinel MFA enforcement";
-    }
-
-    @Override
-    public String getReferenceCategory() {
-        return "mfa";
-    }
-
-    @Override
-    public String getHelpText() {
-        return "Enforces Sentinel's MFA policy (realm, organizations, groups, roles; grace period; allowed factors) and "
-                + "risk-based step-up. Place it after the password and after a conditional second-factor sub-flow.";
-    }
-
-    @Override
-    public boolean isConfigurable() {
-        return true;
-    }
-
-    @Override
-    public AuthenticationExecutionModel.Requirement[] getRequirementChoices() {
-        return new AuthenticationExecutionModel.Requirement[] {AuthenticationExecutionModel.Requirement.REQUIRED,
-                AuthenticationExecutionModel.Requirement.DISABLED};
-    }
-
-    @Override
-    public boolean isUserSetupAllowed() {
-        return false;
     }
 
     @Override
@@ -98,17 +66,5 @@ public final class MfaStepFactory implements AuthenticatorFactory {
                 .type(ProviderConfigProperty.LIST_TYPE).options("", "allow", "second-proof", "refuse")
                 .helpText("Any sign-in from a device the user has not used before (default allow).").add()
                 .build();
-    }
-
-    @Override
-    public void init(Config.Scope config) {
-    }
-
-    @Override
-    public void postInit(KeycloakSessionFactory factory) {
-    }
-
-    @Override
-    public void close() {
     }
 }
