@@ -1,0 +1,37 @@
+package io.keycloaksentinel.admin;
+
+import jakarta.ws.rs.core.Response;
+
+/** The admin API's answers other than 200: each a JSON object {@code {"error": "..."}} that says why. */
+final class Answers {
+
+    /** The body of every error answer. */
+    public record ErrorBody(String error) {
+    }
+
+    private Answers() {
+    }
+
+    static Response ok(Object body) {
+        return Response.ok(body).build();
+    }
+
+    /** 400: the request cannot be answered as sent; {@code message} says which part and why. */
+    static Response badRequest(String message) {
+        return error(Response.Status.BAD_REQUEST, message);
+    }
+
+    /** 404 for a user (or a user's device) that does not exist. */
+    static Response notFound(String message) {
+        return error(Response.Status.NOT_FOUND, message);
+    }
+
+    /** 503: the call needs the attack detector and it is not deployed. */
+    static Response detectorNotDeployed() {
+        return error(Response.Status.SERVICE_UNAVAILABLE, "the attack detector is not deployed");
+    }
+
+    private static Response error(Response.Status status, String message) {
+        return Response.status(status).entity(new ErrorBody(message)).build();
+    }
+}
