@@ -1,6 +1,8 @@
 package io.keycloaksentinel.admin;
 
 import jakarta.ws.rs.core.Response;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /** The admin API's answers other than 200: each a JSON object {@code {"error": "..."}} that says why. */
 final class Answers {
@@ -14,6 +16,20 @@ final class Answers {
 
     static Response ok(Object body) {
         return Response.ok(body).build();
+    }
+
+    /**
+     * What {@code then} answers for the value {@code validate} gives; or, when that throws an
+     * {@link IllegalArgumentException}, a 400 with its message (nothing else done).
+     */
+    static <T> Response validated(Supplier<T> validate, Function<T, Response> then) {
+        T value;
+        try {
+            value = validate.get();
+        } catch (IllegalArgumentException e) {
+            return badRequest(e.getMessage());
+        }
+        return then.apply(value);
     }
 
     /** 400: the request cannot be answered as sent; {@code message} says which part and why. */

@@ -172,16 +172,15 @@ public class AttackResource {
         if (detector == null) {
             return Answers.detectorNotDeployed();
         }
-        Lifted lifted;
-        try {
+        // the detector refuses a source that is no address or network (or a network of another size): a 400 too
+        return Answers.validated(() -> {
             LiftRequest lift = LiftRequest.parse(body);
-            lifted = new Lifted(lift.source() != null ? liftSource(detector, lift.source()) : liftUsername(detector,
-                    lift.username()));
-        } catch (IllegalArgumentException e) {
-            return Answers.badRequest(e.getMessage());
-        }
-        request.realmEvent(OperationType.ACTION, lifted);
-        return Answers.ok(lifted);
+            return new Lifted(lift.source() != null ? liftSource(detector, lift.source())
+                    : liftUsername(detector, lift.username()));
+        }, lifted -> {
+            request.realmEvent(OperationType.ACTION, lifted);
+            return Answers.ok(lifted);
+        });
     }
 
     private String liftSource(AttackDetector detector, String source) {

@@ -44,33 +44,36 @@ public class DetectionConfigResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response update(Map<String, Object> update) {
         request.requireManageRealm();
-        DetectionThresholds thresholds;
-        Optional<String> allowlist;
-        String mode;
-        boolean failClosed;
-        try {
-            thresholds = RealmDetectionConfig.fromUpdate(update);
-            allowlist = RealmDetectionConfig.allowlistFromUpdate(update);
-            mode = RealmDetectionConfig.modeFromUpdate(update);
-            failClosed = RealmDetectionConfig.failClosedFromUpdate(update);
-        } catch (IllegalArgumentException e) {
-            return Answers.badRequest(e.getMessage());
+        return Answers.validated(() -> Update.parse(update), this::save);
+    }
+
+    /** A whole update, validated: the thresholds, the allowlist (empty: none), the mode, fail-closed. */
+    record Update(DetectionThresholds thresholds, Optional<String> allowlist, String mode, boolean failClosed) {
+
+        /** @throws IllegalArgumentException naming an unknown key or a bad value */
+        static Update parse(Map<String, Object> update) {
+            return new Update(RealmDetectionConfig.fromUpdate(update), RealmDetectionConfig.allowlistFromUpdate(update),
+                    RealmDetectionConfig.modeFromUpdate(update), RealmDetectionConfig.failClosedFromUpdate(update));
         }
+    }
+
+    private Response save(Update update) {
         RealmModel realm = request.realm();
-        RealmDetectionConfig.toAttributes(thresholds).forEach(realm::setAttribute);
+        RealmDetectionConfig.toAttributes(update.thresholds()).forEach(realm::setAttribute);
         String allowlistAttribute = RealmDetectionConfig.PREFIX + RealmDetectionConfig.ALLOWLIST;
-        if (allowlist.isPresent() && !allowlist.get().isEmpty()) {
-            realm.setAttribute(allowlistAttribute, allowlist.get());
+        if (update.allowlist().isPresent() && !update.allowlist().get().isEmpty()) {
+            realm.setAttribute(allowlistAttribute, update.allowlist().get());
         } else {
             realm.removeAttribute(allowlistAttribute);
         }
-        realm.setAttribute(RealmDetectionConfig.PREFIX + RealmDetectionConfig.MODE, mode);
-        realm.setAttribute(RealmDetectionConfig.PREFIX + RealmDetectionConfig.FAIL_CLOSED, String.valueOf(failClosed));
+        realm.setAttribute(RealmDetectionConfig.PREFIX + RealmDetectionConfig.MODE, update.mode());
+        realm.setAttribute(RealmDetectionConfig.PREFIX + RealmDetectionConfig.FAIL_CLOSED,
+                String.valueOf(update.failClosed()));
         AttackDetector detector = request.detector();
         if (detector != null) {
-            detector.states().configure(realm.getId(), realm.getName(), thresholds);
+            detector.states().configure(realm.getId(), realm.getName(), update.thresholds());
         }
-        Map<String, Object> body = body(thresholds);
+        Map<String, Object> body = body(update.thresholds());
         request.realmEvent(OperationType.UPDATE, body);
         return Answers.ok(body);
     }

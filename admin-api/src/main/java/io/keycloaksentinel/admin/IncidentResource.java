@@ -18,6 +18,7 @@ import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 import org.keycloak.events.admin.OperationType;
 import org.keycloak.events.admin.ResourceType;
 
@@ -76,17 +77,13 @@ public class IncidentResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response contain(Map<String, Object> body) {
         request.requireManageUsers();
-        Containment containment;
-        try {
-            containment = Containment.parse(body);
-        } catch (IllegalArgumentException e) {
-            return Answers.badRequest(e.getMessage());
-        }
-        Contained answer = incidents.contain(containment);
-        if (!containment.dryRun()) {
-            request.event(OperationType.ACTION, ResourceType.USER, answer);
-        }
-        return Answers.ok(answer);
+        return Answers.validated(() -> Containment.parse(body), containment -> {
+            Contained answer = incidents.contain(containment);
+            if (!containment.dryRun()) {
+                request.event(OperationType.ACTION, ResourceType.USER, answer);
+            }
+            return Answers.ok(answer);
+        });
     }
 
     /**
@@ -105,16 +102,12 @@ public class IncidentResource {
         if (detector == null) {
             return Answers.detectorNotDeployed();
         }
-        IncidentWindow window;
-        try {
-            window = IncidentWindow.parse(from, to, attack, () -> {
-                RealmAttackStatus status = detector.states().status(request.realm().getId());
-                return status.state() == AttackState.NORMAL ? OptionalLong.empty() : OptionalLong.of(status.sinceMillis());
-            }, System.currentTimeMillis());
-        } catch (IllegalArgumentException e) {
-            return Answers.badRequest(e.getMessage());
-        }
-        return Answers.ok(incidents.compromised(detector.incidents(), window));
+        Supplier<OptionalLong> attackSince = () -> {
+            RealmAttackStatus status = detector.states().status(request.realm().getId());
+            return status.state() == AttackState.NORMAL ? OptionalLong.empty() : OptionalLong.of(status.sinceMillis());
+        };
+        return Answers.validated(() -> IncidentWindow.parse(from, to, attack, attackSince, System.currentTimeMillis()),
+                window -> Answers.ok(incidents.compromised(detector.incidents(), window)));
     }
 
     /** Ends every session of the realm ({@code ?dryRun=true}: says so, does nothing). Needs manage-realm; an admin event. */
@@ -150,15 +143,11 @@ public class IncidentResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response startEmergency(Map<String, Object> body) {
         request.requireManageRealm();
-        long minutes;
-        try {
-            minutes = emergencyMinutes(body);
-        } catch (IllegalArgumentException e) {
-            return Answers.badRequest(e.getMessage());
-        }
-        EmergencyMode answer = incidents.startEmergency(minutes);
-        request.realmEvent(OperationType.UPDATE, answer);
-        return Answers.ok(answer);
+        return Answers.validated(() -> emergencyMinutes(body), minutes -> {
+            EmergencyMode answer = incidents.startEmergency(minutes);
+            request.realmEvent(OperationType.UPDATE, answer);
+            return Answers.ok(answer);
+        });
     }
 
     /** Ends the emergency mode now. Needs manage-realm; an admin event. */

@@ -53,22 +53,18 @@ public class SettingsResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response update(Map<String, Object> update) {
         request.requireManageRealm();
-        Map<String, String> values;
-        try {
-            values = validate.apply(update);
-        } catch (IllegalArgumentException e) {
-            return Answers.badRequest(e.getMessage());
-        }
-        RealmModel realm = request.realm();
-        values.forEach((key, value) -> {
-            if (value == null) {
-                realm.removeAttribute(prefix + key);
-            } else {
-                realm.setAttribute(prefix + key, value);
-            }
+        return Answers.validated(() -> validate.apply(update), values -> {
+            RealmModel realm = request.realm();
+            values.forEach((key, value) -> {
+                if (value == null) {
+                    realm.removeAttribute(prefix + key);
+                } else {
+                    realm.setAttribute(prefix + key, value);
+                }
+            });
+            Map<String, Object> after = body.get();
+            request.realmEvent(OperationType.UPDATE, after);
+            return Answers.ok(after);
         });
-        Map<String, Object> after = body.get();
-        request.realmEvent(OperationType.UPDATE, after);
-        return Answers.ok(after);
     }
 }
