@@ -17,6 +17,8 @@ import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
  */
 final class AdminRequest {
 
+    /** The most entries a list call answers (or a {@code limit} or {@code max} may ask). */
+    static final int MAX_LIST = 1000;
     /** The longest user id looked up; a longer one is no user. */
     private static final int MAX_USER_ID = 64;
 

@@ -27,7 +27,6 @@ import org.keycloak.models.utils.KeycloakModelUtils;
  */
 public class AttackResource {
 
-    static final int MAX_LIST = 1000;
     static final int MAX_USERNAME = 1024;
     private static final int MAX_IP = 64;
 
@@ -134,8 +133,8 @@ public class AttackResource {
     public Response offenders(@QueryParam("limit") Integer limit) {
         request.requireViewRealm();
         int n = limit == null ? 20 : limit;
-        if (n < 1 || n > MAX_LIST) {
-            return Answers.badRequest("limit must be between 1 and " + MAX_LIST);
+        if (n < 1 || n > AdminRequest.MAX_LIST) {
+            return Answers.badRequest("limit must be between 1 and " + AdminRequest.MAX_LIST);
         }
         return offenders(n, false);
     }
@@ -146,7 +145,7 @@ public class AttackResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response throttled() {
         request.requireViewRealm();
-        return offenders(MAX_LIST, true);
+        return offenders(AdminRequest.MAX_LIST, true);
     }
 
     private Response offenders(int limit, boolean onlyThrottled) {

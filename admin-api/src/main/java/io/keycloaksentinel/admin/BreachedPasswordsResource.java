@@ -90,8 +90,8 @@ public class BreachedPasswordsResource {
         request.requireViewUsers();
         int from = first == null ? 0 : first;
         int count = max == null ? 100 : max;
-        if (from < 0 || count < 1 || count > AttackResource.MAX_LIST) {
-            return Answers.badRequest("first must be 0 or more and max from 1 to " + AttackResource.MAX_LIST);
+        if (from < 0 || count < 1 || count > AdminRequest.MAX_LIST) {
+            return Answers.badRequest("first must be 0 or more and max from 1 to " + AdminRequest.MAX_LIST);
         }
         // paged by the user store, not in memory
         return Answers.ok(new FlaggedUsers(request.session().users()

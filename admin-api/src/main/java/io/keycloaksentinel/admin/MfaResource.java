@@ -102,8 +102,8 @@ public class MfaResource {
         request.requireViewUsers();
         int scan = max == null ? 100_000 : max;
         int show = listMax == null ? 100 : listMax;
-        if (scan < 1 || scan > MAX_SCAN || show < 1 || show > AttackResource.MAX_LIST) {
-            return Answers.badRequest("max must be 1 to " + MAX_SCAN + " and listMax 1 to " + AttackResource.MAX_LIST);
+        if (scan < 1 || scan > MAX_SCAN || show < 1 || show > AdminRequest.MAX_LIST) {
+            return Answers.badRequest("max must be 1 to " + MAX_SCAN + " and listMax 1 to " + AdminRequest.MAX_LIST);
         }
         if (list != null && !LISTS.contains(list)) {
             return Answers.badRequest("list must be one of " + String.join(", ", LISTS));
