@@ -80,6 +80,10 @@ public class AttackResource {
             return Answers.detectorNotDeployed();
         }
         String realmId = request.realm().getId();
+        RealmAttackStatus status = detector.states().status(realmId);
+        RealmSignals signals = detector.states().signals(realmId);
+        Map<String, Counts> activity = new LinkedHashMap<>();
+        detector.activity(realmId).forEach((a, counts) -> activity.put(a.key(), new Counts(counts[0], counts[1])));
         AttackDetector.SourceCounts source = null;
         if (ip != null) {
             if (ip.length() > MAX_IP) {
@@ -94,12 +98,9 @@ public class AttackResource {
         if (username != null && username.length() > MAX_USERNAME) {
             return Answers.badRequest("username: too long");
         }
-        RealmAttackStatus status = detector.states().status(realmId);
-        Map<String, Counts> activity = new LinkedHashMap<>();
-        detector.activity(realmId).forEach((a, counts) -> activity.put(a.key(), new Counts(counts[0], counts[1])));
         return Answers.ok(new Status(request.realm().getName(), status.state().name(),
                 status.sinceMillis() == 0 ? null : Instant.ofEpochMilli(status.sinceMillis()).toString(), status.reason(),
-                Signals.of(detector.states().signals(realmId)), activity, source,
+                Signals.of(signals), activity, source,
                 ip != null || username != null ? risk(detector, ip, username) : null));
     }
 
