@@ -4,7 +4,7 @@ import jakarta.ws.rs.core.Response;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
-/** The admin API's answers other than 200: each a JSON object {@code {"error": "..."}} that says why. */
+/** The admin API's answers: 200 with the body, or an error whose body {@code {"error": "..."}} says why. */
 final class Answers {
 
     /** The body of every error answer. */
