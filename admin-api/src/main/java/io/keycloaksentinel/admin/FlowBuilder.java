@@ -2,6 +2,7 @@ package io.keycloaksentinel.admin;
 
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.function.Consumer;
 import org.keycloak.models.AuthenticationExecutionModel;
 import org.keycloak.models.AuthenticationExecutionModel.Requirement;
 import org.keycloak.models.AuthenticationFlowModel;
@@ -19,8 +20,27 @@ final class FlowBuilder {
         this.realm = realm;
     }
 
-    AuthenticationFlowModel flow(String alias, String description, boolean top) {
-        return flow(alias, description, top, "basic-flow");
+    /** A top-level flow of the realm, and whether this call created it. */
+    record Ensured(AuthenticationFlowModel flow, boolean created) {
+
+        /** Whether {@code bound} (the flow bound for some purpose, or null) is this flow. */
+        boolean isBound(AuthenticationFlowModel bound) {
+            return bound != null && bound.getId().equals(flow.getId());
+        }
+    }
+
+    /**
+     * The top-level flow {@code alias}: as it is when the realm has one (never changed), otherwise
+     * created with {@code steps} adding its executions.
+     */
+    Ensured ensure(String alias, String description, Consumer<AuthenticationFlowModel> steps) {
+        AuthenticationFlowModel existing = realm.getFlowByAlias(alias);
+        if (existing != null) {
+            return new Ensured(existing, false);
+        }
+        AuthenticationFlowModel created = flow(alias, description, true, "basic-flow");
+        steps.accept(created);
+        return new Ensured(created, true);
     }
 
     private AuthenticationFlowModel flow(String alias, String description, boolean top, String providerId) {

@@ -1,14 +1,20 @@
 package io.keycloaksentinel.admin;
 
+import io.keycloaksentinel.admin.IncidentResource.Account;
+import io.keycloaksentinel.admin.IncidentResource.Compromised;
+import io.keycloaksentinel.admin.IncidentResource.CompromisedAccount;
+import io.keycloaksentinel.admin.IncidentResource.Contained;
+import io.keycloaksentinel.admin.IncidentResource.EmergencyMode;
+import io.keycloaksentinel.admin.IncidentResource.FlaggedLogin;
+import io.keycloaksentinel.admin.IncidentResource.RealmSignOut;
 import io.keycloaksentinel.core.detect.Emergency;
+import io.keycloaksentinel.core.detect.IncidentLedger;
 import io.keycloaksentinel.core.mail.MailOutbox;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.jboss.logging.Logger;
 import org.keycloak.common.util.Time;
 import org.keycloak.credential.CredentialModel;
@@ -28,9 +34,6 @@ import org.keycloak.services.managers.UserSessionManager;
  */
 final class IncidentAdmin {
 
-    static final int MAX_USERS = 1000;
-    static final List<String> CONTAIN_KEYS = List.of("userIds", "signOut", "requirePasswordReset", "disablePassword", "notify",
-            "dryRun");
     private static final Logger LOG = Logger.getLogger(IncidentAdmin.class);
 
     private final KeycloakSession session;
@@ -41,62 +44,13 @@ final class IncidentAdmin {
         this.realm = realm;
     }
 
-    /** What a containment request asks, validated. */
-    record Containment(List<String> userIds, boolean signOut, boolean requirePasswordReset, boolean disablePassword,
-                       boolean notifyUsers, boolean dryRun) {
-
-        static Containment parse(Map<String, Object> body) {
-            if (body == null || body.isEmpty()) {
-                throw new IllegalArgumentException("the body must be a JSON object with userIds and the actions to take");
-            }
-            for (String key : body.keySet()) {
-                if (!CONTAIN_KEYS.contains(key)) {
-                    String shown = key.length() > 40 ? key.substring(0, 40) + "..." : key;
-                    throw new IllegalArgumentException("unknown field '" + shown + "'; known: " + CONTAIN_KEYS);
-                }
-            }
-            if (!(body.get("userIds") instanceof List<?> ids) || ids.isEmpty()) {
-                throw new IllegalArgumentException("userIds must be a non-empty list of user ids");
-            }
-            if (ids.size() > MAX_USERS) {
-                throw new IllegalArgumentException("userIds may hold at most " + MAX_USERS + " ids; split the list");
-            }
-            Set<String> unique = new LinkedHashSet<>();
-            for (Object id : ids) {
-                if (!(id instanceof String s) || s.isBlank() || s.length() > 64) {
-                    throw new IllegalArgumentException("userIds must hold user ids (strings of at most 64 characters)");
-                }
-                unique.add(s);
-            }
-            boolean signOut = flag(body, "signOut", true);
-            boolean reset = flag(body, "requirePasswordReset", true);
-            boolean disable = flag(body, "disablePassword", false);
-            if (!signOut && !reset && !disable) {
-                throw new IllegalArgumentException("no action: set signOut, requirePasswordReset or disablePassword");
-            }
-            return new Containment(List.copyOf(unique), signOut, reset, disable, flag(body, "notify", false),
-                    flag(body, "dryRun", false));
-        }
-
-        private static boolean flag(Map<String, Object> body, String key, boolean fallback) {
-            Object v = body.get(key);
-            if (v == null) {
-                return fallback;
-            }
-            if (!(v instanceof Boolean b)) {
-                throw new IllegalArgumentException(key + " must be true or false");
-            }
-            return b;
-        }
-    }
-
     /**
      * Contains each listed account that exists; says per account what was (or, in a dry run, would
      * be) done, and which ids matched no user of this realm. An action that fails for one account
      * (a read-only federated password) is reported for it; the others go on.
      */
-    Map<String, Object> contain(Containment c) {
-        List<Map<String, Object>> handled = new ArrayList<>();
+    Contained contain(Containment c) {
+        List<Account> handled = new ArrayList<>();
         List<String> notFound = new ArrayList<>();
         for (String id : c.userIds()) {
             UserModel user = session.users().getUserById(realm, id);
@@ -104,9 +58,6 @@ final class IncidentAdmin {
                 notFound.add(id);
                 continue;
             }
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("id", user.getId());
-            row.put("username", user.getUsername());
             List<String> done = new ArrayList<>();
             List<String> failed = new ArrayList<>();
             if (c.signOut()) {
@@ -155,21 +106,14 @@ final class IncidentAdmin {
                     failed.add("notify: the mail queue is not available");
                 }
             }
-            row.put(c.dryRun() ? "wouldDo" : "done", done);
-            if (!failed.isEmpty()) {
-                row.put("failed", failed);
-            }
-            handled.add(row);
+            handled.add(new Account(user.getId(), user.getUsername(), c.dryRun() ? null : done, c.dryRun() ? done : null,
+                    failed.isEmpty() ? null : failed));
         }
         if (!c.dryRun()) {
             LOG.infof("Sentinel: incident containment in realm '%s': %d accounts contained, %d ids unknown", realm.getName(),
                     handled.size(), notFound.size());
         }
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("dryRun", c.dryRun());
-        body.put("handled", handled);
-        body.put("notFound", notFound);
-        return body;
+        return new Contained(c.dryRun(), handled, notFound);
     }
 
     /**
@@ -195,32 +139,46 @@ final class IncidentAdmin {
         return true;
     }
 
+    /** The accounts that signed in successfully from a source Sentinel flagged, within {@code window}. */
+    Compromised compromised(IncidentLedger incidents, IncidentWindow window) {
+        Map<String, List<FlaggedLogin>> byUser = new LinkedHashMap<>();
+        for (IncidentLedger.FlaggedLogin l
+                : incidents.flaggedLogins(realm.getId(), window.fromMillis(), window.toMillis())) {
+            byUser.computeIfAbsent(l.userId(), k -> new ArrayList<>()).add(new FlaggedLogin(
+                    Instant.ofEpochMilli(l.atMillis()).toString(), l.ip(), l.network(), l.flaggedAs()));
+        }
+        List<CompromisedAccount> accounts = new ArrayList<>();
+        byUser.forEach((id, logins) -> {
+            UserModel user = session.users().getUserById(realm, id);
+            accounts.add(new CompromisedAccount(id, user == null ? null : user.getUsername(), logins));
+        });
+        return new Compromised(Instant.ofEpochMilli(window.fromMillis()).toString(),
+                Instant.ofEpochMilli(window.toMillis()).toString(), incidents.flaggedSources(realm.getId()), accounts,
+                List.copyOf(byUser.keySet()));
+    }
+
     /** Ends every session of the realm: all tokens issued before now stop working. */
-    Map<String, Object> signOutRealm(boolean dryRun) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("dryRun", dryRun);
+    RealmSignOut signOutRealm(boolean dryRun) {
         if (!dryRun) {
             realm.setNotBefore(Time.currentTime());
             session.sessions().removeUserSessions(realm);
             LOG.infof("Sentinel: every session of realm '%s' ended by an admin", realm.getName());
         }
-        body.put("notBefore", Instant.ofEpochSecond(dryRun ? Time.currentTime() : realm.getNotBefore()).toString());
-        return body;
+        long notBefore = dryRun ? Time.currentTime() : realm.getNotBefore();
+        return new RealmSignOut(dryRun, Instant.ofEpochSecond(notBefore).toString());
     }
 
-    Map<String, Object> emergency() {
-        long now = Time.currentTimeMillis();
-        Map<String, Object> body = new LinkedHashMap<>();
-        boolean active = Emergency.active(realm::getAttribute, now);
-        body.put("active", active);
-        body.put("until", active ? Instant.ofEpochMilli(Emergency.until(realm::getAttribute)).toString() : null);
-        body.put("captcha", active ? "always" : "as configured");
-        body.put("throttleDivisor", active ? Emergency.DIVISOR : 1);
-        return body;
+    EmergencyMode emergency() {
+        boolean active = Emergency.active(realm::getAttribute, Time.currentTimeMillis());
+        if (!active) {
+            return new EmergencyMode(false, null, "as configured", 1);
+        }
+        return new EmergencyMode(true, Instant.ofEpochMilli(Emergency.until(realm::getAttribute)).toString(), "always",
+                Emergency.DIVISOR);
     }
 
     /** Starts (or extends, or shortens) the emergency for {@code minutes} from now. */
-    Map<String, Object> startEmergency(long minutes) {
+    EmergencyMode startEmergency(long minutes) {
         long now = Time.currentTimeMillis();
         realm.setAttribute(Emergency.UNTIL, Long.toString(now + minutes * 60_000L));
         realm.setAttribute(Emergency.SINCE, Long.toString(now));
@@ -229,7 +187,7 @@ final class IncidentAdmin {
         return emergency();
     }
 
-    Map<String, Object> endEmergency() {
+    EmergencyMode endEmergency() {
         realm.removeAttribute(Emergency.UNTIL);
         realm.removeAttribute(Emergency.SINCE);
         return emergency();

@@ -1,5 +1,8 @@
 package io.keycloaksentinel.admin;
 
+import io.keycloaksentinel.admin.MfaResource.Compliance;
+import io.keycloaksentinel.admin.MfaResource.Flows;
+import io.keycloaksentinel.admin.MfaResource.UserStanding;
 import io.keycloaksentinel.core.mfa.MfaPolicyEvaluator;
 import io.keycloaksentinel.core.mfa.MfaSettings;
 import io.keycloaksentinel.core.mfa.MfaStatus;
@@ -8,6 +11,7 @@ import io.micrometer.core.instrument.Metrics;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -16,7 +20,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.keycloak.authentication.Authenticator;
-import org.keycloak.models.AuthenticationExecutionModel;
 import org.keycloak.models.AuthenticationExecutionModel.Requirement;
 import org.keycloak.models.AuthenticationFlowModel;
 import org.keycloak.models.KeycloakSession;
@@ -33,6 +36,7 @@ final class MfaAdmin {
     static final String BROWSER_FLOW = "sentinel mfa browser";
     static final String RESET_FLOW = "sentinel mfa reset credentials";
     static final String GRANT_FLOW = "sentinel mfa direct grant";
+    private static final String MFA_STEP = "sentinel-mfa";
     /** Keycloak's second-factor forms, asked in this order (the others through "Try another way"). */
     private static final List<String> FACTOR_FORMS = List.of("auth-otp-form", "webauthn-authenticator",
             "webauthn-authenticator-passwordless", "auth-recovery-authn-code-form");
@@ -94,7 +98,7 @@ final class MfaAdmin {
      * Counts the realm's users by standing (service accounts left out), scanning at most
      * {@code max}; lists up to {@code listMax} of those in {@code list} (a state, or null).
      */
-    Map<String, Object> compliance(int max, String list, int listMax) {
+    Compliance compliance(int max, String list, int listMax) {
         MfaSettings s = settings();
         MfaPolicyEvaluator policy = new MfaPolicyEvaluator(session, realm, s, true);
         Map<MfaStatus.State, Long> counts = new EnumMap<>(MfaStatus.State.class);
@@ -102,7 +106,7 @@ final class MfaAdmin {
             counts.put(st, 0L);
         }
         MfaStatus.State wanted = list == null ? null : MfaStatus.State.valueOf(list.toUpperCase(Locale.ROOT));
-        List<Map<String, Object>> listed = new ArrayList<>();
+        List<UserStanding> listed = new ArrayList<>();
         long now = System.currentTimeMillis();
         int scanned = 0;
         boolean truncated = false;
@@ -119,7 +123,7 @@ final class MfaAdmin {
                 MfaStatus status = policy.status(user, now);
                 counts.merge(status.state(), 1L, Long::sum);
                 if (status.state() == wanted && listed.size() < listMax) {
-                    listed.add(userBody(user, status));
+                    listed.add(standing(user, status));
                 }
             }
             if (truncated || batch.size() < page) {
@@ -127,43 +131,28 @@ final class MfaAdmin {
             }
         }
         publish(counts);
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("policy", s.mode().value());
-        body.put("covered", counts.get(MfaStatus.State.ENROLLED) + counts.get(MfaStatus.State.IN_GRACE)
-                + counts.get(MfaStatus.State.OVERDUE));
-        body.put("enrolled", counts.get(MfaStatus.State.ENROLLED));
-        body.put("inGrace", counts.get(MfaStatus.State.IN_GRACE));
-        body.put("overdue", counts.get(MfaStatus.State.OVERDUE));
-        body.put("exempt", counts.get(MfaStatus.State.EXEMPT));
-        body.put("notCovered", counts.get(MfaStatus.State.NOT_COVERED));
-        body.put("scanned", scanned);
-        body.put("truncated", truncated);
-        body.put("problems", policy.problems());
-        if (wanted != null) {
-            body.put("users", listed);
-        }
-        return body;
+        long enrolled = counts.get(MfaStatus.State.ENROLLED);
+        long inGrace = counts.get(MfaStatus.State.IN_GRACE);
+        long overdue = counts.get(MfaStatus.State.OVERDUE);
+        return new Compliance(s.mode().value(), enrolled + inGrace + overdue, enrolled, inGrace, overdue,
+                counts.get(MfaStatus.State.EXEMPT), counts.get(MfaStatus.State.NOT_COVERED), scanned, truncated,
+                policy.problems(), wanted != null ? listed : null);
     }
 
-    Map<String, Object> user(UserModel user) {
+    UserStanding user(UserModel user) {
         MfaPolicyEvaluator policy = new MfaPolicyEvaluator(session, realm, settings());
-        return userBody(user, policy.status(user));
+        return standing(user, policy.status(user));
     }
 
-    private Map<String, Object> userBody(UserModel user, MfaStatus status) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("id", user.getId());
-        m.put("username", user.getUsername());
-        m.put("state", status.state().name().toLowerCase(Locale.ROOT));
-        m.put("scopes", status.scopes().stream().map(MfaSettings.Scope::text).toList());
-        m.put("factors", MfaPolicyEvaluator.factorsOf(user, java.util.EnumSet.allOf(MfaSettings.Factor.class)).stream()
-                .map(MfaSettings.Factor::value).toList());
-        if (status.state() == MfaStatus.State.IN_GRACE || status.state() == MfaStatus.State.OVERDUE) {
-            m.put("graceEndsAt", Instant.ofEpochMilli(status.graceEndsAt()).toString());
-            m.put("daysLeft", status.daysLeft());
-            m.put("loginsLeft", status.loginLimited() ? status.loginsLeft() : null);
-        }
-        return m;
+    private static UserStanding standing(UserModel user, MfaStatus status) {
+        boolean grace = status.state() == MfaStatus.State.IN_GRACE || status.state() == MfaStatus.State.OVERDUE;
+        return new UserStanding(user.getId(), user.getUsername(), status.state().name().toLowerCase(Locale.ROOT),
+                status.scopes().stream().map(MfaSettings.Scope::text).toList(),
+                MfaPolicyEvaluator.factorsOf(user, EnumSet.allOf(MfaSettings.Factor.class)).stream()
+                        .map(MfaSettings.Factor::value).toList(),
+                grace ? Instant.ofEpochMilli(status.graceEndsAt()).toString() : null,
+                grace ? status.daysLeft() : null,
+                grace && status.loginLimited() ? status.loginsLeft() : null);
     }
 
     /** A new grace for one user, from now, with no skips used. */
@@ -189,61 +178,49 @@ final class MfaAdmin {
     }
 
     /**
-     * Creates Sentinel's browser and reset-credentials flows if they are missing, and binds them
-     * when asked. Existing flows of those names are left as they are.
+     * Creates Sentinel's browser, reset-credentials and direct grant flows if they are missing, and
+     * binds them when asked. Existing flows of those names are left as they are.
      */
-    Map<String, Object> flows(boolean bind) {
+    Flows flows(boolean bind) {
         FlowBuilder builder = new FlowBuilder(realm);
-        Map<String, Object> body = new LinkedHashMap<>();
-        AuthenticationFlowModel browser = realm.getFlowByAlias(BROWSER_FLOW);
-        body.put("browserFlowCreated", browser == null);
-        if (browser == null) {
-            browser = builder.flow(BROWSER_FLOW, "Sentinel: cookie, or the Sentinel login form, the user's second factor, then the MFA policy",
-                    true);
-            builder.step(browser, "auth-cookie", Requirement.ALTERNATIVE);
-            builder.step(browser, "identity-provider-redirector", Requirement.ALTERNATIVE);
-            AuthenticationFlowModel forms = builder.subflow(browser, BROWSER_FLOW + " forms", Requirement.ALTERNATIVE);
-            builder.step(forms, "sentinel-login-form", Requirement.REQUIRED);
-            secondFactor(builder, forms, BROWSER_FLOW + " second factor");
-            builder.step(forms, "sentinel-mfa", Requirement.REQUIRED);
-        }
-        AuthenticationFlowModel reset = realm.getFlowByAlias(RESET_FLOW);
-        body.put("resetFlowCreated", reset == null);
-        if (reset == null) {
-            reset = builder.flow(RESET_FLOW, "Sentinel: reset by email, then the user's second factor before the new password", true);
-            builder.step(reset, "sentinel-reset-choose-user", Requirement.REQUIRED);
-            builder.step(reset, "sentinel-reset-credential-email", Requirement.REQUIRED);
-            secondFactor(builder, reset, RESET_FLOW + " second factor");
-            builder.step(reset, "reset-password", Requirement.REQUIRED);
-            builder.step(reset, "sentinel-mfa", Requirement.REQUIRED);
-        }
-        AuthenticationFlowModel grant = realm.getFlowByAlias(GRANT_FLOW);
-        body.put("directGrantFlowCreated", grant == null);
-        if (grant == null) {
-            grant = builder.flow(GRANT_FLOW, "Sentinel: the password grant with the user's OTP (totp parameter), then the MFA policy", true);
-            builder.step(grant, "direct-grant-validate-username", Requirement.REQUIRED);
-            builder.step(grant, "direct-grant-validate-password", Requirement.REQUIRED);
-            AuthenticationFlowModel otp = builder.subflow(grant, GRANT_FLOW + " otp", Requirement.CONDITIONAL);
-            builder.step(otp, "conditional-user-configured", Requirement.REQUIRED);
-            builder.step(otp, "direct-grant-validate-otp", Requirement.REQUIRED);
-            builder.step(grant, "sentinel-mfa", Requirement.REQUIRED);
-        }
+        FlowBuilder.Ensured browser = builder.ensure(BROWSER_FLOW,
+                "Sentinel: cookie, or the Sentinel login form, the user's second factor, then the MFA policy", flow -> {
+                    builder.step(flow, "auth-cookie", Requirement.ALTERNATIVE);
+                    builder.step(flow, "identity-provider-redirector", Requirement.ALTERNATIVE);
+                    AuthenticationFlowModel forms = builder.subflow(flow, BROWSER_FLOW + " forms", Requirement.ALTERNATIVE);
+                    builder.step(forms, "sentinel-login-form", Requirement.REQUIRED);
+                    secondFactor(builder, forms, BROWSER_FLOW + " second factor");
+                    builder.step(forms, MFA_STEP, Requirement.REQUIRED);
+                });
+        FlowBuilder.Ensured reset = builder.ensure(RESET_FLOW,
+                "Sentinel: reset by email, then the user's second factor before the new password", flow -> {
+                    builder.step(flow, "sentinel-reset-choose-user", Requirement.REQUIRED);
+                    builder.step(flow, "sentinel-reset-credential-email", Requirement.REQUIRED);
+                    secondFactor(builder, flow, RESET_FLOW + " second factor");
+                    builder.step(flow, "reset-password", Requirement.REQUIRED);
+                    builder.step(flow, MFA_STEP, Requirement.REQUIRED);
+                });
+        FlowBuilder.Ensured grant = builder.ensure(GRANT_FLOW,
+                "Sentinel: the password grant with the user's OTP (totp parameter), then the MFA policy", flow -> {
+                    builder.step(flow, "direct-grant-validate-username", Requirement.REQUIRED);
+                    builder.step(flow, "direct-grant-validate-password", Requirement.REQUIRED);
+                    AuthenticationFlowModel otp = builder.subflow(flow, GRANT_FLOW + " otp", Requirement.CONDITIONAL);
+                    builder.step(otp, "conditional-user-configured", Requirement.REQUIRED);
+                    builder.step(otp, "direct-grant-validate-otp", Requirement.REQUIRED);
+                    builder.step(flow, MFA_STEP, Requirement.REQUIRED);
+                });
         if (bind) {
-            realm.setBrowserFlow(browser);
-            realm.setResetCredentialsFlow(reset);
-            realm.setDirectGrantFlow(grant);
+            realm.setBrowserFlow(browser.flow());
+            realm.setResetCredentialsFlow(reset.flow());
+            realm.setDirectGrantFlow(grant.flow());
         }
-        body.put("browserFlow", BROWSER_FLOW);
-        body.put("resetFlow", RESET_FLOW);
         // whichever flows are bound: do they run the MFA step at all?
-        body.put("boundBrowserFlowHasMfaStep", builder.hasRequiredStep(realm.getBrowserFlow(), "sentinel-mfa"));
-        body.put("boundResetFlowHasMfaStep", builder.hasRequiredStep(realm.getResetCredentialsFlow(), "sentinel-mfa"));
-        body.put("boundDirectGrantFlowHasMfaStep", builder.hasRequiredStep(realm.getDirectGrantFlow(), "sentinel-mfa"));
-        body.put("directGrantFlow", GRANT_FLOW);
-        body.put("bound", realm.getBrowserFlow() != null && realm.getBrowserFlow().getId().equals(browser.getId())
-                && realm.getResetCredentialsFlow() != null && realm.getResetCredentialsFlow().getId().equals(reset.getId())
-                && realm.getDirectGrantFlow() != null && realm.getDirectGrantFlow().getId().equals(grant.getId()));
-        return body;
+        return new Flows(browser.created(), reset.created(), grant.created(), BROWSER_FLOW, RESET_FLOW,
+                builder.hasRequiredStep(realm.getBrowserFlow(), MFA_STEP),
+                builder.hasRequiredStep(realm.getResetCredentialsFlow(), MFA_STEP),
+                builder.hasRequiredStep(realm.getDirectGrantFlow(), MFA_STEP), GRANT_FLOW,
+                browser.isBound(realm.getBrowserFlow()) && reset.isBound(realm.getResetCredentialsFlow())
+                        && grant.isBound(realm.getDirectGrantFlow()));
     }
 
     private void secondFactor(FlowBuilder builder, AuthenticationFlowModel parent, String alias) {

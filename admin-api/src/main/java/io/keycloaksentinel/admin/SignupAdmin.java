@@ -1,7 +1,7 @@
 package io.keycloaksentinel.admin;
 
+import io.keycloaksentinel.admin.SignupResource.Flows;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.keycloak.models.AuthenticationExecutionModel;
@@ -27,38 +27,35 @@ final class SignupAdmin {
         this.realm = realm;
     }
 
-    /** Creates the flow when missing (an existing one is left as it is) and, when asked, binds it as the registration flow. */
-    Map<String, Object> flows(boolean bind) {
+    /**
+     * Creates the flow when missing (an existing one is left as it is) and, when asked, binds it as
+     * the registration flow.
+     */
+    Flows flows(boolean bind) {
         FlowBuilder builder = new FlowBuilder(realm);
-        Map<String, Object> body = new LinkedHashMap<>();
-        AuthenticationFlowModel registration = realm.getFlowByAlias(REGISTRATION_FLOW);
-        body.put("registrationFlowCreated", registration == null);
-        if (registration == null) {
-            registration = builder.flow(REGISTRATION_FLOW,
-                    "Sentinel: email first (same answer for new and existing addresses), then the registration form", true);
-            builder.step(registration, SIGNUP_STEP, Requirement.REQUIRED);
-            AuthenticationFlowModel form = builder.formSubflow(registration, REGISTRATION_FLOW + " form", "registration-page-form");
-            // first: Keycloak's checks after it only ever see the verified address
-            builder.step(form, VERIFIED_EMAIL_ACTION, Requirement.REQUIRED);
-            builder.step(form, "registration-user-creation", Requirement.REQUIRED);
-            // the address is verified before the form: the password can be chosen on it, also where the realm
-            // asks for verified emails (Keycloak's default then defers the password until after verification)
-            builder.step(form, "registration-password-action", Requirement.REQUIRED, REGISTRATION_FLOW + " password",
-                    Map.of("always_set_password_on_register_form", "true"));
-            builder.step(form, "registration-terms-and-conditions", Requirement.DISABLED);
-            // again after the form: marks the new account's address (the one proved with the code) verified
-            builder.step(registration, SIGNUP_STEP, Requirement.REQUIRED);
-        }
+        FlowBuilder.Ensured registration = builder.ensure(REGISTRATION_FLOW,
+                "Sentinel: email first (same answer for new and existing addresses), then the registration form", flow -> {
+                    builder.step(flow, SIGNUP_STEP, Requirement.REQUIRED);
+                    AuthenticationFlowModel form = builder.formSubflow(flow, REGISTRATION_FLOW + " form",
+                            "registration-page-form");
+                    // first: Keycloak's checks after it only ever see the verified address
+                    builder.step(form, VERIFIED_EMAIL_ACTION, Requirement.REQUIRED);
+                    builder.step(form, "registration-user-creation", Requirement.REQUIRED);
+                    // the address is verified before the form: the password can be chosen on it, also where the realm
+                    // asks for verified emails (Keycloak's default then defers the password until after verification)
+                    builder.step(form, "registration-password-action", Requirement.REQUIRED, REGISTRATION_FLOW + " password",
+                            Map.of("always_set_password_on_register_form", "true"));
+                    builder.step(form, "registration-terms-and-conditions", Requirement.DISABLED);
+                    // again after the form: marks the new account's address (the one proved with the code) verified
+                    builder.step(flow, SIGNUP_STEP, Requirement.REQUIRED);
+                });
         if (bind) {
-            realm.setRegistrationFlow(registration);
+            realm.setRegistrationFlow(registration.flow());
         }
-        body.put("registrationFlow", REGISTRATION_FLOW);
-        body.put("bound", realm.getRegistrationFlow() != null && realm.getRegistrationFlow().getId().equals(registration.getId()));
         // whichever flows are bound: do they answer the same for existing and unknown addresses?
-        body.put("boundRegistrationFlowHasSignupStep", safeShape(realm.getRegistrationFlow()));
-        body.put("boundResetFlowHasQueuedEmail", builder.hasRequiredStep(realm.getResetCredentialsFlow(), RESET_EMAIL_STEP));
-        body.put("registrationAllowed", realm.isRegistrationAllowed());
-        return body;
+        return new Flows(registration.created(), REGISTRATION_FLOW, registration.isBound(realm.getRegistrationFlow()),
+                safeShape(realm.getRegistrationFlow()),
+                builder.hasRequiredStep(realm.getResetCredentialsFlow(), RESET_EMAIL_STEP), realm.isRegistrationAllowed());
     }
 
     /**

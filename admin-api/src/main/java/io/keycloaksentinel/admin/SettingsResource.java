@@ -1,0 +1,70 @@
+package io.keycloaksentinel.admin;
+
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.keycloak.events.admin.OperationType;
+import org.keycloak.models.RealmModel;
+
+/**
+ * One capability's realm settings, stored as realm attributes {@code prefix + key}: read with
+ * view-realm, changed with manage-realm by a partial update (keys left out keep their value, a null
+ * restores the default), validated as a whole first (a 400 naming the field, nothing saved), and
+ * recorded as an admin event with the new settings. The settings classes of core say which keys,
+ * defaults and checks; this class only serves them.
+ */
+public class SettingsResource {
+
+    private final AdminRequest request;
+    private final String prefix;
+    private final Function<Map<String, Object>, Map<String, String>> validate;
+    private final Supplier<Map<String, Object>> body;
+
+    /**
+     * @param validate the update to the values to store (null: remove), or an
+     *                 {@link IllegalArgumentException} that says what is wrong
+     * @param body     the settings as answered
+     */
+    SettingsResource(AdminRequest request, String prefix, Function<Map<String, Object>, Map<String, String>> validate,
+                     Supplier<Map<String, Object>> body) {
+        this.request = request;
+        this.prefix = prefix;
+        this.validate = validate;
+        this.body = body;
+    }
+
+    /** The settings (defaults where none were set; secrets masked). */
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> get() {
+        request.requireViewRealm();
+        return body.get();
+    }
+
+    /** Changes some settings (a partial update); answers them as they are now. */
+    @PUT
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response update(Map<String, Object> update) {
+        request.requireManageRealm();
+        return Answers.validated(() -> validate.apply(update), values -> {
+            RealmModel realm = request.realm();
+            values.forEach((key, value) -> {
+                if (value == null) {
+                    realm.removeAttribute(prefix + key);
+                } else {
+                    realm.setAttribute(prefix + key, value);
+                }
+            });
+            Map<String, Object> after = body.get();
+            request.realmEvent(OperationType.UPDATE, after);
+            return Answers.ok(after);
+        });
+    }
+}
