@@ -1,12 +1,8 @@
 package io.keycloaksentinel.admin;
 
-import io.keycloaksentinel.core.SentinelVersion;
-import java.util.Map;
-import org.keycloak.Config;
+import io.keycloaksentinel.core.provider.SentinelProviderFactory;
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
-import org.keycloak.provider.ServerInfoAwareProviderFactory;
 import org.keycloak.services.resources.admin.AdminEventBuilder;
 import org.keycloak.services.resources.admin.ext.AdminRealmResourceProvider;
 import org.keycloak.services.resources.admin.ext.AdminRealmResourceProviderFactory;
@@ -17,7 +13,7 @@ import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
  * authenticates the admin before the resource is reached; the resource checks permissions.
  */
 public final class SentinelAdminResourceProviderFactory
-        implements AdminRealmResourceProviderFactory, ServerInfoAwareProviderFactory {
+        implements AdminRealmResourceProviderFactory, SentinelProviderFactory<AdminRealmResourceProvider> {
 
     public static final String PROVIDER_ID = "sentinel-admin";
 
@@ -38,27 +34,7 @@ public final class SentinelAdminResourceProviderFactory
     }
 
     @Override
-    public void init(Config.Scope config) {
-        // no server-level options yet
-    }
-
-    @Override
-    public void postInit(KeycloakSessionFactory factory) {
-        // nothing to wire
-    }
-
-    @Override
-    public void close() {
-        // nothing held
-    }
-
-    @Override
     public String getId() {
         return PROVIDER_ID;
-    }
-
-    @Override
-    public Map<String, String> getOperationalInfo() {
-        return SentinelVersion.current().operationalInfo();
     }
 }

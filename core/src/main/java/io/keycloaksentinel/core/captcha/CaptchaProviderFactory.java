@@ -1,9 +1,7 @@
 package io.keycloaksentinel.core.captcha;
 
-import org.keycloak.Config;
+import io.keycloaksentinel.core.provider.SentinelProviderFactory;
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
-import org.keycloak.provider.ProviderFactory;
 
 /**
  * Factory of a {@link CaptchaProvider}. Providers are stateless, so a provider class usually
@@ -12,19 +10,7 @@ import org.keycloak.provider.ProviderFactory;
  * (a {@code siteverify} vendor: a {@link SiteVerifyVendor} and a subclass of
  * {@link SiteVerifyCaptchaProvider} naming it).
  */
-public interface CaptchaProviderFactory extends ProviderFactory<CaptchaProvider> {
-
-    @Override
-    default void init(Config.Scope config) {
-    }
-
-    @Override
-    default void postInit(KeycloakSessionFactory factory) {
-    }
-
-    @Override
-    default void close() {
-    }
+public interface CaptchaProviderFactory extends SentinelProviderFactory<CaptchaProvider> {
 
     /** Convenience for stateless providers that implement both interfaces. */
     @Override
