@@ -75,7 +75,12 @@ LOGIN_QUERY="$LOGIN_QUERY&redirect_uri=$(printf '%s' "$KC/realms/$REALM/account/
 login_page() { # SOURCE_ADDRESS COOKIE_JAR -> the page's HTML
   http --interface "$1" -c "$2" -b "$2" "$KC/realms/$REALM/protocol/openid-connect/auth?$LOGIN_QUERY"
 }
-asks_captcha() { grep -q 'sentinel/captcha.js\|security check' ; }
+# (a page is read whole before grep looks at it: grep -q stopping early would fail curl's pipe)
+asks_captcha() { local page; page="$(login_page 127.0.0.1 "$WORK/jar-check")"; grep -q 'sentinel/captcha.js\|security check' <<<"$page"; }
+admin_alert_arrived() {
+  local inbox; inbox="$(http "http://127.0.0.1:$MAIL_API_PORT/api/user/security%40demo.example/messages/INBOX")"
+  grep -q '"subject"' <<<"$inbox"
+}
 
 # one attempt from one source: the login page, then the form posted without any CAPTCHA answer
 attempt() { # SOURCE USERNAME PASSWORD -> wrong-password | captcha | throttled | signed-in | other
@@ -83,7 +88,7 @@ attempt() { # SOURCE USERNAME PASSWORD -> wrong-password | captcha | throttled |
   rm -f "$jar"
   page="$(login_page "$1" "$jar")"
   action="$(printf '%s' "$page" | grep -o '<form[^>]*kc-form-login[^>]*>' | grep -o 'action="[^"]*"' \
-    | sed 's/^action="//; s/"$//; s/&amp;/\&/g')"
+    | sed 's/^action="//; s/"$//; s/&amp;/\&/g' || true)"
   [[ "$action" == "$KC/"* ]] || { echo other; return; }
   status="$(http --interface "$1" -b "$jar" -o "$WORK/answer" -w '%{http_code}' \
     --data-urlencode "username=$2" --data-urlencode "password=$3" -d credentialId= "$action")"
@@ -134,7 +139,7 @@ echo "    since  $(field since)"
 echo "    why    $(field reason)"
 echo "    failed sign-ins in the last minute: $(field failuresLastMinute), $(field unknownUserFailuresLastMinute) of them for unknown usernames"
 
-if login_page 127.0.0.1 "$WORK/jar2" | asks_captcha; then
+if asks_captcha; then
   echo "==> The login page now asks for a CAPTCHA (a proof-of-work your browser solves by itself):"
   echo "    $KC/realms/$REALM/account"
 else
@@ -143,10 +148,10 @@ fi
 
 if [ -n "$MAIL_API_PORT" ]; then
   for _ in $(seq 1 15); do
-    http "http://127.0.0.1:$MAIL_API_PORT/api/user/security%40demo.example/messages/INBOX" | grep -q '"subject"' && break
+    admin_alert_arrived && break
     sleep 1
   done
-  if http "http://127.0.0.1:$MAIL_API_PORT/api/user/security%40demo.example/messages/INBOX" | grep -q '"subject"'; then
+  if admin_alert_arrived; then
     echo "==> The admin alert mail arrived for security@demo.example:   ./run.sh mail security@demo.example"
   else
     echo "==> No admin alert mail yet for security@demo.example (it is sent when the realm is UNDER_ATTACK);"
