@@ -21,21 +21,25 @@ TIME_CAP_SECONDS=60
 die() { printf 'attack-demo: %s\n' "$1" >&2; [ $# -gt 1 ] && printf '             %s\n' "$2" >&2; exit 1; }
 valid_port() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ]; }
 
-PORT=""
+# the demo that ./run.sh runs now, if any (its ports)
+DEMO_PORT=""
 MAIL_API_PORT=""
 if [ -s "$DEMO_ENV" ]; then
-  PORT="$(sed -n 's/^PORT=//p' "$DEMO_ENV")"
+  DEMO_PORT="$(sed -n 's/^PORT=//p' "$DEMO_ENV")"
   MAIL_API_PORT="$(sed -n 's/^MAIL_API_PORT=//p' "$DEMO_ENV")"
 fi
+PORT="$DEMO_PORT"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --port) [ $# -ge 2 ] || die "--port needs a number"; PORT="$2"; MAIL_API_PORT=""; shift 2 ;;
-    --port=*) PORT="${1#--port=}"; MAIL_API_PORT=""; shift ;;
+    --port) [ $# -ge 2 ] || die "--port needs a number"; PORT="$2"; shift 2 ;;
+    --port=*) PORT="${1#--port=}"; shift ;;
     -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1'" "usage: ./run.sh attack-demo [--port N]" ;;
   esac
 done
 PORT="${PORT:-8080}"
+# the mail check needs run.sh's mail server: only for the demo that run.sh started
+[ "$PORT" = "$DEMO_PORT" ] || MAIL_API_PORT=""
 valid_port "$PORT" || die "--port '$PORT' is not a port number (1-65535)"
 command -v curl >/dev/null 2>&1 || die "curl is needed (Debian: apt-get install curl)."
 
