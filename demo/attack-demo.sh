@@ -58,6 +58,12 @@ http -o /dev/null "$KC/realms/$REALM" || die "no Keycloak answers on $KC." "Star
 [ "$(http -o /dev/null -w '%{http_code}' "$KC/realms/$REALM")" = 200 ] \
   || die "Keycloak on $KC has no '$REALM' realm." "Is this the demo of ./run.sh? (./run.sh --clean imports it afresh)"
 
+# every 127.x.y.z is this machine on Linux; elsewhere (macOS) only 127.0.0.1 is, unless aliased
+if ! http --interface 127.66.1.10 -o /dev/null "$KC/realms/$REALM"; then
+  die "cannot send from 127.66.1.10, an address of the loopback range (Linux has them all)." \
+      "On macOS: sudo ifconfig lo0 alias 127.66.1.10 up (and the other 127.66.x.y), or run it on Linux."
+fi
+
 admin_token() {
   http -d grant_type=password -d client_id=admin-cli --data-urlencode "username=$ADMIN_USER" \
     --data-urlencode "password=$ADMIN_PASSWORD" "$KC/realms/master/protocol/openid-connect/token" \
