@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's run command given bad input: it must say what is wrong and how to fix it in a
- * line or two, exit non-zero, and start nothing.
+ * line or two, exit non-zero, and start nothing. (The demo it starts, its mails and its attack
+ * are played by {@link DemoRealmBrowserIT}.)
  */
 @DisplayName("run.sh refuses bad input with a clear message")
 class RunCommandIT {
@@ -63,11 +64,50 @@ class RunCommandIT {
     }
 
     @Test
+    @DisplayName("The demo mail server's SMTP port in use: names it and suggests another")
+    void smtpPortInUse() throws Exception {
+        try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            int port = busy.getLocalPort();
+            Outcome out = run(Map.of(), List.of(), "--port", String.valueOf(Ports.free()),
+                    "--management-port", String.valueOf(Ports.free()), "--smtp-port", String.valueOf(port),
+                    "--mail-api-port", String.valueOf(Ports.free()));
+            assertThat(out.exit()).isNotZero();
+            assertThat(out.stderr()).contains("port " + port + " is already in use")
+                    .contains("--smtp-port " + (port + 1));
+            assertThat(out.stderr().lines().count()).isLessThanOrEqualTo(2);
+        }
+    }
+
+    @Test
+    @DisplayName("The demo's commands without a running demo say to start it first; attack-demo takes no target but a port")
+    void demoCommandsWithoutDemo() throws Exception {
+        Outcome attack = run(Map.of(), List.of(), "attack-demo", "--port", String.valueOf(Ports.free()));
+        assertThat(attack.exit()).isNotZero();
+        assertThat(attack.stderr()).contains("no Keycloak answers on http://127.0.0.1:").contains("./run.sh first");
+
+        Outcome elsewhere = run(Map.of(), List.of(), "attack-demo", "--host", "192.0.2.1");
+        assertThat(elsewhere.exit()).isNotZero();
+        assertThat(elsewhere.stderr()).contains("unknown option '--host'");
+
+        Outcome mailTwice = run(Map.of(), List.of(), "mail", "a@demo.example", "b@demo.example");
+        assertThat(mailTwice.exit()).isNotZero();
+        assertThat(mailTwice.stderr()).contains("usage: ./run.sh mail [ADDRESS]");
+    }
+
+    @Test
     @DisplayName("A port that is not a number, or an unknown option, is refused before anything runs")
     void badArguments() throws Exception {
         Outcome notANumber = run(Map.of(), List.of(), "--port", "80a");
         assertThat(notANumber.exit()).isNotZero();
         assertThat(notANumber.stderr()).contains("--port '80a' is not a port number");
+
+        Outcome smtp = run(Map.of(), List.of(), "--smtp-port", "0");
+        assertThat(smtp.exit()).isNotZero();
+        assertThat(smtp.stderr()).contains("--smtp-port '0' is not a port number");
+
+        Outcome same = run(Map.of(), List.of(), "--port", "18080", "--mail-api-port", "18080");
+        assertThat(same.exit()).isNotZero();
+        assertThat(same.stderr()).contains("must all differ");
 
         Outcome unknown = run(Map.of(), List.of(), "--frobnicate");
         assertThat(unknown.exit()).isNotZero();
