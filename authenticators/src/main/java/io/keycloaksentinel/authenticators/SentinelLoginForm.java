@@ -20,6 +20,12 @@ import org.keycloak.services.managers.AuthenticationManager;
  */
 final class SentinelLoginForm extends UsernamePasswordForm {
 
+    /**
+     * The CAPTCHA this post needed, for the form a failed sign-in re-renders; null when none was
+     * needed. Only the re-rendered login form gets the widget: the page that follows a right
+     * password (a second proof, the step-up code) is rendered from the same page object and must not.
+     */
+    private CaptchaGate retryWidget;
 
     SentinelLoginForm(KeycloakSession session) {
         super(session);
@@ -62,8 +68,7 @@ final class SentinelLoginForm extends UsernamePasswordForm {
                     context.challenge(captchaChallenge(context, gate, username, captcha.get()));
                     return;
                 }
-                // a wrong password re-renders the form: it needs a fresh widget
-                gate.show(context.form(), false);
+                retryWidget = gate;
             }
         }
         super.action(context);
@@ -79,6 +84,15 @@ final class SentinelLoginForm extends UsernamePasswordForm {
             return false;
         }
         return BreachedLoginCheck.afterPassword(context, formData.getFirst(CredentialRepresentation.PASSWORD));
+    }
+
+    /** Keycloak's re-rendered login form after a failed sign-in, with a fresh widget when this post needed one. */
+    @Override
+    protected Response challenge(AuthenticationFlowContext context, String error, String field) {
+        if (retryWidget != null) {
+            retryWidget.show(context.form(), false);
+        }
+        return super.challenge(context, error, field);
     }
 
     private Response captchaChallenge(AuthenticationFlowContext context, CaptchaGate gate, String username, String message) {
