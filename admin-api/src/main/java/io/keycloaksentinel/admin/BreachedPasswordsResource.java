@@ -39,7 +39,7 @@ public class BreachedPasswordsResource {
 
     BreachedPasswordsResource(AdminRequest request) {
         this.request = request;
-        this.settings = new SettingsResource(request, BreachSettings.PREFIX, BreachSettings::validateUpdate, this::body);
+        this.settings = new SettingsResource(request, BreachSettings.TABLE, BreachSettings::validateUpdate, this::body);
     }
 
     /** What {@code GET /breached-passwords/users} answers. */

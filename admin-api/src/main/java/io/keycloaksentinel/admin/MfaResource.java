@@ -33,7 +33,7 @@ public class MfaResource {
     MfaResource(AdminRequest request) {
         this.request = request;
         this.mfa = new MfaAdmin(request.session(), request.realm());
-        this.settings = new SettingsResource(request, MfaSettings.PREFIX, update -> {
+        this.settings = new SettingsResource(request, MfaSettings.TABLE, update -> {
             Map<String, String> values = MfaSettings.validateUpdate(update);
             mfa.checkNames(update, values);
             return values;

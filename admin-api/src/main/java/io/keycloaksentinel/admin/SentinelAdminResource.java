@@ -83,7 +83,7 @@ public class SentinelAdminResource {
     @Path("captcha")
     public SettingsResource captcha() {
         RealmModel realm = request.realm();
-        return new SettingsResource(request, CaptchaSettings.PREFIX,
+        return new SettingsResource(request, CaptchaSettings.TABLE,
                 update -> CaptchaSettings.validateUpdate(update, captchaProviders()), () -> {
                     Map<String, Object> body = new LinkedHashMap<>(
                             CaptchaSettings.read(CaptchaSettings.realmAttributes(realm::getAttribute)).toMap());
@@ -102,7 +102,7 @@ public class SentinelAdminResource {
     @Path("alerts")
     public SettingsResource alerts() {
         RealmModel realm = request.realm();
-        return new SettingsResource(request, AlertSettings.PREFIX, AlertSettings::validateUpdate,
+        return new SettingsResource(request, AlertSettings.TABLE, AlertSettings::validateUpdate,
                 () -> AlertSettings.read(realm::getAttribute).toMap());
     }
 
@@ -114,7 +114,7 @@ public class SentinelAdminResource {
     @Path("admin-alerts")
     public SettingsResource adminAlerts() {
         RealmModel realm = request.realm();
-        return new SettingsResource(request, AdminAlertSettings.PREFIX,
+        return new SettingsResource(request, AdminAlertSettings.TABLE,
                 update -> AdminAlertSettings.validateUpdate(update, self()),
                 () -> AdminAlertSettings.read(realm::getAttribute).toMap());
     }

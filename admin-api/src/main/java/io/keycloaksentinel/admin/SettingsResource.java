@@ -6,6 +6,7 @@ import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import io.keycloaksentinel.core.settings.SettingsTable;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -13,16 +14,16 @@ import org.keycloak.events.admin.OperationType;
 import org.keycloak.models.RealmModel;
 
 /**
- * One capability's realm settings, stored as realm attributes {@code prefix + key}: read with
+ * One capability's realm settings, stored as realm attributes by its {@link SettingsTable}: read with
  * view-realm, changed with manage-realm by a partial update (keys left out keep their value, a null
  * restores the default), validated as a whole first (a 400 naming the field, nothing saved), and
- * recorded as an admin event with the new settings. The settings classes of core say which keys,
- * defaults and checks; this class only serves them.
+ * recorded as an admin event with the new settings. The settings table of core says which keys,
+ * defaults, checks and attributes; this class only serves them.
  */
 public class SettingsResource {
 
     private final AdminRequest request;
-    private final String prefix;
+    private final SettingsTable<?> table;
     private final Function<Map<String, Object>, Map<String, String>> validate;
     private final Supplier<Map<String, Object>> body;
 
@@ -31,10 +32,10 @@ public class SettingsResource {
      *                 {@link IllegalArgumentException} that says what is wrong
      * @param body     the settings as answered
      */
-    SettingsResource(AdminRequest request, String prefix, Function<Map<String, Object>, Map<String, String>> validate,
+    SettingsResource(AdminRequest request, SettingsTable<?> table, Function<Map<String, Object>, Map<String, String>> validate,
                      Supplier<Map<String, Object>> body) {
         this.request = request;
-        this.prefix = prefix;
+        this.table = table;
         this.validate = validate;
         this.body = body;
     }
@@ -55,13 +56,7 @@ public class SettingsResource {
         request.requireManageRealm();
         return Answers.validated(() -> validate.apply(update), values -> {
             RealmModel realm = request.realm();
-            values.forEach((key, value) -> {
-                if (value == null) {
-                    realm.removeAttribute(prefix + key);
-                } else {
-                    realm.setAttribute(prefix + key, value);
-                }
-            });
+            table.write(values, realm::setAttribute, realm::removeAttribute);
             Map<String, Object> after = body.get();
             request.realmEvent(OperationType.UPDATE, after);
             return Answers.ok(after);
