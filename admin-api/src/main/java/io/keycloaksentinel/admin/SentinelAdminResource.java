@@ -2,7 +2,7 @@ package io.keycloaksentinel.admin;
 
 import io.keycloaksentinel.core.SentinelVersion;
 import io.keycloaksentinel.core.alerts.AdminAlertSettings;
-import io.keycloaksentinel.core.captcha.CaptchaProvider;
+import io.keycloaksentinel.authenticators.captcha.CaptchaProvider;
 import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.core.device.AlertSettings;
 import jakarta.ws.rs.GET;

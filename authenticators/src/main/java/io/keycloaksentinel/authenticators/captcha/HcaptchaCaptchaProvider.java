@@ -1,4 +1,4 @@
-package io.keycloaksentinel.core.captcha;
+package io.keycloaksentinel.authenticators.captcha;
 
 /** hCaptcha: {@link SiteVerifyVendor#HCAPTCHA}, registered under its id. */
 public final class HcaptchaCaptchaProvider extends SiteVerifyCaptchaProvider {

@@ -1,6 +1,6 @@
-package io.keycloaksentinel.core.captcha;
+package io.keycloaksentinel.authenticators.captcha;
 
-import io.keycloaksentinel.core.captcha.CaptchaVerdict.Outcome;
+import io.keycloaksentinel.authenticators.captcha.CaptchaVerdict.Outcome;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
-package io.keycloaksentinel.core.captcha;
+package io.keycloaksentinel.authenticators.captcha;
 
+import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.core.risk.RiskLevel;
 import java.util.function.LongSupplier;
 

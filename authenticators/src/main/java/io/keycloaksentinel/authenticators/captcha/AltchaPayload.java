@@ -1,5 +1,6 @@
-package io.keycloaksentinel.core.captcha;
+package io.keycloaksentinel.authenticators.captcha;
 
+import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import java.math.BigInteger;
 import java.util.Base64;
 import java.util.Map;

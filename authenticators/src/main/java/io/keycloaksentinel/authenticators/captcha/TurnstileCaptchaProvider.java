@@ -1,4 +1,4 @@
-package io.keycloaksentinel.core.captcha;
+package io.keycloaksentinel.authenticators.captcha;
 
 /** Cloudflare Turnstile: {@link SiteVerifyVendor#TURNSTILE}, registered under its id. */
 public final class TurnstileCaptchaProvider extends SiteVerifyCaptchaProvider {

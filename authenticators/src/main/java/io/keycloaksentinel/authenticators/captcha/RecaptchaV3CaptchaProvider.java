@@ -1,4 +1,4 @@
-package io.keycloaksentinel.core.captcha;
+package io.keycloaksentinel.authenticators.captcha;
 
 /** reCAPTCHA v3 (invisible, scored): {@link SiteVerifyVendor#RECAPTCHA_V3}, registered under its id. */
 public final class RecaptchaV3CaptchaProvider extends SiteVerifyCaptchaProvider {

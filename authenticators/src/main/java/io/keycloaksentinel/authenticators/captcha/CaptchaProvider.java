@@ -1,4 +1,4 @@
-package io.keycloaksentinel.core.captcha;
+package io.keycloaksentinel.authenticators.captcha;
 
 import org.keycloak.provider.Provider;
 

@@ -1,4 +1,4 @@
-package io.keycloaksentinel.core.captcha;
+package io.keycloaksentinel.authenticators.captcha;
 
 /** reCAPTCHA v2 (checkbox): {@link SiteVerifyVendor#RECAPTCHA}, registered under its id. */
 public final class RecaptchaCaptchaProvider extends SiteVerifyCaptchaProvider {

@@ -1,12 +1,14 @@
-package io.keycloaksentinel.core.captcha;
+package io.keycloaksentinel.authenticators.captcha;
 
+import io.keycloaksentinel.core.captcha.CaptchaMode;
+import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Named.named;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.keycloaksentinel.core.captcha.CaptchaVerdict.Outcome;
+import io.keycloaksentinel.authenticators.captcha.CaptchaVerdict.Outcome;
 import io.keycloaksentinel.core.risk.RiskLevel;
 import java.io.IOException;
 import java.io.OutputStream;
