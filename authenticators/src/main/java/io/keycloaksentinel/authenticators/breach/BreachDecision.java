@@ -2,7 +2,7 @@ package io.keycloaksentinel.authenticators.breach;
 
 import io.keycloaksentinel.core.SettingsValues;
 import io.keycloaksentinel.core.breach.BreachSettings.LoginAction;
-import io.keycloaksentinel.core.breach.BreachVerdict;
+import io.keycloaksentinel.authenticators.breach.source.BreachVerdict;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.keycloaksentinel.benchmarks.hibp;
 
-import io.keycloaksentinel.core.breach.index.HibpIndex;
+import io.keycloaksentinel.authenticators.breach.index.HibpIndex;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.List;
