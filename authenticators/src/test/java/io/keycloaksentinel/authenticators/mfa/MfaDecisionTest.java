@@ -8,7 +8,7 @@ import io.keycloaksentinel.authenticators.mfa.MfaDecision.Skip;
 import io.keycloaksentinel.core.mfa.MfaSettings.EnrollmentProof;
 import io.keycloaksentinel.core.mfa.MfaSettings.Mode;
 import io.keycloaksentinel.core.mfa.MfaSettings.StepUpAction;
-import io.keycloaksentinel.core.mfa.MfaStatus.State;
+import io.keycloaksentinel.authenticators.mfa.MfaStatus.State;
 import io.keycloaksentinel.core.risk.RiskLevel;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;

@@ -1,5 +1,6 @@
-package io.keycloaksentinel.core.mfa;
+package io.keycloaksentinel.authenticators.mfa;
 
+import io.keycloaksentinel.core.mfa.MfaSettings;
 import io.keycloaksentinel.core.mfa.MfaSettings.Scope;
 import java.util.List;
 
