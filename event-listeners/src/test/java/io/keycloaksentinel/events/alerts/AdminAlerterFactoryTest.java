@@ -1,4 +1,4 @@
-package io.keycloaksentinel.core.alerts;
+package io.keycloaksentinel.events.alerts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class AdminAlerterFactoryTest {
 
     @Test
-    @DisplayName("The detection provider's factory finds the admin alerts through core's service file")
+    @DisplayName("The detection provider's factory finds the admin alerts through the event listeners' service file")
     void detectionFindsTheAdminAlerts() {
         AttackAlerts alerts = AttackAlertsFactory.load(null);
         try {

@@ -1,5 +1,6 @@
-package io.keycloaksentinel.core.alerts;
+package io.keycloaksentinel.events.alerts;
 
+import io.keycloaksentinel.core.alerts.AdminAlertSettings;
 import io.keycloaksentinel.core.detect.AttackAlerts;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.Emergency;

@@ -1,4 +1,4 @@
-package io.keycloaksentinel.core.alerts;
+package io.keycloaksentinel.events.alerts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

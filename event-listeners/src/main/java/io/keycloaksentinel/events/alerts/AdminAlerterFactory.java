@@ -1,4 +1,4 @@
-package io.keycloaksentinel.core.alerts;
+package io.keycloaksentinel.events.alerts;
 
 import io.keycloaksentinel.core.detect.AttackAlerts;
 import io.keycloaksentinel.core.detect.AttackAlertsFactory;
