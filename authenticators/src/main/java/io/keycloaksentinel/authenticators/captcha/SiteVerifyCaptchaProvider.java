@@ -1,7 +1,7 @@
 package io.keycloaksentinel.authenticators.captcha;
 
-import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.authenticators.captcha.CaptchaVerdict.Outcome;
+import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.core.net.BoundedHttp;
 import java.io.IOException;
 import java.net.URI;

@@ -1,7 +1,7 @@
 package io.keycloaksentinel.authenticators.captcha;
 
-import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.authenticators.captcha.CaptchaVerdict.Outcome;
+import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;

@@ -1,11 +1,11 @@
 package io.keycloaksentinel.authenticators.captcha;
 
-import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Named.named;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import io.keycloaksentinel.authenticators.captcha.CaptchaVerdict.Outcome;
+import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.core.counters.InfinispanCounterStore;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.risk.DetectionThresholds;

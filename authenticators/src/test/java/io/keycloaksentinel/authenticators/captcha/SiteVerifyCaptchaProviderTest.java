@@ -1,7 +1,5 @@
 package io.keycloaksentinel.authenticators.captcha;
 
-import io.keycloaksentinel.core.captcha.CaptchaMode;
-import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Named.named;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
@@ -9,6 +7,8 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.keycloaksentinel.authenticators.captcha.CaptchaVerdict.Outcome;
+import io.keycloaksentinel.core.captcha.CaptchaMode;
+import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.core.risk.RiskLevel;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,11 +1,11 @@
 package io.keycloaksentinel.authenticators.mfa;
 
-import io.keycloaksentinel.core.mfa.MfaSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.keycloaksentinel.core.mfa.MfaSettings.Factor;
 import io.keycloaksentinel.authenticators.mfa.MfaStatus.State;
+import io.keycloaksentinel.core.mfa.MfaSettings;
+import io.keycloaksentinel.core.mfa.MfaSettings.Factor;
 import java.lang.reflect.Proxy;
 import java.util.HashMap;
 import java.util.Map;

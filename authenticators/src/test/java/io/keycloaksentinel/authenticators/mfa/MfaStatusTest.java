@@ -1,11 +1,11 @@
 package io.keycloaksentinel.authenticators.mfa;
 
-import io.keycloaksentinel.core.mfa.MfaSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keycloaksentinel.authenticators.mfa.MfaStatus.State;
+import io.keycloaksentinel.core.mfa.MfaSettings;
 import io.keycloaksentinel.core.mfa.MfaSettings.Scope;
 import io.keycloaksentinel.core.mfa.MfaSettings.ScopeKind;
-import io.keycloaksentinel.authenticators.mfa.MfaStatus.State;
 import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;

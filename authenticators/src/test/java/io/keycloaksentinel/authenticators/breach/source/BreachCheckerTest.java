@@ -1,10 +1,10 @@
 package io.keycloaksentinel.authenticators.breach.source;
 
-import io.keycloaksentinel.core.breach.BreachSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.keycloaksentinel.core.breach.BreachSettings.Source;
 import io.keycloaksentinel.authenticators.breach.source.BreachVerdict.Outcome;
+import io.keycloaksentinel.core.breach.BreachSettings;
+import io.keycloaksentinel.core.breach.BreachSettings.Source;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.EnumSet;
