@@ -1,8 +1,8 @@
 package io.keycloaksentinel.admin;
 
+import io.keycloaksentinel.authenticators.captcha.CaptchaProvider;
 import io.keycloaksentinel.core.SentinelVersion;
 import io.keycloaksentinel.core.alerts.AdminAlertSettings;
-import io.keycloaksentinel.core.captcha.CaptchaProvider;
 import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.core.device.AlertSettings;
 import jakarta.ws.rs.GET;

@@ -1,12 +1,12 @@
 package io.keycloaksentinel.authenticators;
 
+import io.keycloaksentinel.authenticators.captcha.AltchaCaptchaProvider;
+import io.keycloaksentinel.authenticators.captcha.CaptchaProvider;
+import io.keycloaksentinel.authenticators.captcha.CaptchaRequest;
+import io.keycloaksentinel.authenticators.captcha.CaptchaVerdict;
 import io.keycloaksentinel.core.SentinelVersion;
-import io.keycloaksentinel.core.captcha.AltchaCaptchaProvider;
 import io.keycloaksentinel.core.captcha.CaptchaMode;
-import io.keycloaksentinel.core.captcha.CaptchaProvider;
-import io.keycloaksentinel.core.captcha.CaptchaRequest;
 import io.keycloaksentinel.core.captcha.CaptchaSettings;
-import io.keycloaksentinel.core.captcha.CaptchaVerdict;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.Emergency;

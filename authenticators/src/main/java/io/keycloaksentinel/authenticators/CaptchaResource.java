@@ -1,9 +1,9 @@
 package io.keycloaksentinel.authenticators;
 
-import io.keycloaksentinel.core.captcha.AltchaCaptchaProvider;
+import io.keycloaksentinel.authenticators.captcha.AltchaCaptchaProvider;
+import io.keycloaksentinel.authenticators.captcha.CaptchaProvider;
+import io.keycloaksentinel.authenticators.captcha.CaptchaWidget;
 import io.keycloaksentinel.core.captcha.CaptchaMode;
-import io.keycloaksentinel.core.captcha.CaptchaProvider;
-import io.keycloaksentinel.core.captcha.CaptchaWidget;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;

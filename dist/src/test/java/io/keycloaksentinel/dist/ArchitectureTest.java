@@ -7,16 +7,40 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.core.importer.Location;
+import com.tngtech.archunit.lang.conditions.ArchConditions;
+import io.keycloaksentinel.core.detect.AttackAlerts;
+import io.keycloaksentinel.core.detect.AttackAlertsFactory;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.keycloak.authentication.Authenticator;
+import org.keycloak.authentication.AuthenticatorFactory;
+import org.keycloak.authentication.FormAction;
+import org.keycloak.authentication.FormActionFactory;
+import org.keycloak.authentication.RequiredActionFactory;
+import org.keycloak.authentication.RequiredActionProvider;
+import org.keycloak.authentication.actiontoken.ActionTokenHandler;
+import org.keycloak.authentication.actiontoken.ActionTokenHandlerFactory;
+import org.keycloak.credential.CredentialProvider;
+import org.keycloak.credential.CredentialProviderFactory;
+import org.keycloak.events.EventListenerProvider;
+import org.keycloak.events.EventListenerProviderFactory;
+import org.keycloak.policy.PasswordPolicyProvider;
+import org.keycloak.policy.PasswordPolicyProviderFactory;
+import org.keycloak.services.resource.RealmResourceProvider;
+import org.keycloak.services.resource.RealmResourceProviderFactory;
+import org.keycloak.services.resources.admin.ext.AdminRealmResourceProvider;
+import org.keycloak.services.resources.admin.ext.AdminRealmResourceProviderFactory;
 
 /**
  * The module edges of {@code docs/architecture.md}, kept by the build: this module depends on every
@@ -38,6 +62,26 @@ class ArchitectureTest {
             EVENTS, io.keycloaksentinel.events.alerts.DeviceAlertEventListenerFactory.class,
             AUTHENTICATORS, io.keycloaksentinel.authenticators.SentinelLoginFormFactory.class,
             ADMIN, io.keycloaksentinel.admin.SentinelAdminResourceProviderFactory.class);
+
+    /**
+     * The Keycloak provider interfaces of the capability families: a class implementing one is a form,
+     * a step, a credential type, an action token, a listener, a policy or a REST resource, and lives in
+     * the module of its family (authenticators, event-listeners, admin-api), never in core.
+     */
+    private static final List<Class<?>> CAPABILITY_SPIS = List.of(
+            Authenticator.class, AuthenticatorFactory.class, FormAction.class, FormActionFactory.class,
+            RequiredActionProvider.class, RequiredActionFactory.class,
+            CredentialProvider.class, CredentialProviderFactory.class,
+            ActionTokenHandler.class, ActionTokenHandlerFactory.class,
+            EventListenerProvider.class, EventListenerProviderFactory.class,
+            PasswordPolicyProvider.class, PasswordPolicyProviderFactory.class,
+            RealmResourceProvider.class, RealmResourceProviderFactory.class,
+            AdminRealmResourceProvider.class, AdminRealmResourceProviderFactory.class);
+
+    /** Core's packages that hold a capability's settings (declared in a settings table), and nothing else. */
+    private static final String[] CORE_SETTINGS_PACKAGES = {
+            "io.keycloaksentinel.core.alerts..", "io.keycloaksentinel.core.breach..",
+            "io.keycloaksentinel.core.captcha..", "io.keycloaksentinel.core.mfa.."};
 
     private static JavaClasses sentinel;
 
@@ -96,9 +140,72 @@ class ArchitectureTest {
     }
 
     @Test
+    @DisplayName("Core holds no capability: none of its classes is a Keycloak authenticator, form action, required action, "
+            + "credential provider, action token handler, event listener, password policy or REST resource")
+    void coreImplementsNoCapabilitySpi() {
+        DescribedPredicate<JavaClass> capability = CAPABILITY_SPIS.stream()
+                .map(JavaClass.Predicates::assignableTo)
+                .reduce((a, b) -> a.or(b)).orElseThrow()
+                .as("a Keycloak provider of a capability family (%s)",
+                        CAPABILITY_SPIS.stream().map(Class::getSimpleName).toList());
+        noClasses().that().resideInAPackage(CORE).should(ArchConditions.be(capability)).check(sentinel);
+    }
+
+    @Test
+    @DisplayName("Core's extension points are implemented outside it: the attack alerts core's detector starts live in the event listeners")
+    void coreImplementsNotItsOwnExtensionPoints() {
+        noClasses().that().resideInAPackage(CORE)
+                .should().implement(AttackAlerts.class).orShould().implement(AttackAlertsFactory.class)
+                .check(sentinel);
+    }
+
+    @Test
+    @DisplayName("In core, a capability's package (alerts, breach, captcha, mfa) holds only what declares its settings, "
+            + "not the capability's code")
+    void coreCapabilityPackagesHoldSettingsOnly() {
+        DescribedPredicate<JavaClass> declaresSettings = DescribedPredicate.describe(
+                "a settings record, a settings choice or a step's config (top-level name ending in Settings, Mode or Config)",
+                c -> {
+                    String name = topLevel(c).getSimpleName();
+                    return name.endsWith("Settings") || name.endsWith("Mode") || name.endsWith("Config");
+                });
+        classes().that().resideInAnyPackage(CORE_SETTINGS_PACKAGES).should(ArchConditions.be(declaresSettings))
+                .check(sentinel);
+    }
+
+    @Test
+    @DisplayName("Core uses none of the capabilities' third-party libraries (the ALTCHA library and its JSON)")
+    void coreUsesNoCapabilityLibrary() {
+        noClasses().that().resideInAPackage(CORE)
+                .should().dependOnClassesThat().resideInAnyPackage("org.altcha..", "org.json..", "io.keycloaksentinel.shaded..")
+                .check(sentinel);
+    }
+
+    @Test
     @DisplayName("The packages inside core are free of cycles: no two of them use each other, directly or through others")
     void corePackagesAreFreeOfCycles() {
         slices().matching("io.keycloaksentinel.core.(*)..").should().beFreeOfCycles().check(sentinel);
+    }
+
+    /**
+     * One slice per package below a module's root (with its sub-packages): {@code core.detect},
+     * {@code authenticators.breach}, {@code events.alerts}, ... Classes directly in a module's root
+     * package are in no slice: the authenticators' root (the login forms and the steps' shared
+     * {@code SentinelStepFactory} and {@code EmailCode}) and {@code authenticators.breach} use each
+     * other today.
+     */
+    @Test
+    @DisplayName("The capability packages of all modules are free of cycles: no two of them use each other, directly or through others")
+    void allPackagesAreFreeOfCycles() {
+        slices().matching("io.keycloaksentinel.(*).(*)..").should().beFreeOfCycles().check(sentinel);
+    }
+
+    private static JavaClass topLevel(JavaClass c) {
+        JavaClass top = c;
+        while (top.getEnclosingClass().isPresent()) {
+            top = top.getEnclosingClass().get();
+        }
+        return top;
     }
 
 }

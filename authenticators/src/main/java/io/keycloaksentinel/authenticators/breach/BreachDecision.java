@@ -1,8 +1,8 @@
 package io.keycloaksentinel.authenticators.breach;
 
+import io.keycloaksentinel.authenticators.breach.source.BreachVerdict;
 import io.keycloaksentinel.core.SettingsValues;
 import io.keycloaksentinel.core.breach.BreachSettings.LoginAction;
-import io.keycloaksentinel.core.breach.BreachVerdict;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;

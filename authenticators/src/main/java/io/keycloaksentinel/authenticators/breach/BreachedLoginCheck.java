@@ -1,10 +1,10 @@
 package io.keycloaksentinel.authenticators.breach;
 
 import io.keycloaksentinel.authenticators.EmailCode;
+import io.keycloaksentinel.authenticators.breach.source.BreachVerdict;
 import io.keycloaksentinel.authenticators.guard.GrantAnswers;
 import io.keycloaksentinel.core.breach.BreachSettings;
 import io.keycloaksentinel.core.breach.BreachSettings.LoginAction;
-import io.keycloaksentinel.core.breach.BreachVerdict;
 import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.Optional;

@@ -1,8 +1,8 @@
 package io.keycloaksentinel.authenticators.breach;
 
-import io.keycloaksentinel.core.breach.BreachChecker;
+import io.keycloaksentinel.authenticators.breach.source.BreachChecker;
+import io.keycloaksentinel.authenticators.breach.source.BreachVerdict;
 import io.keycloaksentinel.core.breach.BreachSettings;
-import io.keycloaksentinel.core.breach.BreachVerdict;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import java.util.Locale;

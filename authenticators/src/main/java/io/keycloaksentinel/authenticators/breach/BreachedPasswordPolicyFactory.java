@@ -1,10 +1,10 @@
 package io.keycloaksentinel.authenticators.breach;
 
-import io.keycloaksentinel.core.breach.BreachChecker;
+import io.keycloaksentinel.authenticators.breach.source.BreachChecker;
+import io.keycloaksentinel.authenticators.breach.source.BundledBreachList;
+import io.keycloaksentinel.authenticators.breach.source.HibpRangeClient;
+import io.keycloaksentinel.authenticators.breach.source.InfinispanRangeCache;
 import io.keycloaksentinel.core.breach.BreachSettings;
-import io.keycloaksentinel.core.breach.BundledBreachList;
-import io.keycloaksentinel.core.breach.HibpRangeClient;
-import io.keycloaksentinel.core.breach.InfinispanRangeCache;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;

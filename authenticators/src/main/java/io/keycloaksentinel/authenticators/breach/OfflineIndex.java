@@ -1,7 +1,7 @@
 package io.keycloaksentinel.authenticators.breach;
 
-import io.keycloaksentinel.core.breach.BreachChecker;
-import io.keycloaksentinel.core.breach.index.ReloadingHibpIndex;
+import io.keycloaksentinel.authenticators.breach.index.ReloadingHibpIndex;
+import io.keycloaksentinel.authenticators.breach.source.BreachChecker;
 import java.nio.file.Path;
 import java.time.Duration;
 

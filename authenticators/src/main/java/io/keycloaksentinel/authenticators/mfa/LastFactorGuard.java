@@ -1,6 +1,5 @@
 package io.keycloaksentinel.authenticators.mfa;
 
-import io.keycloaksentinel.core.mfa.MfaPolicyEvaluator;
 import io.keycloaksentinel.core.mfa.MfaSettings;
 import io.keycloaksentinel.core.mfa.MfaSettings.Factor;
 import io.keycloaksentinel.core.mfa.flow.MfaStepConfig;

@@ -1,9 +1,9 @@
 package io.keycloaksentinel.authenticators.mfa;
 
+import io.keycloaksentinel.authenticators.mfa.MfaStatus.State;
 import io.keycloaksentinel.core.mfa.MfaSettings.EnrollmentProof;
 import io.keycloaksentinel.core.mfa.MfaSettings.Mode;
 import io.keycloaksentinel.core.mfa.MfaSettings.StepUpAction;
-import io.keycloaksentinel.core.mfa.MfaStatus.State;
 import io.keycloaksentinel.core.risk.RiskLevel;
 import java.util.Optional;
 

@@ -1,7 +1,5 @@
 package io.keycloaksentinel.authenticators.mfa;
 
-import io.keycloaksentinel.core.mfa.MfaPolicyEvaluator;
-import io.keycloaksentinel.core.mfa.MfaStatus;
 import org.jboss.logging.Logger;
 import org.keycloak.common.util.Time;
 import org.keycloak.models.UserModel;

@@ -1,9 +1,7 @@
 package io.keycloaksentinel.authenticators.mfa;
 
 import io.keycloaksentinel.authenticators.EmailCode;
-import io.keycloaksentinel.core.mfa.MfaPolicyEvaluator;
 import io.keycloaksentinel.core.mfa.MfaSettings;
-import io.keycloaksentinel.core.mfa.MfaStatus;
 import jakarta.ws.rs.core.Response;
 import java.time.Instant;
 import java.time.ZoneOffset;

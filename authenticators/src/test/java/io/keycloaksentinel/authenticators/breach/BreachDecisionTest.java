@@ -3,8 +3,8 @@ package io.keycloaksentinel.authenticators.breach;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keycloaksentinel.authenticators.breach.BreachDecision.Answer;
+import io.keycloaksentinel.authenticators.breach.source.BreachVerdict.Outcome;
 import io.keycloaksentinel.core.breach.BreachSettings.LoginAction;
-import io.keycloaksentinel.core.breach.BreachVerdict.Outcome;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;

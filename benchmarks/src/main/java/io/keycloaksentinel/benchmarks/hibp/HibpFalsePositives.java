@@ -1,14 +1,14 @@
 package io.keycloaksentinel.benchmarks.hibp;
 
-import io.keycloaksentinel.core.breach.index.HibpIndex;
+import io.keycloaksentinel.authenticators.breach.index.HibpIndex;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.ArrayList;
 
 /**
  * The measured false-positive rate: SHA-1 of {@code count} passwords that are not in the corpus

@@ -1,7 +1,7 @@
 package io.keycloaksentinel.benchmarks.hibp;
 
-import io.keycloaksentinel.core.breach.index.HibpIndex;
-import io.keycloaksentinel.core.breach.index.ReloadingHibpIndex;
+import io.keycloaksentinel.authenticators.breach.index.HibpIndex;
+import io.keycloaksentinel.authenticators.breach.index.ReloadingHibpIndex;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;

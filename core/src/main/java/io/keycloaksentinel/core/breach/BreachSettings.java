@@ -31,6 +31,8 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
                              LoginAction loginAction, int recheckDays, String adminEmail) {
 
     public static final String PREFIX = "sentinel.breach.";
+    /** Have I Been Pwned's range API, the default of {@code apiUrl}. */
+    public static final String DEFAULT_API_URL = "https://api.pwnedpasswords.com";
     public static final String SOURCES = "sources", API_URL = "apiUrl", API_TIMEOUT_MILLIS = "apiTimeoutMillis",
             FAIL_OPEN = "failOpen", LOGIN_ACTION = "loginAction", RECHECK_DAYS = "recheckDays", ADMIN_EMAIL = "adminEmail";
     static final int MAX_TIMEOUT_MILLIS = 10_000;
@@ -42,7 +44,7 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
     public static final SettingsTable<BreachSettings> TABLE = SettingsTable.of(BreachSettings.class, PREFIX,
             Setting.of(SOURCES, Set.class, (Set<Source>) EnumSet.of(Source.BUNDLED, Source.INDEX), BreachSettings::parseSources,
                     BreachSettings::checkSources, set -> set.stream().map(Source::value).toList()),
-            Setting.text(API_URL, HibpRangeClient.DEFAULT_BASE_URL).refined(v -> url(v).orElseThrow(() ->
+            Setting.text(API_URL, DEFAULT_API_URL).refined(v -> url(v).orElseThrow(() ->
                     new IllegalArgumentException("must be an https URL naming a host (http only for a loopback address)"))),
             Setting.integer(API_TIMEOUT_MILLIS, 2000, 100, MAX_TIMEOUT_MILLIS),
             Setting.flag(FAIL_OPEN, true),

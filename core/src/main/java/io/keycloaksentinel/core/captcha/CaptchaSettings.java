@@ -34,7 +34,7 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
     public static final String MASK = Setting.MASK;
 
     static final long MIN_WORK = 1_000;
-    static final long MAX_WORK = 20_000_000;
+    public static final long MAX_WORK = 20_000_000;
     /** A login thread waits at most this long for a vendor: a slow vendor must not use up the server's workers. */
     static final int MAX_TIMEOUT_MILLIS = 10_000;
 

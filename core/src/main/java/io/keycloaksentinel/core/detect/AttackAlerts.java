@@ -2,7 +2,7 @@ package io.keycloaksentinel.core.detect;
 
 /**
  * Who is told, beside the metrics and the admin events, when a realm's attack state changes, and
- * ticked while attacks last: the admin alerts ({@code core.alerts.AdminAlerter}). The detection
+ * ticked while attacks last: the admin alerts ({@code events.alerts.AdminAlerter}, in the event listeners). The detection
  * provider's factory makes one through {@link AttackAlertsFactory} in {@code postInit}, calls it
  * from its scheduler and closes it in {@code close()}; the detector does not depend on the alerts
  * that read it.

@@ -4,9 +4,10 @@ import java.util.ServiceLoader;
 import org.keycloak.models.KeycloakSessionFactory;
 
 /**
- * Makes the server's {@link AttackAlerts}. Found with {@link ServiceLoader}: core's
+ * Makes the server's {@link AttackAlerts}. Found with {@link ServiceLoader}: the event listeners'
  * {@code META-INF/services/io.keycloaksentinel.core.detect.AttackAlertsFactory} lists the admin
- * alerts' factory ({@code core.alerts.AdminAlerterFactory}). Not a Keycloak SPI: it is part of the
+ * alerts' factory ({@code events.alerts.AdminAlerterFactory}); in the drop-in JAR every module is
+ * one JAR, so this interface's class loader sees it. Not a Keycloak SPI: it is part of the
  * detection provider, started and closed by its factory.
  */
 public interface AttackAlertsFactory {

@@ -2,7 +2,7 @@ package io.keycloaksentinel.it.breach;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.keycloaksentinel.core.breach.index.HibpIndexConverter;
+import io.keycloaksentinel.authenticators.breach.index.HibpIndexConverter;
 import io.keycloaksentinel.it.harness.AdminApi;
 import io.keycloaksentinel.it.harness.FakePwnedPasswords;
 import io.keycloaksentinel.it.harness.KeycloakNode;
@@ -248,7 +248,7 @@ class BreachedIndexIT {
             HibpIndexConverter.Summary summary = HibpIndexConverter.convert(in, index, 1, corpus.size(),
                     HibpIndexConverter.Progress.NONE);
             assertThat(summary.lines()).isEqualTo(corpus.size());
-        } catch (io.keycloaksentinel.core.breach.index.CorpusFormatException e) {
+        } catch (io.keycloaksentinel.authenticators.breach.index.CorpusFormatException e) {
             throw new AssertionError(e);
         }
         return index;

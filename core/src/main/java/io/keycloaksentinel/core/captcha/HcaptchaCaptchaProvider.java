@@ -1,9 +1,0 @@
-package io.keycloaksentinel.core.captcha;
-
-/** hCaptcha: {@link SiteVerifyVendor#HCAPTCHA}, registered under its id. */
-public final class HcaptchaCaptchaProvider extends SiteVerifyCaptchaProvider {
-
-    public HcaptchaCaptchaProvider() {
-        super(SiteVerifyVendor.HCAPTCHA);
-    }
-}

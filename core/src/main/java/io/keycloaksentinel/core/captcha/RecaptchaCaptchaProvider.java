@@ -1,9 +1,0 @@
-package io.keycloaksentinel.core.captcha;
-
-/** reCAPTCHA v2 (checkbox): {@link SiteVerifyVendor#RECAPTCHA}, registered under its id. */
-public final class RecaptchaCaptchaProvider extends SiteVerifyCaptchaProvider {
-
-    public RecaptchaCaptchaProvider() {
-        super(SiteVerifyVendor.RECAPTCHA);
-    }
-}

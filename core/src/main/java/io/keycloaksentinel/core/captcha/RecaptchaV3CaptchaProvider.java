@@ -1,9 +1,0 @@
-package io.keycloaksentinel.core.captcha;
-
-/** reCAPTCHA v3 (invisible, scored): {@link SiteVerifyVendor#RECAPTCHA_V3}, registered under its id. */
-public final class RecaptchaV3CaptchaProvider extends SiteVerifyCaptchaProvider {
-
-    public RecaptchaV3CaptchaProvider() {
-        super(SiteVerifyVendor.RECAPTCHA_V3);
-    }
-}

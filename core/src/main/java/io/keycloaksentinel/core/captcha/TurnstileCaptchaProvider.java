@@ -1,9 +1,0 @@
-package io.keycloaksentinel.core.captcha;
-
-/** Cloudflare Turnstile: {@link SiteVerifyVendor#TURNSTILE}, registered under its id. */
-public final class TurnstileCaptchaProvider extends SiteVerifyCaptchaProvider {
-
-    public TurnstileCaptchaProvider() {
-        super(SiteVerifyVendor.TURNSTILE);
-    }
-}
