@@ -152,6 +152,16 @@ class SmartLockoutIT {
         }
         Poll.until("20 failures counted in the realm", Duration.ofSeconds(20), () -> server.admin().get(base + "attack")
                 .expect(200).json().at("/signals/failuresLastDay").asLong() >= 20 ? Boolean.TRUE : null);
-        assertThat(realm.login("alice", PASSWORD).loggedIn()).as("smart lockout off").isTrue();
+        LoginClient.Result afterOff = realm.login("alice", PASSWORD);
+        assertThat(afterOff.loggedIn()).as("smart lockout off; got %s (Retry-After %s), risk %s, attack %s:%n%s",
+                afterOff.status(), afterOff.retryAfter(), risk("alice", "127.0.0.1"),
+                server.admin().get(base + "attack").expect(200).json().get("state"), pageText(afterOff.page())).isTrue();
+    }
+
+    /** The page's text without its markup, shortened: enough to say why a sign-in was refused. */
+    private static String pageText(String page) {
+        String text = page == null ? "" : page.replaceAll("(?s)<script.*?</script>|<style.*?</style>|<[^>]+>", " ")
+                .replaceAll("\\s+", " ").strip();
+        return text.length() > 600 ? text.substring(0, 600) + "..." : text;
     }
 }
