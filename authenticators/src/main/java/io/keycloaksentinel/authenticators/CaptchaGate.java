@@ -19,9 +19,7 @@ import io.micrometer.core.instrument.Metrics;
 import jakarta.ws.rs.core.MultivaluedMap;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 import org.jboss.logging.Logger;
 import org.keycloak.forms.login.LoginFormsProvider;
 import org.keycloak.models.AuthenticatorConfigModel;
@@ -31,11 +29,12 @@ import org.keycloak.services.Urls;
 import org.keycloak.theme.Theme;
 
 /**
- * The CAPTCHA decision shared by the login form, the registration form action and the reset
- * step: whether this request needs a CAPTCHA (the realm's mode and the attack detector's risk),
- * putting the widget on the page, and checking the posted answer, always before any username
- * is looked up or password hashed. Everything the gate cannot decide (detector or vendor down)
- * follows the realm's settings and never becomes a 500.
+ * The CAPTCHA gate shared by the login form, the registration form action and the reset step:
+ * gathers what decides whether this request needs a CAPTCHA (the realm's mode and the attack
+ * detector's risk; the decision itself is {@link CaptchaDecision}'s), puts the widget on the page,
+ * and checks the posted answer, always before any username is looked up or password hashed.
+ * Everything the gate cannot decide (detector or vendor down) follows the realm's settings and
+ * never becomes a 500.
  */
 final class CaptchaGate {
 
@@ -50,10 +49,6 @@ final class CaptchaGate {
     }
 
     static final String REQUIRED_MESSAGE = "sentinelCaptchaRequired";
-    static final String MISSING_MESSAGE = "sentinelCaptchaMissing";
-    static final String FAILED_MESSAGE = "sentinelCaptchaFailed";
-    static final String EXPIRED_MESSAGE = "sentinelCaptchaExpired";
-    static final String UNAVAILABLE_MESSAGE = "sentinelCaptchaUnavailable";
     /** The event error of a refused CAPTCHA answer (not a credential error: it never counts against the account). */
     static final String EVENT_ERROR = "sentinel_captcha_failed";
     static final String LOADER = "sentinel/captcha.js";
@@ -66,7 +61,6 @@ final class CaptchaGate {
     private final AttackDetector detector;
     private final String ip;
     private RiskLevel risk;
-    private boolean required;
 
     private CaptchaGate(KeycloakSession session, RealmModel realm, CaptchaSettings settings, Form form,
                         AttackDetector detector) {
@@ -80,12 +74,8 @@ final class CaptchaGate {
 
     /** The realm's settings for this form: the execution's authenticator config first, then the realm's, then defaults. */
     static CaptchaSettings settings(RealmModel realm, AuthenticatorConfigModel execution) {
-        Function<String, String> realmWide = CaptchaSettings.realmAttributes(realm::getAttribute);
-        Map<String, String> own = execution == null || execution.getConfig() == null ? Map.of() : execution.getConfig();
-        return CaptchaSettings.read(key -> {
-            String v = own.get(key);
-            return v == null || v.isBlank() ? realmWide.apply(key) : v;
-        });
+        return CaptchaDecision.settings(execution == null ? null : execution.getConfig(),
+                CaptchaSettings.realmAttributes(realm::getAttribute));
     }
 
     static CaptchaGate of(KeycloakSession session, RealmModel realm, AuthenticatorConfigModel execution, Form form) {
@@ -101,31 +91,18 @@ final class CaptchaGate {
      */
     boolean required(String username) {
         boolean emergency = Emergency.active(realm::getAttribute, System.currentTimeMillis());
-        if (settings.mode() == CaptchaMode.NEVER && !emergency) {
-            return false;
+        boolean allowlisted = (settings.mode() != CaptchaMode.NEVER || emergency)
+                && RealmDetectionConfig.allowlisted(realm::getAttribute, ip);
+        CaptchaDecision.Asking asking = CaptchaDecision.ask(settings, emergency, allowlisted, () -> assess(username));
+        if (asking.risk() != null) {
+            risk = asking.risk();
         }
-        if (RealmDetectionConfig.allowlisted(realm::getAttribute, ip)) {
-            return false;
+        if (asking.ask() == CaptchaDecision.Ask.MONITORED && username != null) {
+            count("monitored");
+            LOG.infof("Sentinel (CAPTCHA monitoring only): would ask a CAPTCHA on the %s form in realm '%s' (risk %s)",
+                    form.label, realm.getName(), risk);
         }
-        if (emergency) {
-            // an admin's emergency: every request answers one, whatever the mode, until it ends by itself;
-            // the work still follows the request's risk
-            risk = assess(username);
-            required = true;
-            return true;
-        }
-        risk = assess(username);
-        boolean wouldRequire = settings.requires(risk);
-        if (settings.mode() == CaptchaMode.MONITOR) {
-            if (wouldRequire && username != null) {
-                count("monitored");
-                LOG.infof("Sentinel (CAPTCHA monitoring only): would ask a CAPTCHA on the %s form in realm '%s' (risk %s)",
-                        form.label, realm.getName(), risk);
-            }
-            return false;
-        }
-        required = wouldRequire;
-        return required;
+        return asking.asked();
     }
 
     /** The request's one risk decision (for the typed name on a post, for the source on a page). */
@@ -206,7 +183,7 @@ final class CaptchaGate {
             LOG.warnf("Sentinel: CAPTCHA provider '%s' of realm '%s' is not installed; refusing", settings.provider(),
                     realm.getName());
             count("unavailable");
-            return settings.failOpen() ? Optional.empty() : Optional.of(UNAVAILABLE_MESSAGE);
+            return CaptchaDecision.unavailable(settings.failOpen());
         }
         CaptchaVerdict verdict;
         CaptchaRequest request = null;
@@ -232,33 +209,26 @@ final class CaptchaGate {
             }
         }
         count(verdict.label());
+        Optional<String> refusal = CaptchaDecision.refusal(verdict.outcome(), settings.failOpen());
         if (verdict.passedCheck()) {
-            return Optional.empty();
+            return refusal;
         }
         LOG.debugf("Sentinel: CAPTCHA refused on the %s form of realm '%s': %s", form.label, realm.getName(), verdict.detail());
-        if (verdict.outcome() != CaptchaVerdict.Outcome.UNAVAILABLE && detector != null) {
+        if (CaptchaDecision.countsAsFailure(verdict.outcome()) && detector != null) {
             try {
                 detector.record(realm.getId(), realm.getName(), LoginOutcome.CAPTCHA_FAILED, ip, null);
             } catch (RuntimeException e) {
                 LOG.debugf("Sentinel: could not count a CAPTCHA failure: %s", e.toString());
             }
         }
-        return switch (verdict.outcome()) {
-            case MISSING -> Optional.of(MISSING_MESSAGE);
-            case EXPIRED -> Optional.of(EXPIRED_MESSAGE);
-            case UNAVAILABLE -> {
-                if (settings.failOpen()) {
-                    count("fail_open");
-                    yield Optional.empty();
-                }
-                yield Optional.of(UNAVAILABLE_MESSAGE);
-            }
-            default -> Optional.of(FAILED_MESSAGE);
-        };
+        if (refusal.isEmpty()) {
+            count("fail_open");
+        }
+        return refusal;
     }
 
     static boolean unavailable(String message) {
-        return UNAVAILABLE_MESSAGE.equals(message);
+        return CaptchaDecision.UNAVAILABLE_MESSAGE.equals(message);
     }
 
     CaptchaProvider provider() {
@@ -284,7 +254,7 @@ final class CaptchaGate {
         if (!isBuiltIn(settings)) {
             return 0;
         }
-        return settings.work(level == RiskLevel.LOW || form != Form.LOGIN ? level : assess(null));
+        return settings.work(CaptchaDecision.workRisk(level, form == Form.LOGIN, () -> assess(null)));
     }
 
     private CaptchaRequest request(String language, RiskLevel level, long minWork) {
