@@ -17,10 +17,14 @@ import io.keycloaksentinel.core.risk.RiskLevel;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.core.Response;
+import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.Optional;
 import org.jboss.logging.Logger;
+import org.keycloak.events.EventBuilder;
 import org.keycloak.forms.login.LoginFormsProvider;
 import org.keycloak.models.AuthenticatorConfigModel;
 import org.keycloak.models.KeycloakSession;
@@ -39,13 +43,9 @@ import org.keycloak.theme.Theme;
 final class CaptchaGate {
 
     enum Form {
-        LOGIN("login"), REGISTRATION("registration"), RESET("reset");
+        LOGIN, REGISTRATION, RESET;
 
-        final String label;
-
-        Form(String label) {
-            this.label = label;
-        }
+        final String label = name().toLowerCase(Locale.ROOT);
     }
 
     static final String REQUIRED_MESSAGE = "sentinelCaptchaRequired";
@@ -62,8 +62,7 @@ final class CaptchaGate {
     private final String ip;
     private RiskLevel risk;
 
-    private CaptchaGate(KeycloakSession session, RealmModel realm, CaptchaSettings settings, Form form,
-                        AttackDetector detector) {
+    private CaptchaGate(KeycloakSession session, RealmModel realm, CaptchaSettings settings, Form form, AttackDetector detector) {
         this.session = session;
         this.realm = realm;
         this.settings = settings;
@@ -72,16 +71,12 @@ final class CaptchaGate {
         this.ip = session.getContext().getConnection().getRemoteAddr();
     }
 
-    /** The realm's settings for this form: the execution's authenticator config first, then the realm's, then defaults. */
-    static CaptchaSettings settings(RealmModel realm, AuthenticatorConfigModel execution) {
-        return CaptchaDecision.settings(execution == null ? null : execution.getConfig(),
-                CaptchaSettings.realmAttributes(realm::getAttribute));
-    }
-
+    /** A form's gate, following the execution's authenticator config first, then the realm's settings, then defaults. */
     static CaptchaGate of(KeycloakSession session, RealmModel realm, AuthenticatorConfigModel execution, Form form) {
         AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
-        return new CaptchaGate(session, realm, settings(realm, execution), form,
-                detection == null ? null : detection.detector());
+        CaptchaSettings settings = CaptchaDecision.settings(execution == null ? null : execution.getConfig(),
+                CaptchaSettings.realmAttributes(realm::getAttribute));
+        return new CaptchaGate(session, realm, settings, form, detection == null ? null : detection.detector());
     }
 
     /**
@@ -151,17 +146,10 @@ final class CaptchaGate {
         }
     }
 
-    void explain(LoginFormsProvider page) {
-        page.setInfo(REQUIRED_MESSAGE);
-    }
-
     private String loaderUrl() {
         try {
-            Theme theme = session.theme().getTheme(Theme.Type.LOGIN);
-            String resources = Urls.themeRoot(session.getContext().getUri().getBaseUri()) + "/login/" + theme.getName();
-            String realmUrl = realmUrl();
-            return resources + "/" + LOADER + "?v=" + SentinelVersion.current().version() + "&form=" + form.label
-                    + "&endpoint=" + URLEncoder.encode(realmUrl + "/sentinel-captcha/widget", StandardCharsets.UTF_8);
+            return themeResources() + "/" + LOADER + "?v=" + SentinelVersion.current().version() + "&form=" + form.label
+                    + "&endpoint=" + URLEncoder.encode(realmUrl() + "/sentinel-captcha/widget", StandardCharsets.UTF_8);
         } catch (Exception e) {
             LOG.warnf("Sentinel: cannot place the CAPTCHA widget: %s", e.toString());
             return null;
@@ -227,8 +215,17 @@ final class CaptchaGate {
         return refusal;
     }
 
-    static boolean unavailable(String message) {
-        return CaptchaDecision.UNAVAILABLE_MESSAGE.equals(message);
+    /** {@link #refusal(MultivaluedMap)}, with a refusal recorded on the event ({@value #EVENT_ERROR}, detail {@code sentinel_captcha}). */
+    Optional<String> refusal(MultivaluedMap<String, String> posted, EventBuilder event) {
+        Optional<String> refusal = refusal(posted);
+        refusal.ifPresent(message -> event.detail("sentinel_captcha", message).error(EVENT_ERROR));
+        return refusal;
+    }
+
+    /** The page showing a refusal: a 503 with Retry-After when no answer could be checked (failing closed). */
+    static Response refused(Response page, String message) {
+        return CaptchaDecision.UNAVAILABLE_MESSAGE.equals(message)
+                ? Response.fromResponse(page).status(503).header("Retry-After", "60").build() : page;
     }
 
     CaptchaProvider provider() {
@@ -274,10 +271,14 @@ final class CaptchaGate {
                 System::currentTimeMillis, form.label, minWork);
     }
 
+    private String themeResources() throws IOException {
+        return Urls.themeRoot(session.getContext().getUri().getBaseUri()) + "/login/"
+                + session.theme().getTheme(Theme.Type.LOGIN).getName();
+    }
+
     private String resourcesUrl() {
         try {
-            Theme theme = session.theme().getTheme(Theme.Type.LOGIN);
-            return Urls.themeRoot(session.getContext().getUri().getBaseUri()) + "/login/" + theme.getName();
+            return themeResources();
         } catch (Exception e) {
             return Urls.themeRoot(session.getContext().getUri().getBaseUri()) + "/login/keycloak.v2";
         }
