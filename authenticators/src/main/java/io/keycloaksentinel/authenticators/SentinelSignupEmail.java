@@ -225,11 +225,6 @@ public final class SentinelSignupEmail extends SentinelStepFactory<Authenticator
     }
 
     @Override
-    public Authenticator create(KeycloakSession session) {
-        return this;
-    }
-
-    @Override
     public List<ProviderConfigProperty> getConfigProperties() {
         return SignupConfig.properties();
     }
