@@ -10,7 +10,6 @@ import org.keycloak.authentication.authenticators.resetcred.ResetCredentialChoos
 import org.keycloak.authentication.authenticators.browser.AbstractUsernameFormAuthenticator;
 import org.keycloak.events.Details;
 import org.keycloak.events.Errors;
-import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
 import org.keycloak.models.UserProvider;
@@ -103,11 +102,6 @@ public final class SentinelResetCredentialChooseUser extends ResetCredentialChoo
             // duplicate emails, a store that failed: no one to mail; the answer stays the same
             return null;
         }
-    }
-
-    @Override
-    public Authenticator create(KeycloakSession session) {
-        return this;
     }
 
     @Override
