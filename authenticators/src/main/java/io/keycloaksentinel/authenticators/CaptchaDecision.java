@@ -55,7 +55,7 @@ final class CaptchaDecision {
      */
     static CaptchaSettings settings(Map<String, String> step, Function<String, String> realmWide) {
         Map<String, String> own = step == null ? Map.of() : step;
-        return CaptchaSettings.read(key -> {
+        return CaptchaSettings.TABLE.read(key -> {
             String v = own.get(key);
             return v == null || v.isBlank() ? realmWide.apply(key) : v;
         });

@@ -75,7 +75,7 @@ final class CaptchaGate {
     static CaptchaGate of(KeycloakSession session, RealmModel realm, AuthenticatorConfigModel execution, Form form) {
         AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
         CaptchaSettings settings = CaptchaDecision.settings(execution == null ? null : execution.getConfig(),
-                CaptchaSettings.realmAttributes(realm::getAttribute));
+                CaptchaSettings.TABLE.attributes(realm::getAttribute));
         return new CaptchaGate(session, realm, settings, form, detection == null ? null : detection.detector());
     }
 
