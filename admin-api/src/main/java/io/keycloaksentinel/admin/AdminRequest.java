@@ -2,6 +2,8 @@ package io.keycloaksentinel.admin;
 
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.AttackDetector;
+import jakarta.ws.rs.core.Response;
+import java.util.function.Function;
 import org.keycloak.events.admin.OperationType;
 import org.keycloak.events.admin.ResourceType;
 import org.keycloak.models.KeycloakSession;
@@ -84,6 +86,12 @@ final class AdminRequest {
             return null;
         }
         return session.users().getUserById(realm, userId);
+    }
+
+    /** {@code then}'s answer for the realm's user of that id; 404 "no such user" when there is none. */
+    Response withUser(String userId, Function<UserModel, Response> then) {
+        UserModel user = user(userId);
+        return user == null ? Answers.notFound("no such user") : then.apply(user);
     }
 
     /** The attack detector; null when its provider is not deployed. */

@@ -103,7 +103,7 @@ public class BreachedPasswordsResource {
         RealmModel realm = request.realm();
         KeycloakSession session = request.session();
         Map<String, Object> body = new LinkedHashMap<>(
-                BreachSettings.read(BreachSettings.realmAttributes(realm::getAttribute)).toMap());
+                BreachSettings.read(realm::getAttribute).toMap());
         Object min = realm.getPasswordPolicy() == null ? null : realm.getPasswordPolicy().getPolicyConfig(BREACH_POLICY);
         Map<String, Object> policy = new LinkedHashMap<>();
         policy.put("inUse", min != null);

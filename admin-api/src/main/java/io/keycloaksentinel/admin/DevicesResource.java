@@ -46,11 +46,8 @@ public class DevicesResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response list() {
         request.requireViewUsers();
-        UserModel user = request.user(userId);
-        if (user == null) {
-            return Answers.notFound("no such user");
-        }
-        return Answers.ok(new Devices(known(user).devices().stream().map(Device::of).toList()));
+        return request.withUser(userId,
+                user -> Answers.ok(new Devices(known(user).devices().stream().map(Device::of).toList())));
     }
 
     /** Forgets one of a user's devices (its next sign-in counts as new); needs manage-users; an admin event. */

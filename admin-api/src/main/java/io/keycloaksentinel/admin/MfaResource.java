@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import org.keycloak.events.admin.OperationType;
 import org.keycloak.events.admin.ResourceType;
-import org.keycloak.models.UserModel;
 
 /**
  * {@code /mfa}: the enforced-MFA policy and step-up settings, how many users comply, one user's
@@ -117,8 +116,7 @@ public class MfaResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response user(@PathParam("userId") String userId) {
         request.requireViewUsers();
-        UserModel user = request.user(userId);
-        return user == null ? Answers.notFound("no such user") : Answers.ok(mfa.user(user));
+        return request.withUser(userId, user -> Answers.ok(mfa.user(user)));
     }
 
     /** Gives one user a new grace from now (a lost phone after the grace ended); an admin event. */
@@ -127,14 +125,12 @@ public class MfaResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response newGrace(@PathParam("userId") String userId) {
         request.requireManageUsers();
-        UserModel user = request.user(userId);
-        if (user == null) {
-            return Answers.notFound("no such user");
-        }
-        mfa.newGrace(user);
-        UserStanding body = mfa.user(user);
-        request.event(OperationType.UPDATE, ResourceType.USER, body);
-        return Answers.ok(body);
+        return request.withUser(userId, user -> {
+            mfa.newGrace(user);
+            UserStanding body = mfa.user(user);
+            request.event(OperationType.UPDATE, ResourceType.USER, body);
+            return Answers.ok(body);
+        });
     }
 
     /**

@@ -86,7 +86,7 @@ public class SentinelAdminResource {
         return new SettingsResource(request, CaptchaSettings.TABLE,
                 update -> CaptchaSettings.validateUpdate(update, captchaProviders()), () -> {
                     Map<String, Object> body = new LinkedHashMap<>(
-                            CaptchaSettings.read(CaptchaSettings.realmAttributes(realm::getAttribute)).toMap());
+                            CaptchaSettings.read(realm::getAttribute).toMap());
                     body.put("providers", captchaProviders());
                     return body;
                 });

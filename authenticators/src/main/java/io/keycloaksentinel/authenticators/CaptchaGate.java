@@ -17,12 +17,14 @@ import io.keycloaksentinel.core.risk.RiskLevel;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.core.Response;
+import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
+import java.util.Locale;
 import java.util.Optional;
-import java.util.function.Function;
 import org.jboss.logging.Logger;
+import org.keycloak.events.EventBuilder;
 import org.keycloak.forms.login.LoginFormsProvider;
 import org.keycloak.models.AuthenticatorConfigModel;
 import org.keycloak.models.KeycloakSession;
@@ -31,29 +33,22 @@ import org.keycloak.services.Urls;
 import org.keycloak.theme.Theme;
 
 /**
- * The CAPTCHA decision shared by the login form, the registration form action and the reset
- * step: whether this request needs a CAPTCHA (the realm's mode and the attack detector's risk),
- * putting the widget on the page, and checking the posted answer, always before any username
- * is looked up or password hashed. Everything the gate cannot decide (detector or vendor down)
- * follows the realm's settings and never becomes a 500.
+ * The CAPTCHA gate shared by the login form, the registration form action and the reset step:
+ * gathers what decides whether this request needs a CAPTCHA (the realm's mode and the attack
+ * detector's risk; the decision itself is {@link CaptchaDecision}'s), puts the widget on the page,
+ * and checks the posted answer, always before any username is looked up or password hashed.
+ * Everything the gate cannot decide (detector or vendor down) follows the realm's settings and
+ * never becomes a 500.
  */
 final class CaptchaGate {
 
     enum Form {
-        LOGIN("login"), REGISTRATION("registration"), RESET("reset");
+        LOGIN, REGISTRATION, RESET;
 
-        final String label;
-
-        Form(String label) {
-            this.label = label;
-        }
+        final String label = name().toLowerCase(Locale.ROOT);
     }
 
     static final String REQUIRED_MESSAGE = "sentinelCaptchaRequired";
-    static final String MISSING_MESSAGE = "sentinelCaptchaMissing";
-    static final String FAILED_MESSAGE = "sentinelCaptchaFailed";
-    static final String EXPIRED_MESSAGE = "sentinelCaptchaExpired";
-    static final String UNAVAILABLE_MESSAGE = "sentinelCaptchaUnavailable";
     /** The event error of a refused CAPTCHA answer (not a credential error: it never counts against the account). */
     static final String EVENT_ERROR = "sentinel_captcha_failed";
     static final String LOADER = "sentinel/captcha.js";
@@ -66,10 +61,8 @@ final class CaptchaGate {
     private final AttackDetector detector;
     private final String ip;
     private RiskLevel risk;
-    private boolean required;
 
-    private CaptchaGate(KeycloakSession session, RealmModel realm, CaptchaSettings settings, Form form,
-                        AttackDetector detector) {
+    private CaptchaGate(KeycloakSession session, RealmModel realm, CaptchaSettings settings, Form form, AttackDetector detector) {
         this.session = session;
         this.realm = realm;
         this.settings = settings;
@@ -78,20 +71,12 @@ final class CaptchaGate {
         this.ip = session.getContext().getConnection().getRemoteAddr();
     }
 
-    /** The realm's settings for this form: the execution's authenticator config first, then the realm's, then defaults. */
-    static CaptchaSettings settings(RealmModel realm, AuthenticatorConfigModel execution) {
-        Function<String, String> realmWide = CaptchaSettings.realmAttributes(realm::getAttribute);
-        Map<String, String> own = execution == null || execution.getConfig() == null ? Map.of() : execution.getConfig();
-        return CaptchaSettings.read(key -> {
-            String v = own.get(key);
-            return v == null || v.isBlank() ? realmWide.apply(key) : v;
-        });
-    }
-
+    /** A form's gate, following the execution's authenticator config first, then the realm's settings, then defaults. */
     static CaptchaGate of(KeycloakSession session, RealmModel realm, AuthenticatorConfigModel execution, Form form) {
         AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
-        return new CaptchaGate(session, realm, settings(realm, execution), form,
-                detection == null ? null : detection.detector());
+        CaptchaSettings settings = CaptchaDecision.settings(execution == null ? null : execution.getConfig(),
+                CaptchaSettings.TABLE.attributes(realm::getAttribute));
+        return new CaptchaGate(session, realm, settings, form, detection == null ? null : detection.detector());
     }
 
     /**
@@ -101,31 +86,18 @@ final class CaptchaGate {
      */
     boolean required(String username) {
         boolean emergency = Emergency.active(realm::getAttribute, System.currentTimeMillis());
-        if (settings.mode() == CaptchaMode.NEVER && !emergency) {
-            return false;
+        boolean allowlisted = (settings.mode() != CaptchaMode.NEVER || emergency)
+                && RealmDetectionConfig.allowlisted(realm::getAttribute, ip);
+        CaptchaDecision.Asking asking = CaptchaDecision.ask(settings, emergency, allowlisted, () -> assess(username));
+        if (asking.risk() != null) {
+            risk = asking.risk();
         }
-        if (RealmDetectionConfig.allowlisted(realm::getAttribute, ip)) {
-            return false;
+        if (asking.ask() == CaptchaDecision.Ask.MONITORED && username != null) {
+            count("monitored");
+            LOG.infof("Sentinel (CAPTCHA monitoring only): would ask a CAPTCHA on the %s form in realm '%s' (risk %s)",
+                    form.label, realm.getName(), risk);
         }
-        if (emergency) {
-            // an admin's emergency: every request answers one, whatever the mode, until it ends by itself;
-            // the work still follows the request's risk
-            risk = assess(username);
-            required = true;
-            return true;
-        }
-        risk = assess(username);
-        boolean wouldRequire = settings.requires(risk);
-        if (settings.mode() == CaptchaMode.MONITOR) {
-            if (wouldRequire && username != null) {
-                count("monitored");
-                LOG.infof("Sentinel (CAPTCHA monitoring only): would ask a CAPTCHA on the %s form in realm '%s' (risk %s)",
-                        form.label, realm.getName(), risk);
-            }
-            return false;
-        }
-        required = wouldRequire;
-        return required;
+        return asking.asked();
     }
 
     /** The request's one risk decision (for the typed name on a post, for the source on a page). */
@@ -174,17 +146,10 @@ final class CaptchaGate {
         }
     }
 
-    void explain(LoginFormsProvider page) {
-        page.setInfo(REQUIRED_MESSAGE);
-    }
-
     private String loaderUrl() {
         try {
-            Theme theme = session.theme().getTheme(Theme.Type.LOGIN);
-            String resources = Urls.themeRoot(session.getContext().getUri().getBaseUri()) + "/login/" + theme.getName();
-            String realmUrl = realmUrl();
-            return resources + "/" + LOADER + "?v=" + SentinelVersion.current().version() + "&form=" + form.label
-                    + "&endpoint=" + URLEncoder.encode(realmUrl + "/sentinel-captcha/widget", StandardCharsets.UTF_8);
+            return themeResources() + "/" + LOADER + "?v=" + SentinelVersion.current().version() + "&form=" + form.label
+                    + "&endpoint=" + URLEncoder.encode(realmUrl() + "/sentinel-captcha/widget", StandardCharsets.UTF_8);
         } catch (Exception e) {
             LOG.warnf("Sentinel: cannot place the CAPTCHA widget: %s", e.toString());
             return null;
@@ -206,7 +171,7 @@ final class CaptchaGate {
             LOG.warnf("Sentinel: CAPTCHA provider '%s' of realm '%s' is not installed; refusing", settings.provider(),
                     realm.getName());
             count("unavailable");
-            return settings.failOpen() ? Optional.empty() : Optional.of(UNAVAILABLE_MESSAGE);
+            return CaptchaDecision.unavailable(settings.failOpen());
         }
         CaptchaVerdict verdict;
         CaptchaRequest request = null;
@@ -232,33 +197,35 @@ final class CaptchaGate {
             }
         }
         count(verdict.label());
+        Optional<String> refusal = CaptchaDecision.refusal(verdict.outcome(), settings.failOpen());
         if (verdict.passedCheck()) {
-            return Optional.empty();
+            return refusal;
         }
         LOG.debugf("Sentinel: CAPTCHA refused on the %s form of realm '%s': %s", form.label, realm.getName(), verdict.detail());
-        if (verdict.outcome() != CaptchaVerdict.Outcome.UNAVAILABLE && detector != null) {
+        if (CaptchaDecision.countsAsFailure(verdict.outcome()) && detector != null) {
             try {
                 detector.record(realm.getId(), realm.getName(), LoginOutcome.CAPTCHA_FAILED, ip, null);
             } catch (RuntimeException e) {
                 LOG.debugf("Sentinel: could not count a CAPTCHA failure: %s", e.toString());
             }
         }
-        return switch (verdict.outcome()) {
-            case MISSING -> Optional.of(MISSING_MESSAGE);
-            case EXPIRED -> Optional.of(EXPIRED_MESSAGE);
-            case UNAVAILABLE -> {
-                if (settings.failOpen()) {
-                    count("fail_open");
-                    yield Optional.empty();
-                }
-                yield Optional.of(UNAVAILABLE_MESSAGE);
-            }
-            default -> Optional.of(FAILED_MESSAGE);
-        };
+        if (refusal.isEmpty()) {
+            count("fail_open");
+        }
+        return refusal;
     }
 
-    static boolean unavailable(String message) {
-        return UNAVAILABLE_MESSAGE.equals(message);
+    /** {@link #refusal(MultivaluedMap)}, with a refusal recorded on the event ({@value #EVENT_ERROR}, detail {@code sentinel_captcha}). */
+    Optional<String> refusal(MultivaluedMap<String, String> posted, EventBuilder event) {
+        Optional<String> refusal = refusal(posted);
+        refusal.ifPresent(message -> event.detail("sentinel_captcha", message).error(EVENT_ERROR));
+        return refusal;
+    }
+
+    /** The page showing a refusal: a 503 with Retry-After when no answer could be checked (failing closed). */
+    static Response refused(Response page, String message) {
+        return CaptchaDecision.UNAVAILABLE_MESSAGE.equals(message)
+                ? Response.fromResponse(page).status(503).header("Retry-After", "60").build() : page;
     }
 
     CaptchaProvider provider() {
@@ -284,7 +251,7 @@ final class CaptchaGate {
         if (!isBuiltIn(settings)) {
             return 0;
         }
-        return settings.work(level == RiskLevel.LOW || form != Form.LOGIN ? level : assess(null));
+        return settings.work(CaptchaDecision.workRisk(level, form == Form.LOGIN, () -> assess(null)));
     }
 
     private CaptchaRequest request(String language, RiskLevel level, long minWork) {
@@ -304,10 +271,14 @@ final class CaptchaGate {
                 System::currentTimeMillis, form.label, minWork);
     }
 
+    private String themeResources() throws IOException {
+        return Urls.themeRoot(session.getContext().getUri().getBaseUri()) + "/login/"
+                + session.theme().getTheme(Theme.Type.LOGIN).getName();
+    }
+
     private String resourcesUrl() {
         try {
-            Theme theme = session.theme().getTheme(Theme.Type.LOGIN);
-            return Urls.themeRoot(session.getContext().getUri().getBaseUri()) + "/login/" + theme.getName();
+            return themeResources();
         } catch (Exception e) {
             return Urls.themeRoot(session.getContext().getUri().getBaseUri()) + "/login/keycloak.v2";
         }

@@ -40,7 +40,7 @@ final class SentinelLoginForm extends UsernamePasswordForm {
         CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
                 CaptchaGate.Form.LOGIN);
         if (gate.showIfRequired(context.form())) {
-            gate.explain(context.form());
+            context.form().setInfo(CaptchaGate.REQUIRED_MESSAGE);
         }
         super.authenticate(context);
     }
@@ -60,11 +60,10 @@ final class SentinelLoginForm extends UsernamePasswordForm {
             CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
                     CaptchaGate.Form.LOGIN);
             if (gate.required(username)) {
-                Optional<String> captcha = gate.refusal(form);
+                // checked before the user is looked up: no hash, no brute-force count, the
+                // same answer for existing and unknown accounts
+                Optional<String> captcha = gate.refusal(form, context.getEvent());
                 if (captcha.isPresent()) {
-                    // checked before the user is looked up: no hash, no brute-force count, the
-                    // same answer for existing and unknown accounts
-                    context.getEvent().detail("sentinel_captcha", captcha.get()).error(CaptchaGate.EVENT_ERROR);
                     context.challenge(captchaChallenge(context, gate, username, captcha.get()));
                     return;
                 }
@@ -103,9 +102,7 @@ final class SentinelLoginForm extends UsernamePasswordForm {
         }
         page.setFormData(keep);
         gate.show(page);
-        Response rendered = page.setError(message).createLoginUsernamePassword();
-        return CaptchaGate.unavailable(message) ? Response.fromResponse(rendered).status(503).header("Retry-After", "60").build()
-                : rendered;
+        return CaptchaGate.refused(page.setError(message).createLoginUsernamePassword(), message);
     }
 
 }

@@ -10,7 +10,6 @@ import org.keycloak.authentication.FormContext;
 import org.keycloak.authentication.ValidationContext;
 import org.keycloak.events.Errors;
 import org.keycloak.forms.login.LoginFormsProvider;
-import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.utils.FormMessage;
 import org.keycloak.provider.ProviderConfigProperty;
 
@@ -71,11 +70,6 @@ public final class SentinelRegistrationCaptcha extends SentinelStepFactory<FormA
     @Override
     public void success(FormContext context) {
         // nothing to do once the account exists
-    }
-
-    @Override
-    public FormAction create(KeycloakSession session) {
-        return this;
     }
 
     @Override

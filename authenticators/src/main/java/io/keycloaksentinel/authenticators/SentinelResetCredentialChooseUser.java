@@ -2,7 +2,6 @@ package io.keycloaksentinel.authenticators;
 
 import io.keycloaksentinel.core.provider.SentinelProviderFactory;
 import jakarta.ws.rs.core.MultivaluedMap;
-import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.Optional;
 import org.keycloak.authentication.AuthenticationFlowContext;
@@ -11,7 +10,6 @@ import org.keycloak.authentication.authenticators.resetcred.ResetCredentialChoos
 import org.keycloak.authentication.authenticators.browser.AbstractUsernameFormAuthenticator;
 import org.keycloak.events.Details;
 import org.keycloak.events.Errors;
-import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
 import org.keycloak.models.UserProvider;
@@ -43,13 +41,11 @@ public final class SentinelResetCredentialChooseUser extends ResetCredentialChoo
         CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
                 CaptchaGate.Form.RESET);
         if (gate.required(null)) {
-            Optional<String> refusal = gate.refusal(posted);
+            Optional<String> refusal = gate.refusal(posted, context.getEvent());
             if (refusal.isPresent()) {
-                context.getEvent().detail("sentinel_captcha", refusal.get()).error(CaptchaGate.EVENT_ERROR);
                 gate.show(context.form());
-                Response page = context.form().setError(refusal.get()).createPasswordReset();
-                context.challenge(CaptchaGate.unavailable(refusal.get())
-                        ? Response.fromResponse(page).status(503).header("Retry-After", "60").build() : page);
+                context.challenge(CaptchaGate.refused(context.form().setError(refusal.get()).createPasswordReset(),
+                        refusal.get()));
                 return;
             }
             // an unknown or invalid username re-renders the form: it needs a fresh widget
@@ -106,11 +102,6 @@ public final class SentinelResetCredentialChooseUser extends ResetCredentialChoo
             // duplicate emails, a store that failed: no one to mail; the answer stays the same
             return null;
         }
-    }
-
-    @Override
-    public Authenticator create(KeycloakSession session) {
-        return this;
     }
 
     @Override

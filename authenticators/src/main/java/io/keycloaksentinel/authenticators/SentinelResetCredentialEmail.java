@@ -106,11 +106,6 @@ public final class SentinelResetCredentialEmail extends ResetCredentialEmail
     }
 
     @Override
-    public Authenticator create(KeycloakSession session) {
-        return this;
-    }
-
-    @Override
     public String getId() {
         return PROVIDER_ID;
     }

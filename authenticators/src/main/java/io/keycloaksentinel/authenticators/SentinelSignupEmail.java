@@ -123,12 +123,9 @@ public final class SentinelSignupEmail extends SentinelStepFactory<Authenticator
         RealmModel realm = context.getRealm();
         CaptchaGate gate = CaptchaGate.of(session, realm, context.getAuthenticatorConfig(), CaptchaGate.Form.REGISTRATION);
         if (gate.required(null)) {
-            Optional<String> refusal = gate.refusal(posted);
+            Optional<String> refusal = gate.refusal(posted, context.getEvent());
             if (refusal.isPresent()) {
-                context.getEvent().detail("sentinel_captcha", refusal.get()).error(CaptchaGate.EVENT_ERROR);
-                Response page = emailPage(context, null, refusal.get());
-                context.challenge(CaptchaGate.unavailable(refusal.get())
-                        ? Response.fromResponse(page).status(503).header("Retry-After", "60").build() : page);
+                context.challenge(CaptchaGate.refused(emailPage(context, null, refusal.get()), refusal.get()));
                 return;
             }
         }
@@ -225,11 +222,6 @@ public final class SentinelSignupEmail extends SentinelStepFactory<Authenticator
                         + "throttled, verified, wrong_code)")
                 .tag("realm", realm.getName()).tag("outcome", outcome)
                 .register(Metrics.globalRegistry).increment();
-    }
-
-    @Override
-    public Authenticator create(KeycloakSession session) {
-        return this;
     }
 
     @Override

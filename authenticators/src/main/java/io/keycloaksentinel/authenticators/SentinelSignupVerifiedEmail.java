@@ -10,7 +10,6 @@ import org.keycloak.authentication.FormContext;
 import org.keycloak.authentication.ValidationContext;
 import org.keycloak.events.Errors;
 import org.keycloak.forms.login.LoginFormsProvider;
-import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.utils.FormMessage;
 
 /**
@@ -95,10 +94,5 @@ public final class SentinelSignupVerifiedEmail extends SentinelStepFactory<FormA
     @Override
     public void success(FormContext context) {
         // the account does not exist yet here (this action runs first); the sign-up step after the form verifies it
-    }
-
-    @Override
-    public FormAction create(KeycloakSession session) {
-        return this;
     }
 }

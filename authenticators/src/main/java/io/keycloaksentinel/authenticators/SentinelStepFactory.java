@@ -18,9 +18,10 @@ import org.keycloak.provider.ProviderConfigProperty;
  * {@code AuthenticatorFactory} or {@code FormActionFactory}, and says what it creates and what it
  * lets the admin configure.
  *
- * <p>Most steps are their own provider ({@code create} returns {@code this}); for them this also
- * answers the provider's questions the same way: configured for every user, no required action of
- * their own to set, no user needed before they run unless they say so ({@link #requiresUser()}).
+ * <p>Most steps are their own provider: for them this also creates the step ({@code create}
+ * returns {@code this}) and answers the provider's questions the same way: configured for every
+ * user, no required action of their own to set, no user needed before they run unless they say so
+ * ({@link #requiresUser()}).
  */
 public abstract class SentinelStepFactory<T extends Provider> implements SentinelProviderFactory<T>, ConfigurableAuthenticatorFactory {
 
@@ -74,6 +75,16 @@ public abstract class SentinelStepFactory<T extends Provider> implements Sentine
     @Override
     public final boolean isUserSetupAllowed() {
         return false;
+    }
+
+    /**
+     * For a step that is its own provider: itself (one stateless instance serves every session). A
+     * factory with a separate provider overrides this.
+     */
+    @Override
+    @SuppressWarnings("unchecked")
+    public T create(KeycloakSession session) {
+        return (T) this;
     }
 
     /** For a step that is its own provider: whether it runs only for a user Keycloak has identified. */

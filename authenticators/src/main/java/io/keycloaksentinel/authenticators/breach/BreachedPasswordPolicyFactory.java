@@ -84,7 +84,7 @@ public final class BreachedPasswordPolicyFactory implements PasswordPolicyProvid
 
     /** The realm's settings (realm attributes {@code sentinel.breach.*}). */
     public static BreachSettings settings(RealmModel realm) {
-        return BreachSettings.read(BreachSettings.realmAttributes(realm::getAttribute));
+        return BreachSettings.read(realm::getAttribute);
     }
 
     /** The policy's value in {@code realm} (the minimum breach count), 1 when the realm does not use the policy. */

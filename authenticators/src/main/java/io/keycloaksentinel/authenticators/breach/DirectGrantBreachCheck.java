@@ -4,7 +4,6 @@ import io.keycloaksentinel.authenticators.SentinelStepFactory;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.Authenticator;
 import org.keycloak.authentication.AuthenticatorFactory;
-import org.keycloak.models.KeycloakSession;
 
 /**
  * "Sentinel breached-password check (password grant)": put it right after Keycloak's "Password"
@@ -39,10 +38,5 @@ public final class DirectGrantBreachCheck extends SentinelStepFactory<Authentica
     @Override
     public boolean requiresUser() {
         return true;
-    }
-
-    @Override
-    public Authenticator create(KeycloakSession session) {
-        return this;
     }
 }

@@ -4,11 +4,9 @@ import io.keycloaksentinel.authenticators.captcha.CaptchaVerdict.Outcome;
 import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.core.net.BoundedHttp;
 import java.io.IOException;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -143,17 +141,12 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
      * @throws Unavailable for anything else that is not a 200 JSON object
      */
     private static Map<?, ?> post(String url, Map<String, String> form, int timeoutMillis) throws Refused, Unavailable {
-        HttpRequest httpRequest;
-        try {
-            httpRequest = HttpRequest.newBuilder(URI.create(url))
-                    .timeout(Duration.ofMillis(timeoutMillis))
-                    .header("Content-Type", "application/x-www-form-urlencoded")
-                    .header("Accept", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(encode(form), StandardCharsets.UTF_8))
-                    .build();
-        } catch (RuntimeException e) {
-            throw new Unavailable("bad verify URL");
-        }
+        HttpRequest httpRequest = BoundedHttp.request(url, timeoutMillis)
+                .orElseThrow(() -> new Unavailable("bad verify URL"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Accept", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(encode(form), StandardCharsets.UTF_8))
+                .build();
         byte[] body;
         try {
             body = BoundedHttp.send(httpRequest, MAX_REPLY_BYTES, timeoutMillis);

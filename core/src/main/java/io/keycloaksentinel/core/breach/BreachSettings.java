@@ -52,7 +52,6 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
             Setting.integer(RECHECK_DAYS, 30, 1, 3650),
             Setting.text(ADMIN_EMAIL, null).refined(v -> email(v).orElseThrow(() ->
                     new IllegalArgumentException("must be one email address"))));
-    public static final List<String> KEYS = TABLE.keys();
     public static final BreachSettings DEFAULTS = TABLE.defaults();
 
     /** A place breached passwords are looked up. */
@@ -92,14 +91,9 @@ public record BreachSettings(Set<Source> sources, String apiUrl, int apiTimeoutM
         }
     }
 
-    /** Reads settings through {@code value} (short key to stored string, null when unset). */
-    public static BreachSettings read(Function<String, String> value) {
-        return TABLE.read(value);
-    }
-
-    /** The realm-attribute reader: {@code sentinel.breach.<key>}. */
-    public static Function<String, String> realmAttributes(Function<String, String> attribute) {
-        return TABLE.attributes(attribute);
+    /** The realm's settings, from its attributes {@code sentinel.breach.<key>}; damaged values take their defaults. */
+    public static BreachSettings read(Function<String, String> attribute) {
+        return TABLE.read(TABLE.attributes(attribute));
     }
 
     public Map<String, Object> toMap() {

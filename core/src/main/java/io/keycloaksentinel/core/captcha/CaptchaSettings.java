@@ -4,7 +4,6 @@ import io.keycloaksentinel.core.SettingsValues;
 import io.keycloaksentinel.core.risk.RiskLevel;
 import io.keycloaksentinel.core.settings.Setting;
 import io.keycloaksentinel.core.settings.SettingsTable;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -55,7 +54,6 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
             Setting.whole(WORK_MEDIUM, 50_000, MIN_WORK, MAX_WORK),
             Setting.whole(WORK_HIGH, 200_000, MIN_WORK, MAX_WORK),
             Setting.integer(CHALLENGE_SECONDS, 300, 30, 3600));
-    public static final List<String> KEYS = TABLE.keys();
     public static final CaptchaSettings DEFAULTS = TABLE.defaults();
 
     /** The work (ALTCHA {@code maxnumber}) asked of a request at {@code risk}. */
@@ -76,17 +74,9 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
         };
     }
 
-    /**
-     * Reads settings through {@code value} (short key to stored string, null when unset).
-     * Damaged values fall back to their defaults.
-     */
-    public static CaptchaSettings read(Function<String, String> value) {
-        return TABLE.read(value);
-    }
-
-    /** The realm-attribute reader: {@code sentinel.captcha.<key>}. */
-    public static Function<String, String> realmAttributes(Function<String, String> attribute) {
-        return TABLE.attributes(attribute);
+    /** The realm's settings, from its attributes {@code sentinel.captcha.<key>}; damaged values take their defaults. */
+    public static CaptchaSettings read(Function<String, String> attribute) {
+        return TABLE.read(TABLE.attributes(attribute));
     }
 
     /** Settings as the admin REST shows them: the secret masked. */

@@ -59,7 +59,6 @@ public record MfaSettings(Mode mode, List<Scope> scopes, List<Exemption> exempt,
             Setting.oneOf(STEP_UP_HIGH, StepUpAction.SECOND_PROOF, StepUpAction::value),
             Setting.oneOf(STEP_UP_MEDIUM, StepUpAction.ALLOW, StepUpAction::value),
             Setting.oneOf(STEP_UP_UNKNOWN_DEVICE, StepUpAction.ALLOW, StepUpAction::value));
-    public static final List<String> KEYS = TABLE.keys();
     public static final MfaSettings DEFAULTS = TABLE.defaults();
 
     /** off: nothing; enforce: act; monitor: log and count what would be done, never block. */

@@ -3,6 +3,7 @@ package io.keycloaksentinel.core.net;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.URI;
 import java.net.ProxySelector;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
@@ -12,6 +13,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -48,6 +50,18 @@ public final class BoundedHttp {
             builder.proxy(proxies);
         }
         return builder.build();
+    }
+
+    /**
+     * A request to {@code url} carrying the call's deadline as its own timeout (headers and method
+     * are the caller's), or empty when {@code url} is not an absolute http(s) URL.
+     */
+    public static Optional<HttpRequest.Builder> request(String url, int timeoutMillis) {
+        try {
+            return Optional.of(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMillis(timeoutMillis)));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     /**

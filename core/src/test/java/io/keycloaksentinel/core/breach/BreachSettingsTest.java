@@ -16,7 +16,7 @@ class BreachSettingsTest {
     @Test
     @DisplayName("Nothing stored: offline sources only, fail open, a second proof at login")
     void defaults() {
-        BreachSettings s = BreachSettings.read(k -> null);
+        BreachSettings s = BreachSettings.TABLE.read(k -> null);
         assertThat(s).isEqualTo(BreachSettings.DEFAULTS);
         assertThat(s.sources()).containsExactly(Source.BUNDLED, Source.INDEX);
         assertThat(s.failOpen()).isTrue();
@@ -29,9 +29,9 @@ class BreachSettingsTest {
     void damaged() {
         Map<String, String> stored = Map.of("sources", "bundled,carrier-pigeon", "apiUrl", "ftp://x",
                 "apiTimeoutMillis", "99999999", "loginAction", "explode", "recheckDays", "-1");
-        BreachSettings s = BreachSettings.read(stored::get);
+        BreachSettings s = BreachSettings.TABLE.read(stored::get);
         assertThat(s).isEqualTo(BreachSettings.DEFAULTS);
-        assertThat(BreachSettings.read(Map.of("sources", "")::get).sources()).as("explicitly none").isEmpty();
+        assertThat(BreachSettings.TABLE.read(Map.of("sources", "")::get).sources()).as("explicitly none").isEmpty();
     }
 
     @Test
@@ -48,7 +48,7 @@ class BreachSettingsTest {
         Map<String, String> out = BreachSettings.validateUpdate(update);
         assertThat(out).containsEntry("sources", "bundled,api").containsEntry("failOpen", "false")
                 .containsEntry("recheckDays", null);
-        BreachSettings s = BreachSettings.read(out::get);
+        BreachSettings s = BreachSettings.TABLE.read(out::get);
         assertThat(s.sources()).containsExactly(Source.BUNDLED, Source.API);
         assertThat(s.loginAction()).isEqualTo(LoginAction.EMAIL_RESET);
         assertThat(s.adminEmail()).isEqualTo("security@example.test");

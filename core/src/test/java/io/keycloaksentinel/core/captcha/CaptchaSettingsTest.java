@@ -19,7 +19,7 @@ class CaptchaSettingsTest {
     @Test
     @DisplayName("Nothing stored means the defaults: risky mode from MEDIUM risk, the built-in proof-of-work, fail closed")
     void defaults() {
-        CaptchaSettings s = CaptchaSettings.read(key -> null);
+        CaptchaSettings s = CaptchaSettings.TABLE.read(key -> null);
         assertThat(s).isEqualTo(CaptchaSettings.DEFAULTS);
         assertThat(s.mode()).isEqualTo(CaptchaMode.RISKY);
         assertThat(s.provider()).isEqualTo("altcha");
@@ -40,7 +40,7 @@ class CaptchaSettingsTest {
     @DisplayName("Whether a request must answer follows the mode and the minimum risk")
     void requires(String mode, String minRisk, RiskLevel risk, boolean required) {
         Map<String, String> stored = Map.of("mode", mode, "minRisk", minRisk);
-        assertThat(CaptchaSettings.read(stored::get).requires(risk)).isEqualTo(required);
+        assertThat(CaptchaSettings.TABLE.read(stored::get).requires(risk)).isEqualTo(required);
     }
 
     @Test
@@ -54,13 +54,13 @@ class CaptchaSettingsTest {
         stored.put("workHigh", "10");
         stored.put("challengeSeconds", "-1");
         stored.put("provider", "x".repeat(5000));
-        assertThat(CaptchaSettings.read(stored::get)).isEqualTo(CaptchaSettings.DEFAULTS);
+        assertThat(CaptchaSettings.TABLE.read(stored::get)).isEqualTo(CaptchaSettings.DEFAULTS);
     }
 
     @Test
     @DisplayName("The secret never shows: masked in the map and in toString")
     void secretMasked() {
-        CaptchaSettings s = CaptchaSettings.read(Map.of("secret", "s3cr3t-value")::get);
+        CaptchaSettings s = CaptchaSettings.TABLE.read(Map.of("secret", "s3cr3t-value")::get);
         assertThat(s.secret()).isEqualTo("s3cr3t-value");
         assertThat(s.toMap().get("secret")).isEqualTo(CaptchaSettings.MASK);
         assertThat(s.toString()).doesNotContain("s3cr3t-value");

@@ -168,8 +168,7 @@ public final class AdminAlerter implements AttackAlerts {
         p.put("size", size);
         Map<String, Object> responses = new LinkedHashMap<>();
         responses.put("throttling", RealmDetectionConfig.monitorOnly(realm::getAttribute) ? "monitor" : "enforce");
-        responses.put("captcha", io.keycloaksentinel.core.captcha.CaptchaSettings.read(
-                io.keycloaksentinel.core.captcha.CaptchaSettings.realmAttributes(realm::getAttribute)).mode().value());
+        responses.put("captcha", io.keycloaksentinel.core.captcha.CaptchaSettings.read(realm::getAttribute).mode().value());
         responses.put("emergency", Emergency.active(realm::getAttribute, now));
         p.put("responses", responses);
         List<IncidentLedger.FlaggedLogin> entered = detector.incidents().flaggedLogins(realm.getId(), sinceMillis, now);

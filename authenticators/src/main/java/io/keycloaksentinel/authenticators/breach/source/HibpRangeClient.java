@@ -2,10 +2,8 @@ package io.keycloaksentinel.authenticators.breach.source;
 
 import io.keycloaksentinel.core.breach.BreachSettings;
 import io.keycloaksentinel.core.net.BoundedHttp;
-import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Arrays;
 
 /**
@@ -97,26 +95,19 @@ public final class HibpRangeClient {
     }
 
     private static byte[] fetch(String prefix, String baseUrl, int timeoutMillis) throws Unavailable {
-        java.net.http.HttpRequest request;
+        String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        java.net.http.HttpRequest request = BoundedHttp.request(base + "/range/" + prefix, timeoutMillis)
+                .orElseThrow(() -> new Unavailable("bad base URL"))
+                .header("Add-Padding", "true")
+                .header("User-Agent", USER_AGENT)
+                .header("Accept", "text/plain")
+                .GET()
+                .build();
         try {
-            String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-            request = java.net.http.HttpRequest.newBuilder(URI.create(base + "/range/" + prefix))
-                    .timeout(Duration.ofMillis(timeoutMillis))
-                    .header("Add-Padding", "true")
-                    .header("User-Agent", USER_AGENT)
-                    .header("Accept", "text/plain")
-                    .GET()
-                    .build();
-        } catch (RuntimeException e) {
-            throw new Unavailable("bad base URL");
-        }
-        byte[] body;
-        try {
-            body = BoundedHttp.send(request, MAX_REPLY_BYTES, timeoutMillis);
+            return parse(BoundedHttp.send(request, MAX_REPLY_BYTES, timeoutMillis));
         } catch (BoundedHttp.Failure e) {
             throw new Unavailable(e.getMessage());
         }
-        return parse(body);
     }
 
     /**
