@@ -206,7 +206,7 @@ echo "==> Starting the demo mail server on 127.0.0.1:$SMTP_PORT (log: $MAIL_LOG)
 MAIL_PID=$!
 
 echo "==> Starting Keycloak on http://localhost:$PORT (log: $SERVER_LOG; first start takes ~30 s)"
-"$KC_HOME/bin/kc.sh" start-dev --http-port="$PORT" --http-management-port="$MGMT_PORT" \
+"$KC_HOME/bin/kc.sh" start-dev --http-host=127.0.0.1 --http-port="$PORT" --http-management-port="$MGMT_PORT" \
   --health-enabled=true --metrics-enabled=true --import-realm >"$SERVER_LOG" 2>&1 &
 KC_PID=$!
 

@@ -40,6 +40,7 @@ done
 PORT="${PORT:-8080}"
 # the mail check needs run.sh's mail server: only for the demo that run.sh started
 [ "$PORT" = "$DEMO_PORT" ] || MAIL_API_PORT=""
+[ -z "$MAIL_API_PORT" ] || valid_port "$MAIL_API_PORT" || MAIL_API_PORT=""
 valid_port "$PORT" || die "--port '$PORT' is not a port number (1-65535)"
 command -v curl >/dev/null 2>&1 || die "curl is needed (Debian: apt-get install curl)."
 
@@ -66,15 +67,20 @@ fi
 
 admin_token() {
   http -d grant_type=password -d client_id=admin-cli --data-urlencode "username=$ADMIN_USER" \
-    --data-urlencode "password=$ADMIN_PASSWORD" "$KC/realms/master/protocol/openid-connect/token" \
+    --data-urlencode "password@$WORK/admin-password" "$KC/realms/master/protocol/openid-connect/token" \
     | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'
 }
+# the password and the token reach curl through files in the private work directory, never its
+# command line (which every local user can read in ps)
+printf '%s' "$ADMIN_PASSWORD" >"$WORK/admin-password"
 TOKEN="$(admin_token)"
+rm -f "$WORK/admin-password"
+printf 'Authorization: Bearer %s\n' "$TOKEN" >"$WORK/admin-header"
 [ -n "$TOKEN" ] || die "cannot sign in to the admin API as '$ADMIN_USER'." \
   "Set KC_BOOTSTRAP_ADMIN_USERNAME and KC_BOOTSTRAP_ADMIN_PASSWORD as for ./run.sh."
 
 attack_state() { # the realm's attack state, e.g. UNDER_ATTACK
-  http -H "Authorization: Bearer $TOKEN" "$KC/admin/realms/$REALM/sentinel-admin/attack" \
+  http -H "@$WORK/admin-header" "$KC/admin/realms/$REALM/sentinel-admin/attack" \
     | sed -n 's/.*"state":"\([A-Z_]*\)".*/\1/p'
 }
 
@@ -141,7 +147,7 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
   sleep 1
   state="$(attack_state)"
 done
-json="$(http -H "Authorization: Bearer $TOKEN" "$KC/admin/realms/$REALM/sentinel-admin/attack")"
+json="$(http -H "@$WORK/admin-header" "$KC/admin/realms/$REALM/sentinel-admin/attack")"
 field() { printf '%s' "$json" | grep -o "\"$1\":\"[^\"]*\"\|\"$1\":[^,}\"]*" | head -n1 | sed 's/^"[^"]*"://; s/^"//; s/"$//'; }
 echo
 echo "==> Realm '$REALM' is now $state (GET $KC/admin/realms/$REALM/sentinel-admin/attack):"

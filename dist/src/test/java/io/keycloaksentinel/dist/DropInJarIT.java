@@ -59,16 +59,7 @@ class DropInJarIT {
         }
         assertThat(factories).isNotEmpty();
         // Keycloak's classes come from the test classpath, Sentinel's only from the JAR under test
-        ClassLoader keycloakOnly = new ClassLoader(getClass().getClassLoader()) {
-            @Override
-            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-                if (name.startsWith("io.keycloaksentinel.")) {
-                    throw new ClassNotFoundException(name);
-                }
-                return super.loadClass(name, resolve);
-            }
-        };
-        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar().toUri().toURL()}, keycloakOnly)) {
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar().toUri().toURL()}, keycloakOnly())) {
             for (String name : factories) {
                 Class<?> type = Class.forName(name, true, loader);
                 assertThat(type.getClassLoader()).as("%s comes from the drop-in JAR", name).isSameAs(loader);
@@ -89,6 +80,16 @@ class DropInJarIT {
     }
 
     @Test
+    @DisplayName("The attack detector finds the admin alerter in the JAR (its own ServiceLoader, not a Keycloak SPI): without it no admin alert would ever be sent")
+    void detectorFindsTheAdminAlerter() throws Exception {
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar().toUri().toURL()}, keycloakOnly())) {
+            Class<?> spi = Class.forName("io.keycloaksentinel.core.detect.AttackAlertsFactory", true, loader);
+            List<String> found = java.util.ServiceLoader.load(spi, loader).stream().map(p -> p.type().getName()).toList();
+            assertThat(found).containsExactly("io.keycloaksentinel.events.alerts.AdminAlerterFactory");
+        }
+    }
+
+    @Test
     @DisplayName("The JAR holds only Sentinel's classes, themes, theme resources and metadata: no Keycloak classes, nothing unrelocated")
     void onlySentinelContent() throws IOException {
         try (JarFile jar = new JarFile(jar().toFile())) {
@@ -104,5 +105,18 @@ class DropInJarIT {
             assertThat(jar.getEntry("META-INF/keycloak-sentinel/version.properties")).isNotNull();
         }
         assertThat(Files.size(jar())).isLessThan(20L * 1024 * 1024);
+    }
+
+    /** Keycloak's classes from the test classpath; Sentinel's only from the JAR under test. */
+    private ClassLoader keycloakOnly() {
+        return new ClassLoader(getClass().getClassLoader()) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+                if (name.startsWith("io.keycloaksentinel.")) {
+                    throw new ClassNotFoundException(name);
+                }
+                return super.loadClass(name, resolve);
+            }
+        };
     }
 }

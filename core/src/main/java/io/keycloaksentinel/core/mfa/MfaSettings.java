@@ -56,9 +56,9 @@ public record MfaSettings(Mode mode, List<Scope> scopes, List<Exemption> exempt,
             Setting.instant(GRACE_START),
             Setting.oneOf(ENROLLMENT_PROOF, EnrollmentProof.RISKY, EnrollmentProof::value),
             Setting.oneOf(STEP_UP, Mode.ENFORCE, Mode::value),
-            Setting.oneOf(STEP_UP_HIGH, StepUpAction.SECOND_PROOF, StepUpAction::value),
-            Setting.oneOf(STEP_UP_MEDIUM, StepUpAction.ALLOW, StepUpAction::value),
-            Setting.oneOf(STEP_UP_UNKNOWN_DEVICE, StepUpAction.ALLOW, StepUpAction::value));
+            Setting.oneOfExactly(STEP_UP_HIGH, StepUpAction.SECOND_PROOF, StepUpAction::value),
+            Setting.oneOfExactly(STEP_UP_MEDIUM, StepUpAction.ALLOW, StepUpAction::value),
+            Setting.oneOfExactly(STEP_UP_UNKNOWN_DEVICE, StepUpAction.ALLOW, StepUpAction::value));
     public static final MfaSettings DEFAULTS = TABLE.defaults();
 
     /** off: nothing; enforce: act; monitor: log and count what would be done, never block. */

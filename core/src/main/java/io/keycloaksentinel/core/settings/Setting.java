@@ -132,21 +132,32 @@ public final class Setting<T> {
     @SafeVarargs
     public static <E extends Enum<E>> Setting<E> oneOf(String key, E fallback, Function<E, String> text, E... settable) {
         List<E> all = List.of(fallback.getDeclaringClass().getEnumConstants());
-        return oneOf(key, fallback.getDeclaringClass(), fallback, all, settable.length == 0 ? all : List.of(settable), text);
+        return oneOf(key, fallback.getDeclaringClass(), fallback, all, settable.length == 0 ? all : List.of(settable), text,
+                false);
+    }
+
+    /**
+     * One of an enum's values, written exactly as {@code text} gives them: for a choice where a value
+     * read loosely would weaken a protection (a stored {@code ALLOW} is damaged and reads as the
+     * default, and {@link SettingsTable#problems} reports it, rather than letting risk through).
+     */
+    public static <E extends Enum<E>> Setting<E> oneOfExactly(String key, E fallback, Function<E, String> text) {
+        List<E> all = List.of(fallback.getDeclaringClass().getEnumConstants());
+        return oneOf(key, fallback.getDeclaringClass(), fallback, all, all, text, true);
     }
 
     /** One of {@code values} (case does not matter). */
     public static Setting<String> oneOf(String key, String fallback, String... values) {
-        return oneOf(key, String.class, fallback, List.of(values), List.of(values), s -> s);
+        return oneOf(key, String.class, fallback, List.of(values), List.of(values), s -> s, false);
     }
 
     private static <E> Setting<E> oneOf(String key, Class<?> type, E fallback, List<E> readable, List<E> settable,
-                                        Function<E, String> text) {
+                                        Function<E, String> text, boolean exactly) {
         List<String> names = settable.stream().map(text).toList();
         String message = names.size() == 2 ? "must be " + names.get(0) + " or " + names.get(1)
                 : "must be one of " + String.join(", ", names);
         Function<List<E>, Function<String, E>> find = among -> v -> among.stream()
-                .filter(e -> text.apply(e).equalsIgnoreCase(v.strip())).findFirst()
+                .filter(e -> exactly ? text.apply(e).equals(v) : text.apply(e).equalsIgnoreCase(v.strip())).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException(message));
         return new Setting<>(key, type, fallback, find.apply(readable),
                 json -> text.apply(find.apply(settable).apply(json instanceof String s ? s : "\0")), text::apply, false);

@@ -46,6 +46,20 @@ class MfaSettingsTest {
     }
 
     @Test
+    @DisplayName("A step-up action stored in another case (ALLOW) is damaged: it reads as the stricter default and is reported, never as allow")
+    void stepUpActionsReadExactly() {
+        Map<String, String> stored = Map.of("stepUpHigh", "ALLOW", "stepUpMedium", "Refuse", "stepUpUnknownDevice", " allow");
+        MfaSettings s = read(stored);
+        assertThat(s.stepUpHigh()).isEqualTo(StepUpAction.SECOND_PROOF);
+        assertThat(s.stepUpMedium()).isEqualTo(StepUpAction.ALLOW);
+        assertThat(s.stepUpUnknownDevice()).isEqualTo(StepUpAction.ALLOW);
+        assertThat(MfaSettings.problems(name -> name.startsWith(MfaSettings.PREFIX)
+                ? stored.get(name.substring(MfaSettings.PREFIX.length())) : null))
+                .anyMatch(p -> p.contains("stepUpHigh")).anyMatch(p -> p.contains("stepUpMedium"));
+        assertThatThrownBy(() -> MfaSettings.validateUpdate(Map.of("stepUpHigh", "ALLOW"))).hasMessageContaining("stepUpHigh");
+    }
+
+    @Test
     @DisplayName("A full update round-trips through storage: scopes with their own grace, exemptions, factors, start date")
     void roundTrip() {
         Map<String, String> stored = stored(Map.of(

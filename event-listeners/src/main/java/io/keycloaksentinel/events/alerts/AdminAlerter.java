@@ -191,7 +191,15 @@ public final class AdminAlerter implements AttackAlerts {
             }
             String secret = settings.webhookSecret() == null ? null
                     : session.vault().getStringSecret(settings.webhookSecret()).get().orElse(null);
-            deliver(realm.getName(), settings.webhookUrl(), body, secret, 0);
+            if ((secret == null || secret.isBlank())
+                    && realm.getAttribute(AdminAlertSettings.PREFIX + AdminAlertSettings.WEBHOOK_SECRET) != null) {
+                // a secret is configured but unreadable (damaged, or a vault key that resolves to nothing):
+                // an unsigned alert would teach the receiver to accept anything
+                LOG.warnf("Sentinel: realm %s: the admin-alert webhook secret is set but cannot be read; webhook not called",
+                        realm.getName());
+            } else {
+                deliver(realm.getName(), settings.webhookUrl(), body, secret, 0);
+            }
         }
         for (String to : settings.emails()) {
             String subject = "[" + realm.getName() + "] " + switch (kind) {
