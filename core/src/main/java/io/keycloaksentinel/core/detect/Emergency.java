@@ -41,7 +41,8 @@ public final class Emergency {
     public static DetectionThresholds strict(DetectionThresholds t) {
         return new DetectionThresholds(t.attackFailuresPerMinute(), t.baselineMultiplier(), t.minFailuresPerMinute(),
                 t.unknownUserShare(), t.cooldown(), scaled(t.ipFailuresPerDay()), scaled(t.networkFailuresPer15m()),
-                scaled(t.networkUsernamesPer15m()), scaled(t.unknownSourceFailuresPer15m()), scaled(t.ipAccountRequestsPer15m()));
+                scaled(t.networkUsernamesPer15m()), scaled(t.unknownSourceFailuresPer15m()), scaled(t.ipAccountRequestsPer15m()),
+                t.burstFailures(), t.burstSignatureShare());
     }
 
     private static long scaled(long v) {

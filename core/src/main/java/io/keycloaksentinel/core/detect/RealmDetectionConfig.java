@@ -27,7 +27,8 @@ public final class RealmDetectionConfig {
             IP_FAILURES_PER_DAY = "ipFailuresPerDay", NETWORK_FAILURES_PER_15M = "networkFailuresPer15m",
             NETWORK_USERNAMES_PER_15M = "networkUsernamesPer15m",
             UNKNOWN_SOURCE_FAILURES_PER_15M = "unknownSourceFailuresPer15m",
-            IP_ACCOUNT_REQUESTS_PER_15M = "ipAccountRequestsPer15m";
+            IP_ACCOUNT_REQUESTS_PER_15M = "ipAccountRequestsPer15m", BURST_FAILURES = "burstFailures",
+            BURST_SIGNATURE_SHARE = "burstSignatureShare";
     /** {@code true}: when the detector cannot decide (cache unavailable), refuse the login post (503) instead of letting it through. */
     public static final String FAIL_CLOSED = "failClosed";
 
@@ -42,19 +43,21 @@ public final class RealmDetectionConfig {
     /** How the thresholds are stored: {@link DetectionThresholds} with the cooldown in seconds. */
     private record Stored(long attackFailuresPerMinute, double baselineMultiplier, long minFailuresPerMinute,
                           double unknownUserShare, long cooldownSeconds, long ipFailuresPerDay, long networkFailuresPer15m,
-                          long networkUsernamesPer15m, long unknownSourceFailuresPer15m, long ipAccountRequestsPer15m) {
+                          long networkUsernamesPer15m, long unknownSourceFailuresPer15m, long ipAccountRequestsPer15m,
+                          long burstFailures, double burstSignatureShare) {
 
         static Stored of(DetectionThresholds t) {
             return new Stored(t.attackFailuresPerMinute(), t.baselineMultiplier(), t.minFailuresPerMinute(),
                     t.unknownUserShare(), t.cooldown().toSeconds(), t.ipFailuresPerDay(), t.networkFailuresPer15m(),
-                    t.networkUsernamesPer15m(), t.unknownSourceFailuresPer15m(), t.ipAccountRequestsPer15m());
+                    t.networkUsernamesPer15m(), t.unknownSourceFailuresPer15m(), t.ipAccountRequestsPer15m(),
+                    t.burstFailures(), t.burstSignatureShare());
         }
 
         /** The thresholds; their constructor refuses an inconsistent set, with a message for the admin. */
         DetectionThresholds thresholds() {
             return new DetectionThresholds(attackFailuresPerMinute, baselineMultiplier, minFailuresPerMinute, unknownUserShare,
                     Duration.ofSeconds(cooldownSeconds), ipFailuresPerDay, networkFailuresPer15m, networkUsernamesPer15m,
-                    unknownSourceFailuresPer15m, ipAccountRequestsPer15m);
+                    unknownSourceFailuresPer15m, ipAccountRequestsPer15m, burstFailures, burstSignatureShare);
         }
     }
 
@@ -74,9 +77,11 @@ public final class RealmDetectionConfig {
             count(NETWORK_FAILURES_PER_15M, D.networkFailuresPer15m()),
             count(NETWORK_USERNAMES_PER_15M, D.networkUsernamesPer15m()),
             count(UNKNOWN_SOURCE_FAILURES_PER_15M, D.unknownSourceFailuresPer15m()),
-            count(IP_ACCOUNT_REQUESTS_PER_15M, D.ipAccountRequestsPer15m())
+            count(IP_ACCOUNT_REQUESTS_PER_15M, D.ipAccountRequestsPer15m()),
+            count(BURST_FAILURES, D.burstFailures()),
+            number(BURST_SIGNATURE_SHARE, D.burstSignatureShare())
     ).rule(t -> {
-        if (t.attackFailuresPerMinute() > MAX_RATE || t.minFailuresPerMinute() > MAX_RATE) {
+        if (t.attackFailuresPerMinute() > MAX_RATE || t.minFailuresPerMinute() > MAX_RATE || t.burstFailures() > MAX_RATE) {
             throw new IllegalArgumentException("rates above " + MAX_RATE + " per minute are not meaningful");
         }
     }).rule(Stored::thresholds);

@@ -26,17 +26,29 @@ import java.time.Duration;
  *                                checked (the user's known networks keep working); 0 turns it off
  * @param ipAccountRequestsPer15m sign-ups plus password-reset requests from one address in 15 minutes
  *                                that make further requests from it risky (MEDIUM)
+ * @param burstFailures           the burst rule: failed logins in 10 seconds, most with the botnet's
+ *                                signature (see {@code burstSignatureShare}) and for many distinct
+ *                                usernames, that make the realm UNDER_ATTACK (half of it: ELEVATED), before
+ *                                the one-minute rules could; 0 turns the rule off, otherwise at least
+ *                                {@value #MIN_BURST_FAILURES}
+ * @param burstSignatureShare     the share of those failures that must be for usernames that do not exist
+ *                                or refused posts (a CAPTCHA failed, a refusal before the password)
  */
 public record DetectionThresholds(long attackFailuresPerMinute, double baselineMultiplier, long minFailuresPerMinute,
                                   double unknownUserShare, Duration cooldown, long ipFailuresPerDay,
                                   long networkFailuresPer15m, long networkUsernamesPer15m,
-                                  long unknownSourceFailuresPer15m, long ipAccountRequestsPer15m) {
+                                  long unknownSourceFailuresPer15m, long ipAccountRequestsPer15m,
+                                  long burstFailures, double burstSignatureShare) {
 
     public static final long DEFAULT_IP_FAILURES_PER_DAY = 100;
     public static final long DEFAULT_NETWORK_FAILURES_PER_15M = 500;
     public static final long DEFAULT_NETWORK_USERNAMES_PER_15M = 50;
     public static final long DEFAULT_UNKNOWN_SOURCE_FAILURES_PER_15M = 10;
     public static final long DEFAULT_IP_ACCOUNT_REQUESTS_PER_15M = 10;
+    public static final long DEFAULT_BURST_FAILURES = 16;
+    public static final double DEFAULT_BURST_SIGNATURE_SHARE = 0.6;
+    /** The smallest burst a realm may set: the rule's stay level for UNDER_ATTACK is a quarter of it. */
+    public static final long MIN_BURST_FAILURES = 4;
 
     public static final DetectionThresholds DEFAULTS =
             new DetectionThresholds(300, 10.0, 30, 0.6, Duration.ofMinutes(5));
@@ -47,6 +59,21 @@ public record DetectionThresholds(long attackFailuresPerMinute, double baselineM
         this(attackFailuresPerMinute, baselineMultiplier, minFailuresPerMinute, unknownUserShare, cooldown,
                 DEFAULT_IP_FAILURES_PER_DAY, DEFAULT_NETWORK_FAILURES_PER_15M, DEFAULT_NETWORK_USERNAMES_PER_15M,
                 DEFAULT_UNKNOWN_SOURCE_FAILURES_PER_15M, DEFAULT_IP_ACCOUNT_REQUESTS_PER_15M);
+    }
+
+    /** All but the burst rule, which takes its defaults. */
+    public DetectionThresholds(long attackFailuresPerMinute, double baselineMultiplier, long minFailuresPerMinute,
+                               double unknownUserShare, Duration cooldown, long ipFailuresPerDay,
+                               long networkFailuresPer15m, long networkUsernamesPer15m,
+                               long unknownSourceFailuresPer15m, long ipAccountRequestsPer15m) {
+        this(attackFailuresPerMinute, baselineMultiplier, minFailuresPerMinute, unknownUserShare, cooldown,
+                ipFailuresPerDay, networkFailuresPer15m, networkUsernamesPer15m, unknownSourceFailuresPer15m,
+                ipAccountRequestsPer15m, DEFAULT_BURST_FAILURES, DEFAULT_BURST_SIGNATURE_SHARE);
+    }
+
+    /** Whether the burst rule (a realm's last 10 seconds) is on. */
+    public boolean burstRule() {
+        return burstFailures > 0;
     }
 
     /** Whether smart lockout (per-username refusals from unknown networks) is on. */
@@ -67,6 +94,12 @@ public record DetectionThresholds(long attackFailuresPerMinute, double baselineM
         }
         if (!(baselineMultiplier >= 1.0) || !(unknownUserShare > 0.0 && unknownUserShare <= 1.0)) {
             throw new IllegalArgumentException("baselineMultiplier must be >= 1 and unknownUserShare in (0, 1]");
+        }
+        if (burstFailures != 0 && burstFailures < MIN_BURST_FAILURES || burstFailures < 0) {
+            throw new IllegalArgumentException("burstFailures must be 0 (off) or at least " + MIN_BURST_FAILURES);
+        }
+        if (!(burstSignatureShare > 0.0 && burstSignatureShare <= 1.0)) {
+            throw new IllegalArgumentException("burstSignatureShare must be in (0, 1]");
         }
         if (cooldown.isNegative()) {
             throw new IllegalArgumentException("cooldown must not be negative");

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 class RealmDetectionConfigTest {
@@ -97,5 +98,62 @@ class RealmDetectionConfigTest {
         Map<String, String> damaged = Map.of("sentinel.detection.mode", "MONITOR", "sentinel.detection.failClosed", "yes");
         assertThat(RealmDetectionConfig.monitorOnly(damaged::get)).isFalse();
         assertThat(RealmDetectionConfig.failClosed(damaged::get)).isFalse();
+    }
+
+    @Nested
+    @DisplayName("The burst rule's settings")
+    class BurstSettings {
+
+        @Test
+        @DisplayName("Defaults 16 and 0.6, shown with the others, stored as sentinel.detection.burstFailures and burstSignatureShare")
+        void defaultsAndStorage() {
+            Map<String, Object> shown = RealmDetectionConfig.toMap(DetectionThresholds.DEFAULTS);
+            assertThat(shown).containsEntry("burstFailures", 16L).containsEntry("burstSignatureShare", 0.6);
+            DetectionThresholds t = RealmDetectionConfig.fromUpdate(Map.of("burstFailures", 24, "burstSignatureShare", 0.75));
+            assertThat(t.burstFailures()).isEqualTo(24);
+            assertThat(t.burstSignatureShare()).isEqualTo(0.75);
+            Map<String, String> stored = RealmDetectionConfig.toAttributes(t);
+            assertThat(stored).containsEntry("sentinel.detection.burstFailures", "24")
+                    .containsEntry("sentinel.detection.burstSignatureShare", "0.75");
+            assertThat(RealmDetectionConfig.fromAttributes(stored::get)).isEqualTo(t);
+        }
+
+        @Test
+        @DisplayName("0 turns the rule off; 1 to 3, a negative number, a fraction or a share outside (0, 1] are refused")
+        void validation() {
+            assertThat(RealmDetectionConfig.fromUpdate(Map.of("burstFailures", 0)).burstRule()).isFalse();
+            assertThat(RealmDetectionConfig.fromUpdate(Map.of("burstFailures", 4)).burstRule()).isTrue();
+            assertThatThrownBy(() -> RealmDetectionConfig.fromUpdate(Map.of("burstFailures", 3)))
+                    .hasMessageContaining("burstFailures must be 0 (off) or at least 4");
+            assertThatThrownBy(() -> RealmDetectionConfig.fromUpdate(Map.of("burstFailures", -1)))
+                    .hasMessageContaining("burstFailures");
+            assertThatThrownBy(() -> RealmDetectionConfig.fromUpdate(Map.of("burstFailures", 8.5)))
+                    .hasMessageContaining("burstFailures must be a whole number");
+            assertThatThrownBy(() -> RealmDetectionConfig.fromUpdate(Map.of("burstFailures", 20_000_000)))
+                    .hasMessageContaining("not meaningful");
+            assertThatThrownBy(() -> RealmDetectionConfig.fromUpdate(Map.of("burstSignatureShare", 0)))
+                    .hasMessageContaining("burstSignatureShare must be in (0, 1]");
+            assertThatThrownBy(() -> RealmDetectionConfig.fromUpdate(Map.of("burstSignatureShare", 1.5)))
+                    .hasMessageContaining("burstSignatureShare");
+            assertThatThrownBy(() -> RealmDetectionConfig.fromUpdate(Map.of("burstSignatureShare", "most")))
+                    .hasMessageContaining("burstSignatureShare must be a number");
+        }
+
+        @Test
+        @DisplayName("A damaged stored burst setting falls back to the defaults")
+        void damaged() {
+            Map<String, String> stored = new HashMap<>(RealmDetectionConfig.toAttributes(DetectionThresholds.DEFAULTS));
+            stored.put("sentinel.detection.burstFailures", "2");
+            assertThat(RealmDetectionConfig.fromAttributes(stored::get)).isEqualTo(DetectionThresholds.DEFAULTS);
+            stored.put("sentinel.detection.burstFailures", "x");
+            assertThat(RealmDetectionConfig.fromAttributes(stored::get)).isEqualTo(DetectionThresholds.DEFAULTS);
+        }
+
+        @Test
+        @DisplayName("An emergency keeps the realm's burst settings")
+        void emergency() {
+            DetectionThresholds t = RealmDetectionConfig.fromUpdate(Map.of("burstFailures", 0));
+            assertThat(Emergency.strict(t).burstFailures()).isZero();
+        }
     }
 }
