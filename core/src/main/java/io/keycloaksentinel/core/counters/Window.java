@@ -11,6 +11,8 @@ import java.util.Arrays;
  */
 public record Window(String name, Duration length, Duration bucket) {
 
+    /** The burst signal's window: what a realm saw in the last few seconds (1 s buckets). */
+    public static final Window TEN_SECONDS = new Window("10s", Duration.ofSeconds(10), Duration.ofSeconds(1));
     public static final Window ONE_MINUTE = new Window("1m", Duration.ofMinutes(1), Duration.ofSeconds(10));
     public static final Window FIFTEEN_MINUTES = new Window("15m", Duration.ofMinutes(15), Duration.ofMinutes(1));
     public static final Window ONE_DAY = new Window("24h", Duration.ofHours(24), Duration.ofHours(1));

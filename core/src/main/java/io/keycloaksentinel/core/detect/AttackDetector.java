@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.ObjLongConsumer;
 import java.util.function.Supplier;
@@ -48,6 +50,7 @@ public final class AttackDetector {
     private final RealmStates states;
     private final AttemptCounting counting;
     private final CounterReads reads;
+    private final BurstTrigger burst;
 
     public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
                           int ipv6Prefix) {
@@ -61,6 +64,24 @@ public final class AttackDetector {
 
     public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
                           int ipv6Prefix, List<Integer> ipv6WidePrefixes, DetectionObserver observer) {
+        this(store, thresholds, clock, ipv4Prefix, ipv6Prefix, ipv6WidePrefixes, observer, (BurstTrigger.Scheduler) null);
+    }
+
+    /**
+     * With {@code burstScheduler} (the detector's own background thread; null for none), an attempt
+     * with the botnet's signature has its realm flushed and evaluated there within
+     * {@value BurstTrigger#MIN_INTERVAL_MILLIS} ms ({@link BurstTrigger}), not at the next periodic evaluation.
+     */
+    public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
+                          int ipv6Prefix, List<Integer> ipv6WidePrefixes, DetectionObserver observer,
+                          ScheduledExecutorService burstScheduler) {
+        this(store, thresholds, clock, ipv4Prefix, ipv6Prefix, ipv6WidePrefixes, observer, burstScheduler == null ? null
+                : (run, delayMillis) -> burstScheduler.schedule(run, delayMillis, TimeUnit.MILLISECONDS));
+    }
+
+    AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
+                   int ipv6Prefix, List<Integer> ipv6WidePrefixes, DetectionObserver observer,
+                   BurstTrigger.Scheduler burstScheduler) {
         this.store = store;
         this.observer = observer;
         this.clock = clock;
@@ -72,6 +93,10 @@ public final class AttackDetector {
         this.known = new KnownSources(store, sources, keys);
         this.counting = new AttemptCounting(store, sources, keys, states, known);
         this.reads = new CounterReads(store, clock, sources, keys, states, known);
+        this.burst = burstScheduler == null ? BurstTrigger.OFF : new BurstTrigger(burstScheduler, clock, (id, name) -> {
+            store.flush();
+            states.evaluate(id, name);
+        });
     }
 
     /** The realm's keys: counted subjects, derived keys, single-use claims. */
@@ -114,6 +139,9 @@ public final class AttackDetector {
             counted(realmId, realmName, (name, now) -> {
                 observer.recorded(realmId, name, outcome);
                 counting.login(realmId, outcome, ip, username, userId, now);
+                if (outcome.burstSignature() && states.thresholds(realmId).burstRule()) {
+                    burst.signal(realmId, name);
+                }
             });
         }
     }
@@ -155,6 +183,7 @@ public final class AttackDetector {
      */
     public void forget(String realmId) {
         states.forget(realmId);
+        burst.forget(realmId);
         keys.forget(realmId);
         observer.forgotten(realmId);
     }

@@ -17,13 +17,22 @@ import java.util.Locale;
  *       (busy realms with ordinary typos, or a realm without history yet, are not attacks); or
  *       {@code r >= minFailuresPerMinute} and most failures (unknownUserShare) named usernames
  *       that do not exist.</li>
- *   <li>ELEVATED: the same with every rate halved.</li>
+ *   <li>UNDER_ATTACK, the burst rule (the last ten seconds, so that the one-attempt-per-account
+ *       botnet is seen within its first few dozen attempts): at least {@code burstFailures}
+ *       failures, at least {@code burstSignatureShare} of them with the botnet's signature (an
+ *       unknown username, a failed CAPTCHA, a refused post), mostly failing attempts, and at least
+ *       {@value #BURST_DISTINCT_SHARE} distinct usernames per failure (one user retrying one name
+ *       is not a botnet).</li>
+ *   <li>ELEVATED: the same with every rate (and the burst's failures) halved.</li>
  * </ul>
+ * Leaving a state goes by the same rules at half their level, then the cool-down.
  */
 public final class AttackStateMachine {
 
     /** The baseline rule needs a minute in which at least this share of attempts failed. */
     static final double MOSTLY_FAILING = 0.5;
+    /** The burst rule needs at least this many distinct usernames per failure in its ten seconds. */
+    static final double BURST_DISTINCT_SHARE = 0.8;
 
     private final DetectionThresholds t;
 
@@ -47,7 +56,17 @@ public final class AttackStateMachine {
         double min = t.minFailuresPerMinute() * scale;
         return r >= t.attackFailuresPerMinute() * scale
                 || (r >= min && r >= t.baselineMultiplier() * baseline * scale && s.failureShare() >= MOSTLY_FAILING)
-                || (r >= min && s.unknownUserShare() >= t.unknownUserShare());
+                || (r >= min && s.unknownUserShare() >= t.unknownUserShare())
+                || burst(s.burst(), scale);
+    }
+
+    /** The burst rule over the last ten seconds (off when {@code burstFailures} is 0). */
+    private boolean burst(RealmSignals.Burst b, double scale) {
+        return t.burstRule()
+                && b.failures() >= t.burstFailures() * scale
+                && b.signatureShare() >= t.burstSignatureShare()
+                && b.failureShare() >= MOSTLY_FAILING
+                && b.distinctShare() >= BURST_DISTINCT_SHARE;
     }
 
     public RealmAttackStatus next(RealmAttackStatus current, RealmSignals s, long now) {
@@ -56,7 +75,7 @@ public final class AttackStateMachine {
         AttackState entered = levelOf(s, baseline, 1.0);
         if (entered.compareTo(current.state()) > 0) {
             double frozen = current.state() == AttackState.NORMAL ? s.baselinePerMinute() : current.frozenBaselinePerMinute();
-            return new RealmAttackStatus(entered, now, 0, frozen, describe(s, baseline));
+            return new RealmAttackStatus(entered, now, 0, frozen, describe(s, baseline, entered));
         }
         if (current.state() == AttackState.NORMAL) {
             return current;
@@ -78,10 +97,20 @@ public final class AttackStateMachine {
         AttackState lower = AttackState.values()[current.state().ordinal() - 1];
         return new RealmAttackStatus(lower, now, 0,
                 lower == AttackState.NORMAL ? -1 : current.frozenBaselinePerMinute(),
-                lower == AttackState.NORMAL ? "calm for " + t.cooldown().toSeconds() + " s" : describe(s, baseline));
+                lower == AttackState.NORMAL ? "calm for " + t.cooldown().toSeconds() + " s" : describe(s, baseline, lower));
     }
 
-    private static String describe(RealmSignals s, double baseline) {
+    /** Why the realm is at {@code level}: the burst when only the burst rule puts it there, else the minute. */
+    private String describe(RealmSignals s, double baseline, AttackState level) {
+        double scale = level == AttackState.UNDER_ATTACK ? 1.0 : 0.5;
+        RealmSignals withoutBurst = new RealmSignals(s.failuresLastMinute(), s.unknownUserFailuresLastMinute(),
+                s.failuresLastDay(), s.successesLastMinute());
+        if (burst(s.burst(), scale) && !meets(withoutBurst, baseline, scale)) {
+            RealmSignals.Burst b = s.burst();
+            return String.format(Locale.ROOT,
+                    "burst: %d failed sign-ins in 10 s, %.0f%% unknown usernames or CAPTCHA refused, %d distinct usernames",
+                    b.failures(), b.signatureShare() * 100, b.distinctUsernames());
+        }
         return String.format(Locale.ROOT, "%d failed logins in the last minute (baseline %.1f/min), %.0f%% for unknown usernames",
                 s.failuresLastMinute(), baseline, s.unknownUserShare() * 100);
     }

@@ -21,6 +21,9 @@ import java.util.Optional;
  */
 final class AttemptCounting {
 
+    /** The realm counters of the burst signal ({@link Window#TEN_SECONDS}), read by {@link RealmStates#signals}. */
+    static final String BURST_FAIL = "fail10", BURST_SIGNATURE = "sig10", BURST_OK = "ok10", BURST_DISTINCT = "d10";
+
     private final CounterStore store;
     private final SourceKeys sources;
     private final RealmKeys keys;
@@ -39,6 +42,7 @@ final class AttemptCounting {
     void login(String realmId, LoginOutcome outcome, String ip, String username, String userId, long now) {
         if (!outcome.failed()) {
             store.add(Scope.REALM, realmCounter(realmId, "ok"), Window.ONE_MINUTE, now, 1);
+            store.add(Scope.REALM, realmCounter(realmId, BURST_OK), Window.TEN_SECONDS, now, 1);
             return;
         }
         store.add(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_MINUTE, now, 1);
@@ -46,6 +50,8 @@ final class AttemptCounting {
         if (outcome == LoginOutcome.FAILURE_UNKNOWN_USER) {
             store.add(Scope.REALM, realmCounter(realmId, "unknown"), Window.ONE_MINUTE, now, 1);
         }
+        String typed = keys.typedSubject(realmId, username);
+        countBurst(realmId, outcome, typed, now);
         SourceKeys.Source source = sources.sourceOf(ip);
         String ipCounter = ipCounter(realmId, source.address());
         String networkCounter = networkCounter(realmId, source.network());
@@ -60,7 +66,6 @@ final class AttemptCounting {
         for (String wide : source.wide()) {
             store.add(Scope.SUBJECT, networkCounter(realmId, wide), Window.FIFTEEN_MINUTES, now, 1);
         }
-        String typed = keys.typedSubject(realmId, username);
         String account = keys.accountSubject(realmId, userId);
         if (typed != null) {
             store.add(Scope.SUBJECT, usernameCounter(realmId, typed), Window.FIFTEEN_MINUTES, now, 1);
@@ -72,6 +77,22 @@ final class AttemptCounting {
         }
         if (states.thresholds(realmId).smartLockout()) {
             countUnknownSource(realmId, outcome, source, typed, account, now);
+        }
+    }
+
+    /**
+     * The burst signal (the realm's last ten seconds): every failure, those with the botnet's
+     * signature (an unknown username, and the posts refused before any lookup: a bot ignoring the
+     * CAPTCHA keeps the signature instead of diluting it), and the distinct typed names (the first
+     * sighting's marker lives in the bounded subject cache for the window).
+     */
+    private void countBurst(String realmId, LoginOutcome outcome, String typed, long now) {
+        store.add(Scope.REALM, realmCounter(realmId, BURST_FAIL), Window.TEN_SECONDS, now, 1);
+        if (outcome.burstSignature()) {
+            store.add(Scope.REALM, realmCounter(realmId, BURST_SIGNATURE), Window.TEN_SECONDS, now, 1);
+        }
+        if (typed != null) {
+            store.addDistinct(Scope.REALM, realmCounter(realmId, BURST_DISTINCT), typed, Window.TEN_SECONDS, now);
         }
     }
 

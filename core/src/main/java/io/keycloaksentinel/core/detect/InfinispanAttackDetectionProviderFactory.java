@@ -135,7 +135,7 @@ public final class InfinispanAttackDetectionProviderFactory
                                 alerter.stateChanged(realmId, d, from, to);
                             }
                         }
-                    });
+                    }, scheduler);
             created.known().knownSourceTtl(java.time.Duration.ofDays(options.knownSourceDays()));
             metrics.bind(created);
             detector = created;

@@ -25,4 +25,12 @@ public enum LoginOutcome {
     public boolean failed() {
         return this != SUCCESS;
     }
+
+    /**
+     * Whether the attempt has the botnet's signature for the burst rule: a username that does not
+     * exist, or a post refused before any lookup (so a bot that ignores the CAPTCHA keeps it).
+     */
+    public boolean burstSignature() {
+        return this == FAILURE_UNKNOWN_USER || this == CAPTCHA_FAILED || this == REFUSED;
+    }
 }

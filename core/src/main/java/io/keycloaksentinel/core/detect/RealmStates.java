@@ -7,6 +7,7 @@ import io.keycloaksentinel.core.counters.CounterStore.Scope;
 import io.keycloaksentinel.core.counters.Window;
 import io.keycloaksentinel.core.risk.AttackState;
 import io.keycloaksentinel.core.risk.DetectionThresholds;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -64,18 +65,24 @@ public final class RealmStates {
         return e == null ? defaults : e.thresholds();
     }
 
-    /** The realm's signals now, summed over the cluster. */
+    /** The realm's signals now, summed over the cluster: one batched read. */
     public RealmSignals signals(String realmId) {
         long now = clock.getAsLong();
-        return new RealmSignals(
-                store.sum(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_MINUTE, now),
-                store.sum(Scope.REALM, realmCounter(realmId, "unknown"), Window.ONE_MINUTE, now),
-                store.sum(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_DAY, now),
-                store.sum(Scope.REALM, realmCounter(realmId, "ok"), Window.ONE_MINUTE, now));
+        long[] c = store.sumAll(Scope.REALM, List.of(
+                        realmCounter(realmId, "fail"), realmCounter(realmId, "unknown"), realmCounter(realmId, "fail"),
+                        realmCounter(realmId, "ok"),
+                        realmCounter(realmId, AttemptCounting.BURST_FAIL), realmCounter(realmId, AttemptCounting.BURST_SIGNATURE),
+                        realmCounter(realmId, AttemptCounting.BURST_OK), realmCounter(realmId, AttemptCounting.BURST_DISTINCT)),
+                List.of(Window.ONE_MINUTE, Window.ONE_MINUTE, Window.ONE_DAY, Window.ONE_MINUTE,
+                        Window.TEN_SECONDS, Window.TEN_SECONDS, Window.TEN_SECONDS, Window.TEN_SECONDS), now);
+        return new RealmSignals(c[0], c[1], c[2], c[3], new RealmSignals.Burst(c[4], c[5], c[6], c[7]));
     }
 
-    /** How long a node reuses a realm's attack state it read for the decisions (the state is evaluated every second). */
-    static final long STATE_REUSE_MILLIS = 250;
+    /**
+     * How long a node reuses a realm's attack state it read for the decisions (the state is
+     * evaluated every second, and within about 100 ms of a burst's attempts by {@link BurstTrigger}).
+     */
+    static final long STATE_REUSE_MILLIS = 100;
 
     private record SeenState(AttackState state, long readAt) {
     }

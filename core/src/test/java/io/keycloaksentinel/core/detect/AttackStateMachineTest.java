@@ -7,6 +7,7 @@ import io.keycloaksentinel.core.risk.AttackState;
 import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.time.Duration;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -126,5 +127,120 @@ class AttackStateMachineTest {
         // the same 40 failures with nothing succeeding is far above the (empty) baseline: an attack
         assertThat(machine.next(RealmAttackStatus.INITIAL, new RealmSignals(40, 0, 0, 2), 0).state())
                 .isEqualTo(AttackState.UNDER_ATTACK);
+    }
+
+    @Nested
+    @DisplayName("The burst rule: the last ten seconds")
+    class Burst {
+
+        /** Signals whose minute holds nothing but the last ten seconds. */
+        private RealmSignals burst(long failures, long signature, long successes, long distinct) {
+            return new RealmSignals(failures, signature, 0, successes,
+                    new RealmSignals.Burst(failures, signature, successes, distinct));
+        }
+
+        private AttackState entered(RealmSignals s) {
+            return machine.next(RealmAttackStatus.INITIAL, s, 1000).state();
+        }
+
+        /** Default burst settings, the minute's rules out of reach (at least 100 failures a minute): the burst rule alone. */
+        private final AttackStateMachine burstOnly = new AttackStateMachine(new DetectionThresholds(1000, 10.0, 100, 0.6,
+                Duration.ofMinutes(5), 100, 500, 50, 10, 10, 16, 0.6));
+
+        @ParameterizedTest(name = "{0} failures, {1} with the signature, {2} successes, {3} distinct names -> {4}")
+        @CsvSource({
+                "16, 14, 0, 15, UNDER_ATTACK",  // the botnet's first seconds: unknown names, one each
+                "16, 16, 4, 16, UNDER_ATTACK",  // ordinary users signing in meanwhile do not hide it
+                "8, 8, 0, 8, ELEVATED",         // half the burst
+                "6, 6, 0, 6, NORMAL",           // six unknown names in ten seconds
+                "16, 16, 0, 1, NORMAL",         // one user retrying one (unknown) name sixteen times
+                "16, 16, 0, 12, NORMAL",        // too few distinct names per failure: retries, not a list
+                "16, 9, 0, 16, NORMAL",         // mostly wrong passwords for real accounts
+                "16, 16, 20, 16, NORMAL",       // mostly successes: a busy realm
+        })
+        @DisplayName("The rule alone: many failures in ten seconds, most with the botnet's signature, for many distinct usernames")
+        void levels(long failures, long signature, long successes, long distinct, AttackState expected) {
+            assertThat(burstOnly.next(RealmAttackStatus.INITIAL, burst(failures, signature, successes, distinct), 1000).state())
+                    .isEqualTo(expected);
+        }
+
+        @Test
+        @DisplayName("With the default thresholds, the botnet's first 16 attempts (14 unknown names, 15 distinct) are an attack")
+        void botnetFirstSeconds() {
+            assertThat(entered(burst(16, 14, 0, 15))).isEqualTo(AttackState.UNDER_ATTACK);
+        }
+
+        @Test
+        @DisplayName("A realm's daily peak (100 attempts in 10 s, 25 failures, 40 % for unknown names) stays NORMAL")
+        void dailyPeak() {
+            RealmSignals peak = new RealmSignals(60, 24, 20_000, 400, new RealmSignals.Burst(25, 10, 75, 24));
+            assertThat(entered(peak)).isEqualTo(AttackState.NORMAL);
+        }
+
+        @Test
+        @DisplayName("Six unknown names in ten seconds stay NORMAL")
+        void sixUnknownNames() {
+            assertThat(entered(burst(6, 6, 0, 6))).isEqualTo(AttackState.NORMAL);
+        }
+
+        @Test
+        @DisplayName("One user retrying one name 16 times is no burst: only the minute's rules see it (ELEVATED, as before)")
+        void oneUserRetrying() {
+            RealmSignals retries = burst(16, 16, 0, 1);
+            assertThat(entered(retries)).isEqualTo(AttackState.ELEVATED)
+                    .isEqualTo(entered(new RealmSignals(16, 16, 0, 0)));
+            assertThat(machine.next(RealmAttackStatus.INITIAL, retries, 0).reason()).startsWith("16 failed logins in the last minute");
+        }
+
+        @Test
+        @DisplayName("A bot that ignores the CAPTCHA keeps the signature: its refused posts count as it")
+        void captchaFailuresKeepTheSignature() {
+            // 4 unknown names, then 14 posts without a CAPTCHA answer (each a new name): 18 with the signature
+            assertThat(entered(burst(18, 18, 1, 18))).isEqualTo(AttackState.UNDER_ATTACK);
+        }
+
+        @Test
+        @DisplayName("The reason says it was the burst, with its figures")
+        void reason() {
+            RealmAttackStatus s = machine.next(RealmAttackStatus.INITIAL, burst(16, 14, 0, 15), 1000);
+            assertThat(s.reason()).isEqualTo("burst: 16 failed sign-ins in 10 s, 88% unknown usernames or CAPTCHA refused,"
+                    + " 15 distinct usernames");
+        }
+
+        @Test
+        @DisplayName("burstFailures 0 turns the rule off: the minute's rules alone decide")
+        void off() {
+            AttackStateMachine off = new AttackStateMachine(new DetectionThresholds(300, 10.0, 30, 0.6, Duration.ofMinutes(5),
+                    100, 500, 50, 10, 10, 0, 0.6));
+            // only the minute's rules are left: 16 unknown names in a minute are ELEVATED, as before the burst rule
+            assertThat(off.next(RealmAttackStatus.INITIAL, burst(16, 16, 0, 16), 0).state()).isEqualTo(AttackState.ELEVATED);
+            assertThat(off.next(RealmAttackStatus.INITIAL, burst(30, 30, 0, 30), 0).reason())
+                    .startsWith("30 failed logins in the last minute");
+        }
+
+        @Test
+        @DisplayName("Leaving goes by the minute's rules and the cool-down: a burst that stops does not end the attack at once")
+        void leaving() {
+            RealmAttackStatus s = machine.next(RealmAttackStatus.INITIAL, burst(16, 16, 0, 16), 0);
+            assertThat(s.state()).isEqualTo(AttackState.UNDER_ATTACK);
+            s = machine.next(s, signals(16, 16, 16), 20_000);     // the burst has left the ten seconds
+            assertThat(s.state()).isEqualTo(AttackState.UNDER_ATTACK);
+            s = machine.next(s, signals(0, 0, 16), 2 * MIN);       // calm starts
+            s = machine.next(s, signals(0, 0, 16), 7 * MIN + 1);   // the cool-down
+            assertThat(s.state()).isEqualTo(AttackState.ELEVATED);
+        }
+
+        @Test
+        @DisplayName("Bad burst settings are refused with a message")
+        void badSettings() {
+            assertThatThrownBy(() -> new DetectionThresholds(300, 10.0, 30, 0.6, Duration.ZERO, 100, 500, 50, 10, 10, 3, 0.6))
+                    .hasMessageContaining("burstFailures must be 0 (off) or at least 4");
+            assertThatThrownBy(() -> new DetectionThresholds(300, 10.0, 30, 0.6, Duration.ZERO, 100, 500, 50, 10, 10, -1, 0.6))
+                    .hasMessageContaining("burstFailures");
+            assertThatThrownBy(() -> new DetectionThresholds(300, 10.0, 30, 0.6, Duration.ZERO, 100, 500, 50, 10, 10, 16, 0))
+                    .hasMessageContaining("burstSignatureShare must be in (0, 1]");
+            assertThat(new DetectionThresholds(300, 10.0, 30, 0.6, Duration.ZERO, 100, 500, 50, 10, 10, 4, 1.0).burstRule())
+                    .isTrue();
+        }
     }
 }
