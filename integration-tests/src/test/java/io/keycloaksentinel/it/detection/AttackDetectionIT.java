@@ -74,8 +74,9 @@ class AttackDetectionIT {
             JsonNode b = attack("");
             return "UNDER_ATTACK".equals(b.get("state").asText()) ? b : null;
         });
-        assertThat(body.get("reason").asText()).contains("failed logins in the last minute")
-                .contains("for unknown usernames");
+        // the burst rule sees the flood within its first seconds; on a slow machine the minute's rule may be first
+        assertThat(body.get("reason").asText()).containsAnyOf("failed sign-ins in 10 s", "failed logins in the last minute")
+                .contains("unknown usernames");
         assertThat(body.get("since").asText()).isNotBlank();
         JsonNode signals = Poll.until("all 40 counted", Duration.ofSeconds(20), () -> {
             JsonNode s = attack("").get("signals");

@@ -32,7 +32,7 @@ public final class Attacks {
         server.admin().put(captcha, Map.of("mode", mode)).expect(200);
         JsonNode settings = server.admin().get(captcha).expect(200).json();
         if ("altcha".equals(settings.path("provider").asText()) && ("risky".equals(mode) || "always".equals(mode))) {
-            // each node reuses the realm's state it read for up to 250 ms: wait until the pages this node
+            // each node reuses the realm's state it read for up to 100 ms: wait until the pages this node
             // serves ask the attack's work, so that a challenge fetched now is not too weak for the next post
             long high = settings.path("workHigh").asLong();
             Poll.until("the proof-of-work sized for the attack", Duration.ofSeconds(10),
