@@ -25,7 +25,8 @@ import org.keycloak.provider.ServerInfoAwareProviderFactory;
  * The attack detector on Keycloak's embedded Infinispan (Keycloak's internal
  * {@code connectionsInfinispan} SPI gives the cache manager). Opens its caches on first use and
  * owns the two background tasks: flushing buffered counts to the cluster, and re-evaluating the
- * attack state of the realms this node serves. Starts and closes the admin alerts
+ * attack state of the realms this node serves; the same thread runs the detector's burst
+ * evaluations ({@link BurstTrigger}). Starts and closes the admin alerts
  * ({@link AttackAlerts}), told of every state change this node records and ticked from the second task.
  */
 public final class InfinispanAttackDetectionProviderFactory
