@@ -79,7 +79,7 @@ class BotnetReplayIT {
     }
 
     @Test
-    @DisplayName("The realm goes UNDER_ATTACK within the first half of the attack, and ordinary users are never throttled")
+    @DisplayName("The realm goes UNDER_ATTACK within the attack's first few dozen attempts, and ordinary users are never throttled")
     void detectedAndOrdinaryUsersUnharmed() throws Exception {
         List<Combo> combos = new ArrayList<>();
         for (int i = 0; i < LEAKED; i++) {
@@ -176,7 +176,9 @@ class BotnetReplayIT {
         assertThat(attacker).hasSize(BOTNET);
         assertThat(attacker).noneMatch(a -> a.outcome() == Outcome.OTHER);
         assertThat(throttled).as("attacker posts refused: 250 of its addresses share one /24").isPositive();
-        assertThat(detectedAtAttempt.get()).as("attempts before UNDER_ATTACK").isBetween(1L, (long) BOTNET / 2);
+        // the burst rule: 16 failures in 10 s, most for unknown names, one each (measured: about 21 attempts,
+        // 1.4 s; 36 to 53 attempts before it); the margin covers the sampler's 200 ms and a slow machine
+        assertThat(detectedAtAttempt.get()).as("attempts before UNDER_ATTACK").isBetween(1L, 35L);
         assertThat(ordinary).noneMatch(a -> a.outcome() == Outcome.THROTTLED || a.outcome() == Outcome.OTHER);
         assertThat(ordinaryLoggedIn.get()).isEqualTo(3 * ORDINARY);
         JsonNode signals = attackState().get("signals");
