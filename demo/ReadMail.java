@@ -57,16 +57,24 @@ public final class ReadMail {
                 MimeMessage mail = new MimeMessage(session,
                         new ByteArrayInputStream(m.path("mimeMessage").asText().getBytes(StandardCharsets.UTF_8)));
                 System.out.println();
-                System.out.println("From:    " + String.join(", ", header(mail.getHeader("From"))));
+                System.out.println("From:    " + shown(String.join(", ", header(mail.getHeader("From")))));
                 System.out.println("To:      " + address);
-                System.out.println("Date:    " + String.join(", ", header(mail.getHeader("Date"))));
-                System.out.println("Subject: " + mail.getSubject());
+                System.out.println("Date:    " + shown(String.join(", ", header(mail.getHeader("Date")))));
+                System.out.println("Subject: " + shown(mail.getSubject()));
                 System.out.println();
-                System.out.println(text(mail).strip());
+                System.out.println(shown(text(mail).strip()));
                 System.out.println();
                 System.out.println("-".repeat(78));
             }
         }
+    }
+
+    /**
+     * What a mail says, safe for a terminal: control characters (escape sequences a sender could put
+     * in a subject or a device name) shown as '?', line breaks and tabs kept.
+     */
+    private static String shown(String text) {
+        return text == null ? "" : text.replace("\r\n", "\n").replaceAll("[\\p{Cntrl}&&[^\\n\\t]]", "?");
     }
 
     private static List<String> header(String[] values) {
