@@ -9,6 +9,7 @@ import io.keycloaksentinel.admin.IncidentResource.FlaggedLogin;
 import io.keycloaksentinel.admin.IncidentResource.RealmSignOut;
 import io.keycloaksentinel.core.detect.Emergency;
 import io.keycloaksentinel.core.detect.IncidentLedger;
+import io.keycloaksentinel.core.incident.ContainmentSettings;
 import io.keycloaksentinel.core.mail.MailOutbox;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -139,18 +140,30 @@ final class IncidentAdmin {
         return true;
     }
 
-    /** The accounts that signed in successfully from a source Sentinel flagged, within {@code window}. */
+    /**
+     * The accounts that signed in successfully from a source Sentinel flagged, or as a likely
+     * break-in of an attack (with the realm's look-back before it), within {@code window}.
+     */
     Compromised compromised(IncidentLedger incidents, IncidentWindow window) {
         Map<String, List<FlaggedLogin>> byUser = new LinkedHashMap<>();
         for (IncidentLedger.FlaggedLogin l
                 : incidents.flaggedLogins(realm.getId(), window.fromMillis(), window.toMillis())) {
             byUser.computeIfAbsent(l.userId(), k -> new ArrayList<>()).add(new FlaggedLogin(
-                    Instant.ofEpochMilli(l.atMillis()).toString(), l.ip(), l.network(), l.flaggedAs()));
+                    Instant.ofEpochMilli(l.atMillis()).toString(), l.ip(), l.network(), l.flaggedAs(), null));
+        }
+        java.time.Duration lookBack = java.time.Duration.ofMinutes(
+                ContainmentSettings.read(realm::getAttribute).lookBackMinutes());
+        for (IncidentLedger.BreakIn b : incidents.likelyBreakIns(realm.getId(), window.fromMillis(), window.toMillis(), lookBack)) {
+            IncidentLedger.NewSignIn in = b.signIn();
+            byUser.computeIfAbsent(in.userId(), k -> new ArrayList<>()).add(new FlaggedLogin(
+                    Instant.ofEpochMilli(in.atMillis()).toString(), in.ip(), in.network(), "new-sign-in", in.reasons(b.attack())));
         }
         List<CompromisedAccount> accounts = new ArrayList<>();
+        long now = Time.currentTimeMillis();
         byUser.forEach((id, logins) -> {
             UserModel user = session.users().getUserById(realm, id);
-            accounts.add(new CompromisedAccount(id, user == null ? null : user.getUsername(), logins));
+            accounts.add(new CompromisedAccount(id, user == null ? null : user.getUsername(),
+                    user != null && ContainmentSettings.contained(user, now), logins));
         });
         return new Compromised(Instant.ofEpochMilli(window.fromMillis()).toString(),
                 Instant.ofEpochMilli(window.toMillis()).toString(), incidents.flaggedSources(realm.getId()), accounts,

@@ -4,6 +4,7 @@ import io.keycloaksentinel.core.SettingsValues;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.Emergency;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
+import io.keycloaksentinel.core.incident.ContainmentSettings;
 import io.keycloaksentinel.core.risk.AttackState;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -57,12 +58,18 @@ public class IncidentResource {
                               List<String> userIds) {
     }
 
-    /** An account that signed in from a flagged source ({@code username} absent for a deleted user). */
-    public record CompromisedAccount(String userId, String username, List<FlaggedLogin> logins) {
+    /**
+     * An account that signed in from a flagged source or as a likely break-in of an attack
+     * ({@code username} absent for a deleted user); {@code contained}: its next sign-in needs a second proof.
+     */
+    public record CompromisedAccount(String userId, String username, boolean contained, List<FlaggedLogin> logins) {
     }
 
-    /** One successful sign-in from a flagged source: when, from where, flagged as what. */
-    public record FlaggedLogin(String at, String ip, String network, String flagged) {
+    /**
+     * One suspect sign-in: when, from where, and why: {@code flagged} "ip" or "network" (its source
+     * was flagged), or "new-sign-in" (a likely break-in of an attack, {@code reasons} saying which signs).
+     */
+    public record FlaggedLogin(String at, String ip, String network, String flagged, List<String> reasons) {
     }
 
     /**
@@ -87,7 +94,9 @@ public class IncidentResource {
     }
 
     /**
-     * The accounts that signed in successfully from an address or network Sentinel flagged, between
+     * The accounts that signed in successfully from an address or network Sentinel flagged, or as a
+     * likely break-in of an attack (a new device, a new network and a source with no history, during
+     * the attack or the realm's look-back before it), between
      * {@code from} and {@code to} (ISO instants; default the last 24 hours; {@code ?attack=current}
      * from the start of the realm's current attack state), with when and from where, and their ids
      * ready for {@code POST incident/contain}. Needs view-users.
@@ -108,6 +117,17 @@ public class IncidentResource {
         };
         return Answers.validated(() -> IncidentWindow.parse(from, to, attack, attackSince, System.currentTimeMillis()),
                 window -> Answers.ok(incidents.compromised(detector.incidents(), window)));
+    }
+
+    /**
+     * The realm's containment policy ({@code {"containment": "off|notify|contain", "lookBackMinutes": 2}}):
+     * what happens on its own to the likely break-ins of an attack. Read with view-realm, changed with
+     * manage-realm (an admin event).
+     */
+    @Path("containment")
+    public SettingsResource containment() {
+        return new SettingsResource(request, ContainmentSettings.TABLE, ContainmentSettings.TABLE::validateUpdate,
+                () -> ContainmentSettings.read(request.realm()::getAttribute).toMap());
     }
 
     /** Ends every session of the realm ({@code ?dryRun=true}: says so, does nothing). Needs manage-realm; an admin event. */

@@ -63,6 +63,8 @@ class EndpointsTest {
             Map.entry("GET /incident/emergency", "view-realm"),
             Map.entry("PUT /incident/emergency", "manage-realm"),
             Map.entry("DELETE /incident/emergency", "manage-realm"),
+            Map.entry("GET /incident/containment", "view-realm"),
+            Map.entry("PUT /incident/containment", "manage-realm"),
             Map.entry("GET /admin-alerts", "view-realm"),
             Map.entry("PUT /admin-alerts", "manage-realm"),
             Map.entry("GET /users/{userId}/devices", "view-users"),

@@ -140,14 +140,26 @@ class RepresentationsTest {
                         map("active", true, "until", "2026-12-02T10:00:00Z", "captcha", "always", "throttleDivisor", 5)),
                 Arguments.of("compromised, one deleted account",
                         new IncidentResource.Compromised("2026-12-01T09:00:00Z", "2026-12-02T09:00:00Z", 2, List.of(
-                                new IncidentResource.CompromisedAccount("id1", null, List.of(
-                                        new IncidentResource.FlaggedLogin("2026-12-02T08:00:00Z", "192.0.2.7", null, "ip")))),
+                                new IncidentResource.CompromisedAccount("id1", null, false, List.of(
+                                        new IncidentResource.FlaggedLogin("2026-12-02T08:00:00Z", "192.0.2.7", null, "ip", null)))),
                                 List.of("id1")),
                         map("from", "2026-12-01T09:00:00Z", "to", "2026-12-02T09:00:00Z", "flaggedSources", 2,
-                                "accounts", List.of(map("userId", "id1", "username", null, "logins", List.of(
+                                "accounts", List.of(map("userId", "id1", "username", null, "contained", false, "logins", List.of(
                                         map("at", "2026-12-02T08:00:00Z", "ip", "192.0.2.7", "network", null,
-                                                "flagged", "ip")))),
+                                                "flagged", "ip", "reasons", null)))),
                                 "userIds", List.of("id1"))),
+                Arguments.of("compromised, a likely break-in",
+                        new IncidentResource.Compromised("2026-12-01T09:00:00Z", "2026-12-02T09:00:00Z", 0, List.of(
+                                new IncidentResource.CompromisedAccount("id2", "bob", true, List.of(
+                                        new IncidentResource.FlaggedLogin("2026-12-02T08:00:00Z", "198.51.100.7", "198.51.100.0/24",
+                                                "new-sign-in", List.of("new-device", "new-network", "no-history", "before-attack"))))),
+                                List.of("id2")),
+                        map("from", "2026-12-01T09:00:00Z", "to", "2026-12-02T09:00:00Z", "flaggedSources", 0,
+                                "accounts", List.of(map("userId", "id2", "username", "bob", "contained", true, "logins", List.of(
+                                        map("at", "2026-12-02T08:00:00Z", "ip", "198.51.100.7", "network", "198.51.100.0/24",
+                                                "flagged", "new-sign-in", "reasons",
+                                                List.of("new-device", "new-network", "no-history", "before-attack"))))),
+                                "userIds", List.of("id2"))),
                 Arguments.of("devices",
                         new DevicesResource.Devices(List.of(new DevicesResource.Device("d1", "Firefox", null, "192.0.2.0/24",
                                 "2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z", false))),

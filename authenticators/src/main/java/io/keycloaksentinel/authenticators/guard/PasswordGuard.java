@@ -2,6 +2,7 @@ package io.keycloaksentinel.authenticators.guard;
 
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.LoginOutcome;
+import io.keycloaksentinel.core.incident.ContainmentSettings;
 import io.keycloaksentinel.core.risk.Risk;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
@@ -56,7 +57,9 @@ public final class PasswordGuard {
             }
             Risk risk = detection.risk().forAccount(realm, user);
             boolean noPage = detection.risk().hasNoPage() || tokenEndpoint(session);
-            boolean refuse = noPage ? risk.refusesUnprovenPassword() : risk.throttled();
+            // a contained account's next sign-in needs a second proof, which a path without pages cannot ask
+            boolean contained = noPage && ContainmentSettings.contained(user, System.currentTimeMillis());
+            boolean refuse = noPage ? risk.refusesUnprovenPassword() || contained : risk.throttled();
             if (!refuse) {
                 if (noPage ? risk.wouldRefuseUnprovenPassword() : risk.wouldThrottle()) {
                     count(realm, "monitored");

@@ -6,6 +6,7 @@ import io.keycloaksentinel.core.device.AlertSettings;
 import io.keycloaksentinel.core.device.DeviceCookie;
 import io.keycloaksentinel.core.device.DeviceRecognition;
 import io.keycloaksentinel.core.device.KnownDevices;
+import io.keycloaksentinel.core.incident.ContainmentSettings;
 import io.keycloaksentinel.core.mfa.MfaSettings;
 import io.keycloaksentinel.core.mfa.flow.MfaStepConfig;
 import io.keycloaksentinel.core.mfa.MfaSettings.Factor;
@@ -188,6 +189,12 @@ final class MfaFlow {
             count(realm, "step_up_monitored");
             action = StepUpAction.ALLOW;
             monitored = true;
+        }
+        if (ContainmentSettings.contained(user, System.currentTimeMillis())) {
+            // the realm's containment policy signed this account out after a likely break-in: whoever knows
+            // the password must also prove the mailbox or a second factor (which releases the account)
+            action = action.max(StepUpAction.SECOND_PROOF);
+            count(realm, "contained_step_up");
         }
         Risk risk = new Risk(action, level, known, byCookie, monitored);
         context.getAuthenticationSession().setAuthNote(RISK_NOTE, risk.note(user.getId()));

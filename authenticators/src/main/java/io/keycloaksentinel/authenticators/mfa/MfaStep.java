@@ -6,6 +6,7 @@ import io.keycloaksentinel.authenticators.EmailCode;
 import io.keycloaksentinel.authenticators.breach.BreachedLoginCheck;
 import io.keycloaksentinel.authenticators.guard.GrantAnswers;
 import io.keycloaksentinel.authenticators.mfa.MfaPages.Stage;
+import io.keycloaksentinel.core.incident.ContainmentSettings;
 import io.keycloaksentinel.core.mfa.MfaSettings;
 import io.keycloaksentinel.core.mfa.MfaSettings.Factor;
 import io.keycloaksentinel.core.mfa.MfaSettings.StepUpAction;
@@ -102,6 +103,7 @@ final class MfaStep implements Authenticator {
             case FLOW_INCOMPLETE -> MfaPages.flowIncomplete(context);
             case SECOND_FACTOR -> {
                 MfaFlow.count(realm, "second_factor");
+                release(context);
                 context.success();
             }
             case CANNOT_ENROLL -> MfaPages.refuse(context, "sentinel_mfa_cannot_enroll", "sentinelMfaCannotEnroll");
@@ -180,7 +182,15 @@ final class MfaStep implements Authenticator {
             skipped(context);
         } else {
             MfaPages.clearStage(context);
+            release(context);
             context.success();
+        }
+    }
+
+    /** A contained account proved a second time: its owner is back, the containment mark goes. */
+    private static void release(AuthenticationFlowContext context) {
+        if (ContainmentSettings.release(context.getUser())) {
+            MfaFlow.count(context.getRealm(), "containment_released");
         }
     }
 

@@ -288,6 +288,11 @@ public final class AttackDetector {
         return RiskDecider.decide(t, inputs, reads.knownHere(realmId, ip, subject, alsoKnownUnder), resolveKnown);
     }
 
+    /** Whether {@code subject} (or one of {@code alsoKnownUnder}) signed in from the network of {@code ip} recently. */
+    public boolean knownNetwork(String realmId, String ip, String subject, List<String> alsoKnownUnder) {
+        return reads.knownHere(realmId, ip, subject, alsoKnownUnder).getAsBoolean();
+    }
+
     /** What the decision needs about a source and (optionally) a subject: one batched counter read and the realm's state. */
     public RiskDecider.Inputs readInputs(String realmId, String ip, String subject) {
         return reads.inputs(realmId, ip, subject);

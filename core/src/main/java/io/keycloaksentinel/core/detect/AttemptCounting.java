@@ -24,6 +24,11 @@ final class AttemptCounting {
     /** The realm counters of the burst signal ({@link Window#TEN_SECONDS}), read by {@link RealmStates#signals}. */
     static final String BURST_FAIL = "fail10", BURST_SIGNATURE = "sig10", BURST_OK = "ok10", BURST_DISTINCT = "d10";
 
+    /** The successful sign-ins from a network in the realm ({@link Window#ONE_DAY}): its history. */
+    static String successCounter(String realmId, String network) {
+        return "o" + networkCounter(realmId, network);
+    }
+
     private final CounterStore store;
     private final SourceKeys sources;
     private final RealmKeys keys;
@@ -43,6 +48,11 @@ final class AttemptCounting {
         if (!outcome.failed()) {
             store.add(Scope.REALM, realmCounter(realmId, "ok"), Window.ONE_MINUTE, now, 1);
             store.add(Scope.REALM, realmCounter(realmId, BURST_OK), Window.TEN_SECONDS, now, 1);
+            SourceKeys.Source source = sources.sourceOf(ip);
+            if (source.parsed()) {
+                // the network's history in the realm: a source with none is one sign of a break-in (IncidentLedger)
+                store.add(Scope.SUBJECT, successCounter(realmId, source.network()), Window.ONE_DAY, now, 1);
+            }
             return;
         }
         store.add(Scope.REALM, realmCounter(realmId, "fail"), Window.ONE_MINUTE, now, 1);

@@ -4,6 +4,7 @@ import io.keycloaksentinel.core.counters.CounterStore;
 import io.keycloaksentinel.core.counters.CounterStore.Scope;
 import io.keycloaksentinel.core.counters.Window;
 import io.keycloaksentinel.core.net.IpAddresses;
+import io.keycloaksentinel.core.risk.AttackState;
 import io.keycloaksentinel.core.risk.DetectionThresholds;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -129,6 +130,187 @@ public final class IncidentLedger {
     /** How many sources are flagged in the realm now. */
     public int flaggedSources(String realmId) {
         return store.recent(flagKey(realmId)).size();
+    }
+
+    /** How many new sign-ins (new device or untracked, new network, no history) a realm keeps, most recent first. */
+    public static final int MAX_NEW_SIGN_INS = 2_000;
+    /** How many attack starts and ends, and contained accounts, a realm keeps. */
+    public static final int MAX_ATTACKS = 50, MAX_CONTAINED = 2_000;
+
+    /**
+     * After a successful sign-in from a device new to the account (or one the realm does not
+     * track) and a network new to the account: remembered, with its time, when its network has no
+     * history in the realm (at most this one successful sign-in in 24 h), so that when an attack is
+     * declared the sign-ins of the minutes before it can be found ({@link #likelyBreakIns}). One
+     * read of one counter; kept {@link #INCIDENT_RETENTION}, the most recent {@value #MAX_NEW_SIGN_INS}.
+     *
+     * @return whether it was remembered
+     */
+    public boolean rememberNewSignIn(String realmId, String userId, String ip, boolean deviceTracked) {
+        Optional<InetAddress> address = IpAddresses.parse(ip);
+        if (realmId == null || userId == null || userId.indexOf(',') >= 0 || userId.indexOf(' ') >= 0 || address.isEmpty()) {
+            return false;
+        }
+        long now = clock.getAsLong();
+        String network = sources.network(address.get());
+        // this sign-in may be counted already (another listener of the same event): one is "no history"
+        if (store.sum(Scope.SUBJECT, AttemptCounting.successCounter(realmId, network), Window.ONE_DAY, now) > 1) {
+            return false;
+        }
+        store.remember(signInKey(realmId), userId + " " + IpAddresses.canonical(address.get()) + " " + now + " "
+                + (deviceTracked ? "d" : "u"), MAX_NEW_SIGN_INS, INCIDENT_RETENTION);
+        return true;
+    }
+
+    /**
+     * A sign-in from a new device (or an untracked one: {@code deviceTracked} false), a network new
+     * to the account and a source with no history in the realm.
+     */
+    public record NewSignIn(String userId, String ip, String network, long atMillis, boolean deviceTracked) {
+
+        /** Why it is a likely break-in, for the admin. */
+        public List<String> reasons(AttackPeriod during) {
+            List<String> r = new ArrayList<>();
+            r.add(deviceTracked ? "new-device" : "device-not-tracked");
+            r.add("new-network");
+            r.add("no-history");
+            r.add(atMillis < during.startMillis() ? "before-attack" : "during-attack");
+            return r;
+        }
+    }
+
+    /** An attack: from when the realm left NORMAL on its way to UNDER_ATTACK to when it left UNDER_ATTACK (or not yet). */
+    public record AttackPeriod(long startMillis, long endMillis) {
+
+        public boolean ongoing() {
+            return endMillis == Long.MAX_VALUE;
+        }
+    }
+
+    /**
+     * Records the attacks of the realm, on the node whose compare-and-set recorded the change: a
+     * start when UNDER_ATTACK is entered (from when the realm was ELEVATED, if it was), an end when it is left.
+     */
+    public void attackStateChanged(String realmId, RealmAttackStatus from, RealmAttackStatus to) {
+        boolean was = from.state() == AttackState.UNDER_ATTACK;
+        boolean is = to.state() == AttackState.UNDER_ATTACK;
+        if (!was && is) {
+            long start = from.state() == AttackState.ELEVATED && from.sinceMillis() > 0 ? from.sinceMillis() : to.sinceMillis();
+            store.remember(attackKey(realmId), "s " + start, MAX_ATTACKS, INCIDENT_RETENTION);
+        } else if (was && !is) {
+            store.remember(attackKey(realmId), "e " + to.sinceMillis(), MAX_ATTACKS, INCIDENT_RETENTION);
+        }
+    }
+
+    /** The realm's attacks of the last {@link #INCIDENT_RETENTION}, most recent first. */
+    public List<AttackPeriod> attacks(String realmId) {
+        List<AttackPeriod> out = new ArrayList<>();
+        long end = Long.MAX_VALUE;
+        for (String entry : store.recent(attackKey(realmId))) {
+            String[] p = entry.split(" ");
+            if (p.length != 2) {
+                continue;
+            }
+            long at;
+            try {
+                at = Long.parseLong(p[1]);
+            } catch (NumberFormatException e) {
+                continue;
+            }
+            if ("e".equals(p[0])) {
+                end = at;
+            } else if ("s".equals(p[0])) {
+                out.add(new AttackPeriod(at, end));
+                end = Long.MAX_VALUE;
+            }
+        }
+        return out;
+    }
+
+    /** A likely break-in and the attack it belongs to. */
+    public record BreakIn(NewSignIn signIn, AttackPeriod attack) {
+    }
+
+    /**
+     * The new sign-ins between {@code fromMillis} and {@code toMillis} that fall within an attack or
+     * the {@code lookBack} before it, most recent first: what the finder lists and containment acts on.
+     */
+    public List<BreakIn> likelyBreakIns(String realmId, long fromMillis, long toMillis, Duration lookBack) {
+        return likelyBreakIns(realmId, fromMillis, toMillis, lookBack, attacks(realmId));
+    }
+
+    /** The same, for the given attacks only. */
+    public List<BreakIn> likelyBreakIns(String realmId, long fromMillis, long toMillis, Duration lookBack,
+                                        List<AttackPeriod> attacks) {
+        List<BreakIn> out = new ArrayList<>();
+        if (attacks.isEmpty()) {
+            return out;
+        }
+        for (String entry : store.recent(signInKey(realmId))) {
+            String[] p = entry.split(" ");
+            if (p.length != 4) {
+                continue;
+            }
+            long at;
+            try {
+                at = Long.parseLong(p[2]);
+            } catch (NumberFormatException e) {
+                continue;
+            }
+            Optional<InetAddress> address = IpAddresses.parse(p[1]);
+            if (at < fromMillis || at > toMillis || address.isEmpty()) {
+                continue;
+            }
+            for (AttackPeriod a : attacks) {
+                if (at >= a.startMillis() - lookBack.toMillis() && at <= a.endMillis()) {
+                    out.add(new BreakIn(new NewSignIn(p[0], p[1], sources.network(address.get()), at, "d".equals(p[3])), a));
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Records that an account was contained ({@code how}: contain, notify) for the admin alerts and the finder. */
+    public void rememberContained(String realmId, String userId, long signInMillis, String how) {
+        store.remember(containedKey(realmId), userId + " " + signInMillis + " " + clock.getAsLong() + " " + how, MAX_CONTAINED,
+                INCIDENT_RETENTION);
+    }
+
+    /** An account acted on by the realm's containment policy: whose, which sign-in, when, how. */
+    public record ContainedAccount(String userId, long signInMillis, long atMillis, String how) {
+    }
+
+    /** The accounts the containment policy acted on since {@code fromMillis}, most recent first. */
+    public List<ContainedAccount> contained(String realmId, long fromMillis) {
+        List<ContainedAccount> out = new ArrayList<>();
+        for (String entry : store.recent(containedKey(realmId))) {
+            String[] p = entry.split(" ");
+            if (p.length != 4) {
+                continue;
+            }
+            try {
+                long at = Long.parseLong(p[2]);
+                if (at >= fromMillis) {
+                    out.add(new ContainedAccount(p[0], Long.parseLong(p[1]), at, p[3]));
+                }
+            } catch (NumberFormatException e) {
+                // a damaged entry is skipped
+            }
+        }
+        return out;
+    }
+
+    private static String signInKey(String realmId) {
+        return "signins|" + realmId;
+    }
+
+    private static String attackKey(String realmId) {
+        return "attacks|" + realmId;
+    }
+
+    private static String containedKey(String realmId) {
+        return "contained|" + realmId;
     }
 
     private static String flagKey(String realmId) {

@@ -41,7 +41,6 @@ public final class InfinispanAttackDetectionProviderFactory
     private ScheduledExecutorService scheduler;
     private KeycloakSessionFactory sessionFactory;
     private volatile AttackAlerts alerter;
-    private long ticks;
 
     @Override
     public void init(Config.Scope config) {
@@ -132,6 +131,9 @@ public final class InfinispanAttackDetectionProviderFactory
                                                  RealmAttackStatus to) {
                             events.stateChanged(realmId, from, to);
                             AttackDetector d = detector;
+                            if (d != null) {
+                                d.incidents().attackStateChanged(realmId, from, to);
+                            }
                             if (d != null && alerter != null) {
                                 alerter.stateChanged(realmId, d, from, to);
                             }
@@ -161,8 +163,8 @@ public final class InfinispanAttackDetectionProviderFactory
         AttackDetector d = detector;
         if (d != null) {
             d.states().evaluateActiveRealms();
-            // admin alert updates: checked every tenth evaluation (they are minutes apart)
-            if (alerter != null && ticks++ % 10 == 0) {
+            // every evaluation: containment acts within seconds; the admin alerts pace their own updates
+            if (alerter != null) {
                 try {
                     alerter.tick(d);
                 } catch (RuntimeException e) {

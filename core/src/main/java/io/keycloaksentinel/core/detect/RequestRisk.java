@@ -62,9 +62,27 @@ public final class RequestRisk {
      */
     public Risk forAccount(RealmModel realm, UserModel user) {
         return decide(realm, "a|" + (user == null ? null : user.getId()), () -> user == null ? List.of()
-                : java.util.Arrays.asList(detector.keys().accountSubject(realm.getId(), user.getId()),
-                        detector.keys().typedSubject(realm.getId(), user.getUsername()),
-                        KnownNames.emailIsAName(realm) ? detector.keys().typedSubject(realm.getId(), user.getEmail()) : null));
+                : accountNames(realm, user));
+    }
+
+    /**
+     * Whether the account signed in from this request's network recently (under the account, its
+     * username or its email, as {@link #forAccount}); false when it cannot be read.
+     */
+    public boolean accountKnowsNetwork(RealmModel realm, UserModel user) {
+        try {
+            List<String> names = accountNames(realm, user);
+            return detector.knownNetwork(realm.getId(), ip(), names.get(0), names.subList(1, names.size()));
+        } catch (RuntimeException e) {
+            LOG.debugf("Sentinel: the known networks of an account could not be read: %s", e.toString());
+            return false;
+        }
+    }
+
+    private List<String> accountNames(RealmModel realm, UserModel user) {
+        return java.util.Arrays.asList(detector.keys().accountSubject(realm.getId(), user.getId()),
+                detector.keys().typedSubject(realm.getId(), user.getUsername()),
+                KnownNames.emailIsAName(realm) ? detector.keys().typedSubject(realm.getId(), user.getEmail()) : null);
     }
 
     /** The risk of this request without a subject (a page being rendered). */

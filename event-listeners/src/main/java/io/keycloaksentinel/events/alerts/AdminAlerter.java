@@ -8,6 +8,7 @@ import io.keycloaksentinel.core.detect.IncidentLedger;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.detect.RealmSignals;
+import io.keycloaksentinel.core.incident.ContainmentSettings;
 import io.keycloaksentinel.core.risk.AttackState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
@@ -62,6 +63,9 @@ public final class AdminAlerter implements AttackAlerts {
     private final Duration timeout;
     private final long[] retryMillis;
     private final HttpClient http;
+    /** Updates are minutes apart: checked every ten seconds. */
+    static final long TICK_MILLIS = 10_000;
+    private volatile long lastTick;
 
     public AdminAlerter(KeycloakSessionFactory factory) {
         this(factory, TIMEOUT, RETRY_MILLIS);
@@ -105,10 +109,14 @@ public final class AdminAlerter implements AttackAlerts {
         }));
     }
 
-    /** Called every few seconds on every node: an update for each realm under attack whose period has come, claimed once. */
+    /** Called every evaluation on every node; every {@value #TICK_MILLIS} ms: an update for each realm under attack whose period has come, claimed once. */
     @Override
     public void tick(AttackDetector detector) {
         long now = System.currentTimeMillis();
+        if (now - lastTick < TICK_MILLIS) {
+            return;
+        }
+        lastTick = now;
         for (String realmId : detector.states().activeRealmIds()) {
             RealmAttackStatus status = detector.states().status(realmId);
             if (status.state() == AttackState.NORMAL || status.sinceMillis() <= 0) {
@@ -173,6 +181,14 @@ public final class AdminAlerter implements AttackAlerts {
         p.put("responses", responses);
         List<IncidentLedger.FlaggedLogin> entered = detector.incidents().flaggedLogins(realm.getId(), sinceMillis, now);
         p.put("accountsEnteredFromFlaggedSources", entered.stream().map(IncidentLedger.FlaggedLogin::userId).distinct().count());
+        // what the realm's containment policy did with the likely break-ins of this attack (the look-back included)
+        Map<String, Object> contained = new LinkedHashMap<>();
+        contained.put("policy", ContainmentSettings.read(realm::getAttribute).containment());
+        List<IncidentLedger.ContainedAccount> acted = detector.incidents().contained(realm.getId(), sinceMillis);
+        contained.put("accounts", acted.stream().filter(c -> ContainmentSettings.CONTAIN.equals(c.how()))
+                .map(IncidentLedger.ContainedAccount::userId).distinct().count());
+        contained.put("ownersNotified", acted.stream().map(IncidentLedger.ContainedAccount::userId).distinct().count());
+        p.put("contained", contained);
         if (kind == Kind.ENDED) {
             p.put("durationSeconds", Math.max(0, (now - sinceMillis) / 1000));
         }
@@ -242,6 +258,11 @@ public final class AdminAlerter implements AttackAlerts {
         }
         s.append("Accounts that signed in from flagged sources: ").append(p.get("accountsEnteredFromFlaggedSources"))
                 .append(" (GET /admin/realms/").append(p.get("realm")).append("/sentinel-admin/incident/compromised)\n");
+        if (p.get("contained") instanceof Map<?, ?> c) {
+            s.append("Containment (").append(c.get("policy")).append("): ").append(c.get("accounts"))
+                    .append(" accounts signed out and asked for a second proof, ").append(c.get("ownersNotified"))
+                    .append(" owners told\n");
+        }
         if (p.containsKey("durationSeconds")) {
             s.append("Duration: ").append(p.get("durationSeconds")).append(" s\n");
         }

@@ -1,6 +1,9 @@
 package io.keycloaksentinel.events.alerts;
 
+import io.keycloaksentinel.core.incident.ContainmentSettings;
 import io.keycloaksentinel.core.risk.RiskEvents;
+import io.keycloaksentinel.events.incident.Containment;
+import io.keycloaksentinel.events.incident.LookBack;
 import io.keycloaksentinel.core.device.AlertSettings;
 import io.keycloaksentinel.core.device.DeviceRecognition;
 import io.keycloaksentinel.core.device.KnownDevices;
@@ -69,9 +72,12 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
             AlertSettings settings = AlertSettings.read(realm::getAttribute);
             // the MFA step reads the device history too (risky enrollment, unknown-device step-up): with the
             // realm's MFA settings on, or a step in one of its flows whose settings read it
-            boolean track = !settings.newDeviceAlerts() && event.getType() == EventType.LOGIN
-                    && (MfaSettings.tracksDevices(realm::getAttribute) || MfaStepConfig.readsDevices(realm));
-            if (!settings.anyOn() && !track) {
+            // and so does a containment policy (a likely break-in is a sign-in from a new device)
+            boolean login = event.getType() == EventType.LOGIN;
+            boolean track = !settings.newDeviceAlerts() && login && (MfaSettings.tracksDevices(realm::getAttribute)
+                    || MfaStepConfig.readsDevices(realm) || ContainmentSettings.read(realm::getAttribute).on());
+            boolean passwordSet = event.getType() == EventType.UPDATE_PASSWORD || event.getType() == EventType.RESET_PASSWORD;
+            if (!settings.anyOn() && !track && !login && !passwordSet) {
                 return;
             }
             UserModel user = session.users().getUserById(realm, event.getUserId());
@@ -80,12 +86,20 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
             }
             switch (event.getType()) {
                 case LOGIN -> {
+                    // the look-back of an attack: a new device, or every device where the realm tracks none
                     if (settings.newDeviceAlerts() || track) {
-                        logins.login(realm, user, event, settings, settings.newDeviceAlerts());
+                        if (logins.login(realm, user, event, settings, settings.newDeviceAlerts())) {
+                            LookBack.newDevice(session, realm, user, event, true);
+                        }
+                    } else {
+                        LookBack.newDevice(session, realm, user, event, false);
                     }
                 }
-                case UPDATE_PASSWORD, RESET_PASSWORD -> mails.notice(realm, user, settings.notifyPasswordChange(), "password_changed",
+                case UPDATE_PASSWORD, RESET_PASSWORD -> {
+                    Containment.released(realm, user); // a new password (by "Forgot password?": the mailbox proved)
+                    mails.notice(realm, user, settings.notifyPasswordChange(), "password_changed",
                         "sentinelNoticePasswordChanged", null);
+                }
                 case UPDATE_CREDENTIAL, REMOVE_CREDENTIAL, UPDATE_TOTP, REMOVE_TOTP -> credential(realm, user, event, settings);
                 case UPDATE_EMAIL -> email(realm, user, event, settings);
                 case UPDATE_PROFILE -> {

@@ -40,11 +40,12 @@ final class DeviceLogins {
         this.mails = mails;
     }
 
-    void login(RealmModel realm, UserModel user, Event event, AlertSettings settings, boolean alerts) {
+    /** Recognises, remembers and (with {@code alerts}) alerts a login's device; true when the device was new to the account. */
+    boolean login(RealmModel realm, UserModel user, Event event, AlertSettings settings, boolean alerts) {
         HttpRequest request = session.getContext().getHttpRequest();
         AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
         if (request == null || detection == null) {
-            return;
+            return false;
         }
         AttackDetector detector = detection.detector();
         String ip = event.getIpAddress();
@@ -97,7 +98,7 @@ final class DeviceLogins {
                         DeviceRecognition.store(user, withNew);
                         markSeen(user);
                     });
-                    return;
+                    return true;
                 }
                 // the device is remembered unless its alert was suppressed by the hourly limit: then its next
                 // sign-in tries again, and a burst of new devices cannot hide one from the owner for good
@@ -106,15 +107,17 @@ final class DeviceLogins {
                         markSeen(user);
                     }
                 })) {
-                    return; // the user's attributes cannot be written (read-only federation): no alert state
+                    return true; // the user's attributes cannot be written (read-only federation): no alert state
                 }
                 if (mails.newDevice(realm, user, event, detector, newStored, browser, os, ip, settings)
                         != SecurityMails.Alert.RATE_LIMITED) {
                     tryWrite(realm, user, () -> DeviceRecognition.store(user, withNew));
                 }
+                return true;
             }
             default -> throw new IllegalStateException();
         }
+        return false;
     }
 
     /**

@@ -1,0 +1,224 @@
+package io.keycloaksentinel.events.incident;
+
+import io.keycloaksentinel.core.detect.AttackDetector;
+import io.keycloaksentinel.core.detect.IncidentLedger;
+import io.keycloaksentinel.core.detect.IncidentLedger.AttackPeriod;
+import io.keycloaksentinel.core.detect.IncidentLedger.BreakIn;
+import io.keycloaksentinel.core.detect.RealmAttackStatus;
+import io.keycloaksentinel.core.incident.ContainmentSettings;
+import io.keycloaksentinel.core.mail.MailOutbox;
+import io.keycloaksentinel.core.risk.AttackState;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Metrics;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+import org.keycloak.common.util.Time;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+import org.keycloak.models.UserSessionModel;
+import org.keycloak.models.utils.KeycloakModelUtils;
+import org.keycloak.services.managers.UserSessionManager;
+
+/**
+ * The realm's containment policy ({@link ContainmentSettings}) at work: while a realm is under
+ * attack, every likely break-in of the attack (a sign-in from a new device, a new network and a
+ * source with no history, from the look-back before the attack began to now) is acted on once,
+ * cluster-wide: with {@code contain} its account's sessions (online and offline) end, its tokens
+ * stop working, its next sign-in needs a second proof ({@link ContainmentSettings#MARK}, asked by
+ * Sentinel's MFA step; the password grant refuses it) and its owner is told; with {@code notify} the
+ * owner is only told. The owner's way out needs no admin: signing in again with the emailed code
+ * (or a second factor), or a new password through "Forgot password?".
+ *
+ * <p>Off the login path: on this class's own thread, in a fresh Keycloak session, right when the
+ * attack is declared and then at each evaluation while it lasts (about every second), so a break-in
+ * recorded on another node is contained within seconds of its flush. At most one sweep per realm
+ * waits; at most {@value #MAX_PER_SWEEP} accounts per sweep (the rest at the next).
+ */
+public final class Containment {
+
+    static final int MAX_PER_SWEEP = 500;
+    private static final Duration STALE = Duration.ofHours(6);
+    private static final Logger LOG = Logger.getLogger(Containment.class);
+
+    private final KeycloakSessionFactory factory;
+    private final ThreadPoolExecutor pool;
+    private final Set<String> waiting = ConcurrentHashMap.newKeySet();
+
+    Containment(KeycloakSessionFactory factory) {
+        this.factory = factory;
+        this.pool = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(200), r -> {
+            Thread t = new Thread(r, "sentinel-containment");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * A state change recorded by this node: when the realm enters UNDER_ATTACK, its break-ins are
+     * contained first, then {@code then} runs (the admin alert, which says what was contained).
+     */
+    void stateChanged(String realmId, AttackDetector detector, RealmAttackStatus from, RealmAttackStatus to, Runnable then) {
+        Runnable job = then;
+        if (from.state() != AttackState.UNDER_ATTACK && to.state() == AttackState.UNDER_ATTACK) {
+            long start = from.state() == AttackState.ELEVATED && from.sinceMillis() > 0 ? from.sinceMillis() : to.sinceMillis();
+            job = () -> {
+                sweepQuietly(realmId, detector, new AttackPeriod(start, Long.MAX_VALUE));
+                then.run();
+            };
+        }
+        submit(job, then);
+    }
+
+    /** Each evaluation: a sweep for every realm this node serves that is under attack (one waiting per realm). */
+    void tick(AttackDetector detector) {
+        for (String realmId : detector.states().activeRealmIds()) {
+            RealmAttackStatus status = detector.states().status(realmId);
+            if (status.state() != AttackState.UNDER_ATTACK || !waiting.add(realmId)) {
+                continue;
+            }
+            submit(() -> {
+                try {
+                    sweepQuietly(realmId, detector, new AttackPeriod(status.sinceMillis(), Long.MAX_VALUE));
+                } finally {
+                    waiting.remove(realmId);
+                }
+            }, () -> waiting.remove(realmId));
+        }
+    }
+
+    private void submit(Runnable job, Runnable ifDropped) {
+        try {
+            pool.execute(job);
+        } catch (RejectedExecutionException e) {
+            ifDropped.run();
+        }
+    }
+
+    private void sweepQuietly(String realmId, AttackDetector detector, AttackPeriod declared) {
+        try {
+            KeycloakModelUtils.runJobInTransaction(factory, session -> sweep(session, realmId, detector, declared));
+        } catch (RuntimeException e) {
+            LOG.warnf("Sentinel: containment of realm %s failed: %s", realmId, e.toString());
+        }
+    }
+
+    /**
+     * Acts on the break-ins of the realm's current attack. {@code declared}: the attack as this node
+     * knows it, for when the ledger has not seen its start yet (flushed within a second).
+     */
+    private void sweep(KeycloakSession session, String realmId, AttackDetector detector, AttackPeriod declared) {
+        RealmModel realm = session.realms().getRealm(realmId);
+        if (realm == null) {
+            return;
+        }
+        ContainmentSettings settings = ContainmentSettings.read(realm::getAttribute);
+        if (!settings.on()) {
+            return;
+        }
+        session.getContext().setRealm(realm);
+        IncidentLedger ledger = detector.incidents();
+        AttackPeriod current = ledger.attacks(realmId).stream().filter(AttackPeriod::ongoing).findFirst()
+                .filter(a -> a.startMillis() <= declared.startMillis() && a.startMillis() >= declared.startMillis() - STALE.toMillis())
+                .orElse(declared); // an "ongoing" attack far older than this one lost its end: not this attack
+        Duration lookBack = Duration.ofMinutes(settings.lookBackMinutes());
+        long now = Time.currentTimeMillis();
+        List<BreakIn> found = ledger.likelyBreakIns(realmId, current.startMillis() - lookBack.toMillis(), now, lookBack,
+                List.of(current));
+        int acted = 0;
+        for (BreakIn b : found) {
+            if (acted >= MAX_PER_SWEEP) {
+                break;
+            }
+            IncidentLedger.NewSignIn in = b.signIn();
+            if (!detector.keys().claimOnce(realmId, "contain|" + in.userId() + "|" + in.atMillis(), Duration.ofDays(1))) {
+                continue; // this sign-in was acted on already, by this node or another
+            }
+            UserModel user = session.users().getUserById(realm, in.userId());
+            if (user == null) {
+                continue;
+            }
+            act(session, realm, user, in, settings);
+            ledger.rememberContained(realmId, user.getId(), in.atMillis(), settings.containment());
+            acted++;
+        }
+        if (acted > 0) {
+            LOG.infof("Sentinel: realm '%s' under attack: %d likely break-ins %s (policy %s)", realm.getName(), acted,
+                    settings.contains() ? "contained" : "reported to their owners", settings.containment());
+        }
+    }
+
+    private static void act(KeycloakSession session, RealmModel realm, UserModel user, IncidentLedger.NewSignIn in,
+                            ContainmentSettings settings) {
+        if (settings.contains()) {
+            List<UserSessionModel> online = session.sessions().getUserSessionsStream(realm, user).toList();
+            online.forEach(us -> session.sessions().removeUserSession(realm, us));
+            UserSessionManager offline = new UserSessionManager(session);
+            offline.findOfflineSessionsStream(realm, user).toList().forEach(offline::revokeOfflineUserSession);
+            // tokens issued before now stop working, whatever session they came from
+            session.users().setNotBeforeForUser(realm, user, Time.currentTime());
+            try {
+                user.setSingleAttribute(ContainmentSettings.MARK,
+                        Long.toString(Time.currentTimeMillis() + ContainmentSettings.MARK_LIFETIME.toMillis()));
+            } catch (RuntimeException e) {
+                LOG.warnf("Sentinel: user %s of realm '%s' was signed out but cannot be marked (%s): the next sign-in "
+                        + "will not ask a second proof", user.getId(), realm.getName(), e.toString());
+            }
+            count(realm, "contained");
+        } else {
+            count(realm, "notified");
+        }
+        tell(session, realm, user, in, settings.contains());
+    }
+
+    /** The owner's mail, through the queue after this job commits; none without an address. */
+    private static void tell(KeycloakSession session, RealmModel realm, UserModel user, IncidentLedger.NewSignIn in,
+                             boolean contained) {
+        Optional<MailOutbox> outbox = MailOutbox.of(session);
+        if (user.getEmail() == null || user.getEmail().isBlank() || outbox.isEmpty()) {
+            return;
+        }
+        String what = contained ? "sentinelNoticeAutoContained" : "sentinelNoticeAutoNotify";
+        Map<String, Object> attributes = new LinkedHashMap<>();
+        attributes.put("sentinelWhen", DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC)
+                .format(Instant.ofEpochMilli(in.atMillis())) + " UTC");
+        attributes.put("sentinelWhat", what);
+        attributes.put("sentinelIp", in.ip());
+        outbox.get().afterCommit(session, new MailOutbox.Mail(contained ? "auto_contained" : "auto_notified", realm.getId(),
+                user.getId(), null, what + "Subject",
+                List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),
+                "sentinel-security-notice.ftl", attributes));
+    }
+
+    /** The owner proved the account (a new password): the mark goes. Never throws. */
+    public static void released(RealmModel realm, UserModel user) {
+        if (ContainmentSettings.release(user)) {
+            count(realm, "released");
+        }
+    }
+
+    private static void count(RealmModel realm, String outcome) {
+        Counter.builder("sentinel_containment_total")
+                .description("Accounts Sentinel's containment policy acted on (contained, notified) or released")
+                .tag("realm", realm.getName()).tag("outcome", outcome)
+                .register(Metrics.globalRegistry).increment();
+    }
+
+    void close() {
+        pool.shutdownNow();
+    }
+}

@@ -1,0 +1,41 @@
+package io.keycloaksentinel.events.incident;
+
+import io.keycloaksentinel.core.detect.AttackDetectionProvider;
+import io.keycloaksentinel.core.detect.RealmDetectionConfig;
+import org.jboss.logging.Logger;
+import org.keycloak.events.Event;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+
+/**
+ * The look-back of an attack: each successful sign-in from a device new to the account (or one the
+ * realm does not track) is checked for the other two signs of a break-in, a network new to the
+ * account and a source with no history in the realm, and remembered when it has both, whether or
+ * not an attack is on: when one is declared, the sign-ins of the minutes before it are already
+ * there ({@code IncidentLedger#likelyBreakIns}), whatever the spread of the botnet. A sign-in from a
+ * known device costs nothing here; one from a new device at most two cluster reads.
+ */
+public final class LookBack {
+
+    private static final Logger LOG = Logger.getLogger(LookBack.class);
+
+    private LookBack() {
+    }
+
+    /** After a successful sign-in from a new or untracked device ({@code deviceTracked} says which). Never throws. */
+    public static void newDevice(KeycloakSession session, RealmModel realm, UserModel user, Event event, boolean deviceTracked) {
+        try {
+            AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+            if (detection == null || session.getContext().getConnection() == null
+                    || RealmDetectionConfig.allowlisted(realm::getAttribute, event.getIpAddress())
+                    || detection.risk().accountKnowsNetwork(realm, user)) {
+                return;
+            }
+            detection.detector().incidents().rememberNewSignIn(realm.getId(), user.getId(), event.getIpAddress(), deviceTracked);
+        } catch (RuntimeException e) {
+            LOG.debugf("Sentinel: a new sign-in of realm '%s' was not remembered for the look-back: %s", realm.getName(),
+                    e.toString());
+        }
+    }
+}
