@@ -5,6 +5,7 @@ import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.Emergency;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import io.keycloaksentinel.core.incident.ContainmentSettings;
+import io.keycloaksentinel.core.mfa.flow.MfaStepConfig;
 import io.keycloaksentinel.core.risk.AttackState;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -126,8 +127,16 @@ public class IncidentResource {
      */
     @Path("containment")
     public SettingsResource containment() {
-        return new SettingsResource(request, ContainmentSettings.TABLE, ContainmentSettings.TABLE::validateUpdate,
-                () -> ContainmentSettings.read(request.realm()::getAttribute).toMap());
+        return new SettingsResource(request, ContainmentSettings.TABLE, update -> {
+            Map<String, String> values = ContainmentSettings.TABLE.validateUpdate(update);
+            if (ContainmentSettings.CONTAIN.equals(values.get(ContainmentSettings.POLICY))
+                    && !MfaStepConfig.browserFlowHasStep(request.realm())) {
+                // without the step nothing asks a contained account's second proof: the browser form would let it in
+                throw new IllegalArgumentException("containment 'contain' needs Sentinel's MFA step in the realm's browser flow "
+                        + "(POST mfa/flows?bind=true binds the ready one); 'notify' works without it");
+            }
+            return values;
+        }, () -> ContainmentSettings.read(request.realm()::getAttribute).toMap());
     }
 
     /** Ends every session of the realm ({@code ?dryRun=true}: says so, does nothing). Needs manage-realm; an admin event. */

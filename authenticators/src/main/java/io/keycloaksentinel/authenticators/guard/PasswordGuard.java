@@ -58,7 +58,7 @@ public final class PasswordGuard {
             Risk risk = detection.risk().forAccount(realm, user);
             boolean noPage = detection.risk().hasNoPage() || tokenEndpoint(session);
             // a contained account's next sign-in needs a second proof, which a path without pages cannot ask
-            boolean contained = noPage && ContainmentSettings.contained(user, System.currentTimeMillis());
+            boolean contained = noPage && ContainmentSettings.contained(user, org.keycloak.common.util.Time.currentTimeMillis());
             boolean refuse = noPage ? risk.refusesUnprovenPassword() || contained : risk.throttled();
             if (!refuse) {
                 if (noPage ? risk.wouldRefuseUnprovenPassword() : risk.wouldThrottle()) {

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.jboss.logging.Logger;
+import org.keycloak.common.util.Time;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.models.AuthenticationExecutionModel;
 import org.keycloak.models.AuthenticationFlowModel;
@@ -146,7 +147,11 @@ final class MfaFlow {
         UserModel user = context.getUser();
         Optional<Risk> kept = Risk.parse(context.getAuthenticationSession().getAuthNote(RISK_NOTE), user.getId());
         if (kept.isPresent()) {
-            return kept.get();
+            Risk r = kept.get();
+            // contained since this login's risk was decided (it waited on a page): the mark applies now
+            return r.action() != StepUpAction.REFUSE && r.action() != StepUpAction.SECOND_PROOF
+                    && ContainmentSettings.contained(user, Time.currentTimeMillis())
+                    ? new Risk(StepUpAction.SECOND_PROOF, r.level(), r.deviceKnown(), r.deviceByCookie(), r.monitoredOnly()) : r;
         }
         RealmModel realm = context.getRealm();
         RiskLevel level = RiskLevel.LOW;
@@ -190,7 +195,7 @@ final class MfaFlow {
             action = StepUpAction.ALLOW;
             monitored = true;
         }
-        if (ContainmentSettings.contained(user, System.currentTimeMillis())) {
+        if (ContainmentSettings.contained(user, Time.currentTimeMillis())) {
             // the realm's containment policy signed this account out after a likely break-in: whoever knows
             // the password must also prove the mailbox or a second factor (which releases the account)
             action = action.max(StepUpAction.SECOND_PROOF);

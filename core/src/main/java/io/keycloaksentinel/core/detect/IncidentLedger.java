@@ -195,34 +195,54 @@ public final class IncidentLedger {
         boolean was = from.state() == AttackState.UNDER_ATTACK;
         boolean is = to.state() == AttackState.UNDER_ATTACK;
         if (!was && is) {
-            long start = from.state() == AttackState.ELEVATED && from.sinceMillis() > 0 ? from.sinceMillis() : to.sinceMillis();
-            store.remember(attackKey(realmId), "s " + start, MAX_ATTACKS, INCIDENT_RETENTION);
+            store.remember(attackKey(realmId), "s " + attackStart(from, to), MAX_ATTACKS, INCIDENT_RETENTION);
         } else if (was && !is) {
             store.remember(attackKey(realmId), "e " + to.sinceMillis(), MAX_ATTACKS, INCIDENT_RETENTION);
         }
     }
 
-    /** The realm's attacks of the last {@link #INCIDENT_RETENTION}, most recent first. */
+    /** How long before UNDER_ATTACK an attack's rise may begin: a realm kept ELEVATED for days must not reach back days. */
+    public static final Duration MAX_RISE = Duration.ofMinutes(10);
+
+    /**
+     * When an attack entering UNDER_ATTACK began: when the realm left NORMAL on its way (it was
+     * ELEVATED), at most {@link #MAX_RISE} before UNDER_ATTACK.
+     */
+    public static long attackStart(RealmAttackStatus from, RealmAttackStatus to) {
+        long start = from.state() == AttackState.ELEVATED && from.sinceMillis() > 0 ? from.sinceMillis() : to.sinceMillis();
+        return Math.max(start, to.sinceMillis() - MAX_RISE.toMillis());
+    }
+
+    /** The realm's attacks of the last {@link #INCIDENT_RETENTION}, most recent first (nodes flush in any order: sorted by time). */
     public List<AttackPeriod> attacks(String realmId) {
-        List<AttackPeriod> out = new ArrayList<>();
-        long end = Long.MAX_VALUE;
+        List<long[]> marks = new ArrayList<>(); // {time, 1 = start / 0 = end}
         for (String entry : store.recent(attackKey(realmId))) {
             String[] p = entry.split(" ");
-            if (p.length != 2) {
+            if (p.length != 2 || !("s".equals(p[0]) || "e".equals(p[0]))) {
                 continue;
             }
-            long at;
             try {
-                at = Long.parseLong(p[1]);
+                marks.add(new long[] {Long.parseLong(p[1]), "s".equals(p[0]) ? 1 : 0});
             } catch (NumberFormatException e) {
-                continue;
+                // a damaged entry is skipped
             }
-            if ("e".equals(p[0])) {
-                end = at;
-            } else if ("s".equals(p[0])) {
-                out.add(new AttackPeriod(at, end));
-                end = Long.MAX_VALUE;
+        }
+        marks.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(b[1], a[1]));
+        List<AttackPeriod> out = new ArrayList<>();
+        long start = -1;
+        for (long[] m : marks) {
+            if (m[1] == 1) {
+                if (start >= 0) {
+                    out.add(0, new AttackPeriod(start, m[0])); // its end was lost: it ended by the next start at the latest
+                }
+                start = m[0];
+            } else if (start >= 0) {
+                out.add(0, new AttackPeriod(start, m[0]));
+                start = -1;
             }
+        }
+        if (start >= 0) {
+            out.add(0, new AttackPeriod(start, Long.MAX_VALUE));
         }
         return out;
     }

@@ -81,6 +81,31 @@ class IncidentLookBackTest {
     }
 
     @Test
+    @DisplayName("A realm kept ELEVATED for days does not reach back days: an attack begins at most 10 minutes before UNDER_ATTACK")
+    void riseCapped() {
+        long t = now.get();
+        RealmAttackStatus elevated = new RealmAttackStatus(AttackState.ELEVATED, t - Duration.ofDays(3).toMillis(), 0, 1, "x");
+        RealmAttackStatus under = new RealmAttackStatus(AttackState.UNDER_ATTACK, t, 0, 1, "x");
+        assertThat(IncidentLedger.attackStart(elevated, under)).isEqualTo(t - IncidentLedger.MAX_RISE.toMillis());
+        RealmAttackStatus recent = new RealmAttackStatus(AttackState.ELEVATED, t - 3_000, 0, 1, "x");
+        assertThat(IncidentLedger.attackStart(recent, under)).isEqualTo(t - 3_000);
+        assertThat(IncidentLedger.attackStart(RealmAttackStatus.INITIAL, under)).isEqualTo(t);
+    }
+
+    @Test
+    @DisplayName("Starts and ends pair by time, whatever order the nodes flushed them in; a lost end closes at the next start")
+    void periodsByTime() {
+        store.remember("attacks|r1", "e 300", 50, Duration.ofDays(1));
+        store.remember("attacks|r1", "s 100", 50, Duration.ofDays(1));
+        store.remember("attacks|r1", "s 500", 50, Duration.ofDays(1)); // its end was lost
+        store.remember("attacks|r1", "s 900", 50, Duration.ofDays(1));
+        store.remember("attacks|r1", "garbage", 50, Duration.ofDays(1));
+        store.flush();
+        assertThat(ledger.attacks("r1")).containsExactly(new IncidentLedger.AttackPeriod(900, Long.MAX_VALUE),
+                new IncidentLedger.AttackPeriod(500, 900), new IncidentLedger.AttackPeriod(100, 300));
+    }
+
+    @Test
     @DisplayName("What the containment policy did is kept per realm, newest first")
     void contained() {
         ledger.rememberContained("r1", "u1", now.get() - 5, "contain");

@@ -76,8 +76,9 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
             boolean login = event.getType() == EventType.LOGIN;
             boolean track = !settings.newDeviceAlerts() && login && (MfaSettings.tracksDevices(realm::getAttribute)
                     || MfaStepConfig.readsDevices(realm) || ContainmentSettings.read(realm::getAttribute).on());
-            boolean passwordSet = event.getType() == EventType.UPDATE_PASSWORD || event.getType() == EventType.RESET_PASSWORD;
-            if (!settings.anyOn() && !track && !login && !passwordSet) {
+            boolean passwordSet = event.getType() == EventType.UPDATE_PASSWORD || event.getType() == EventType.RESET_PASSWORD
+                    || event.getType() == EventType.UPDATE_CREDENTIAL;
+            if (!settings.anyOn() && !track && !passwordSet) {
                 return;
             }
             UserModel user = session.users().getUserById(realm, event.getUserId());
@@ -86,13 +87,10 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
             }
             switch (event.getType()) {
                 case LOGIN -> {
-                    // the look-back of an attack: a new device, or every device where the realm tracks none
-                    if (settings.newDeviceAlerts() || track) {
-                        if (logins.login(realm, user, event, settings, settings.newDeviceAlerts())) {
-                            LookBack.newDevice(session, realm, user, event, true);
-                        }
-                    } else {
-                        LookBack.newDevice(session, realm, user, event, false);
+                    // the look-back of an attack: a sign-in from a device new to the account
+                    if ((settings.newDeviceAlerts() || track)
+                            && logins.login(realm, user, event, settings, settings.newDeviceAlerts())) {
+                        LookBack.newDevice(session, realm, user, event, true);
                     }
                 }
                 case UPDATE_PASSWORD, RESET_PASSWORD -> {
@@ -128,6 +126,7 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
             type = "otp";
         }
         if ("password".equals(type) && !removed) {
+            Containment.released(realm, user); // a new password
             mails.notice(realm, user, settings.notifyPasswordChange(), "password_changed", "sentinelNoticePasswordChanged", null);
         } else if (type != null && !"password".equals(type)) {
             mails.notice(realm, user, settings.notifyMfaChange(), removed ? "mfa_removed" : "mfa_added",

@@ -25,6 +25,9 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
+import org.keycloak.Config;
+import org.keycloak.credential.CredentialModel;
+import org.keycloak.models.credential.PasswordCredentialModel;
 import org.keycloak.common.util.Time;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
@@ -75,7 +78,7 @@ public final class Containment {
     void stateChanged(String realmId, AttackDetector detector, RealmAttackStatus from, RealmAttackStatus to, Runnable then) {
         Runnable job = then;
         if (from.state() != AttackState.UNDER_ATTACK && to.state() == AttackState.UNDER_ATTACK) {
-            long start = from.state() == AttackState.ELEVATED && from.sinceMillis() > 0 ? from.sinceMillis() : to.sinceMillis();
+            long start = IncidentLedger.attackStart(from, to);
             job = () -> {
                 sweepQuietly(realmId, detector, new AttackPeriod(start, Long.MAX_VALUE));
                 then.run();
@@ -111,66 +114,116 @@ public final class Containment {
 
     private void sweepQuietly(String realmId, AttackDetector detector, AttackPeriod declared) {
         try {
-            KeycloakModelUtils.runJobInTransaction(factory, session -> sweep(session, realmId, detector, declared));
+            List<BreakIn> found = KeycloakModelUtils.runJobInTransactionWithResult(factory,
+                    session -> breakIns(session, realmId, detector, declared));
+            int acted = 0;
+            for (BreakIn b : found) {
+                if (acted >= MAX_PER_SWEEP) {
+                    break;
+                }
+                String key = "contain|" + b.signIn().userId() + "|" + b.signIn().atMillis();
+                if (done.contains(key)) {
+                    continue;
+                }
+                // one transaction per account: one account that cannot be written does not undo the others
+                try {
+                    if (KeycloakModelUtils.runJobInTransactionWithResult(factory, session -> actOn(session, realmId, detector, b, key))) {
+                        acted++;
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warnf("Sentinel: containment of user %s of realm %s failed: %s", b.signIn().userId(), realmId, e.toString());
+                }
+                remember(key);
+            }
+            if (acted > 0) {
+                LOG.infof("Sentinel: realm %s under attack: %d likely break-ins acted on", realmId, acted);
+            }
         } catch (RuntimeException e) {
             LOG.warnf("Sentinel: containment of realm %s failed: %s", realmId, e.toString());
         }
     }
 
+    /** Sign-ins this node acted on or saw claimed (no cluster round trip for them at the next tick); bounded. */
+    private final Set<String> done = ConcurrentHashMap.newKeySet();
+
+    private void remember(String key) {
+        if (done.size() >= 20_000) {
+            done.clear();
+        }
+        done.add(key);
+    }
+
     /**
-     * Acts on the break-ins of the realm's current attack. {@code declared}: the attack as this node
-     * knows it, for when the ledger has not seen its start yet (flushed within a second).
+     * The break-ins of the realm's current attack, when its policy is on (none otherwise).
+     * {@code declared}: the attack as this node knows it, for when the ledger has not seen its
+     * start yet (flushed within a second).
      */
-    private void sweep(KeycloakSession session, String realmId, AttackDetector detector, AttackPeriod declared) {
+    private static List<BreakIn> breakIns(KeycloakSession session, String realmId, AttackDetector detector,
+                                          AttackPeriod declared) {
         RealmModel realm = session.realms().getRealm(realmId);
-        if (realm == null) {
-            return;
+        if (realm == null || Config.getAdminRealm().equals(realm.getName())) {
+            return List.of(); // the admin realm: containing its admins would lock the server's own administration
         }
         ContainmentSettings settings = ContainmentSettings.read(realm::getAttribute);
         if (!settings.on()) {
-            return;
+            return List.of();
         }
-        session.getContext().setRealm(realm);
         IncidentLedger ledger = detector.incidents();
         AttackPeriod current = ledger.attacks(realmId).stream().filter(AttackPeriod::ongoing).findFirst()
                 .filter(a -> a.startMillis() <= declared.startMillis() && a.startMillis() >= declared.startMillis() - STALE.toMillis())
                 .orElse(declared); // an "ongoing" attack far older than this one lost its end: not this attack
         Duration lookBack = Duration.ofMinutes(settings.lookBackMinutes());
-        long now = Time.currentTimeMillis();
-        List<BreakIn> found = ledger.likelyBreakIns(realmId, current.startMillis() - lookBack.toMillis(), now, lookBack,
+        return ledger.likelyBreakIns(realmId, current.startMillis() - lookBack.toMillis(), Time.currentTimeMillis(), lookBack,
                 List.of(current));
-        int acted = 0;
-        for (BreakIn b : found) {
-            if (acted >= MAX_PER_SWEEP) {
-                break;
-            }
-            IncidentLedger.NewSignIn in = b.signIn();
-            if (!detector.keys().claimOnce(realmId, "contain|" + in.userId() + "|" + in.atMillis(), Duration.ofDays(1))) {
-                continue; // this sign-in was acted on already, by this node or another
-            }
-            UserModel user = session.users().getUserById(realm, in.userId());
-            if (user == null) {
-                continue;
-            }
-            act(session, realm, user, in, settings);
-            ledger.rememberContained(realmId, user.getId(), in.atMillis(), settings.containment());
-            acted++;
+    }
+
+    /** Claims one break-in in the cluster and acts on it; false when it was claimed already or is not acted on. */
+    private static boolean actOn(KeycloakSession session, String realmId, AttackDetector detector, BreakIn b, String key) {
+        RealmModel realm = session.realms().getRealm(realmId);
+        if (realm == null) {
+            return false;
         }
-        if (acted > 0) {
-            LOG.infof("Sentinel: realm '%s' under attack: %d likely break-ins %s (policy %s)", realm.getName(), acted,
-                    settings.contains() ? "contained" : "reported to their owners", settings.containment());
+        ContainmentSettings settings = ContainmentSettings.read(realm::getAttribute);
+        IncidentLedger.NewSignIn in = b.signIn();
+        if (!settings.on() || !detector.keys().claimOnce(realmId, key, IncidentLedger.INCIDENT_RETENTION)) {
+            return false; // acted on already, by this node or another, during the whole time it is kept
         }
+        session.getContext().setRealm(realm);
+        UserModel user = session.users().getUserById(realm, in.userId());
+        Long created = user == null ? null : user.getCreatedTimestamp();
+        long windowStart = b.attack().startMillis() - settings.lookBackMinutes() * 60_000L;
+        if (user == null || (created != null && created >= windowStart)) {
+            return false; // gone, or an account created within the window: its first sign-in is new in every way
+        }
+        act(session, realm, user, in, settings);
+        detector.incidents().rememberContained(realmId, user.getId(), in.atMillis(), settings.containment());
+        return true;
     }
 
     private static void act(KeycloakSession session, RealmModel realm, UserModel user, IncidentLedger.NewSignIn in,
                             ContainmentSettings settings) {
         if (settings.contains()) {
+            // what the intruder may have added since the sign-in: a second factor of its own would prove "the owner"
+            List<CredentialModel> added = user.credentialManager().getStoredCredentialsStream()
+                    .filter(c -> !PasswordCredentialModel.TYPE.equals(c.getType()))
+                    .filter(c -> c.getCreatedDate() != null && c.getCreatedDate() >= in.atMillis() - 1_000).toList();
+            added.forEach(c -> user.credentialManager().removeStoredCredentialById(c.getId()));
             List<UserSessionModel> online = session.sessions().getUserSessionsStream(realm, user).toList();
             online.forEach(us -> session.sessions().removeUserSession(realm, us));
             UserSessionManager offline = new UserSessionManager(session);
             offline.findOfflineSessionsStream(realm, user).toList().forEach(offline::revokeOfflineUserSession);
             // tokens issued before now stop working, whatever session they came from
             session.users().setNotBeforeForUser(realm, user, Time.currentTime());
+            boolean canProve = user.getEmail() != null && !user.getEmail().isBlank() && user.isEmailVerified()
+                    || user.credentialManager().getStoredCredentialsStream()
+                            .anyMatch(c -> !PasswordCredentialModel.TYPE.equals(c.getType()));
+            if (!canProve) {
+                // no verified address and no second factor: a mark would lock the owner out for good
+                LOG.infof("Sentinel: user %s of realm '%s' signed out after a likely break-in; no second proof possible "
+                        + "(no verified email, no second factor): not marked", user.getId(), realm.getName());
+                count(realm, "signed_out_only");
+                return;
+            }
             try {
                 user.setSingleAttribute(ContainmentSettings.MARK,
                         Long.toString(Time.currentTimeMillis() + ContainmentSettings.MARK_LIFETIME.toMillis()));
@@ -189,7 +242,7 @@ public final class Containment {
     private static void tell(KeycloakSession session, RealmModel realm, UserModel user, IncidentLedger.NewSignIn in,
                              boolean contained) {
         Optional<MailOutbox> outbox = MailOutbox.of(session);
-        if (user.getEmail() == null || user.getEmail().isBlank() || outbox.isEmpty()) {
+        if (user.getEmail() == null || user.getEmail().isBlank() || !user.isEmailVerified() || outbox.isEmpty()) {
             return;
         }
         String what = contained ? "sentinelNoticeAutoContained" : "sentinelNoticeAutoNotify";

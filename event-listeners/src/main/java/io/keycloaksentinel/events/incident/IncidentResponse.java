@@ -31,8 +31,11 @@ public final class IncidentResponse implements AttackAlerts {
 
     @Override
     public void tick(AttackDetector detector) {
-        containment.tick(detector);
-        alerts.tick(detector);
+        try {
+            containment.tick(detector);
+        } finally {
+            alerts.tick(detector); // the admin alerts' updates, whatever containment did
+        }
     }
 
     @Override

@@ -9,8 +9,8 @@ import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
 
 /**
- * The look-back of an attack: each successful sign-in from a device new to the account (or one the
- * realm does not track) is checked for the other two signs of a break-in, a network new to the
+ * The look-back of an attack: each successful sign-in from a device new to the account (in a realm
+ * that tracks devices: new-device alerts, the MFA step-up, a containment policy) is checked for the other two signs of a break-in, a network new to the
  * account and a source with no history in the realm, and remembered when it has both, whether or
  * not an attack is on: when one is declared, the sign-ins of the minutes before it are already
  * there ({@code IncidentLedger#likelyBreakIns}), whatever the spread of the botnet. A sign-in from a
@@ -23,7 +23,7 @@ public final class LookBack {
     private LookBack() {
     }
 
-    /** After a successful sign-in from a new or untracked device ({@code deviceTracked} says which). Never throws. */
+    /** After a successful sign-in from a new device ({@code deviceTracked}: false for a realm that tracks none). Never throws. */
     public static void newDevice(KeycloakSession session, RealmModel realm, UserModel user, Event event, boolean deviceTracked) {
         try {
             AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);

@@ -90,6 +90,9 @@ class SpreadBotnetContainmentIT {
         builder.user("traveller", "Traveller-pass-1");
         realm = builder.customize(r -> r.setSmtpServer(mail.realmSmtp())).create(server);
         String base = "/admin/realms/" + realm.name() + "/sentinel-admin";
+        AdminApi.Response noStep = server.admin().put(base + "/incident/containment", Map.of("containment", "contain"));
+        assertThat(noStep.status()).as("contain without the MFA step in the browser flow").isEqualTo(400);
+        assertThat(noStep.json().get("error").asText()).contains("MFA step");
         assertThat(server.admin().post(base + "/mfa/flows?bind=true", Map.of()).expect(200).json().get("bound").asBoolean())
                 .isTrue();
         assertThat(server.admin().get(base + "/incident/containment").expect(200).json().get("containment").asText())

@@ -44,6 +44,11 @@ public final class MfaStepConfig {
      * history with its settings ({@link MfaSettings#needsDevices()}): then the new-device listener
      * keeps it for every login of the realm.
      */
+    /** Whether the realm's browser flow runs Sentinel's MFA step (which asks a contained account's second proof). */
+    public static boolean browserFlowHasStep(RealmModel realm) {
+        return step(realm, realm.getBrowserFlow()) != null;
+    }
+
     public static boolean readsDevices(RealmModel realm) {
         return realm.getAuthenticationFlowsStream().filter(AuthenticationFlowModel::isTopLevel)
                 .anyMatch(top -> step(realm, top) != null && settings(realm, top).needsDevices());
