@@ -8,7 +8,13 @@ import jakarta.ws.rs.core.Response;
 import java.util.Optional;
 import org.keycloak.forms.login.LoginFormsProvider;
 import jakarta.ws.rs.core.MultivaluedHashMap;
+import io.keycloaksentinel.authenticators.mfa.EmailLinkStepUp;
+import io.keycloaksentinel.core.incident.ContainmentSettings;
 import org.keycloak.authentication.AuthenticationFlowContext;
+import org.keycloak.authentication.AuthenticationFlowError;
+import org.keycloak.authentication.authenticators.util.AuthenticatorUtils;
+import org.keycloak.events.Errors;
+import org.keycloak.models.UserModel;
 import org.keycloak.authentication.authenticators.browser.UsernamePasswordForm;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.representations.idm.CredentialRepresentation;
@@ -16,9 +22,13 @@ import org.keycloak.services.managers.AuthenticationManager;
 
 /**
  * Keycloak's username/password form with Sentinel's throttle and CAPTCHA in front of the password
- * check, and the breached-password check after it.
+ * check, and after it the email-link step-up (a right password answered as a wrong one, the owner
+ * mailed a link that continues here) and the breached-password check.
  */
 final class SentinelLoginForm extends UsernamePasswordForm {
+
+    /** Keycloak's auth note of a checked password (AbstractUsernameFormAuthenticator). */
+    private static final String PASSWORD_VALIDATED = "PASSWORD_VALIDATED";
 
     /**
      * The CAPTCHA this post needed, for the form a failed sign-in re-renders; null when none was
@@ -36,6 +46,17 @@ final class SentinelLoginForm extends UsernamePasswordForm {
         if (BreachProof.inProof(context)) {
             BreachProof.show(context); // a reload during the breached-password proof
             return;
+        }
+        Optional<String> proved = EmailLinkStepUp.provedUser(context.getAuthenticationSession());
+        if (proved.isPresent()) {
+            // the owner followed the emailed link in this browser after typing the right password here
+            UserModel user = context.getSession().users().getUserById(context.getRealm(), proved.get());
+            if (user != null && user.isEnabled()) {
+                context.setUser(user);
+                ContainmentSettings.release(user); // the mailbox proved
+                context.success();
+                return;
+            }
         }
         CaptchaGate gate = CaptchaGate.of(context.getSession(), context.getRealm(), context.getAuthenticatorConfig(),
                 CaptchaGate.Form.LOGIN);
@@ -82,6 +103,12 @@ final class SentinelLoginForm extends UsernamePasswordForm {
         if (!super.validateForm(context, formData)) {
             return false;
         }
+        if (EmailLinkStepUp.wanted(context)) {
+            // the step-up that teaches nothing: the right password gets the wrong password's answer, the owner a link
+            EmailLinkStepUp.start(context);
+            answerAsWrongPassword(context);
+            return false;
+        }
         return BreachedLoginCheck.afterPassword(context, formData.getFirst(CredentialRepresentation.PASSWORD));
     }
 
@@ -92,6 +119,18 @@ final class SentinelLoginForm extends UsernamePasswordForm {
             retryWidget.show(context.form(), false);
         }
         return super.challenge(context, error, field);
+    }
+
+    /** What Keycloak's form answers a wrong password: the same event, the same page, the same flow failure. */
+    private void answerAsWrongPassword(AuthenticationFlowContext context) {
+        context.getAuthenticationSession().removeAuthNote(PASSWORD_VALIDATED);
+        context.getEvent().user(context.getUser());
+        context.getEvent().error(Errors.INVALID_USER_CREDENTIALS);
+        AuthenticatorUtils.setupReauthenticationInUsernamePasswordFormError(context);
+        // rendered as Keycloak renders a wrong password's page: without the user (no "attempted username" header)
+        context.clearUser();
+        Response page = challenge(context, getDefaultChallengeMessage(context), CredentialRepresentation.PASSWORD);
+        context.failureChallenge(AuthenticationFlowError.INVALID_CREDENTIALS, page);
     }
 
     private Response captchaChallenge(AuthenticationFlowContext context, CaptchaGate gate, String username, String message) {

@@ -52,7 +52,7 @@ final class MfaDecision {
         if (l.stepUp() == StepUpAction.REFUSE) {
             return Outcome.STEP_UP_REFUSED;
         }
-        if ((l.resetFlow() || l.stepUp() == StepUpAction.SECOND_PROOF) && l.hasAnyFactor() && !l.anyFactorUsed()) {
+        if ((l.resetFlow() || l.stepUp().asksProof()) && l.hasAnyFactor() && !l.anyFactorUsed()) {
             // the user has a factor, but this flow did not ask for it: refuse rather than let a
             // reset or a risky login through on the password (or the email link) alone
             return Outcome.FLOW_INCOMPLETE;
@@ -63,7 +63,7 @@ final class MfaDecision {
         if (l.enforced() && (l.state() == State.IN_GRACE || l.state() == State.OVERDUE)) {
             return !l.canEnroll() && l.state() == State.OVERDUE ? Outcome.CANNOT_ENROLL : Outcome.CHOOSE;
         }
-        if (l.stepUp() == StepUpAction.SECOND_PROOF && !l.anyFactorUsed()) {
+        if (l.stepUp().asksProof() && !l.anyFactorUsed()) {
             return Outcome.EMAIL_STEP_UP;
         }
         return Outcome.PASS;
@@ -81,7 +81,7 @@ final class MfaDecision {
         if (l.stepUp() == StepUpAction.REFUSE) {
             return Optional.of("sentinel_step_up_refused");
         }
-        if (l.stepUp() == StepUpAction.SECOND_PROOF && !l.anyFactorUsed()) {
+        if (l.stepUp().asksProof() && !l.anyFactorUsed()) {
             return Optional.of("sentinel_step_up_needs_browser");
         }
         if (l.enforced() && l.state() == State.ENROLLED && !l.allowedFactorUsed()) {
@@ -111,7 +111,7 @@ final class MfaDecision {
             case NEVER -> false;
             case RISKY -> !deviceByCookie || level != RiskLevel.LOW || breachedPassword;
         };
-        return risky || stepUp == StepUpAction.SECOND_PROOF;
+        return risky || stepUp.asksProof();
     }
 
     /** The answers to "Not now" on the choice page. */

@@ -59,7 +59,7 @@ public final class MfaStepFactory extends SentinelStepFactory<Authenticator> imp
                 .property().name(MfaSettings.STEP_UP).label("Step-up").type(ProviderConfigProperty.LIST_TYPE)
                 .options("", "enforce", "monitor", "off").helpText("Risk-based step-up (default enforce).").add()
                 .property().name(MfaSettings.STEP_UP_HIGH).label("High risk").type(ProviderConfigProperty.LIST_TYPE)
-                .options("", "allow", "second-proof", "refuse").helpText("Default second-proof.").add()
+                .options("", "allow", "second-proof", "email-link", "refuse").helpText("Default second-proof. email-link: the right password is answered as a wrong one and the owner mailed a link that continues the sign-in in that browser.").add()
                 .property().name(MfaSettings.STEP_UP_MEDIUM).label("Medium risk").type(ProviderConfigProperty.LIST_TYPE)
                 .options("", "allow", "second-proof", "refuse").helpText("Default allow.").add()
                 .property().name(MfaSettings.STEP_UP_UNKNOWN_DEVICE).label("Unknown device")

@@ -72,11 +72,22 @@ public record MfaSettings(Mode mode, List<Scope> scopes, List<Exemption> exempt,
 
     /** What a step-up level asks of a login with a correct password. */
     public enum StepUpAction {
-        ALLOW, SECOND_PROOF, REFUSE;
+        /**
+         * EMAIL_LINK: the right password is answered exactly as a wrong one, and the owner is mailed a
+         * one-time link that continues the sign-in in the browser that asked; where no such answer can
+         * be given (the password grant, a flow without Sentinel's login form) it asks what
+         * SECOND_PROOF asks.
+         */
+        ALLOW, SECOND_PROOF, EMAIL_LINK, REFUSE;
 
-        /** allow, second-proof, refuse. */
+        /** allow, second-proof, email-link, refuse. */
         public String value() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        /** Whether the login needs a second proof (an emailed code or link, or a second factor). */
+        public boolean asksProof() {
+            return this == SECOND_PROOF || this == EMAIL_LINK;
         }
 
         public StepUpAction max(StepUpAction other) {

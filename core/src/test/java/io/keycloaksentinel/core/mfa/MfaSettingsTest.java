@@ -155,7 +155,7 @@ class MfaSettingsTest {
             "exempt|realm|exempt: 'realm' must start with one of [group, role, user]",
             "factors|sms|factors: unknown factor 'sms'; known: [otp, webauthn, passkey, recovery-codes]",
             "mode|sometimes|mode must be one of off, enforce, monitor",
-            "stepUpHigh|block|stepUpHigh must be one of allow, second-proof, refuse",
+            "stepUpHigh|block|stepUpHigh must be one of allow, second-proof, email-link, refuse",
             "enrollmentProof|later|enrollmentProof must be one of risky, always, never"})
     @DisplayName("The 400 message names the field and the entry, word for word")
     void messages(String key, String value, String message) {
