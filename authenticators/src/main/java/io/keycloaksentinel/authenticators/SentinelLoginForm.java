@@ -9,7 +9,6 @@ import java.util.Optional;
 import org.keycloak.forms.login.LoginFormsProvider;
 import jakarta.ws.rs.core.MultivaluedHashMap;
 import io.keycloaksentinel.authenticators.mfa.EmailLinkStepUp;
-import io.keycloaksentinel.core.incident.ContainmentSettings;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.AuthenticationFlowError;
 import org.keycloak.authentication.authenticators.util.AuthenticatorUtils;
@@ -47,14 +46,15 @@ final class SentinelLoginForm extends UsernamePasswordForm {
             BreachProof.show(context); // a reload during the breached-password proof
             return;
         }
-        Optional<String> proved = EmailLinkStepUp.provedUser(context.getAuthenticationSession());
+        Optional<String> proved = EmailLinkStepUp.takeProved(context.getAuthenticationSession());
         if (proved.isPresent()) {
-            // the owner followed the emailed link in this browser after typing the right password here
+            // the owner followed the emailed link in this browser after typing the right password here: the
+            // password was checked then; what Keycloak's form does after a right password is done now
             UserModel user = context.getSession().users().getUserById(context.getRealm(), proved.get());
-            if (user != null && user.isEnabled()) {
+            if (user != null && user.isEnabled() && !isDisabledByBruteForce(context, user)) {
                 context.setUser(user);
-                ContainmentSettings.release(user); // the mailbox proved
-                context.success();
+                context.getAuthenticationSession().setAuthNote(PASSWORD_VALIDATED, "true");
+                context.success(CredentialRepresentation.PASSWORD);
                 return;
             }
         }
@@ -73,6 +73,7 @@ final class SentinelLoginForm extends UsernamePasswordForm {
             return;
         }
         MultivaluedMap<String, String> form = context.getHttpRequest().getDecodedFormParameters();
+        EmailLinkStepUp.newAttempt(context.getAuthenticationSession());
         if (!form.containsKey("cancel")) {
             String username = form.getFirst(AuthenticationManager.FORM_USERNAME);
             if (LoginThrottle.refused(context, username)) {
@@ -127,8 +128,12 @@ final class SentinelLoginForm extends UsernamePasswordForm {
         context.getEvent().user(context.getUser());
         context.getEvent().error(Errors.INVALID_USER_CREDENTIALS);
         AuthenticatorUtils.setupReauthenticationInUsernamePasswordFormError(context);
-        // rendered as Keycloak renders a wrong password's page: without the user (no "attempted username" header)
-        context.clearUser();
+        // rendered as Keycloak renders a wrong password's page: a re-authentication keeps its user, a
+        // sign-in shows none (no "attempted username" header)
+        boolean keepUser = isUserAlreadySetBeforeUsernamePasswordAuth(context);
+        if (!keepUser) {
+            context.clearUser();
+        }
         Response page = challenge(context, getDefaultChallengeMessage(context), CredentialRepresentation.PASSWORD);
         context.failureChallenge(AuthenticationFlowError.INVALID_CREDENTIALS, page);
     }

@@ -42,7 +42,7 @@ public final class EmailLinkStepUp {
     /** The realm resource that follows the link ({@code /realms/{realm}/sentinel-link/continue}). */
     public static final String RESOURCE = "sentinel-link";
     static final String HASH = "sentinel.link.hash", USER = "sentinel.link.user", EXPIRES = "sentinel.link.expires",
-            PROVED = "sentinel.link.proved";
+            PROVED = "sentinel.link.proved", MAILBOX = "sentinel.link.mailbox";
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Logger LOG = Logger.getLogger(EmailLinkStepUp.class);
 
@@ -51,10 +51,30 @@ public final class EmailLinkStepUp {
 
     /** Whether this right password must be answered as a wrong one: the login's step-up is the emailed link, not yet followed. */
     public static boolean wanted(AuthenticationFlowContext context) {
-        if (context.getUser() == null || provedUser(context.getAuthenticationSession()).isPresent()) {
+        if (context.getUser() == null) {
             return false;
         }
         return MfaFlow.risk(context, MfaFlow.settings(context)).action() == StepUpAction.EMAIL_LINK;
+    }
+
+    /** A new password post in this login: a link followed before proves nothing about it. */
+    public static void newAttempt(AuthenticationSessionModel auth) {
+        auth.removeAuthNote(PROVED);
+    }
+
+    /** Takes the proof of a followed link (once): the user it proved, if any. */
+    public static Optional<String> takeProved(AuthenticationSessionModel auth) {
+        Optional<String> user = provedUser(auth);
+        auth.removeAuthNote(PROVED);
+        if (user.isPresent()) {
+            auth.setAuthNote(MAILBOX, user.get()); // for the MFA step: the mailbox of this user is proved
+        }
+        return user;
+    }
+
+    /** Whether this login proved {@code userId}'s mailbox with the emailed link (the MFA step's emailed code is not asked again). */
+    public static boolean mailboxProved(AuthenticationSessionModel auth, String userId) {
+        return userId != null && userId.equals(auth.getAuthNote(MAILBOX));
     }
 
     /**
@@ -71,18 +91,17 @@ public final class EmailLinkStepUp {
             LOG.debugf("Sentinel: email-link step-up for user %s of realm '%s': no verified address", user.getId(), realm.getName());
             return;
         }
-        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
-        if (detection != null && !detection.detector().keys().claimHourlySlot(realm.getId(), "mail-link", user.getId(),
-                MAX_LINK_MAILS_PER_HOUR)) {
-            MfaFlow.count(realm, "email_link_rate_limited");
-            return;
+        long now = Time.currentTimeMillis();
+        if (user.getId().equals(auth.getAuthNote(USER)) && auth.getAuthNote(HASH) != null
+                && now < parse(auth.getAuthNote(EXPIRES))) {
+            return; // the owner typed it again: the link already mailed still works (a new one would void it)
         }
         byte[] raw = new byte[32];
         RANDOM.nextBytes(raw);
         String key = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
         auth.setAuthNote(HASH, hash(auth, key));
         auth.setAuthNote(USER, user.getId());
-        auth.setAuthNote(EXPIRES, Long.toString(Time.currentTimeMillis() + LIFETIME.toMillis()));
+        auth.setAuthNote(EXPIRES, Long.toString(now + LIFETIME.toMillis()));
         URI link = session.getContext().getUri().getBaseUriBuilder().path("realms").path(realm.getName()).path(RESOURCE)
                 .path("continue").queryParam("client_id", auth.getClient().getClientId()).queryParam("tab_id", auth.getTabId())
                 .queryParam("key", key).build();
@@ -94,9 +113,57 @@ public final class EmailLinkStepUp {
         String ip = context.getConnection() == null ? null : context.getConnection().getRemoteAddr();
         attributes.put("sentinelIp", ip == null ? "" : ip);
         Optional<MailOutbox> outbox = MailOutbox.of(session);
-        outbox.ifPresent(o -> o.afterCommit(session, new MailOutbox.Mail("email_link", realm.getId(), user.getId(), null,
-                "sentinelEmailLinkSubject", List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),
-                "sentinel-email-link.ftl", attributes)));
+        outbox.ifPresent(o -> o.afterCommit(session, new LinkMail(new MailOutbox.Mail("email_link", realm.getId(), user.getId(),
+                null, "sentinelEmailLinkSubject", List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),
+                "sentinel-email-link.ftl", attributes))));
+    }
+
+    /**
+     * The link mail: sent a moment after the answer (its rendering and SMTP work must not overlap
+     * the answer to a right password), counted as asked from a public page (it never crowds out the
+     * security alerts), and within the user's hourly budget, claimed on the mail thread (no cluster
+     * call on the request).
+     */
+    private record LinkMail(MailOutbox.Mail mail) implements MailOutbox.Delivery {
+
+        @Override
+        public String kind() {
+            return mail.kind();
+        }
+
+        @Override
+        public String realmId() {
+            return mail.realmId();
+        }
+
+        @Override
+        public String deliver(KeycloakSession session, RealmModel realm) throws org.keycloak.email.EmailException {
+            AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+            if (detection != null && !detection.detector().keys().claimHourlySlot(realm.getId(), "mail-link", mail.userId(),
+                    MAX_LINK_MAILS_PER_HOUR)) {
+                MfaFlow.count(realm, "email_link_rate_limited");
+                return null; // over the budget: not sent, not retried
+            }
+            return mail.deliver(session, realm);
+        }
+
+        @Override
+        public boolean onRequest() {
+            return true;
+        }
+
+        @Override
+        public java.time.Duration delay() {
+            return MailOutbox.afterTheAnswer();
+        }
+    }
+
+    private static long parse(String v) {
+        try {
+            return Long.parseLong(String.valueOf(v));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     /**

@@ -146,11 +146,6 @@ final class MfaFlow {
     static Risk risk(AuthenticationFlowContext context, MfaSettings settings) {
         UserModel user = context.getUser();
         Optional<Risk> kept = Risk.parse(context.getAuthenticationSession().getAuthNote(RISK_NOTE), user.getId());
-        if (EmailLinkStepUp.provedUser(context.getAuthenticationSession()).filter(user.getId()::equals).isPresent()) {
-            // the owner followed the emailed link: the mailbox is proved, as by the emailed code
-            Risk r = kept.orElse(new Risk(StepUpAction.ALLOW, RiskLevel.LOW, false, false, false));
-            return new Risk(StepUpAction.ALLOW, r.level(), r.deviceKnown(), r.deviceByCookie(), r.monitoredOnly());
-        }
         if (kept.isPresent()) {
             Risk r = kept.get();
             // contained since this login's risk was decided (it waited on a page): the mark applies now

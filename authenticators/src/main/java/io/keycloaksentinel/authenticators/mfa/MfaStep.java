@@ -111,7 +111,16 @@ final class MfaStep implements Authenticator {
                 MfaPages.setStage(context, Stage.CHOOSE);
                 MfaPages.render(context, Stage.CHOOSE, null, null);
             }
-            case EMAIL_STEP_UP -> MfaEmailProof.start(context, Stage.EMAIL_STEP_UP);
+            case EMAIL_STEP_UP -> {
+                if (EmailLinkStepUp.mailboxProved(context.getAuthenticationSession(), user.getId())) {
+                    // the emailed link of this login proved the mailbox already: the code would prove it again
+                    MfaFlow.count(realm, "email_link_proved");
+                    release(context);
+                    context.success();
+                } else {
+                    MfaEmailProof.start(context, Stage.EMAIL_STEP_UP);
+                }
+            }
             case PASS -> {
                 MfaGrace.markOutside(policy, user, status);
                 context.success();
