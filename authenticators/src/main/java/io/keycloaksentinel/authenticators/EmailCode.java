@@ -185,6 +185,11 @@ public final class EmailCode {
     }
 
     private static String mac(AuthenticationSessionModel auth, String value) {
+        return sessionBound(auth, value);
+    }
+
+    /** SHA-256 of {@code value} bound to the login's browser session (base64url): worth nothing with another session. */
+    public static String sessionBound(AuthenticationSessionModel auth, String value) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             // bound to this authentication session: a code is worth nothing in another login

@@ -6,7 +6,6 @@ import io.keycloaksentinel.core.mail.MailOutbox;
 import io.keycloaksentinel.core.mfa.MfaSettings.StepUpAction;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -200,15 +199,6 @@ public final class EmailLinkStepUp {
     }
 
     private static String hash(AuthenticationSessionModel auth, String key) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            // bound to the browser's authentication session: the key is worth nothing with another one
-            sha.update(auth.getParentSession().getId().getBytes(StandardCharsets.UTF_8));
-            sha.update((byte) 0);
-            sha.update(key.getBytes(StandardCharsets.UTF_8));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(sha.digest());
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return EmailCode.sessionBound(auth, key); // bound to the browser's authentication session
     }
 }

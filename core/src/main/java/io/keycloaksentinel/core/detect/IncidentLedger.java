@@ -102,16 +102,8 @@ public final class IncidentLedger {
         List<FlaggedLogin> out = new ArrayList<>();
         for (String entry : store.recent(suspectKey(realmId))) {
             String[] p = entry.split(" ");
-            if (p.length != 3) {
-                continue;
-            }
-            long at;
-            try {
-                at = Long.parseLong(p[2]);
-            } catch (NumberFormatException e) {
-                continue;
-            }
-            if (at < fromMillis || at > toMillis) {
+            long at = p.length == 3 ? timeOf(p[2]) : -1;
+            if (at < 0 || at < fromMillis || at > toMillis) {
                 continue;
             }
             Optional<InetAddress> address = IpAddresses.parse(p[1]);
@@ -268,16 +260,8 @@ public final class IncidentLedger {
         }
         for (String entry : store.recent(signInKey(realmId))) {
             String[] p = entry.split(" ");
-            if (p.length != 4) {
-                continue;
-            }
-            long at;
-            try {
-                at = Long.parseLong(p[2]);
-            } catch (NumberFormatException e) {
-                continue;
-            }
-            Optional<InetAddress> address = IpAddresses.parse(p[1]);
+            long at = p.length == 4 ? timeOf(p[2]) : -1;
+            Optional<InetAddress> address = at < 0 ? Optional.empty() : IpAddresses.parse(p[1]);
             if (at < fromMillis || at > toMillis || address.isEmpty()) {
                 continue;
             }
@@ -319,6 +303,16 @@ public final class IncidentLedger {
             }
         }
         return out;
+    }
+
+    /** A time this ledger wrote (epoch millis); -1 for a damaged entry. */
+    private static long timeOf(String s) {
+        try {
+            long t = Long.parseLong(s);
+            return t < 0 ? -1 : t;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private static String signInKey(String realmId) {
