@@ -43,12 +43,21 @@ public class AttackResource {
 
     /** The realm-wide signals, the same on every node. */
     public record Signals(long failuresLastMinute, long unknownUserFailuresLastMinute, double unknownUserShare,
-                          long failuresLastDay, double baselinePerMinute, long successesLastMinute) {
+                          long failuresLastDay, double baselinePerMinute, long successesLastMinute, Burst lastTenSeconds) {
 
         static Signals of(RealmSignals s) {
+            RealmSignals.Burst b = s.burst();
             return new Signals(s.failuresLastMinute(), s.unknownUserFailuresLastMinute(), s.unknownUserShare(),
-                    s.failuresLastDay(), s.baselinePerMinute(), s.successesLastMinute());
+                    s.failuresLastDay(), s.baselinePerMinute(), s.successesLastMinute(),
+                    new Burst(b.failures(), b.signatureShare(), b.distinctUsernames(), b.successes()));
         }
+    }
+
+    /**
+     * The burst rule's signals over the realm's last ten seconds: failures, the share with the
+     * botnet's signature (unknown username, or refused before the password), distinct typed names, successes.
+     */
+    public record Burst(long failures, double signatureShare, long distinctUsernames, long successes) {
     }
 
     /** One kind of account activity. */
