@@ -124,21 +124,21 @@ public final class IncidentLedger {
         return store.recent(flagKey(realmId)).size();
     }
 
-    /** How many new sign-ins (new device or untracked, new network, no history) a realm keeps, most recent first. */
+    /** How many new sign-ins (new device, new network, no history) a realm keeps, most recent first. */
     public static final int MAX_NEW_SIGN_INS = 2_000;
     /** How many attack starts and ends, and contained accounts, a realm keeps. */
     public static final int MAX_ATTACKS = 50, MAX_CONTAINED = 2_000;
 
     /**
-     * After a successful sign-in from a device new to the account (or one the realm does not
-     * track) and a network new to the account: remembered, with its time, when its network has no
+     * After a successful sign-in from a device new to the account and a network new to the
+     * account: remembered, with its time, when its network has no
      * history in the realm (at most this one successful sign-in in 24 h), so that when an attack is
      * declared the sign-ins of the minutes before it can be found ({@link #likelyBreakIns}). One
      * read of one counter; kept {@link #INCIDENT_RETENTION}, the most recent {@value #MAX_NEW_SIGN_INS}.
      *
      * @return whether it was remembered
      */
-    public boolean rememberNewSignIn(String realmId, String userId, String ip, boolean deviceTracked) {
+    public boolean rememberNewSignIn(String realmId, String userId, String ip) {
         Optional<InetAddress> address = IpAddresses.parse(ip);
         if (realmId == null || userId == null || userId.indexOf(',') >= 0 || userId.indexOf(' ') >= 0 || address.isEmpty()) {
             return false;
@@ -149,21 +149,18 @@ public final class IncidentLedger {
         if (store.sum(Scope.SUBJECT, AttemptCounting.successCounter(realmId, network), Window.ONE_DAY, now) > 1) {
             return false;
         }
-        store.remember(signInKey(realmId), userId + " " + IpAddresses.canonical(address.get()) + " " + now + " "
-                + (deviceTracked ? "d" : "u"), MAX_NEW_SIGN_INS, INCIDENT_RETENTION);
+        store.remember(signInKey(realmId), userId + " " + IpAddresses.canonical(address.get()) + " " + now + " d",
+                MAX_NEW_SIGN_INS, INCIDENT_RETENTION);
         return true;
     }
 
-    /**
-     * A sign-in from a new device (or an untracked one: {@code deviceTracked} false), a network new
-     * to the account and a source with no history in the realm.
-     */
-    public record NewSignIn(String userId, String ip, String network, long atMillis, boolean deviceTracked) {
+    /** A sign-in from a new device, a network new to the account and a source with no history in the realm. */
+    public record NewSignIn(String userId, String ip, String network, long atMillis) {
 
         /** Why it is a likely break-in, for the admin. */
         public List<String> reasons(AttackPeriod during) {
             List<String> r = new ArrayList<>();
-            r.add(deviceTracked ? "new-device" : "device-not-tracked");
+            r.add("new-device");
             r.add("new-network");
             r.add("no-history");
             r.add(atMillis < during.startMillis() ? "before-attack" : "during-attack");
@@ -267,7 +264,7 @@ public final class IncidentLedger {
             }
             for (AttackPeriod a : attacks) {
                 if (at >= a.startMillis() - lookBack.toMillis() && at <= a.endMillis()) {
-                    out.add(new BreakIn(new NewSignIn(p[0], p[1], sources.network(address.get()), at, "d".equals(p[3])), a));
+                    out.add(new BreakIn(new NewSignIn(p[0], p[1], sources.network(address.get()), at), a));
                     break;
                 }
             }
@@ -275,7 +272,10 @@ public final class IncidentLedger {
         return out;
     }
 
-    /** Records that an account was contained ({@code how}: contain, notify) for the admin alerts and the finder. */
+    /**
+     * Records what the containment policy did to an account ({@code how}: contain, signed-out when it
+     * could not be asked a second proof, notify), for the admin alerts.
+     */
     public void rememberContained(String realmId, String userId, long signInMillis, String how) {
         store.remember(containedKey(realmId), userId + " " + signInMillis + " " + clock.getAsLong() + " " + how, MAX_CONTAINED,
                 INCIDENT_RETENTION);
@@ -290,16 +290,10 @@ public final class IncidentLedger {
         List<ContainedAccount> out = new ArrayList<>();
         for (String entry : store.recent(containedKey(realmId))) {
             String[] p = entry.split(" ");
-            if (p.length != 4) {
-                continue;
-            }
-            try {
-                long at = Long.parseLong(p[2]);
-                if (at >= fromMillis) {
-                    out.add(new ContainedAccount(p[0], Long.parseLong(p[1]), at, p[3]));
-                }
-            } catch (NumberFormatException e) {
-                // a damaged entry is skipped
+            long signIn = p.length == 4 ? timeOf(p[1]) : -1;
+            long at = p.length == 4 ? timeOf(p[2]) : -1;
+            if (signIn >= 0 && at >= 0 && at >= fromMillis) {
+                out.add(new ContainedAccount(p[0], signIn, at, p[3]));
             }
         }
         return out;

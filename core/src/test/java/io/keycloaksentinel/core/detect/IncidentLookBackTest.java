@@ -34,35 +34,35 @@ class IncidentLookBackTest {
     @DisplayName("A sign-in from a network with no history is remembered; one from a network others sign in from is not")
     void history() {
         success("203.0.113.5");
-        assertThat(ledger.rememberNewSignIn("r1", "u1", "203.0.113.5", true)).isTrue();
+        assertThat(ledger.rememberNewSignIn("r1", "u1", "203.0.113.5")).isTrue();
         success("198.51.100.1");
         success("198.51.100.2");
-        assertThat(ledger.rememberNewSignIn("r1", "u2", "198.51.100.9", true)).isFalse();
-        assertThat(ledger.rememberNewSignIn("r1", "u,3", "192.0.2.1", true)).isFalse();
-        assertThat(ledger.rememberNewSignIn("r1", "u4", "not an address", true)).isFalse();
+        assertThat(ledger.rememberNewSignIn("r1", "u2", "198.51.100.9")).isFalse();
+        assertThat(ledger.rememberNewSignIn("r1", "u,3", "192.0.2.1")).isFalse();
+        assertThat(ledger.rememberNewSignIn("r1", "u4", "not an address")).isFalse();
     }
 
     @Test
     @DisplayName("Without an attack nothing is a likely break-in; with one, the look-back before it and the attack itself")
     void lookBack() {
         long t0 = now.get();
-        ledger.rememberNewSignIn("r1", "early", "203.0.113.5", true); // 5 minutes before the attack
+        ledger.rememberNewSignIn("r1", "early", "203.0.113.5"); // 5 minutes before the attack
         now.addAndGet(Duration.ofMinutes(4).toMillis());
-        ledger.rememberNewSignIn("r1", "rise", "203.0.114.5", false); // 1 minute before
+        ledger.rememberNewSignIn("r1", "rise", "203.0.114.5"); // 1 minute before
         store.flush();
         assertThat(ledger.likelyBreakIns("r1", t0 - 1, now.get() + 1, TWO_MINUTES)).isEmpty();
 
         now.addAndGet(60_000);
         declare(now.get(), now.get() + 1_000);
         now.addAndGet(2_000);
-        ledger.rememberNewSignIn("r1", "during", "203.0.115.5", true);
+        ledger.rememberNewSignIn("r1", "during", "203.0.115.5");
         store.flush();
         List<IncidentLedger.BreakIn> found = ledger.likelyBreakIns("r1", t0 - 1, now.get() + 1, TWO_MINUTES);
         assertThat(found).extracting(b -> b.signIn().userId()).containsExactly("during", "rise");
         assertThat(found.get(0).signIn().reasons(found.get(0).attack()))
                 .containsExactly("new-device", "new-network", "no-history", "during-attack");
         assertThat(found.get(1).signIn().reasons(found.get(1).attack()))
-                .containsExactly("device-not-tracked", "new-network", "no-history", "before-attack");
+                .containsExactly("new-device", "new-network", "no-history", "before-attack");
         assertThat(found.get(0).attack().ongoing()).isTrue();
     }
 
@@ -74,7 +74,7 @@ class IncidentLookBackTest {
         ledger.attackStateChanged("r1", new RealmAttackStatus(AttackState.UNDER_ATTACK, now.get() - 59_500, 0, 1, "x"),
                 new RealmAttackStatus(AttackState.ELEVATED, now.get(), 0, 1, "x"));
         now.addAndGet(1_000);
-        ledger.rememberNewSignIn("r1", "after", "203.0.113.5", true);
+        ledger.rememberNewSignIn("r1", "after", "203.0.113.5");
         store.flush();
         assertThat(ledger.attacks("r1")).singleElement().satisfies(a -> assertThat(a.ongoing()).isFalse());
         assertThat(ledger.likelyBreakIns("r1", 0, Long.MAX_VALUE, TWO_MINUTES)).isEmpty();

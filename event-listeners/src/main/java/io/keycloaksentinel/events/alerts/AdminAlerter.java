@@ -187,7 +187,10 @@ public final class AdminAlerter implements AttackAlerts {
         List<IncidentLedger.ContainedAccount> acted = detector.incidents().contained(realm.getId(), sinceMillis);
         contained.put("accounts", acted.stream().filter(c -> ContainmentSettings.CONTAIN.equals(c.how()))
                 .map(IncidentLedger.ContainedAccount::userId).distinct().count());
-        contained.put("ownersNotified", acted.stream().map(IncidentLedger.ContainedAccount::userId).distinct().count());
+        contained.put("signedOutOnly", acted.stream().filter(c -> "signed-out".equals(c.how()))
+                .map(IncidentLedger.ContainedAccount::userId).distinct().count());
+        contained.put("notified", acted.stream().filter(c -> ContainmentSettings.NOTIFY.equals(c.how()))
+                .map(IncidentLedger.ContainedAccount::userId).distinct().count());
         p.put("contained", contained);
         if (kind == Kind.ENDED) {
             p.put("durationSeconds", Math.max(0, (now - sinceMillis) / 1000));
@@ -260,8 +263,9 @@ public final class AdminAlerter implements AttackAlerts {
                 .append(" (GET /admin/realms/").append(p.get("realm")).append("/sentinel-admin/incident/compromised)\n");
         if (p.get("contained") instanceof Map<?, ?> c) {
             s.append("Containment (").append(c.get("policy")).append("): ").append(c.get("accounts"))
-                    .append(" accounts signed out and asked for a second proof, ").append(c.get("ownersNotified"))
-                    .append(" owners told\n");
+                    .append(" accounts signed out and asked for a second proof, ").append(c.get("signedOutOnly"))
+                    .append(" only signed out (no way to prove themselves), ").append(c.get("notified"))
+                    .append(" owners asked whether it was them\n");
         }
         if (p.containsKey("durationSeconds")) {
             s.append("Duration: ").append(p.get("durationSeconds")).append(" s\n");

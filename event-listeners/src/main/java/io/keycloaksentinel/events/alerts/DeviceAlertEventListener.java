@@ -90,7 +90,7 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
                     // the look-back of an attack: a sign-in from a device new to the account
                     if ((settings.newDeviceAlerts() || track)
                             && logins.login(realm, user, event, settings, settings.newDeviceAlerts())) {
-                        LookBack.newDevice(session, realm, user, event, true);
+                        LookBack.newDevice(session, realm, user, event);
                     }
                 }
                 case UPDATE_PASSWORD, RESET_PASSWORD -> {

@@ -55,6 +55,8 @@ import org.keycloak.services.managers.UserSessionManager;
 public final class Containment {
 
     static final int MAX_PER_SWEEP = 500;
+    /** Recorded for an account whose sessions ended but which could not be marked (no way to prove itself, not writable). */
+    static final String SIGNED_OUT = "signed-out";
     private static final Duration STALE = Duration.ofHours(6);
     private static final Logger LOG = Logger.getLogger(Containment.class);
 
@@ -195,12 +197,12 @@ public final class Containment {
         if (user == null || (created != null && created >= windowStart)) {
             return false; // gone, or an account created within the window: its first sign-in is new in every way
         }
-        act(session, realm, user, in, settings);
-        detector.incidents().rememberContained(realmId, user.getId(), in.atMillis(), settings.containment());
+        detector.incidents().rememberContained(realmId, user.getId(), in.atMillis(), act(session, realm, user, in, settings));
         return true;
     }
 
-    private static void act(KeycloakSession session, RealmModel realm, UserModel user, IncidentLedger.NewSignIn in,
+    /** What was done: {@code contain}, {@code signed-out} (no second proof possible: not marked), or {@code notify}. */
+    private static String act(KeycloakSession session, RealmModel realm, UserModel user, IncidentLedger.NewSignIn in,
                             ContainmentSettings settings) {
         if (settings.contains()) {
             // what the intruder may have added since the sign-in: a second factor of its own would prove "the owner"
@@ -222,7 +224,7 @@ public final class Containment {
                 LOG.infof("Sentinel: user %s of realm '%s' signed out after a likely break-in; no second proof possible "
                         + "(no verified email, no second factor): not marked", user.getId(), realm.getName());
                 count(realm, "signed_out_only");
-                return;
+                return SIGNED_OUT;
             }
             try {
                 user.setSingleAttribute(ContainmentSettings.MARK,
@@ -230,12 +232,16 @@ public final class Containment {
             } catch (RuntimeException e) {
                 LOG.warnf("Sentinel: user %s of realm '%s' was signed out but cannot be marked (%s): the next sign-in "
                         + "will not ask a second proof", user.getId(), realm.getName(), e.toString());
+                count(realm, "signed_out_only");
+                tell(session, realm, user, in, true);
+                return SIGNED_OUT;
             }
             count(realm, "contained");
         } else {
             count(realm, "notified");
         }
         tell(session, realm, user, in, settings.contains());
+        return settings.containment();
     }
 
     /** The owner's mail, through the queue after this job commits; none without an address. */

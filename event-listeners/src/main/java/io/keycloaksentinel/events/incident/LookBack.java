@@ -23,8 +23,8 @@ public final class LookBack {
     private LookBack() {
     }
 
-    /** After a successful sign-in from a new device ({@code deviceTracked}: false for a realm that tracks none). Never throws. */
-    public static void newDevice(KeycloakSession session, RealmModel realm, UserModel user, Event event, boolean deviceTracked) {
+    /** After a successful sign-in from a device new to the account. Never throws. */
+    public static void newDevice(KeycloakSession session, RealmModel realm, UserModel user, Event event) {
         try {
             AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
             if (detection == null || session.getContext().getConnection() == null
@@ -32,7 +32,7 @@ public final class LookBack {
                     || detection.risk().accountKnowsNetwork(realm, user)) {
                 return;
             }
-            detection.detector().incidents().rememberNewSignIn(realm.getId(), user.getId(), event.getIpAddress(), deviceTracked);
+            detection.detector().incidents().rememberNewSignIn(realm.getId(), user.getId(), event.getIpAddress());
         } catch (RuntimeException e) {
             LOG.debugf("Sentinel: a new sign-in of realm '%s' was not remembered for the look-back: %s", realm.getName(),
                     e.toString());

@@ -109,9 +109,11 @@ class AdminAlerterTest {
                 "size", Map.of("failuresLastMinute", 40, "unknownUserFailuresLastMinute", 36, "failuresLastDay", 41,
                         "flaggedSources", 2),
                 "responses", Map.of("throttling", "enforce", "captcha", "risky", "emergency", false),
-                "accountsEnteredFromFlaggedSources", 1));
+                "accountsEnteredFromFlaggedSources", 1,
+                "contained", Map.of("policy", "contain", "accounts", 2, "signedOutOnly", 1, "notified", 0)));
         assertThat(text).contains("an attack on realm demo started").contains("UNDER_ATTACK").contains("40 in the last minute")
-                .contains("CAPTCHA risky").contains("incident/compromised");
+                .contains("CAPTCHA risky").contains("incident/compromised")
+                .contains("Containment (contain): 2 accounts signed out and asked for a second proof, 1 only signed out");
         assertThat(text.getBytes(StandardCharsets.UTF_8).length).isLessThan(2000);
     }
 }

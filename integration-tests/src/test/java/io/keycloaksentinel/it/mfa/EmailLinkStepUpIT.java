@@ -115,6 +115,17 @@ class EmailLinkStepUpIT {
         assertThat(login(browser, "finn", PASSWORD).loggedIn()).isFalse();
         String link = link(mail.await("finn@example.test", 1, Duration.ofSeconds(30)).get(0));
 
+        // malformed links: the same error page, nothing used up
+        String base = link.substring(0, link.indexOf('?'));
+        for (String bad : List.of(base, base + "?key=x", base + "?client_id=" + "c".repeat(300) + "&tab_id=t&key=k",
+                link.replace("tab_id=", "tab_id=zz"))) {
+            LoginClient.Result r = browser.open(bad);
+            assertThat(r.status()).as(bad).isEqualTo(400);
+            assertThat(r.page()).contains("cannot continue a sign-in");
+        }
+        // control characters: Keycloak itself refuses the query before Sentinel sees it
+        assertThat(browser.open(link.replaceAll("key=[^&]+", "key=%00%0A")).status()).isEqualTo(400);
+
         LoginClient other = new LoginClient(server.baseUrl());
         LoginClient.Result elsewhere = other.open(link);
         assertThat(elsewhere.loggedIn()).as("another browser").isFalse();
