@@ -1,6 +1,8 @@
 package io.keycloaksentinel.admin;
 
 import io.keycloaksentinel.core.detect.AttackDetector;
+import io.keycloaksentinel.core.detect.IncidentLedger;
+import io.keycloaksentinel.core.detect.PasswordSprays;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import io.keycloaksentinel.core.detect.RealmSignals;
 import jakarta.ws.rs.Consumes;
@@ -38,7 +40,22 @@ public class AttackResource {
 
     /** What {@code GET /attack} answers; {@code source} and {@code risk} only when asked about one. */
     public record Status(String realm, String state, String since, String reason, Signals signals,
-                         Map<String, Counts> activity, AttackDetector.SourceCounts source, Risk risk) {
+                         Map<String, Counts> activity, AttackDetector.SourceCounts source, Risk risk, Sprays sprays) {
+    }
+
+    /**
+     * Password spraying ({@code sprayAccountsPerHour}): how many passwords were flagged as sprayed in
+     * the last hour (each refused from networks new to an account for an hour), when the last was, and
+     * on how many accounts it had been tried. Never a password or its fingerprint.
+     */
+    public record Sprays(long flaggedLastHour, String lastFlagged, Long lastAccountsTried) {
+
+        static Sprays of(List<IncidentLedger.Spray> sprays) {
+            IncidentLedger.Spray last = sprays.stream().max(java.util.Comparator.comparingLong(IncidentLedger.Spray::atMillis))
+                    .orElse(null);
+            return new Sprays(sprays.size(), last == null ? null : Instant.ofEpochMilli(last.atMillis()).toString(),
+                    last == null ? null : last.accounts());
+        }
     }
 
     /** The realm-wide signals, the same on every node. */
@@ -110,7 +127,9 @@ public class AttackResource {
         return Answers.ok(new Status(request.realm().getName(), status.state().name(),
                 status.sinceMillis() == 0 ? null : Instant.ofEpochMilli(status.sinceMillis()).toString(), status.reason(),
                 Signals.of(signals), activity, source,
-                ip != null || username != null ? risk(detector, ip, username) : null));
+                ip != null || username != null ? risk(detector, ip, username) : null,
+                Sprays.of(detector.incidents().sprays(realmId,
+                        System.currentTimeMillis() - PasswordSprays.WINDOW.length().toMillis()))));
     }
 
     private Risk risk(AttackDetector detector, String ip, String username) {

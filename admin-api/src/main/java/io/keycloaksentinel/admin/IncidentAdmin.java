@@ -141,8 +141,9 @@ final class IncidentAdmin {
     }
 
     /**
-     * The accounts that signed in successfully from a source Sentinel flagged, or as a likely
-     * break-in of an attack (with the realm's look-back before it), within {@code window}.
+     * The accounts that signed in successfully from a source Sentinel flagged, as a likely break-in
+     * of an attack (with the realm's look-back before it), or with a sprayed password from a network
+     * new to them, within {@code window}.
      */
     Compromised compromised(IncidentLedger incidents, IncidentWindow window) {
         Map<String, List<FlaggedLogin>> byUser = new LinkedHashMap<>();
@@ -157,6 +158,10 @@ final class IncidentAdmin {
             IncidentLedger.NewSignIn in = b.signIn();
             byUser.computeIfAbsent(in.userId(), k -> new ArrayList<>()).add(new FlaggedLogin(
                     Instant.ofEpochMilli(in.atMillis()).toString(), in.ip(), in.network(), "new-sign-in", in.reasons(b.attack())));
+        }
+        for (IncidentLedger.SprayedSignIn in : incidents.sprayedSignIns(realm.getId(), window.fromMillis(), window.toMillis())) {
+            byUser.computeIfAbsent(in.userId(), k -> new ArrayList<>()).add(new FlaggedLogin(
+                    Instant.ofEpochMilli(in.atMillis()).toString(), in.ip(), in.network(), "password-spraying", in.reasons()));
         }
         List<CompromisedAccount> accounts = new ArrayList<>();
         long now = Time.currentTimeMillis();

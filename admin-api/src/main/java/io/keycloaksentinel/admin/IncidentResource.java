@@ -68,7 +68,8 @@ public class IncidentResource {
 
     /**
      * One suspect sign-in: when, from where, and why: {@code flagged} "ip" or "network" (its source
-     * was flagged), or "new-sign-in" (a likely break-in of an attack, {@code reasons} saying which signs).
+     * was flagged), "new-sign-in" (a likely break-in of an attack) or "password-spraying" (a sign-in
+     * with a sprayed password from a network new to the account), {@code reasons} saying which signs.
      */
     public record FlaggedLogin(String at, String ip, String network, String flagged, List<String> reasons) {
     }

@@ -11,6 +11,7 @@ import org.keycloak.credential.CredentialInput;
 import org.keycloak.credential.PasswordCredentialProvider;
 import org.keycloak.credential.PasswordCredentialProviderFactory;
 import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.ModelException;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
 import org.keycloak.models.credential.PasswordCredentialModel;
@@ -31,6 +32,8 @@ import org.keycloak.models.credential.PasswordCredentialModel;
  */
 public final class GuardedPasswordCredentialProviderFactory extends PasswordCredentialProviderFactory {
 
+    /** The message key of a new password refused because it is being sprayed (login theme messages). */
+    static final String SPRAYED_MESSAGE = "sentinelSprayedPasswordMessage";
     /** Above Keycloak's own factory (order 0), so this one wins the id. */
     static final int ORDER = 100;
     private static final Logger LOG = Logger.getLogger(GuardedPasswordCredentialProviderFactory.class);
@@ -90,11 +93,25 @@ public final class GuardedPasswordCredentialProviderFactory extends PasswordCred
 
         @Override
         public boolean isValid(RealmModel realm, UserModel user, CredentialInput input) {
-            if (input != null && PasswordCredentialModel.TYPE.equals(input.getType())
-                    && PasswordGuard.beforePasswordCheck(session, realm, user) == PasswordGuard.Verdict.REFUSE) {
+            boolean password = input != null && PasswordCredentialModel.TYPE.equals(input.getType());
+            if (password && PasswordGuard.beforePasswordCheck(session, realm, user, input.getChallengeResponse())
+                    == PasswordGuard.Verdict.REFUSE) {
                 return false; // exactly what a wrong password answers, without the hash
             }
-            return super.isValid(realm, user, input);
+            boolean valid = super.isValid(realm, user, input);
+            if (valid && password) {
+                PasswordGuard.afterRightPassword(session, realm, user);
+            }
+            return valid;
+        }
+
+        /** Every new password (the user's form, a reset, the admin API) is refused while it is sprayed in the realm. */
+        @Override
+        public boolean createCredential(RealmModel realm, UserModel user, String password) {
+            if (PasswordGuard.sprayed(session, realm, password)) {
+                throw new ModelException(SPRAYED_MESSAGE);
+            }
+            return super.createCredential(realm, user, password);
         }
     }
 }

@@ -21,7 +21,10 @@ import org.keycloak.models.UserModel;
  *       name the account was typed as): never hashed, on any path;</li>
  *   <li>on the password grant (the token endpoint: no page, so no CAPTCHA and no second proof can
  *       be asked), also HIGH risk (the realm under attack) from a network the account never signed
- *       in from.</li>
+ *       in from;</li>
+ *   <li>a sprayed password (tried on many accounts from networks new to them,
+ *       {@code detect.PasswordSprays}) from a network the account never signed in from: never hashed,
+ *       on any path. The owner's known networks keep signing in with it, and are asked to change it.</li>
  * </ul>
  * A refused check answers exactly as a wrong password does on that path, so the answer says
  * nothing about the password. Monitoring-only realms log and count instead. On browser pages a
@@ -43,7 +46,7 @@ public final class PasswordGuard {
      * Whether the password of {@code user} may be checked on this request. Outside an HTTP request
      * (no connection: a background task) there is nothing to decide and the check goes on.
      */
-    public static Verdict beforePasswordCheck(KeycloakSession session, RealmModel realm, UserModel user) {
+    public static Verdict beforePasswordCheck(KeycloakSession session, RealmModel realm, UserModel user, String password) {
         if (realm == null || user == null) {
             return Verdict.CHECK;
         }
@@ -55,13 +58,14 @@ public final class PasswordGuard {
             if (detection == null) {
                 return Verdict.CHECK;
             }
-            Risk risk = detection.risk().forAccount(realm, user);
+            Risk risk = detection.risk().forPassword(realm, user, password);
             boolean noPage = detection.risk().hasNoPage() || tokenEndpoint(session);
             // a contained account's next sign-in needs a second proof, which a path without pages cannot ask
             boolean contained = noPage && ContainmentSettings.contained(user, org.keycloak.common.util.Time.currentTimeMillis());
-            boolean refuse = noPage ? risk.refusesUnprovenPassword() || contained : risk.throttled();
+            boolean refuse = (noPage ? risk.refusesUnprovenPassword() || contained : risk.throttled())
+                    || risk.refusesSprayedPassword();
             if (!refuse) {
-                if (noPage ? risk.wouldRefuseUnprovenPassword() : risk.wouldThrottle()) {
+                if ((noPage ? risk.wouldRefuseUnprovenPassword() : risk.wouldThrottle()) || risk.wouldRefuseSprayedPassword()) {
                     count(realm, "monitored");
                     LOG.infof("Sentinel (monitoring only): would refuse a password check in realm '%s' without hashing: %s",
                             realm.getName(), String.join("; ", risk.reasons()));
@@ -75,6 +79,38 @@ public final class PasswordGuard {
         } catch (RuntimeException e) {
             LOG.warnf("Sentinel: password guard failed in realm '%s', checking the password: %s", realm.getName(), e.toString());
             return Verdict.CHECK;
+        }
+    }
+
+    /**
+     * After a right password: a sign-in from a network new to the account is kept for the spray
+     * signature, and an owner whose password is sprayed is asked to change it (Keycloak's
+     * UPDATE_PASSWORD, after the flow's second proof). Never throws.
+     */
+    public static void afterRightPassword(KeycloakSession session, RealmModel realm, UserModel user) {
+        try {
+            if (realm == null || user == null || session.getContext().getConnection() == null) {
+                return;
+            }
+            AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+            if (detection != null && detection.risk().passwordAccepted(realm, user)) {
+                user.addRequiredAction(UserModel.RequiredAction.UPDATE_PASSWORD);
+                count(realm, "sprayed_change_asked");
+                LOG.infof("Sentinel: user %s of realm '%s' signed in with a sprayed password from a known network;"
+                        + " asked to change it", user.getId(), realm.getName());
+            }
+        } catch (RuntimeException e) {
+            LOG.debugf("Sentinel: after a right password: %s", e.toString());
+        }
+    }
+
+    /** Whether a new password must be refused: it is sprayed across the realm's accounts now. Never throws. */
+    public static boolean sprayed(KeycloakSession session, RealmModel realm, String password) {
+        try {
+            AttackDetectionProvider detection = realm == null ? null : session.getProvider(AttackDetectionProvider.class);
+            return detection != null && detection.risk().sprayedPassword(realm, password);
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 

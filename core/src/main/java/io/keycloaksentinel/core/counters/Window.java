@@ -15,6 +15,8 @@ public record Window(String name, Duration length, Duration bucket) {
     public static final Window TEN_SECONDS = new Window("10s", Duration.ofSeconds(10), Duration.ofSeconds(1));
     public static final Window ONE_MINUTE = new Window("1m", Duration.ofMinutes(1), Duration.ofSeconds(10));
     public static final Window FIFTEEN_MINUTES = new Window("15m", Duration.ofMinutes(15), Duration.ofMinutes(1));
+    /** Password spraying's window: one password across many accounts within the hour (5 min buckets). */
+    public static final Window ONE_HOUR = new Window("1h", Duration.ofHours(1), Duration.ofMinutes(5));
     public static final Window ONE_DAY = new Window("24h", Duration.ofHours(24), Duration.ofHours(1));
 
     public Window {

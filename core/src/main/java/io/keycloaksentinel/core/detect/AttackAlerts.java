@@ -12,6 +12,13 @@ public interface AttackAlerts {
     /** Called on the one node that recorded a state change. */
     void stateChanged(String realmId, AttackDetector detector, RealmAttackStatus from, RealmAttackStatus to);
 
+    /**
+     * Called on the one node that flagged a sprayed password, on the request thread that flagged it:
+     * hand the work to a thread of your own.
+     */
+    default void sprayFlagged(String realmId, AttackDetector detector, PasswordSprays.Flag flag) {
+    }
+
     /** Called every few seconds on every node: an update for each realm under attack whose period has come, claimed once. */
     void tick(AttackDetector detector);
 

@@ -51,6 +51,9 @@ public final class AttackDetector {
     private final AttemptCounting counting;
     private final CounterReads reads;
     private final BurstTrigger burst;
+    private final PasswordSprays sprays;
+    /** Sprayed fingerprints this node flagged or saw claimed (realm|fingerprint -> until): no claim round trip per attempt. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> flagged = new java.util.concurrent.ConcurrentHashMap<>();
 
     public AttackDetector(CounterStore store, DetectionThresholds thresholds, LongSupplier clock, int ipv4Prefix,
                           int ipv6Prefix) {
@@ -93,10 +96,43 @@ public final class AttackDetector {
         this.known = new KnownSources(store, sources, keys);
         this.counting = new AttemptCounting(store, sources, keys, states, known);
         this.reads = new CounterReads(store, clock, sources, keys, states, known);
+        this.sprays = new PasswordSprays(store, keys, clock, sources);
         this.burst = burstScheduler == null ? BurstTrigger.OFF : new BurstTrigger(burstScheduler, clock, (id, name) -> {
             store.flush();
             states.evaluate(id, name);
         });
+    }
+
+    /** Password spraying: fingerprints and the distinct accounts each was tried on. */
+    public PasswordSprays sprays() {
+        return sprays;
+    }
+
+    /**
+     * A password check found its fingerprint sprayed: the first time in the cluster (per password
+     * and window) it is flagged: recorded in the incident ledger with the sign-ins it made, logged
+     * (never the password) and handed to the incident response.
+     */
+    public void sprayed(String realmId, String realmName, String fingerprint, long accounts) {
+        long now = clock.getAsLong();
+        String key = realmId + "|" + fingerprint;
+        Long until = flagged.get(key);
+        if (until != null && until > now) {
+            return;
+        }
+        if (flagged.size() >= 10_000) {
+            flagged.clear();
+        }
+        flagged.put(key, now + PasswordSprays.WINDOW.length().toMillis());
+        PasswordSprays.Flag flag = sprays.claimFlag(realmId, fingerprint, accounts);
+        if (flag == null) {
+            return; // flagged by another node
+        }
+        incidents.rememberSpray(realmId, flag);
+        sprays.entered(realmId, flag).forEach(e -> incidents.rememberSprayedSignIn(realmId, e));
+        LOG.warnf("Sentinel: password spraying in realm '%s': one password was tried on %d accounts from networks new to"
+                + " them within an hour; it is refused from such networks from now on", realmName, accounts);
+        observer.sprayFlagged(realmId, realmName, flag);
     }
 
     /** The realm's keys: counted subjects, derived keys, single-use claims. */

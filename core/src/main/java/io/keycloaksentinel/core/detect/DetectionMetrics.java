@@ -82,6 +82,13 @@ final class DetectionMetrics implements DetectionObserver {
                 .tag("realm", realmName).tag("mode", monitorOnly ? "monitor" : "enforce").register(registry).increment();
     }
 
+    /** A password flagged as sprayed (once per password and hour in the cluster). */
+    public void sprayFlagged(String realmId, String realmName) {
+        Counter.builder("sentinel.password.sprays")
+                .description("Passwords flagged as sprayed across many accounts (one per password and hour)")
+                .tag("realm", realmName).register(registry).increment();
+    }
+
     @Override
     public void activity(String realmId, String realmName, AccountActivity activity) {
         Counter.builder("sentinel.account.events")

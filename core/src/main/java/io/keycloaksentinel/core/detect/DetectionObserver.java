@@ -24,5 +24,9 @@ public interface DetectionObserver {
     default void stateChanged(String realmId, String realmName, RealmAttackStatus from, RealmAttackStatus to) {
     }
 
+    /** A password was flagged as sprayed ({@link PasswordSprays}); called on exactly one node per password and window. */
+    default void sprayFlagged(String realmId, String realmName, PasswordSprays.Flag flag) {
+    }
+
     DetectionObserver NONE = (id, name, outcome) -> { };
 }

@@ -299,8 +299,66 @@ public final class IncidentLedger {
         return out;
     }
 
+    /** How many sprayed passwords and sign-ins made with them a realm keeps. */
+    public static final int MAX_SPRAYS = 50, MAX_SPRAYED_SIGN_INS = 2_000;
+
+    /** A password flagged as sprayed ({@link PasswordSprays}): when, and on how many accounts it had been tried. */
+    public record Spray(long atMillis, long accounts) {
+    }
+
+    /** Records a sprayed password (never the password or its fingerprint: when and how wide). */
+    void rememberSpray(String realmId, PasswordSprays.Flag flag) {
+        store.remember(sprayKey(realmId), flag.atMillis() + " " + flag.accounts(), MAX_SPRAYS, INCIDENT_RETENTION);
+    }
+
+    /** The realm's sprayed passwords since {@code fromMillis}, most recent first. */
+    public List<Spray> sprays(String realmId, long fromMillis) {
+        List<Spray> out = new ArrayList<>();
+        for (String entry : store.recent(sprayKey(realmId))) {
+            String[] p = entry.split(" ");
+            long at = p.length == 2 ? timeOf(p[0]) : -1;
+            long accounts = p.length == 2 ? timeOf(p[1]) : -1;
+            if (at >= fromMillis && accounts >= 0) {
+                out.add(new Spray(at, accounts));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Records a sign-in made with a sprayed password from a network new to its account (the spray
+     * that worked), for the finder and the containment policy. The same sign-in recorded twice is kept once.
+     */
+    public void rememberSprayedSignIn(String realmId, PasswordSprays.Entered in) {
+        store.remember(sprayedSignInKey(realmId), in.userId() + " " + in.ip() + " " + in.atMillis(), MAX_SPRAYED_SIGN_INS,
+                INCIDENT_RETENTION);
+    }
+
+    /** A sign-in made with a sprayed password from a network new to its account. */
+    public record SprayedSignIn(String userId, String ip, String network, long atMillis) {
+
+        /** Why it is a likely break-in, for the admin. */
+        public List<String> reasons() {
+            return List.of("sprayed-password", "new-network");
+        }
+    }
+
+    /** The sign-ins made with sprayed passwords between {@code fromMillis} and {@code toMillis}, most recent first. */
+    public List<SprayedSignIn> sprayedSignIns(String realmId, long fromMillis, long toMillis) {
+        List<SprayedSignIn> out = new ArrayList<>();
+        for (String entry : store.recent(sprayedSignInKey(realmId))) {
+            String[] p = entry.split(" ");
+            long at = p.length == 3 ? timeOf(p[2]) : -1;
+            Optional<InetAddress> address = at < 0 ? Optional.empty() : IpAddresses.parse(p[1]);
+            if (at >= fromMillis && at <= toMillis && address.isPresent()) {
+                out.add(new SprayedSignIn(p[0], p[1], sources.network(address.get()), at));
+            }
+        }
+        return out;
+    }
+
     /** A time this ledger wrote (epoch millis); -1 for a damaged entry. */
-    private static long timeOf(String s) {
+    static long timeOf(String s) {
         try {
             long t = Long.parseLong(s);
             return t < 0 ? -1 : t;
@@ -319,6 +377,14 @@ public final class IncidentLedger {
 
     private static String containedKey(String realmId) {
         return "contained|" + realmId;
+    }
+
+    private static String sprayKey(String realmId) {
+        return "sprays|" + realmId;
+    }
+
+    private static String sprayedSignInKey(String realmId) {
+        return "sprayins|" + realmId;
     }
 
     private static String flagKey(String realmId) {

@@ -138,6 +138,15 @@ public final class InfinispanAttackDetectionProviderFactory
                                 alerter.stateChanged(realmId, d, from, to);
                             }
                         }
+
+                        @Override
+                        public void sprayFlagged(String realmId, String realmName, PasswordSprays.Flag flag) {
+                            metrics.sprayFlagged(realmId, realmName);
+                            AttackDetector d = detector;
+                            if (d != null && alerter != null) {
+                                alerter.sprayFlagged(realmId, d, flag);
+                            }
+                        }
                     }, scheduler);
             created.known().knownSourceTtl(java.time.Duration.ofDays(options.knownSourceDays()));
             metrics.bind(created);

@@ -39,6 +39,11 @@ public final class RequestRisk {
     /** What was read about this request's source, per realm: a later subject costs one read of its own counter. */
     private final Map<String, RiskDecider.Inputs> sources = new HashMap<>();
     private boolean noPage;
+    /** The last password checked in this request: its account, fingerprint, whether sprayed, whether from a known network. */
+    private Checked checked;
+
+    private record Checked(String realmId, String userId, String fingerprint, boolean sprayed, boolean known) {
+    }
 
     public RequestRisk(KeycloakSession session, AttackDetector detector) {
         this.session = session;
@@ -83,6 +88,84 @@ public final class RequestRisk {
         return java.util.Arrays.asList(detector.keys().accountSubject(realm.getId(), user.getId()),
                 detector.keys().typedSubject(realm.getId(), user.getUsername()),
                 KnownNames.emailIsAName(realm) ? detector.keys().typedSubject(realm.getId(), user.getEmail()) : null);
+    }
+
+    /**
+     * The risk of this request for an account once its typed password is known (the password check,
+     * before any hash): the account's risk, HIGH when the password is sprayed across the realm's
+     * accounts ({@link PasswordSprays}). Counts the attempt for the spray signature when the account
+     * never signed in from this network. The rest of the request (the step-up) sees this risk.
+     * Reads: the account's known networks and one counter; nothing for an allowlisted source or when
+     * the realm's spray rule is off.
+     */
+    public Risk forPassword(RealmModel realm, UserModel user, String password) {
+        Risk account = forAccount(realm, user);
+        if (user == null || password == null || password.isEmpty() || account.allowlisted()) {
+            return account;
+        }
+        try {
+            DetectionThresholds t = RealmDetectionConfig.effective(realm::getAttribute);
+            if (!t.sprayRule()) {
+                return account;
+            }
+            PasswordSprays sprays = detector.sprays();
+            String fingerprint = sprays.fingerprint(realm.getId(), password);
+            boolean known = accountKnowsNetwork(realm, user);
+            long accounts = sprays.accounts(realm.getId(), fingerprint);
+            boolean sprayed = accounts >= t.sprayAccountsPerHour();
+            if (!known) {
+                sprays.tried(realm.getId(), fingerprint, detector.keys().accountSubject(realm.getId(), user.getId()));
+            }
+            if (sprayed) {
+                detector.sprayed(realm.getId(), realm.getName(), fingerprint, accounts);
+            }
+            checked = new Checked(realm.getId(), user.getId(), fingerprint, sprayed, known);
+            Risk risk = account.withPassword(sprayed, known);
+            decided.put(realm.getId() + "|a|" + user.getId(), risk);
+            return risk;
+        } catch (RuntimeException e) {
+            LOG.debugf("Sentinel: the spray signature could not be read: %s", e.toString());
+            return account;
+        }
+    }
+
+    /**
+     * The password just checked by {@link #forPassword} was right: a sign-in from a network new to the
+     * account is kept with its fingerprint for the window (the spray that worked, once the password is
+     * flagged). True when the password is sprayed: its owner should change it.
+     */
+    public boolean passwordAccepted(RealmModel realm, UserModel user) {
+        Checked c = checked;
+        if (c == null || user == null || !c.realmId().equals(realm.getId()) || !c.userId().equals(user.getId())) {
+            return false;
+        }
+        try {
+            if (!c.known()) {
+                PasswordSprays.Entered in = detector.sprays().entered(realm.getId(), c.fingerprint(), user.getId(), ip());
+                if (c.sprayed() && in != null) {
+                    // only where nothing was refused (monitoring only): the flag's copy has passed already
+                    detector.incidents().rememberSprayedSignIn(realm.getId(), in);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.debugf("Sentinel: a sign-in could not be kept for the spray signature: %s", e.toString());
+        }
+        return c.sprayed();
+    }
+
+    /** Whether the realm refuses {@code password} when set now: it is sprayed across its accounts within the window. */
+    public boolean sprayedPassword(RealmModel realm, String password) {
+        if (password == null || password.isEmpty()) {
+            return false;
+        }
+        try {
+            DetectionThresholds t = RealmDetectionConfig.effective(realm::getAttribute);
+            return t.sprayRule() && detector.sprays().accounts(realm.getId(),
+                    detector.sprays().fingerprint(realm.getId(), password)) >= t.sprayAccountsPerHour();
+        } catch (RuntimeException e) {
+            LOG.debugf("Sentinel: the spray signature could not be read: %s", e.toString());
+            return false;
+        }
     }
 
     /** The risk of this request without a subject (a page being rendered). */

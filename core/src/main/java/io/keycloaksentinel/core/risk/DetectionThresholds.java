@@ -33,12 +33,16 @@ import java.time.Duration;
  *                                {@value #MIN_BURST_FAILURES}
  * @param burstSignatureShare     the share of those failures that must be for usernames that do not exist
  *                                or refused posts (a CAPTCHA failed, a refusal before the password)
+ * @param sprayAccountsPerHour    password spraying: a password tried on this many distinct accounts, each
+ *                                from a network new to that account, within an hour is "sprayed" (see
+ *                                {@code detect.PasswordSprays}); 0 turns it off, otherwise at least
+ *                                {@value #MIN_SPRAY_ACCOUNTS}
  */
 public record DetectionThresholds(long attackFailuresPerMinute, double baselineMultiplier, long minFailuresPerMinute,
                                   double unknownUserShare, Duration cooldown, long ipFailuresPerDay,
                                   long networkFailuresPer15m, long networkUsernamesPer15m,
                                   long unknownSourceFailuresPer15m, long ipAccountRequestsPer15m,
-                                  long burstFailures, double burstSignatureShare) {
+                                  long burstFailures, double burstSignatureShare, long sprayAccountsPerHour) {
 
     public static final long DEFAULT_IP_FAILURES_PER_DAY = 100;
     public static final long DEFAULT_NETWORK_FAILURES_PER_15M = 500;
@@ -47,6 +51,9 @@ public record DetectionThresholds(long attackFailuresPerMinute, double baselineM
     public static final long DEFAULT_IP_ACCOUNT_REQUESTS_PER_15M = 10;
     public static final long DEFAULT_BURST_FAILURES = 16;
     public static final double DEFAULT_BURST_SIGNATURE_SHARE = 0.6;
+    public static final long DEFAULT_SPRAY_ACCOUNTS_PER_HOUR = 10;
+    /** The smallest spray a realm may set: two accounts sharing a password and a trip are ordinary. */
+    public static final long MIN_SPRAY_ACCOUNTS = 3;
     /** The smallest burst a realm may set: the rule's stay level for UNDER_ATTACK is a quarter of it. */
     public static final long MIN_BURST_FAILURES = 4;
 
@@ -69,6 +76,22 @@ public record DetectionThresholds(long attackFailuresPerMinute, double baselineM
         this(attackFailuresPerMinute, baselineMultiplier, minFailuresPerMinute, unknownUserShare, cooldown,
                 ipFailuresPerDay, networkFailuresPer15m, networkUsernamesPer15m, unknownSourceFailuresPer15m,
                 ipAccountRequestsPer15m, DEFAULT_BURST_FAILURES, DEFAULT_BURST_SIGNATURE_SHARE);
+    }
+
+    /** All but the spray rule, which takes its default. */
+    public DetectionThresholds(long attackFailuresPerMinute, double baselineMultiplier, long minFailuresPerMinute,
+                               double unknownUserShare, Duration cooldown, long ipFailuresPerDay,
+                               long networkFailuresPer15m, long networkUsernamesPer15m,
+                               long unknownSourceFailuresPer15m, long ipAccountRequestsPer15m,
+                               long burstFailures, double burstSignatureShare) {
+        this(attackFailuresPerMinute, baselineMultiplier, minFailuresPerMinute, unknownUserShare, cooldown,
+                ipFailuresPerDay, networkFailuresPer15m, networkUsernamesPer15m, unknownSourceFailuresPer15m,
+                ipAccountRequestsPer15m, burstFailures, burstSignatureShare, DEFAULT_SPRAY_ACCOUNTS_PER_HOUR);
+    }
+
+    /** Whether the spray rule (one password across many accounts) is on. */
+    public boolean sprayRule() {
+        return sprayAccountsPerHour > 0;
     }
 
     /** Whether the burst rule (a realm's last 10 seconds) is on. */
@@ -100,6 +123,9 @@ public record DetectionThresholds(long attackFailuresPerMinute, double baselineM
         }
         if (!(burstSignatureShare > 0.0 && burstSignatureShare <= 1.0)) {
             throw new IllegalArgumentException("burstSignatureShare must be in (0, 1]");
+        }
+        if (sprayAccountsPerHour != 0 && sprayAccountsPerHour < MIN_SPRAY_ACCOUNTS || sprayAccountsPerHour < 0) {
+            throw new IllegalArgumentException("sprayAccountsPerHour must be 0 (off) or at least " + MIN_SPRAY_ACCOUNTS);
         }
         if (cooldown.isNegative()) {
             throw new IllegalArgumentException("cooldown must not be negative");

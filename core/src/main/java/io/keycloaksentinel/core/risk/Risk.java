@@ -15,9 +15,16 @@ import java.util.List;
  * @param reasons     what raised the level, for logs and the admin API (no usernames, no secrets)
  * @param allowlisted the address is on the realm's allowlist: never throttled, never refused
  * @param monitorOnly the realm only watches: refusals are logged and counted, not applied
+ * @param sprayed     the typed password was sprayed across the realm's accounts ({@code detect.PasswordSprays}):
+ *                    known only once the password is typed, and then HIGH
  */
 public record Risk(RiskLevel level, ThrottleDecision throttle, boolean knownSource, List<String> reasons,
-                   boolean allowlisted, boolean monitorOnly) {
+                   boolean allowlisted, boolean monitorOnly, boolean sprayed) {
+
+    public Risk(RiskLevel level, ThrottleDecision throttle, boolean knownSource, List<String> reasons, boolean allowlisted,
+                boolean monitorOnly) {
+        this(level, throttle, knownSource, reasons, allowlisted, monitorOnly, false);
+    }
 
     /** An allowlisted address: nothing refused, no counters read. */
     public static Risk allowlistedSource() {
@@ -57,7 +64,36 @@ public record Risk(RiskLevel level, ThrottleDecision throttle, boolean knownSour
         return monitorOnly && !allowlisted && (throttle.throttled() || (level == RiskLevel.HIGH && !knownSource));
     }
 
+    /**
+     * Whether a sprayed password must be answered as a wrong one without any check, on every path
+     * (the browser form included: its CAPTCHA is solved by the bots that spray, and a second-proof
+     * page would tell them the password was right): it was typed from a network the account never
+     * signed in from. The owner's known networks keep signing in with it (and are asked to change it).
+     */
+    public boolean refusesSprayedPassword() {
+        return sprayed && !knownSource && !allowlisted && !monitorOnly;
+    }
+
+    /** Whether the realm only watches and {@link #refusesSprayedPassword()} would have refused. */
+    public boolean wouldRefuseSprayedPassword() {
+        return sprayed && !knownSource && !allowlisted && monitorOnly;
+    }
+
     public Risk withPolicy(boolean monitor) {
-        return new Risk(level, throttle, knownSource, reasons, allowlisted, monitor);
+        return new Risk(level, throttle, knownSource, reasons, allowlisted, monitor, sprayed);
+    }
+
+    /**
+     * This risk once the typed password is known: a sprayed password makes it HIGH (said first in the
+     * reasons), with {@code known}: whether the account signed in from this network. Unchanged otherwise.
+     */
+    public Risk withPassword(boolean isSprayed, boolean known) {
+        if (!isSprayed) {
+            return this;
+        }
+        List<String> r = new java.util.ArrayList<>();
+        r.add("password sprayed across many accounts");
+        r.addAll(reasons);
+        return new Risk(RiskLevel.HIGH, throttle, known, List.copyOf(r), allowlisted, monitorOnly, true);
     }
 }

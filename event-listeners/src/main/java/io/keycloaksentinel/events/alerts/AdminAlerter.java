@@ -5,6 +5,7 @@ import io.keycloaksentinel.core.detect.AttackAlerts;
 import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.Emergency;
 import io.keycloaksentinel.core.detect.IncidentLedger;
+import io.keycloaksentinel.core.detect.PasswordSprays;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.detect.RealmSignals;
@@ -87,10 +88,10 @@ public final class AdminAlerter implements AttackAlerts {
 
     /** The kinds of alert. */
     public enum Kind {
-        STARTED, UPDATE, ENDED;
+        STARTED, UPDATE, ENDED, SPRAY;
 
         String value() {
-            return "attack_" + name().toLowerCase(Locale.ROOT);
+            return this == SPRAY ? "password_spraying" : "attack_" + name().toLowerCase(Locale.ROOT);
         }
     }
 
@@ -106,6 +107,27 @@ public final class AdminAlerter implements AttackAlerts {
             } else if (wasOn && !isOn) {
                 send(session, realm, settings, Kind.ENDED, payload(realm, detector, Kind.ENDED, from, from.sinceMillis()));
             }
+        }));
+    }
+
+    /**
+     * A password was flagged as sprayed (on the node that flagged it, after its containment): one
+     * alert per password and hour, whatever the realm's attack state. Never the password.
+     */
+    @Override
+    public void sprayFlagged(String realmId, AttackDetector detector, PasswordSprays.Flag flag) {
+        submit(() -> inSession(realmId, (session, realm, settings) -> {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("type", Kind.SPRAY.value());
+            p.put("realm", realm.getName());
+            p.put("at", Instant.ofEpochMilli(flag.atMillis()).toString());
+            p.put("reason", "one password was tried on " + flag.accounts()
+                    + " accounts, each from a network new to the account, within an hour");
+            p.put("accountsTried", flag.accounts());
+            List<PasswordSprays.Entered> entered = detector.sprays().entered(realmId, flag);
+            p.put("accountsEntered", entered.stream().map(PasswordSprays.Entered::userId).distinct().count());
+            p.put("contained", contained(realm, detector, flag.atMillis() - PasswordSprays.WINDOW.length().toMillis()));
+            send(session, realm, settings, Kind.SPRAY, p);
         }));
     }
 
@@ -182,6 +204,15 @@ public final class AdminAlerter implements AttackAlerts {
         List<IncidentLedger.FlaggedLogin> entered = detector.incidents().flaggedLogins(realm.getId(), sinceMillis, now);
         p.put("accountsEnteredFromFlaggedSources", entered.stream().map(IncidentLedger.FlaggedLogin::userId).distinct().count());
         // what the realm's containment policy did with the likely break-ins of this attack (the look-back included)
+        p.put("contained", contained(realm, detector, sinceMillis));
+        if (kind == Kind.ENDED) {
+            p.put("durationSeconds", Math.max(0, (now - sinceMillis) / 1000));
+        }
+        return p;
+    }
+
+    /** What the realm's containment policy did since {@code sinceMillis}: accounts contained, only signed out, notified. */
+    private static Map<String, Object> contained(RealmModel realm, AttackDetector detector, long sinceMillis) {
         Map<String, Object> contained = new LinkedHashMap<>();
         contained.put("policy", ContainmentSettings.read(realm::getAttribute).containment());
         List<IncidentLedger.ContainedAccount> acted = detector.incidents().contained(realm.getId(), sinceMillis);
@@ -191,11 +222,7 @@ public final class AdminAlerter implements AttackAlerts {
                 .map(IncidentLedger.ContainedAccount::userId).distinct().count());
         contained.put("notified", acted.stream().filter(c -> ContainmentSettings.NOTIFY.equals(c.how()))
                 .map(IncidentLedger.ContainedAccount::userId).distinct().count());
-        p.put("contained", contained);
-        if (kind == Kind.ENDED) {
-            p.put("durationSeconds", Math.max(0, (now - sinceMillis) / 1000));
-        }
-        return p;
+        return contained;
     }
 
     private void send(KeycloakSession session, RealmModel realm, AdminAlertSettings settings, Kind kind, Map<String, Object> payload) {
@@ -225,6 +252,7 @@ public final class AdminAlerter implements AttackAlerts {
                 case STARTED -> "Attack started";
                 case UPDATE -> "Attack still in progress";
                 case ENDED -> "Attack ended";
+                case SPRAY -> "Password spraying";
             };
             try {
                 session.getProvider(EmailSenderProvider.class).send(realm.getSmtpConfig(), to, subject, text,
@@ -242,6 +270,16 @@ public final class AdminAlerter implements AttackAlerts {
     static String text(Map<String, Object> p) {
         StringBuilder s = new StringBuilder();
         String type = String.valueOf(p.get("type"));
+        if ("password_spraying".equals(type)) {
+            s.append("Sentinel: password spraying on realm ").append(p.get("realm")).append(" (").append(p.get("at"))
+                    .append(").\n");
+            s.append("Why: ").append(p.get("reason")).append('\n');
+            s.append("Accounts entered with it from networks new to them before it was flagged: ").append(p.get("accountsEntered"))
+                    .append(" (GET /admin/realms/").append(p.get("realm")).append("/sentinel-admin/incident/compromised)\n");
+            s.append("Response: the password is refused from networks new to an account, and refused as a new password, for an hour\n");
+            containedLine(s, p);
+            return s.toString();
+        }
         s.append(switch (type) {
             case "attack_started" -> "Sentinel: an attack on realm " + p.get("realm") + " started.";
             case "attack_update" -> "Sentinel: the attack on realm " + p.get("realm") + " goes on.";
@@ -261,16 +299,20 @@ public final class AdminAlerter implements AttackAlerts {
         }
         s.append("Accounts that signed in from flagged sources: ").append(p.get("accountsEnteredFromFlaggedSources"))
                 .append(" (GET /admin/realms/").append(p.get("realm")).append("/sentinel-admin/incident/compromised)\n");
+        containedLine(s, p);
+        if (p.containsKey("durationSeconds")) {
+            s.append("Duration: ").append(p.get("durationSeconds")).append(" s\n");
+        }
+        return s.toString();
+    }
+
+    private static void containedLine(StringBuilder s, Map<String, Object> p) {
         if (p.get("contained") instanceof Map<?, ?> c) {
             s.append("Containment (").append(c.get("policy")).append("): ").append(c.get("accounts"))
                     .append(" accounts signed out and asked for a second proof, ").append(c.get("signedOutOnly"))
                     .append(" only signed out (no way to prove themselves), ").append(c.get("notified"))
                     .append(" owners asked whether it was them\n");
         }
-        if (p.containsKey("durationSeconds")) {
-            s.append("Duration: ").append(p.get("durationSeconds")).append(" s\n");
-        }
-        return s.toString();
     }
 
     /** Sends one webhook request; on no answer or a non-2xx one, schedules the next try (bounded). Package-private for tests. */

@@ -4,6 +4,7 @@ import io.keycloaksentinel.core.detect.AttackDetector;
 import io.keycloaksentinel.core.detect.IncidentLedger;
 import io.keycloaksentinel.core.detect.IncidentLedger.AttackPeriod;
 import io.keycloaksentinel.core.detect.IncidentLedger.BreakIn;
+import io.keycloaksentinel.core.detect.PasswordSprays;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import io.keycloaksentinel.core.incident.ContainmentSettings;
 import io.keycloaksentinel.core.mail.MailOutbox;
@@ -106,6 +107,80 @@ public final class Containment {
         }
     }
 
+    /** How long after a spray's flag its sign-ins are looked at once more (those other nodes flush late). */
+    static final long SPRAY_SECOND_LOOK_MILLIS = 5_000;
+
+    /**
+     * A sprayed password flagged by this node: each sign-in it made from a network new to its
+     * account (within the spray's window) is acted on by the realm's policy, then {@code then} runs
+     * (the admin alert, which says what was contained); the sign-ins are looked at once more a few
+     * seconds later.
+     */
+    void sprayFlagged(String realmId, AttackDetector detector, PasswordSprays.Flag flag, Runnable then) {
+        submit(() -> {
+            sweepSprayQuietly(realmId, detector, flag);
+            then.run();
+        }, then);
+        java.util.concurrent.CompletableFuture.delayedExecutor(SPRAY_SECOND_LOOK_MILLIS, TimeUnit.MILLISECONDS)
+                .execute(() -> submit(() -> sweepSprayQuietly(realmId, detector, flag), () -> { }));
+    }
+
+    private void sweepSprayQuietly(String realmId, AttackDetector detector, PasswordSprays.Flag flag) {
+        try {
+            int acted = 0;
+            for (PasswordSprays.Entered e : detector.sprays().entered(realmId, flag)) {
+                detector.incidents().rememberSprayedSignIn(realmId, e); // for the finder, whatever the policy
+                String key = "contain|" + e.userId() + "|" + e.atMillis();
+                if (acted >= MAX_PER_SWEEP || done.contains(key)) {
+                    continue;
+                }
+                IncidentLedger.NewSignIn in = new IncidentLedger.NewSignIn(e.userId(), e.ip(), e.network(), e.atMillis());
+                try {
+                    if (KeycloakModelUtils.runJobInTransactionWithResult(factory,
+                            session -> actOnSprayed(session, realmId, detector, in, key))) {
+                        acted++;
+                    }
+                } catch (RuntimeException ex) {
+                    LOG.warnf("Sentinel: containment of user %s of realm %s failed: %s", e.userId(), realmId, ex.toString());
+                }
+                remember(key);
+            }
+            if (acted > 0) {
+                LOG.infof("Sentinel: realm %s: %d sign-ins with a sprayed password acted on", realmId, acted);
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("Sentinel: containment of a password spray in realm %s failed: %s", realmId, e.toString());
+        }
+    }
+
+    /**
+     * Claims a sign-in made with a sprayed password and acts on it by the realm's policy; with
+     * {@code contain} the owner also chooses a new password after the second proof (the password is
+     * the attackers'). False when claimed already, the policy is off or the account is gone.
+     */
+    private static boolean actOnSprayed(KeycloakSession session, String realmId, AttackDetector detector,
+                                        IncidentLedger.NewSignIn in, String key) {
+        RealmModel realm = session.realms().getRealm(realmId);
+        if (realm == null || Config.getAdminRealm().equals(realm.getName())) {
+            return false;
+        }
+        ContainmentSettings settings = ContainmentSettings.read(realm::getAttribute);
+        if (!settings.on() || !detector.keys().claimOnce(realmId, key, IncidentLedger.INCIDENT_RETENTION)) {
+            return false;
+        }
+        session.getContext().setRealm(realm);
+        UserModel user = session.users().getUserById(realm, in.userId());
+        if (user == null) {
+            return false;
+        }
+        String how = act(session, realm, user, in, settings, true);
+        if (ContainmentSettings.CONTAIN.equals(how)) {
+            user.addRequiredAction(UserModel.RequiredAction.UPDATE_PASSWORD);
+        }
+        detector.incidents().rememberContained(realmId, user.getId(), in.atMillis(), how);
+        return true;
+    }
+
     private void submit(Runnable job, Runnable ifDropped) {
         try {
             pool.execute(job);
@@ -197,13 +272,13 @@ public final class Containment {
         if (user == null || (created != null && created >= windowStart)) {
             return false; // gone, or an account created within the window: its first sign-in is new in every way
         }
-        detector.incidents().rememberContained(realmId, user.getId(), in.atMillis(), act(session, realm, user, in, settings));
+        detector.incidents().rememberContained(realmId, user.getId(), in.atMillis(), act(session, realm, user, in, settings, false));
         return true;
     }
 
     /** What was done: {@code contain}, {@code signed-out} (no second proof possible: not marked), or {@code notify}. */
     private static String act(KeycloakSession session, RealmModel realm, UserModel user, IncidentLedger.NewSignIn in,
-                            ContainmentSettings settings) {
+                            ContainmentSettings settings, boolean sprayed) {
         if (settings.contains()) {
             // what the intruder may have added since the sign-in: a second factor of its own would prove "the owner"
             List<CredentialModel> added = user.credentialManager().getStoredCredentialsStream()
@@ -233,32 +308,34 @@ public final class Containment {
                 LOG.warnf("Sentinel: user %s of realm '%s' was signed out but cannot be marked (%s): the next sign-in "
                         + "will not ask a second proof", user.getId(), realm.getName(), e.toString());
                 count(realm, "signed_out_only");
-                tell(session, realm, user, in, true);
+                tell(session, realm, user, in, true, sprayed);
                 return SIGNED_OUT;
             }
             count(realm, "contained");
         } else {
             count(realm, "notified");
         }
-        tell(session, realm, user, in, settings.contains());
+        tell(session, realm, user, in, settings.contains(), sprayed);
         return settings.containment();
     }
 
     /** The owner's mail, through the queue after this job commits; none without an address. */
     private static void tell(KeycloakSession session, RealmModel realm, UserModel user, IncidentLedger.NewSignIn in,
-                             boolean contained) {
+                             boolean contained, boolean sprayed) {
         Optional<MailOutbox> outbox = MailOutbox.of(session);
         if (user.getEmail() == null || user.getEmail().isBlank() || !user.isEmailVerified() || outbox.isEmpty()) {
             return;
         }
-        String what = contained ? "sentinelNoticeAutoContained" : "sentinelNoticeAutoNotify";
+        String subject = contained ? "sentinelNoticeAutoContainedSubject" : "sentinelNoticeAutoNotifySubject";
+        String what = sprayed ? (contained ? "sentinelNoticeSprayContained" : "sentinelNoticeSprayNotify")
+                : contained ? "sentinelNoticeAutoContained" : "sentinelNoticeAutoNotify";
         Map<String, Object> attributes = new LinkedHashMap<>();
         attributes.put("sentinelWhen", DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC)
                 .format(Instant.ofEpochMilli(in.atMillis())) + " UTC");
         attributes.put("sentinelWhat", what);
         attributes.put("sentinelIp", in.ip());
         outbox.get().afterCommit(session, new MailOutbox.Mail(contained ? "auto_contained" : "auto_notified", realm.getId(),
-                user.getId(), null, what + "Subject",
+                user.getId(), null, subject,
                 List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),
                 "sentinel-security-notice.ftl", attributes));
     }

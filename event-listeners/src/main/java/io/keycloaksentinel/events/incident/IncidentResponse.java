@@ -2,12 +2,14 @@ package io.keycloaksentinel.events.incident;
 
 import io.keycloaksentinel.core.detect.AttackAlerts;
 import io.keycloaksentinel.core.detect.AttackDetector;
+import io.keycloaksentinel.core.detect.PasswordSprays;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import org.keycloak.models.KeycloakSessionFactory;
 
 /**
  * What the server does on its own when a realm's attack state changes: the realm's containment
- * policy first ({@link Containment}), then the admins' alert (which says what was contained).
+ * policy first ({@link Containment}), then the admins' alert (which says what was contained); the same when
+ * a password is flagged as sprayed.
  */
 public final class IncidentResponse implements AttackAlerts {
 
@@ -27,6 +29,11 @@ public final class IncidentResponse implements AttackAlerts {
     @Override
     public void stateChanged(String realmId, AttackDetector detector, RealmAttackStatus from, RealmAttackStatus to) {
         containment.stateChanged(realmId, detector, from, to, () -> alerts.stateChanged(realmId, detector, from, to));
+    }
+
+    @Override
+    public void sprayFlagged(String realmId, AttackDetector detector, PasswordSprays.Flag flag) {
+        containment.sprayFlagged(realmId, detector, flag, () -> alerts.sprayFlagged(realmId, detector, flag));
     }
 
     @Override
