@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.keycloaksentinel.it.harness.AdminApi;
+import io.keycloaksentinel.it.harness.CodeFlow;
 import io.keycloaksentinel.it.harness.KeycloakIT;
 import io.keycloaksentinel.it.harness.KeycloakServer;
 import io.keycloaksentinel.it.harness.LoginClient;
@@ -14,7 +15,6 @@ import io.keycloaksentinel.it.harness.SourceBoundLogin;
 import io.keycloaksentinel.it.harness.SourceBoundLogin.Browser;
 import io.keycloaksentinel.it.harness.TestRealm;
 import java.net.InetAddress;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -22,7 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -35,8 +34,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -62,8 +59,6 @@ class SpreadBotnetContainmentIT {
     private static final int BOT_THREADS = 4;
     private static final String LOADER = "sentinel/captcha.js";
     private static final String CODE_PAGE = "sentinel-email-code";
-    private static final String VERIFIER = "dBjftJeZ4CVP-mJ0jQkLxkxX1Ck3zSb7NhWaBC6A7bs";
-    private static final String CHALLENGE = "tPQihHveIeSh9vDTZp8A2Z_agi7JM3P_djm6eDdStaI"; // S256 of VERIFIER
     private static final String UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
     /** Where the combo list's right passwords sit in the botnet's run: two before any detection, the rest after. */
     private static final List<Integer> LEAKED_AT = List.of(1, 4, 40, 90, 130);
@@ -317,65 +312,14 @@ class SpreadBotnetContainmentIT {
         }
     }
 
-    /**
-     * A whole browser sign-in from {@code browser}: the login page, the form (with a solved
-     * proof-of-work when the page asks and {@code solves}), the code exchanged for tokens. Null when
-     * it did not end with tokens (refused, asked for a CAPTCHA, asked for a second proof).
-     */
+    /** A whole browser sign-in from {@code browser}; null when it did not end with tokens. */
     private Entered signIn(Browser browser, String username, String password, boolean solves) {
-        URI base = server.baseUrl();
-        String realmPath = "/realms/" + AdminApi.encPath(realm.name());
-        String auth = realmPath + "/protocol/openid-connect/auth?" + LoginClient.form(Map.of("client_id", TestRealm.CLIENT_ID,
-                "redirect_uri", TestRealm.REDIRECT_URI, "response_type", "code", "scope", "openid",
-                "code_challenge", CHALLENGE, "code_challenge_method", "S256"));
-        Browser.Page page = browser.get(base, auth);
-        if (page.status() != 200) {
-            return null;
-        }
-        String action = LoginClient.formAction(page.body()).orElse(null);
-        if (action == null) {
-            return null;
-        }
-        Map<String, String> fields = new LinkedHashMap<>();
-        fields.put("username", username);
-        fields.put("password", password);
-        fields.put("credentialId", "");
-        if (solves && page.body().contains(LOADER)) {
-            fields.put("altcha", ProofOfWork.solvedAnswer(server, realm.name()));
-        }
-        Browser.Page posted = browser.post(base, action, fields);
-        String code = codeOf(posted.location());
-        if (posted.status() != 302 || code == null) {
-            return null;
-        }
-        Browser.Page tokens = browser.post(base, realmPath + "/protocol/openid-connect/token", Map.of("grant_type",
-                "authorization_code", "code", code, "redirect_uri", TestRealm.REDIRECT_URI, "client_id", TestRealm.CLIENT_ID,
-                "code_verifier", VERIFIER));
-        assertThat(tokens.status()).as("code exchange for %s: %s", username, tokens.body()).isEqualTo(200);
-        try {
-            JsonNode t = AdminApi.JSON.readTree(tokens.body());
-            return new Entered(username, browser, t.get("refresh_token").asText(), t.get("access_token").asText(),
-                    System.currentTimeMillis());
-        } catch (java.io.IOException e) {
-            throw new AssertionError(e);
-        }
+        CodeFlow.Tokens t = CodeFlow.signIn(server, realm.name(), browser, username, password, solves);
+        return t == null ? null : new Entered(username, browser, t.refreshToken(), t.accessToken(), System.currentTimeMillis());
     }
 
-    private static String codeOf(String location) {
-        if (location == null || !location.startsWith(TestRealm.REDIRECT_URI)) {
-            return null;
-        }
-        Matcher m = Pattern.compile("[?&]code=([^&]+)").matcher(location);
-        return m.find() ? java.net.URLDecoder.decode(m.group(1), java.nio.charset.StandardCharsets.UTF_8) : null;
-    }
-
-    /** Whether the browser's SSO cookie still signs in (a code without a password). */
     private boolean ssoSignsIn(Browser browser) {
-        String auth = "/realms/" + AdminApi.encPath(realm.name()) + "/protocol/openid-connect/auth?" + LoginClient.form(Map.of(
-                "client_id", TestRealm.CLIENT_ID, "redirect_uri", TestRealm.REDIRECT_URI, "response_type", "code",
-                "scope", "openid", "code_challenge", CHALLENGE, "code_challenge_method", "S256"));
-        Browser.Page page = browser.get(server.baseUrl(), auth);
-        return page.status() == 302 && codeOf(page.location()) != null;
+        return CodeFlow.ssoSignsIn(server, realm.name(), browser);
     }
 
     private int refreshStatus(String refreshToken) {
@@ -402,8 +346,6 @@ class SpreadBotnetContainmentIT {
     }
 
     private static String code(MailServer.Mail m) {
-        Matcher c = Pattern.compile("\\b(\\d{8})\\b").matcher(m.text());
-        assertThat(c.find()).as("an 8-digit code in:\n%s", m.text()).isTrue();
-        return c.group(1);
+        return CodeFlow.code(m);
     }
 }
