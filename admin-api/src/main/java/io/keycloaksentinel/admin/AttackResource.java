@@ -60,14 +60,23 @@ public class AttackResource {
 
     /** The realm-wide signals, the same on every node. */
     public record Signals(long failuresLastMinute, long unknownUserFailuresLastMinute, double unknownUserShare,
-                          long failuresLastDay, double baselinePerMinute, long successesLastMinute, Burst lastTenSeconds) {
+                          long failuresLastDay, double baselinePerMinute, long successesLastMinute, Burst lastTenSeconds,
+                          LastHour lastHour) {
 
         static Signals of(RealmSignals s) {
             RealmSignals.Burst b = s.burst();
             return new Signals(s.failuresLastMinute(), s.unknownUserFailuresLastMinute(), s.unknownUserShare(),
                     s.failuresLastDay(), s.baselinePerMinute(), s.successesLastMinute(),
-                    new Burst(b.failures(), b.signatureShare(), b.distinctUsernames(), b.successes()));
+                    new Burst(b.failures(), b.signatureShare(), b.distinctUsernames(), b.successes()),
+                    new LastHour(s.newNetworkAccountsLastHour(), Math.round(s.newNetworkBaselinePerHour() * 10) / 10.0));
         }
+    }
+
+    /**
+     * The low-and-slow rule's signal: distinct existing accounts that failed to sign in from a
+     * network new to them in the last hour, and the realm's hourly baseline of the same.
+     */
+    public record LastHour(long newNetworkAccounts, double baselinePerHour) {
     }
 
     /**

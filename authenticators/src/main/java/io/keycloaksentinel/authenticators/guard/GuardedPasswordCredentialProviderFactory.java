@@ -94,9 +94,15 @@ public final class GuardedPasswordCredentialProviderFactory extends PasswordCred
         @Override
         public boolean isValid(RealmModel realm, UserModel user, CredentialInput input) {
             boolean password = input != null && PasswordCredentialModel.TYPE.equals(input.getType());
-            if (password && PasswordGuard.beforePasswordCheck(session, realm, user, input.getChallengeResponse())
-                    == PasswordGuard.Verdict.REFUSE) {
+            PasswordGuard.Verdict verdict = password
+                    ? PasswordGuard.beforePasswordCheck(session, realm, user, input.getChallengeResponse())
+                    : PasswordGuard.Verdict.CHECK;
+            if (verdict == PasswordGuard.Verdict.REFUSE) {
                 return false; // exactly what a wrong password answers, without the hash
+            }
+            if (verdict == PasswordGuard.Verdict.REFUSE_AFTER_HASH) {
+                super.isValid(realm, user, input); // the hash a wrong password costs; its answer is not used
+                return false;
             }
             boolean valid = super.isValid(realm, user, input);
             if (valid && password) {

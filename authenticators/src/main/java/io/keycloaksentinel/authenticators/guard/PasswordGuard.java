@@ -39,8 +39,13 @@ public final class PasswordGuard {
     private PasswordGuard() {
     }
 
-    /** What the guard decided for one password check. */
-    public enum Verdict { CHECK, REFUSE }
+    /**
+     * What the guard decided for one password check: check it; refuse it without a hash; or refuse
+     * it after the same hash a wrong password costs (a sprayed password: its refusal must not be
+     * faster than a wrong password's, or an unknown name's dummy hash, lest time tell which
+     * usernames exist).
+     */
+    public enum Verdict { CHECK, REFUSE, REFUSE_AFTER_HASH }
 
     /**
      * Whether the password of {@code user} may be checked on this request. Outside an HTTP request
@@ -62,8 +67,12 @@ public final class PasswordGuard {
             boolean noPage = detection.risk().hasNoPage() || tokenEndpoint(session);
             // a contained account's next sign-in needs a second proof, which a path without pages cannot ask
             boolean contained = noPage && ContainmentSettings.contained(user, org.keycloak.common.util.Time.currentTimeMillis());
-            boolean refuse = (noPage ? risk.refusesUnprovenPassword() || contained : risk.throttled())
-                    || risk.refusesSprayedPassword();
+            boolean refuse = noPage ? risk.refusesUnprovenPassword() || contained : risk.throttled();
+            if (!refuse && risk.refusesSprayedPassword()) {
+                count(realm, "refused_sprayed");
+                LOG.debugf("Sentinel: refused a sprayed password in realm '%s' from a network new to the account", realm.getName());
+                return Verdict.REFUSE_AFTER_HASH;
+            }
             if (!refuse) {
                 if ((noPage ? risk.wouldRefuseUnprovenPassword() : risk.wouldThrottle()) || risk.wouldRefuseSprayedPassword()) {
                     count(realm, "monitored");
@@ -94,7 +103,13 @@ public final class PasswordGuard {
             }
             AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
             if (detection != null && detection.risk().passwordAccepted(realm, user)) {
-                user.addRequiredAction(UserModel.RequiredAction.UPDATE_PASSWORD);
+                // this login's own required action (after the flow's second proof), never the account's: an owner who
+                // stops here leaves nothing for the next person who types the password
+                var authSession = session.getContext().getAuthenticationSession();
+                if (authSession == null || detection.risk().hasNoPage() || tokenEndpoint(session)) {
+                    return; // no page to ask it on (the password grant): the owner's apps keep working
+                }
+                authSession.addRequiredAction(UserModel.RequiredAction.UPDATE_PASSWORD);
                 count(realm, "sprayed_change_asked");
                 LOG.infof("Sentinel: user %s of realm '%s' signed in with a sprayed password from a known network;"
                         + " asked to change it", user.getId(), realm.getName());

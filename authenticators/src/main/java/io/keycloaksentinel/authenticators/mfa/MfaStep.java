@@ -196,8 +196,18 @@ final class MfaStep implements Authenticator {
         }
     }
 
-    /** A contained account proved a second time: its owner is back, the containment mark goes. */
+    /**
+     * A contained account proved a second time: its owner is back, the containment mark goes; when its
+     * break-in was made with a sprayed password, the owner chooses a new one now (this login only) and
+     * the mark goes with the new password.
+     */
     private static void release(AuthenticationFlowContext context) {
+        if (ContainmentSettings.untilNewPassword(context.getUser())
+                && ContainmentSettings.contained(context.getUser(), org.keycloak.common.util.Time.currentTimeMillis())) {
+            context.getAuthenticationSession().addRequiredAction(org.keycloak.models.UserModel.RequiredAction.UPDATE_PASSWORD);
+            MfaFlow.count(context.getRealm(), "containment_new_password");
+            return;
+        }
         if (ContainmentSettings.release(context.getUser())) {
             MfaFlow.count(context.getRealm(), "containment_released");
         }

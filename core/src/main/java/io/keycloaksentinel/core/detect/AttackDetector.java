@@ -116,15 +116,14 @@ public final class AttackDetector {
     public void sprayed(String realmId, String realmName, String fingerprint, long accounts) {
         long now = clock.getAsLong();
         String key = realmId + "|" + fingerprint;
-        Long until = flagged.get(key);
-        if (until != null && until > now) {
+        if (sprayedHere(realmId, fingerprint)) {
             return;
         }
+        PasswordSprays.Flag flag = sprays.claimFlag(realmId, fingerprint, accounts);
         if (flagged.size() >= 10_000) {
             flagged.clear();
         }
-        flagged.put(key, now + PasswordSprays.WINDOW.length().toMillis());
-        PasswordSprays.Flag flag = sprays.claimFlag(realmId, fingerprint, accounts);
+        flagged.put(key, now + PasswordSprays.WINDOW.length().toMillis()); // after the claim: a failed claim is tried again
         if (flag == null) {
             return; // flagged by another node
         }
@@ -133,6 +132,12 @@ public final class AttackDetector {
         LOG.warnf("Sentinel: password spraying in realm '%s': one password was tried on %d accounts from networks new to"
                 + " them within an hour; it is refused from such networks from now on", realmName, accounts);
         observer.sprayFlagged(realmId, realmName, flag);
+    }
+
+    /** Whether this node flagged or saw flagged the fingerprint within the hour. */
+    public boolean sprayedHere(String realmId, String fingerprint) {
+        Long until = flagged.get(realmId + "|" + fingerprint);
+        return until != null && until > clock.getAsLong();
     }
 
     /** The realm's keys: counted subjects, derived keys, single-use claims. */

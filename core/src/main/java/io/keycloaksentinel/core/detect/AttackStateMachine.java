@@ -24,6 +24,10 @@ import java.util.Locale;
  *       {@value #BURST_DISTINCT_SHARE} distinct usernames per failure (one user retrying one name
  *       is not a botnet).</li>
  *   <li>ELEVATED: the same with every rate (and the burst's failures) halved.</li>
+ *   <li>ELEVATED, the low-and-slow rule (a spray or stuffing too slow for the minute): at least
+ *       {@code newNetworkAccountsPerHour} distinct existing accounts failed from networks new to them
+ *       within the hour, and at least {@code baselineMultiplier} times the realm's own hourly baseline
+ *       of the same. Never UNDER_ATTACK: an hour's count cannot tell when an attack began.</li>
  * </ul>
  * Leaving a state goes by the same rules at half their level, then the cool-down.
  */
@@ -45,7 +49,7 @@ public final class AttackStateMachine {
         if (meets(s, baseline, scale)) {
             return AttackState.UNDER_ATTACK;
         }
-        if (meets(s, baseline, scale / 2)) {
+        if (meets(s, baseline, scale / 2) || slow(s, scale)) {
             return AttackState.ELEVATED;
         }
         return AttackState.NORMAL;
@@ -67,6 +71,14 @@ public final class AttackStateMachine {
                 && b.signatureShare() >= t.burstSignatureShare()
                 && b.failureShare() >= MOSTLY_FAILING
                 && b.distinctShare() >= BURST_DISTINCT_SHARE;
+    }
+
+    /** The low-and-slow rule (off when {@code newNetworkAccountsPerHour} is 0 or smart lockout is off). */
+    private boolean slow(RealmSignals s, double scale) {
+        double hour = s.newNetworkAccountsLastHour();
+        return t.newNetworkRule()
+                && hour >= t.newNetworkAccountsPerHour() * scale
+                && hour >= t.baselineMultiplier() * s.newNetworkBaselinePerHour() * scale;
     }
 
     public RealmAttackStatus next(RealmAttackStatus current, RealmSignals s, long now) {
@@ -105,6 +117,11 @@ public final class AttackStateMachine {
         double scale = level == AttackState.UNDER_ATTACK ? 1.0 : 0.5;
         RealmSignals withoutBurst = new RealmSignals(s.failuresLastMinute(), s.unknownUserFailuresLastMinute(),
                 s.failuresLastDay(), s.successesLastMinute());
+        if (level == AttackState.ELEVATED && !meets(s, baseline, 0.5) && slow(s, 1.0)) {
+            return String.format(Locale.ROOT,
+                    "low and slow: %d accounts failed to sign in from networks new to them in the last hour (baseline %.1f/h)",
+                    s.newNetworkAccountsLastHour(), s.newNetworkBaselinePerHour());
+        }
         if (burst(s.burst(), scale) && !meets(withoutBurst, baseline, scale)) {
             RealmSignals.Burst b = s.burst();
             return String.format(Locale.ROOT,

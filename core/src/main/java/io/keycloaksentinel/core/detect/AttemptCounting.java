@@ -23,6 +23,11 @@ final class AttemptCounting {
 
     /** The realm counters of the burst signal ({@link Window#TEN_SECONDS}), read by {@link RealmStates#signals}. */
     static final String BURST_FAIL = "fail10", BURST_SIGNATURE = "sig10", BURST_OK = "ok10", BURST_DISTINCT = "d10";
+    /**
+     * The low-and-slow signal: distinct accounts that failed from a network new to them, in the last
+     * hour and day (two counters: a member's first sighting is marked per counter).
+     */
+    static final String NEW_NETWORK_ACCOUNTS_HOUR = "nna1h", NEW_NETWORK_ACCOUNTS_DAY = "nna24h";
 
     /** The successful sign-ins from a network in the realm ({@link Window#ONE_DAY}): its history. */
     static String successCounter(String realmId, String network) {
@@ -124,6 +129,9 @@ final class AttemptCounting {
                 || typed != null && outcome != LoginOutcome.FAILURE_UNKNOWN_USER
                         && known.knownNetworks(realmId, typed).contains(source.network())))) {
             store.add(Scope.SUBJECT, unknownSourceCounter(realmId, account), Window.FIFTEEN_MINUTES, now, 1);
+            // the realm's low-and-slow signal: one account tried once from somewhere new, many accounts
+            store.addDistinct(Scope.REALM, realmCounter(realmId, NEW_NETWORK_ACCOUNTS_HOUR), account, Window.ONE_HOUR, now);
+            store.addDistinct(Scope.REALM, realmCounter(realmId, NEW_NETWORK_ACCOUNTS_DAY), account, Window.ONE_DAY, now);
         }
     }
 

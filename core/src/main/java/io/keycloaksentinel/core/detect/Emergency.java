@@ -42,7 +42,8 @@ public final class Emergency {
         return new DetectionThresholds(t.attackFailuresPerMinute(), t.baselineMultiplier(), t.minFailuresPerMinute(),
                 t.unknownUserShare(), t.cooldown(), scaled(t.ipFailuresPerDay()), scaled(t.networkFailuresPer15m()),
                 scaled(t.networkUsernamesPer15m()), scaled(t.unknownSourceFailuresPer15m()), scaled(t.ipAccountRequestsPer15m()),
-                t.burstFailures(), t.burstSignatureShare(), t.sprayAccountsPerHour());
+                t.burstFailures(), t.burstSignatureShare(), t.sprayAccountsPerHour(),
+                t.newNetworkAccountsPerHour());
     }
 
     private static long scaled(long v) {

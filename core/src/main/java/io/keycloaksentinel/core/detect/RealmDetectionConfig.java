@@ -28,7 +28,8 @@ public final class RealmDetectionConfig {
             NETWORK_USERNAMES_PER_15M = "networkUsernamesPer15m",
             UNKNOWN_SOURCE_FAILURES_PER_15M = "unknownSourceFailuresPer15m",
             IP_ACCOUNT_REQUESTS_PER_15M = "ipAccountRequestsPer15m", BURST_FAILURES = "burstFailures",
-            BURST_SIGNATURE_SHARE = "burstSignatureShare", SPRAY_ACCOUNTS_PER_HOUR = "sprayAccountsPerHour";
+            BURST_SIGNATURE_SHARE = "burstSignatureShare", SPRAY_ACCOUNTS_PER_HOUR = "sprayAccountsPerHour",
+            NEW_NETWORK_ACCOUNTS_PER_HOUR = "newNetworkAccountsPerHour";
     /** {@code true}: when the detector cannot decide (cache unavailable), refuse the login post (503) instead of letting it through. */
     public static final String FAIL_CLOSED = "failClosed";
 
@@ -44,13 +45,14 @@ public final class RealmDetectionConfig {
     private record Stored(long attackFailuresPerMinute, double baselineMultiplier, long minFailuresPerMinute,
                           double unknownUserShare, long cooldownSeconds, long ipFailuresPerDay, long networkFailuresPer15m,
                           long networkUsernamesPer15m, long unknownSourceFailuresPer15m, long ipAccountRequestsPer15m,
-                          long burstFailures, double burstSignatureShare, long sprayAccountsPerHour) {
+                          long burstFailures, double burstSignatureShare, long sprayAccountsPerHour,
+                          long newNetworkAccountsPerHour) {
 
         static Stored of(DetectionThresholds t) {
             return new Stored(t.attackFailuresPerMinute(), t.baselineMultiplier(), t.minFailuresPerMinute(),
                     t.unknownUserShare(), t.cooldown().toSeconds(), t.ipFailuresPerDay(), t.networkFailuresPer15m(),
                     t.networkUsernamesPer15m(), t.unknownSourceFailuresPer15m(), t.ipAccountRequestsPer15m(),
-                    t.burstFailures(), t.burstSignatureShare(), t.sprayAccountsPerHour());
+                    t.burstFailures(), t.burstSignatureShare(), t.sprayAccountsPerHour(), t.newNetworkAccountsPerHour());
         }
 
         /** The thresholds; their constructor refuses an inconsistent set, with a message for the admin. */
@@ -58,7 +60,7 @@ public final class RealmDetectionConfig {
             return new DetectionThresholds(attackFailuresPerMinute, baselineMultiplier, minFailuresPerMinute, unknownUserShare,
                     Duration.ofSeconds(cooldownSeconds), ipFailuresPerDay, networkFailuresPer15m, networkUsernamesPer15m,
                     unknownSourceFailuresPer15m, ipAccountRequestsPer15m, burstFailures, burstSignatureShare,
-                    sprayAccountsPerHour);
+                    sprayAccountsPerHour, newNetworkAccountsPerHour);
         }
     }
 
@@ -81,10 +83,11 @@ public final class RealmDetectionConfig {
             count(IP_ACCOUNT_REQUESTS_PER_15M, D.ipAccountRequestsPer15m()),
             count(BURST_FAILURES, D.burstFailures()),
             number(BURST_SIGNATURE_SHARE, D.burstSignatureShare()),
-            count(SPRAY_ACCOUNTS_PER_HOUR, D.sprayAccountsPerHour())
+            count(SPRAY_ACCOUNTS_PER_HOUR, D.sprayAccountsPerHour()),
+            count(NEW_NETWORK_ACCOUNTS_PER_HOUR, D.newNetworkAccountsPerHour())
     ).rule(t -> {
         if (t.attackFailuresPerMinute() > MAX_RATE || t.minFailuresPerMinute() > MAX_RATE || t.burstFailures() > MAX_RATE
-                || t.sprayAccountsPerHour() > MAX_RATE) {
+                || t.sprayAccountsPerHour() > MAX_RATE || t.newNetworkAccountsPerHour() > MAX_RATE) {
             throw new IllegalArgumentException("rates above " + MAX_RATE + " per minute are not meaningful");
         }
     }).rule(Stored::thresholds);

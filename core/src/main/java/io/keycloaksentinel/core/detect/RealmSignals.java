@@ -8,9 +8,26 @@ package io.keycloaksentinel.core.detect;
  * @param failuresLastDay       failed logins in the last 24 hours, the realm's own baseline
  * @param successesLastMinute   successful logins in the last minute
  * @param burst                 the last ten seconds (the burst rule)
+ * @param newNetworkAccountsLastHour distinct existing accounts that failed from a network new to them in the last hour
+ * @param newNetworkAccountsLastDay  the same over the last day, the low-and-slow rule's baseline
  */
 public record RealmSignals(long failuresLastMinute, long unknownUserFailuresLastMinute, long failuresLastDay,
-                           long successesLastMinute, Burst burst) {
+                           long successesLastMinute, Burst burst, long newNetworkAccountsLastHour,
+                           long newNetworkAccountsLastDay) {
+
+    /** Signals without the low-and-slow counts. */
+    public RealmSignals(long failuresLastMinute, long unknownUserFailuresLastMinute, long failuresLastDay,
+                        long successesLastMinute, Burst burst) {
+        this(failuresLastMinute, unknownUserFailuresLastMinute, failuresLastDay, successesLastMinute, burst, 0, 0);
+    }
+
+    /**
+     * The realm's hourly baseline of accounts failing from new networks: the day's distinct accounts
+     * outside the last hour, per hour (an account counted in both is counted once, in the day).
+     */
+    public double newNetworkBaselinePerHour() {
+        return Math.max(0, newNetworkAccountsLastDay - newNetworkAccountsLastHour) / 23.0;
+    }
 
     /**
      * A realm's last ten seconds, for the burst rule.
@@ -50,7 +67,8 @@ public record RealmSignals(long failuresLastMinute, long unknownUserFailuresLast
     }
 
     public RealmSignals {
-        if (failuresLastMinute < 0 || unknownUserFailuresLastMinute < 0 || failuresLastDay < 0 || successesLastMinute < 0) {
+        if (failuresLastMinute < 0 || unknownUserFailuresLastMinute < 0 || failuresLastDay < 0 || successesLastMinute < 0
+                || newNetworkAccountsLastHour < 0 || newNetworkAccountsLastDay < 0) {
             throw new IllegalArgumentException("counts are never negative");
         }
         burst = burst == null ? Burst.NONE : burst;

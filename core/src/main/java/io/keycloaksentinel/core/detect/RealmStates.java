@@ -72,10 +72,13 @@ public final class RealmStates {
                         realmCounter(realmId, "fail"), realmCounter(realmId, "unknown"), realmCounter(realmId, "fail"),
                         realmCounter(realmId, "ok"),
                         realmCounter(realmId, AttemptCounting.BURST_FAIL), realmCounter(realmId, AttemptCounting.BURST_SIGNATURE),
-                        realmCounter(realmId, AttemptCounting.BURST_OK), realmCounter(realmId, AttemptCounting.BURST_DISTINCT)),
+                        realmCounter(realmId, AttemptCounting.BURST_OK), realmCounter(realmId, AttemptCounting.BURST_DISTINCT),
+                        realmCounter(realmId, AttemptCounting.NEW_NETWORK_ACCOUNTS_HOUR),
+                        realmCounter(realmId, AttemptCounting.NEW_NETWORK_ACCOUNTS_DAY)),
                 List.of(Window.ONE_MINUTE, Window.ONE_MINUTE, Window.ONE_DAY, Window.ONE_MINUTE,
-                        Window.TEN_SECONDS, Window.TEN_SECONDS, Window.TEN_SECONDS, Window.TEN_SECONDS), now);
-        return new RealmSignals(c[0], c[1], c[2], c[3], new RealmSignals.Burst(c[4], c[5], c[6], c[7]));
+                        Window.TEN_SECONDS, Window.TEN_SECONDS, Window.TEN_SECONDS, Window.TEN_SECONDS,
+                        Window.ONE_HOUR, Window.ONE_DAY), now);
+        return new RealmSignals(c[0], c[1], c[2], c[3], new RealmSignals.Burst(c[4], c[5], c[6], c[7]), c[8], c[9]);
     }
 
     /**

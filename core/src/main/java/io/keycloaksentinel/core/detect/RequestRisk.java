@@ -42,8 +42,12 @@ public final class RequestRisk {
     /** The last password checked in this request: its account, fingerprint, whether sprayed, whether from a known network. */
     private Checked checked;
 
-    private record Checked(String realmId, String userId, String fingerprint, boolean sprayed, boolean known) {
+    private record Checked(String realmId, String userId, String fingerprint, boolean sprayed, boolean known,
+                           boolean triedElsewhere, boolean monitorOnly) {
     }
+
+    /** The account risks before a password escalated them, so a second check in the same request starts from them. */
+    private final Map<String, Risk> unescalated = new HashMap<>();
 
     public RequestRisk(KeycloakSession session, AttackDetector detector) {
         this.session = session;
@@ -99,40 +103,57 @@ public final class RequestRisk {
      * the realm's spray rule is off.
      */
     public Risk forPassword(RealmModel realm, UserModel user, String password) {
-        Risk account = forAccount(realm, user);
+        checked = null;
+        String accountKey = realm.getId() + "|a|" + (user == null ? null : user.getId());
+        Risk before = unescalated.get(accountKey);
+        Risk account = before != null ? before : forAccount(realm, user);
         if (user == null || password == null || password.isEmpty() || account.allowlisted()) {
             return account;
         }
+        PasswordSprays sprays = detector.sprays();
+        String fingerprint;
+        long accounts;
+        boolean sprayed;
+        Risk risk;
         try {
             DetectionThresholds t = RealmDetectionConfig.effective(realm::getAttribute);
             if (!t.sprayRule()) {
                 return account;
             }
-            PasswordSprays sprays = detector.sprays();
-            String fingerprint = sprays.fingerprint(realm.getId(), password);
+            fingerprint = sprays.fingerprint(realm.getId(), password);
             boolean known = accountKnowsNetwork(realm, user);
-            long accounts = sprays.accounts(realm.getId(), fingerprint);
-            boolean sprayed = accounts >= t.sprayAccountsPerHour();
+            accounts = sprays.accounts(realm.getId(), fingerprint);
+            // flagged on this node within the hour: refused for the hour, however the sliding count decays
+            sprayed = accounts >= t.sprayAccountsPerHour() || detector.sprayedHere(realm.getId(), fingerprint);
             if (!known) {
                 sprays.tried(realm.getId(), fingerprint, detector.keys().accountSubject(realm.getId(), user.getId()));
             }
-            if (sprayed) {
-                detector.sprayed(realm.getId(), realm.getName(), fingerprint, accounts);
-            }
-            checked = new Checked(realm.getId(), user.getId(), fingerprint, sprayed, known);
-            Risk risk = account.withPassword(sprayed, known);
-            decided.put(realm.getId() + "|a|" + user.getId(), risk);
-            return risk;
+            checked = new Checked(realm.getId(), user.getId(), fingerprint, sprayed, known, accounts > 0,
+                    account.monitorOnly());
+            risk = account.withPassword(sprayed, known);
+            unescalated.putIfAbsent(accountKey, account);
+            decided.put(accountKey, risk);
         } catch (RuntimeException e) {
             LOG.debugf("Sentinel: the spray signature could not be read: %s", e.toString());
             return account;
         }
+        if (sprayed) {
+            try {
+                detector.sprayed(realm.getId(), realm.getName(), fingerprint, accounts);
+            } catch (RuntimeException e) {
+                // the decision stands; the flag (ledger, alert, containment) comes with a later attempt
+                LOG.debugf("Sentinel: a sprayed password could not be flagged: %s", e.toString());
+            }
+        }
+        return risk;
     }
 
     /**
      * The password just checked by {@link #forPassword} was right: a sign-in from a network new to the
      * account is kept with its fingerprint for the window (the spray that worked, once the password is
-     * flagged). True when the password is sprayed: its owner should change it.
+     * flagged) when the password was tried on another account from a network new to it already (a
+     * lone sign-in with a password nobody else typed leaves nothing). True when the password is
+     * sprayed and this is the owner's known network in an enforcing realm: the owner should change it.
      */
     public boolean passwordAccepted(RealmModel realm, UserModel user) {
         Checked c = checked;
@@ -140,7 +161,7 @@ public final class RequestRisk {
             return false;
         }
         try {
-            if (!c.known()) {
+            if (!c.known() && (c.triedElsewhere() || c.sprayed())) {
                 PasswordSprays.Entered in = detector.sprays().entered(realm.getId(), c.fingerprint(), user.getId(), ip());
                 if (c.sprayed() && in != null) {
                     // only where nothing was refused (monitoring only): the flag's copy has passed already
@@ -150,7 +171,7 @@ public final class RequestRisk {
         } catch (RuntimeException e) {
             LOG.debugf("Sentinel: a sign-in could not be kept for the spray signature: %s", e.toString());
         }
-        return c.sprayed();
+        return c.sprayed() && c.known() && !c.monitorOnly();
     }
 
     /** Whether the realm refuses {@code password} when set now: it is sprayed across its accounts within the window. */
@@ -160,8 +181,12 @@ public final class RequestRisk {
         }
         try {
             DetectionThresholds t = RealmDetectionConfig.effective(realm::getAttribute);
-            return t.sprayRule() && detector.sprays().accounts(realm.getId(),
-                    detector.sprays().fingerprint(realm.getId(), password)) >= t.sprayAccountsPerHour();
+            if (!t.sprayRule() || RealmDetectionConfig.monitorOnly(realm::getAttribute)) {
+                return false;
+            }
+            String fingerprint = detector.sprays().fingerprint(realm.getId(), password);
+            return detector.sprays().accounts(realm.getId(), fingerprint) >= t.sprayAccountsPerHour()
+                    || detector.sprayedHere(realm.getId(), fingerprint);
         } catch (RuntimeException e) {
             LOG.debugf("Sentinel: the spray signature could not be read: %s", e.toString());
             return false;

@@ -60,10 +60,23 @@ public record ContainmentSettings(String containment, int lookBackMinutes) {
         }
         try {
             user.removeAttribute(MARK);
+            user.removeAttribute(UNTIL_NEW_PASSWORD);
             return true;
         } catch (RuntimeException e) {
             return false;
         }
+    }
+
+    /**
+     * Set beside {@link #MARK} when the break-in was made with a password the attackers know (a sprayed
+     * one): the second proof does not release the account, a new password does, so an owner who
+     * stops at the new-password page is asked the proof again, and the password alone never gets in.
+     */
+    public static final String UNTIL_NEW_PASSWORD = "sentinel.containedUntilNewPassword";
+
+    /** Whether a contained account is released only by a new password (the break-in's password is the attackers'). */
+    public static boolean untilNewPassword(UserModel user) {
+        return user.getFirstAttribute(UNTIL_NEW_PASSWORD) != null;
     }
 
     /** Whether the account carries a containment mark that has not expired. */

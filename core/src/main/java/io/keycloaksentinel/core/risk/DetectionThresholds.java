@@ -37,12 +37,18 @@ import java.time.Duration;
  *                                from a network new to that account, within an hour is "sprayed" (see
  *                                {@code detect.PasswordSprays}); 0 turns it off, otherwise at least
  *                                {@value #MIN_SPRAY_ACCOUNTS}
+ * @param newNetworkAccountsPerHour the low-and-slow rule: distinct existing accounts that failed to sign in
+ *                                from a network new to the account within the last hour that make the realm
+ *                                ELEVATED (never UNDER_ATTACK) when the realm's own hourly baseline of the
+ *                                same does not explain them ({@code baselineMultiplier} times it); needs
+ *                                smart lockout on (it reads the networks); 0 turns it off
  */
 public record DetectionThresholds(long attackFailuresPerMinute, double baselineMultiplier, long minFailuresPerMinute,
                                   double unknownUserShare, Duration cooldown, long ipFailuresPerDay,
                                   long networkFailuresPer15m, long networkUsernamesPer15m,
                                   long unknownSourceFailuresPer15m, long ipAccountRequestsPer15m,
-                                  long burstFailures, double burstSignatureShare, long sprayAccountsPerHour) {
+                                  long burstFailures, double burstSignatureShare, long sprayAccountsPerHour,
+                                  long newNetworkAccountsPerHour) {
 
     public static final long DEFAULT_IP_FAILURES_PER_DAY = 100;
     public static final long DEFAULT_NETWORK_FAILURES_PER_15M = 500;
@@ -52,6 +58,7 @@ public record DetectionThresholds(long attackFailuresPerMinute, double baselineM
     public static final long DEFAULT_BURST_FAILURES = 16;
     public static final double DEFAULT_BURST_SIGNATURE_SHARE = 0.6;
     public static final long DEFAULT_SPRAY_ACCOUNTS_PER_HOUR = 10;
+    public static final long DEFAULT_NEW_NETWORK_ACCOUNTS_PER_HOUR = 30;
     /** The smallest spray a realm may set: two accounts sharing a password and a trip are ordinary. */
     public static final long MIN_SPRAY_ACCOUNTS = 3;
     /** The smallest burst a realm may set: the rule's stay level for UNDER_ATTACK is a quarter of it. */
@@ -86,7 +93,13 @@ public record DetectionThresholds(long attackFailuresPerMinute, double baselineM
                                long burstFailures, double burstSignatureShare) {
         this(attackFailuresPerMinute, baselineMultiplier, minFailuresPerMinute, unknownUserShare, cooldown,
                 ipFailuresPerDay, networkFailuresPer15m, networkUsernamesPer15m, unknownSourceFailuresPer15m,
-                ipAccountRequestsPer15m, burstFailures, burstSignatureShare, DEFAULT_SPRAY_ACCOUNTS_PER_HOUR);
+                ipAccountRequestsPer15m, burstFailures, burstSignatureShare, DEFAULT_SPRAY_ACCOUNTS_PER_HOUR,
+                DEFAULT_NEW_NETWORK_ACCOUNTS_PER_HOUR);
+    }
+
+    /** Whether the low-and-slow rule (accounts failing from networks new to them, per hour) is on. */
+    public boolean newNetworkRule() {
+        return newNetworkAccountsPerHour > 0 && smartLockout();
     }
 
     /** Whether the spray rule (one password across many accounts) is on. */
@@ -126,6 +139,9 @@ public record DetectionThresholds(long attackFailuresPerMinute, double baselineM
         }
         if (sprayAccountsPerHour != 0 && sprayAccountsPerHour < MIN_SPRAY_ACCOUNTS || sprayAccountsPerHour < 0) {
             throw new IllegalArgumentException("sprayAccountsPerHour must be 0 (off) or at least " + MIN_SPRAY_ACCOUNTS);
+        }
+        if (newNetworkAccountsPerHour < 0) {
+            throw new IllegalArgumentException("newNetworkAccountsPerHour must be 0 (off) or more");
         }
         if (cooldown.isNegative()) {
             throw new IllegalArgumentException("cooldown must not be negative");

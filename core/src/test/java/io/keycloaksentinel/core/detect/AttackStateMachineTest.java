@@ -243,4 +243,59 @@ class AttackStateMachineTest {
                     .isTrue();
         }
     }
+
+    @Nested
+    @DisplayName("The low-and-slow rule: accounts failing from networks new to them, per hour")
+    class LowAndSlow {
+
+        private RealmSignals slow(long hour, long day) {
+            return new RealmSignals(1, 0, 100, 0, RealmSignals.Burst.NONE, hour, day);
+        }
+
+        @ParameterizedTest(name = "{0} accounts this hour, {1} today -> {2}")
+        @CsvSource({
+                "0, 0, NORMAL",
+                "29, 29, NORMAL",      // under the floor
+                "30, 30, ELEVATED",    // a spray too slow for the minute, on a realm where nobody fails from afar
+                "40, 40, ELEVATED",
+                "30, 100, NORMAL",     // 70 others in the other 23 hours: 3/h, 10x is 30.4: explained
+                "31, 100, ELEVATED",   // 69 others: 3/h, 10x is 30: not
+                "5000, 5000, ELEVATED" // never UNDER_ATTACK by this rule alone
+        })
+        @DisplayName("ELEVATED at 30 accounts an hour that the realm's own baseline does not explain, never UNDER_ATTACK")
+        void levels(long hour, long day, AttackState expected) {
+            RealmAttackStatus next = machine.next(RealmAttackStatus.INITIAL, slow(hour, day), 1000);
+            assertThat(next.state()).isEqualTo(expected);
+            if (expected == AttackState.ELEVATED) {
+                assertThat(next.reason()).contains(hour + " accounts failed to sign in from networks new to them");
+            }
+        }
+
+        @Test
+        @DisplayName("Stays ELEVATED at half the level, then steps down after the cool-down")
+        void staysThenCalms() {
+            RealmAttackStatus s = machine.next(RealmAttackStatus.INITIAL, slow(30, 30), 0);
+            s = machine.next(s, slow(15, 30), MIN);
+            assertThat(s.state()).isEqualTo(AttackState.ELEVATED);
+            assertThat(s.calmSinceMillis()).isZero();
+            s = machine.next(s, slow(14, 30), 2 * MIN);
+            s = machine.next(s, slow(14, 30), 2 * MIN + T.cooldown().toMillis());
+            assertThat(s.state()).isEqualTo(AttackState.NORMAL);
+        }
+
+        @Test
+        @DisplayName("Off with newNetworkAccountsPerHour 0, or without smart lockout (which reads the networks)")
+        void off() {
+            DetectionThresholds noRule = new DetectionThresholds(300, 10.0, 30, 0.6, Duration.ofMinutes(5), 100, 500, 50, 10, 10,
+                    16, 0.6, 10, 0);
+            DetectionThresholds noLockout = new DetectionThresholds(300, 10.0, 30, 0.6, Duration.ofMinutes(5), 100, 500, 50, 0,
+                    10, 16, 0.6, 10, 30);
+            assertThat(new AttackStateMachine(noRule).next(RealmAttackStatus.INITIAL, slow(500, 500), 0).state())
+                    .isEqualTo(AttackState.NORMAL);
+            assertThat(new AttackStateMachine(noLockout).next(RealmAttackStatus.INITIAL, slow(500, 500), 0).state())
+                    .isEqualTo(AttackState.NORMAL);
+            assertThatThrownBy(() -> new DetectionThresholds(300, 10.0, 30, 0.6, Duration.ofMinutes(5), 100, 500, 50, 10, 10,
+                    16, 0.6, 10, -1)).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
 }

@@ -155,8 +155,9 @@ public final class Containment {
 
     /**
      * Claims a sign-in made with a sprayed password and acts on it by the realm's policy; with
-     * {@code contain} the owner also chooses a new password after the second proof (the password is
-     * the attackers'). False when claimed already, the policy is off or the account is gone.
+     * {@code contain} the owner also chooses a new password after the second proof, and only the new
+     * password releases the account (the password is the attackers'). False when claimed already, the
+     * policy is off or the account is gone.
      */
     private static boolean actOnSprayed(KeycloakSession session, String realmId, AttackDetector detector,
                                         IncidentLedger.NewSignIn in, String key) {
@@ -175,7 +176,8 @@ public final class Containment {
         }
         String how = act(session, realm, user, in, settings, true);
         if (ContainmentSettings.CONTAIN.equals(how)) {
-            user.addRequiredAction(UserModel.RequiredAction.UPDATE_PASSWORD);
+            // the password is the attackers': the proof leads to a new one, and only that releases the account
+            user.setSingleAttribute(ContainmentSettings.UNTIL_NEW_PASSWORD, "sprayed-password");
         }
         detector.incidents().rememberContained(realmId, user.getId(), in.atMillis(), how);
         return true;

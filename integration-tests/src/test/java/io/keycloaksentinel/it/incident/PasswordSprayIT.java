@@ -125,6 +125,8 @@ class PasswordSprayIT {
         assertThat(sprays.get("flaggedLastHour").asLong()).as("one sprayed password").isEqualTo(1);
         assertThat(flaggedAfter).as("flagged once N accounts were tried from networks new to them").isBetween((long) N, N + 1L);
         assertThat(attack.get("state").asText()).as("every other signal stays under its threshold").isNotEqualTo("UNDER_ATTACK");
+        assertThat(attack.at("/signals/lastHour/newNetworkAccounts").asLong()).as("the low-and-slow signal saw the spray")
+                .isGreaterThanOrEqualTo(30);
         assertThat(entered).as("the spray worked before the flag").isNotEmpty().allMatch(USES_IT::contains)
                 .allMatch(i -> i < N);
         for (int i : USES_IT) {
@@ -226,6 +228,7 @@ class PasswordSprayIT {
                 + " sprays %s; state %s%n", shared, attack.get("sprays"), attack.get("state").asText());
         assertThat(failed).as("every user signs in").isEmpty();
         assertThat(attack.at("/sprays/flaggedLastHour").asLong()).as("no spray flag").isZero();
+        assertThat(attack.get("state").asText()).as("nor the low-and-slow rule").isEqualTo("NORMAL");
         for (int i = 0; i < shared + 3; i++) {
             JsonNode user = server.admin().get("/admin/realms/" + realm.name() + "/users/"
                     + server.admin().userId(realm.name(), "staff" + i)).expect(200).json();
