@@ -101,7 +101,7 @@ final class SentinelLoginForm extends UsernamePasswordForm {
      */
     @Override
     protected boolean validateForm(AuthenticationFlowContext context, MultivaluedMap<String, String> formData) {
-        if (!super.validateForm(context, formData)) {
+        if (!LoginThrottle.validateUnderBulkhead(context, () -> super.validateForm(context, formData))) {
             return false;
         }
         if (EmailLinkStepUp.wanted(context)) {
@@ -111,6 +111,17 @@ final class SentinelLoginForm extends UsernamePasswordForm {
             return false;
         }
         return BreachedLoginCheck.afterPassword(context, formData.getFirst(CredentialRepresentation.PASSWORD));
+    }
+
+    /** An unknown name: Keycloak's dummy hash and answer, under the hash bulkhead like any risky check. */
+    @Override
+    public void testInvalidUser(AuthenticationFlowContext context, UserModel user) {
+        if (user != null) {
+            super.testInvalidUser(context, user);
+            return;
+        }
+        io.keycloaksentinel.authenticators.guard.PasswordGuard.dummyHashUnderBulkhead(context.getSession(),
+                context.getRealm(), () -> super.testInvalidUser(context, null));
     }
 
     /** Keycloak's re-rendered login form after a failed sign-in, with a fresh widget when this post needed one. */

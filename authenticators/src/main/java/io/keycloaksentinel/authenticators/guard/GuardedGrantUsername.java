@@ -10,6 +10,7 @@ import org.keycloak.authentication.AuthenticationFlowError;
 import org.keycloak.authentication.authenticators.directgrant.ValidateUsername;
 import org.keycloak.events.Errors;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.utils.KeycloakModelUtils;
 
 /**
  * Replaces Keycloak's first step of the password grant ({@code direct-grant-validate-username}:
@@ -62,6 +63,19 @@ public final class GuardedGrantUsername extends ValidateUsername {
             } catch (RuntimeException e) {
                 LOG.warnf("Sentinel: password grant guard failed in realm '%s', going on: %s", realm.getName(), e.toString());
             }
+        }
+        if (username != null && detection != null && detection.detector().bulkhead().on()
+                && KeycloakModelUtils.findUserByNameOrEmail(context.getSession(), realm, username.strip()) == null) {
+            // a name that matches no account: Keycloak's dummy hash, under the hash bulkhead like any risky check
+            try {
+                PasswordGuard.dummyHashUnderBulkhead(context.getSession(), realm, () -> super.authenticate(context));
+            } catch (PasswordGuard.BulkheadFull full) {
+                PasswordGuard.recordRefused(context.getSession(), realm, username);
+                context.getEvent().error(EVENT_ERROR);
+                context.challenge(Response.fromResponse(errorResponse(429, "invalid_grant", REFUSED_DESCRIPTION))
+                        .header("Retry-After", String.valueOf(PasswordGuard.BUSY_RETRY_AFTER_SECONDS)).build());
+            }
+            return;
         }
         super.authenticate(context);
     }

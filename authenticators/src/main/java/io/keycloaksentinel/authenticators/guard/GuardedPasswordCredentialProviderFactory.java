@@ -12,6 +12,7 @@ import org.keycloak.credential.PasswordCredentialProvider;
 import org.keycloak.credential.PasswordCredentialProviderFactory;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.ModelException;
+import io.keycloaksentinel.core.detect.HashBulkhead;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
 import org.keycloak.models.credential.PasswordCredentialModel;
@@ -100,15 +101,28 @@ public final class GuardedPasswordCredentialProviderFactory extends PasswordCred
             if (verdict == PasswordGuard.Verdict.REFUSE) {
                 return false; // exactly what a wrong password answers, without the hash
             }
-            if (verdict == PasswordGuard.Verdict.REFUSE_AFTER_HASH) {
-                super.isValid(realm, user, input); // the hash a wrong password costs; its answer is not used
-                return false;
+            if (!password) {
+                return super.isValid(realm, user, input);
             }
-            boolean valid = super.isValid(realm, user, input);
-            if (valid && password) {
-                PasswordGuard.afterRightPassword(session, realm, user);
+            HashBulkhead.Turn turn = PasswordGuard.turnForHash(session, realm, user);
+            if (turn == null) {
+                // no room for another risky hash on this node: nothing is checked, right and wrong alike
+                if (PasswordGuard.busyAnswerable(session)) {
+                    throw new PasswordGuard.BulkheadFull(); // the step answers as a throttle (429)
+                }
+                return false; // elsewhere: the wrong-password answer, without the hash
             }
-            return valid;
+            try (turn) {
+                if (verdict == PasswordGuard.Verdict.REFUSE_AFTER_HASH) {
+                    super.isValid(realm, user, input); // the hash a wrong password costs; its answer is not used
+                    return false;
+                }
+                boolean valid = super.isValid(realm, user, input);
+                if (valid) {
+                    PasswordGuard.afterRightPassword(session, realm, user);
+                }
+                return valid;
+            }
         }
 
         /** Every new password (the user's form, a reset, the admin API) is refused while it is sprayed in the realm. */

@@ -6,6 +6,7 @@ import org.keycloak.authentication.Authenticator;
 import org.keycloak.authentication.authenticators.browser.UsernamePasswordForm;
 import org.keycloak.authentication.authenticators.browser.UsernamePasswordFormFactory;
 import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.UserModel;
 import org.keycloak.services.managers.AuthenticationManager;
 
 /**
@@ -42,6 +43,21 @@ public final class GuardedUsernamePasswordForm extends UsernamePasswordFormFacto
                 return;
             }
             super.action(context);
+        }
+
+        @Override
+        protected boolean validateForm(AuthenticationFlowContext context, MultivaluedMap<String, String> formData) {
+            return LoginThrottle.validateUnderBulkhead(context, () -> super.validateForm(context, formData));
+        }
+
+        @Override
+        public void testInvalidUser(AuthenticationFlowContext context, UserModel user) {
+            if (user != null) {
+                super.testInvalidUser(context, user);
+                return;
+            }
+            PasswordGuard.dummyHashUnderBulkhead(context.getSession(), context.getRealm(),
+                    () -> super.testInvalidUser(context, null));
         }
     }
 }

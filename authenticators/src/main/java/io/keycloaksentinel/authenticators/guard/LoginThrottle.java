@@ -14,6 +14,7 @@ import org.keycloak.authentication.AuthenticationFlowError;
 import org.keycloak.events.Errors;
 import org.keycloak.models.RealmModel;
 import org.keycloak.representations.idm.CredentialRepresentation;
+import org.keycloak.services.managers.AuthenticationManager;
 import org.keycloak.services.messages.Messages;
 
 /**
@@ -57,6 +58,30 @@ public final class LoginThrottle {
         // a challenge, not a failure: it must not count against (or lock) the account
         refusal.ifPresent(context::challenge);
         return refusal.isPresent();
+    }
+
+    /**
+     * Keycloak's username/password check ({@code validateForm}) under the node's hash bulkhead: when
+     * the bulkhead has no room for this risky check, the login page comes back as a throttled post's
+     * does (429, the same message, {@code Retry-After}), with no user named, no hash, no failed login
+     * counted: the same for a right and a wrong password. True when the password was checked and right.
+     */
+    public static boolean validateUnderBulkhead(AuthenticationFlowContext context, java.util.function.BooleanSupplier validate) {
+        AttackDetectionProvider detection = context.getSession().getProvider(AttackDetectionProvider.class);
+        if (detection != null) {
+            detection.risk().busyAnswerable();
+        }
+        try {
+            return validate.getAsBoolean();
+        } catch (PasswordGuard.BulkheadFull full) {
+            context.clearUser();
+            PasswordGuard.recordRefused(context.getSession(), context.getRealm(),
+                    context.getHttpRequest().getDecodedFormParameters().getFirst(AuthenticationManager.FORM_USERNAME));
+            Response page = context.form().setError(THROTTLED_MESSAGE).createLoginUsernamePassword();
+            context.challenge(Response.fromResponse(page).status(429)
+                    .header("Retry-After", String.valueOf(PasswordGuard.BUSY_RETRY_AFTER_SECONDS)).build());
+            return false;
+        }
     }
 
     private static Optional<Response> throttle(AuthenticationFlowContext context, String username) {

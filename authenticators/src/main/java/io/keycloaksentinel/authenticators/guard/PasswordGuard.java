@@ -1,6 +1,8 @@
 package io.keycloaksentinel.authenticators.guard;
 
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
+import io.keycloaksentinel.core.detect.HashBulkhead;
+import io.keycloaksentinel.core.device.DeviceCookie;
 import io.keycloaksentinel.core.detect.LoginOutcome;
 import io.keycloaksentinel.core.incident.ContainmentSettings;
 import io.keycloaksentinel.core.risk.Risk;
@@ -119,6 +121,81 @@ public final class PasswordGuard {
         }
     }
 
+    /**
+     * Thrown from a password check the node's hash bulkhead has no room for, to a step that said it
+     * can answer it as a throttled request ({@link io.keycloaksentinel.core.detect.RequestRisk#busyAnswerable}):
+     * nothing was checked, so the answer is the same for right and wrong passwords. No stack trace.
+     */
+    public static final class BulkheadFull extends RuntimeException {
+        public BulkheadFull() {
+            super("the hash bulkhead is full", null, false, false);
+        }
+    }
+
+    /** How long a client refused by a full bulkhead is asked to wait (s). */
+    public static final int BUSY_RETRY_AFTER_SECONDS = 5;
+
+    /**
+     * A turn for this request's password hash: at once for a check known to be safe (a returning
+     * user), otherwise from the node's hash bulkhead (waiting at most its wait); null when the
+     * bulkhead is full (the check must not hash). Outside a request, or without the detector: at once.
+     */
+    public static HashBulkhead.Turn turnForHash(KeycloakSession session, RealmModel realm, UserModel user) {
+        try {
+            if (realm == null || session.getContext().getConnection() == null) {
+                return NO_WAIT;
+            }
+            AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+            HashBulkhead bulkhead = detection == null ? HashBulkhead.OFF : detection.detector().bulkhead();
+            if (!bulkhead.on() || detection.risk().safeForHash(realm, user, deviceCookie(session))) {
+                return NO_WAIT;
+            }
+            HashBulkhead.Turn turn = bulkhead.enter();
+            if (turn == null) {
+                count(realm, "bulkhead_refused");
+                LOG.debugf("Sentinel: the hash bulkhead is full; refused a password check in realm '%s' without hashing",
+                        realm.getName());
+            }
+            return turn;
+        } catch (RuntimeException e) {
+            LOG.debugf("Sentinel: hash bulkhead failed, checking the password: %s", e.toString());
+            return NO_WAIT;
+        }
+    }
+
+    private static final HashBulkhead.Turn NO_WAIT = HashBulkhead.OFF.enter();
+
+    /**
+     * Keycloak's dummy hash for a name that matches no account, under the node's hash bulkhead like
+     * any risky check (an unknown name is never known to be safe, unless the source is allowlisted):
+     * {@code dummyHash} runs with a turn; when there is none it does not run and {@link BulkheadFull}
+     * is thrown, so the answer is the busy one, exactly as for an existing account.
+     */
+    public static void dummyHashUnderBulkhead(KeycloakSession session, RealmModel realm, Runnable dummyHash) {
+        HashBulkhead.Turn turn = turnForHash(session, realm, null);
+        if (turn == null) {
+            throw new BulkheadFull();
+        }
+        try (turn) {
+            dummyHash.run();
+        }
+    }
+
+    private static String deviceCookie(KeycloakSession session) {
+        try {
+            var cookie = session.getContext().getRequestHeaders().getCookies().get(DeviceCookie.NAME);
+            return cookie == null ? null : cookie.getValue();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Whether the step checking this request's password can answer a full bulkhead as a throttle. */
+    static boolean busyAnswerable(KeycloakSession session) {
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        return detection != null && detection.risk().canAnswerBusy();
+    }
+
     /** Whether a new password must be refused: it is sprayed across the realm's accounts now. Never throws. */
     public static boolean sprayed(KeycloakSession session, RealmModel realm, String password) {
         try {
@@ -154,6 +231,11 @@ public final class PasswordGuard {
     /** Counts a refusal made before the user was looked up (the password grant's first step). */
     static void countRefusedBeforeLookup(KeycloakSession session, RealmModel realm, String typedUsername) {
         count(realm, "refused_before_lookup");
+        recordRefused(session, realm, typedUsername);
+    }
+
+    /** Records a post refused without a password check (the detector counts it for the realm and the address). */
+    static void recordRefused(KeycloakSession session, RealmModel realm, String typedUsername) {
         AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
         if (detection != null) {
             try {

@@ -73,6 +73,19 @@ final class DetectionMetrics implements DetectionObserver {
 
     void bind(AttackDetector detector) {
         this.detector = detector;
+        HashBulkhead b = detector.bulkhead();
+        io.micrometer.core.instrument.Gauge.builder("sentinel.hash.bulkhead.in.use", b, HashBulkhead::inUse)
+                .description("Password hashes running now for requests not known to be safe (at most the bulkhead's permits)")
+                .strongReference(true).register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("sentinel.hash.bulkhead.checks", b, HashBulkhead::entered)
+                .description("Password checks of requests not known to be safe, by what the bulkhead did")
+                .tag("outcome", "entered").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("sentinel.hash.bulkhead.checks", b, HashBulkhead::waited)
+                .description("Password checks of requests not known to be safe, by what the bulkhead did")
+                .tag("outcome", "waited").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("sentinel.hash.bulkhead.checks", b, HashBulkhead::refused)
+                .description("Password checks of requests not known to be safe, by what the bulkhead did")
+                .tag("outcome", "refused").register(registry);
     }
 
     @Override

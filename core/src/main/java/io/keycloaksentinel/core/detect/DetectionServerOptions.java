@@ -15,12 +15,24 @@ import org.keycloak.provider.ProviderConfigurationBuilder;
  */
 public record DetectionServerOptions(long maxSubjectEntries, int maxPendingPerFlush, long flushMillis,
                                      long evaluateMillis, int ipv4Prefix, int ipv6Prefix, long maxKnownEntries,
-                                     int knownSourceDays, List<Integer> ipv6WidePrefixes) {
+                                     int knownSourceDays, int hashBulkheadPermits, long hashBulkheadWaitMillis,
+                                     List<Integer> ipv6WidePrefixes) {
 
     static final String IPV6_WIDE_PREFIXES = "ipv6-wide-network-prefixes";
 
     public static final DetectionServerOptions DEFAULTS =
-            new DetectionServerOptions(200_000, 100_000, 250, 1000, 24, 64, 100_000, 90, SourceKeys.DEFAULT_IPV6_WIDE_PREFIXES);
+            new DetectionServerOptions(200_000, 100_000, 250, 1000, 24, 64, 100_000, 90, defaultBulkheadPermits(), 500,
+                    SourceKeys.DEFAULT_IPV6_WIDE_PREFIXES);
+
+    /** Half the node's cores (at least one): the other half stays free for returning users' hashes. */
+    static int defaultBulkheadPermits() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    }
+
+    /** The node's hash bulkhead as these options set it. */
+    public HashBulkhead bulkhead() {
+        return new HashBulkhead(hashBulkheadPermits, hashBulkheadWaitMillis);
+    }
 
     /** A numeric option: read as a {@code long} or an {@code int}, refused outside {@code min..max}. */
     private record NumericOption(String name, boolean isLong, long min, long max, ToLongFunction<DetectionServerOptions> value,
@@ -54,7 +66,12 @@ public record DetectionServerOptions(long maxSubjectEntries, int maxPendingPerFl
             new NumericOption("max-known-entries", true, 1_000, 100_000_000, DetectionServerOptions::maxKnownEntries,
                     "Most users whose recent sign-in networks are remembered (smart lockout); least recently used go first."),
             new NumericOption("known-source-days", false, 1, 3650, DetectionServerOptions::knownSourceDays,
-                    "Days a network stays known for a user after their last successful sign-in from it."));
+                    "Days a network stays known for a user after their last successful sign-in from it."),
+            new NumericOption("hash-bulkhead-permits", false, 0, 1024, DetectionServerOptions::hashBulkheadPermits,
+                    "Most password hashes this node runs at once for requests not known to be safe (a returning user's"
+                            + " known device and network never wait for them); 0 turns the bulkhead off. Default: half the cores."),
+            new NumericOption("hash-bulkhead-wait-ms", true, 0, 10_000, DetectionServerOptions::hashBulkheadWaitMillis,
+                    "How long such a check waits for a free hash before it is refused as a throttled one (ms)."));
 
     public static DetectionServerOptions read(Config.Scope config) {
         long[] n = new long[NUMBERS.size()];
@@ -62,6 +79,7 @@ public record DetectionServerOptions(long maxSubjectEntries, int maxPendingPerFl
             n[i] = NUMBERS.get(i).read(config);
         }
         return new DetectionServerOptions(n[0], (int) n[1], n[2], n[3], (int) n[4], (int) n[5], n[6], (int) n[7],
+                (int) n[8], n[9],
                 widePrefixes(config.get(IPV6_WIDE_PREFIXES, null), DEFAULTS.ipv6WidePrefixes()));
     }
 

@@ -149,6 +149,7 @@ public final class InfinispanAttackDetectionProviderFactory
                         }
                     }, scheduler);
             created.known().knownSourceTtl(java.time.Duration.ofDays(options.knownSourceDays()));
+            created.useBulkhead(options.bulkhead());
             metrics.bind(created);
             detector = created;
         }
@@ -213,6 +214,8 @@ public final class InfinispanAttackDetectionProviderFactory
                 + options.ipv6WidePrefixes() + ")");
         info.put("max-known-entries", String.valueOf(options.maxKnownEntries()));
         info.put("known-source-days", String.valueOf(options.knownSourceDays()));
+        info.put("hash-bulkhead", options.hashBulkheadPermits() == 0 ? "off"
+                : options.hashBulkheadPermits() + " hashes at once, " + options.hashBulkheadWaitMillis() + " ms wait");
         InfinispanCounterStore s = store;
         info.put("counts-dropped-over-max-pending", String.valueOf(s == null ? 0 : s.dropped()));
         return info;

@@ -39,6 +39,7 @@ public final class RequestRisk {
     /** What was read about this request's source, per realm: a later subject costs one read of its own counter. */
     private final Map<String, RiskDecider.Inputs> sources = new HashMap<>();
     private boolean noPage;
+    private boolean busyAnswerable;
     /** The last password checked in this request: its account, fingerprint, whether sprayed, whether from a known network. */
     private Checked checked;
 
@@ -191,6 +192,67 @@ public final class RequestRisk {
             LOG.debugf("Sentinel: the spray signature could not be read: %s", e.toString());
             return false;
         }
+    }
+
+    /**
+     * Whether this request's password check for {@code user} is known to be safe, so it never waits
+     * in the node's hash bulkhead ({@link HashBulkhead}): a returning user (a network the account
+     * signed in from, on a device it signed in from by Sentinel's device cookie, or any device when
+     * the account has no device record), or, while the realm is NORMAL, a request that is new in at
+     * most one way (device or network) from a network with successful sign-ins in the realm in 24 h.
+     * Everything else is not known to be safe: a device and a network both new to the account, a
+     * network with no history in the realm, any new request while the realm is ELEVATED or under
+     * attack, a name that matches no account ({@code user} null). An allowlisted source is safe. When
+     * nothing can be read: not safe.
+     *
+     * @param deviceCookie the request's {@code DeviceCookie#NAME} cookie, or null
+     */
+    public boolean safeForHash(RealmModel realm, UserModel user, String deviceCookie) {
+        try {
+            if (RealmDetectionConfig.allowlisted(realm::getAttribute, ip())) {
+                return true;
+            }
+            if (user == null) {
+                return false; // a name that matches no account (Keycloak's dummy hash)
+            }
+            Checked c = checked;
+            boolean knownNetwork = c != null && c.realmId().equals(realm.getId()) && c.userId().equals(user.getId())
+                    ? c.known() : accountKnowsNetwork(realm, user);
+            boolean knownDevice = knownDevice(realm, user, deviceCookie);
+            if (knownNetwork && (knownDevice || !io.keycloaksentinel.core.device.DeviceRecognition.hasHistory(user))) {
+                return true; // a returning user: never behind the bulkhead
+            }
+            if (detector.states().recentState(realm.getId()) != io.keycloaksentinel.core.risk.AttackState.NORMAL) {
+                return false;
+            }
+            if (!knownNetwork && !knownDevice) {
+                return false;
+            }
+            return detector.sourceHasHistory(realm.getId(), ip());
+        } catch (RuntimeException e) {
+            LOG.debugf("Sentinel: whether a password check is safe could not be read: %s", e.toString());
+            return false;
+        }
+    }
+
+    /** Whether the request carries Sentinel's device cookie of a device the account signed in from. */
+    private boolean knownDevice(RealmModel realm, UserModel user, String cookie) {
+        if (cookie == null || cookie.isEmpty()) {
+            return false;
+        }
+        var seen = io.keycloaksentinel.core.device.DeviceRecognition.observe(session, realm, detector, cookie, ip());
+        return seen.match(io.keycloaksentinel.core.device.DeviceRecognition.devices(user,
+                io.keycloaksentinel.core.device.AlertSettings.read(realm::getAttribute)))
+                == io.keycloaksentinel.core.device.KnownDevices.Match.COOKIE;
+    }
+
+    /** The step that checks the password can answer "busy" as a throttle (Sentinel's forms, the guarded grant). */
+    public void busyAnswerable() {
+        busyAnswerable = true;
+    }
+
+    public boolean canAnswerBusy() {
+        return busyAnswerable;
     }
 
     /** The risk of this request without a subject (a page being rendered). */

@@ -50,7 +50,8 @@ class DetectionServerOptionsTest {
     @DisplayName("Nothing set: the defaults")
     void defaults() {
         assertThat(DetectionServerOptions.read(options(Map.of()))).isEqualTo(DetectionServerOptions.DEFAULTS)
-                .isEqualTo(new DetectionServerOptions(200_000, 100_000, 250, 1000, 24, 64, 100_000, 90, DEFAULT));
+                .isEqualTo(new DetectionServerOptions(200_000, 100_000, 250, 1000, 24, 64, 100_000, 90,
+                        DetectionServerOptions.defaultBulkheadPermits(), 500, DEFAULT));
     }
 
     @Test
@@ -61,7 +62,8 @@ class DetectionServerOptionsTest {
                 "ipv6-network-prefix", "48", "max-known-entries", "3000", "known-source-days", "30",
                 "ipv6-wide-network-prefixes", "40")));
 
-        assertThat(read).isEqualTo(new DetectionServerOptions(5000, 2000, 100, 500, 16, 48, 3000, 30, List.of(40)));
+        assertThat(read).isEqualTo(new DetectionServerOptions(5000, 2000, 100, 500, 16, 48, 3000, 30,
+                DetectionServerOptions.defaultBulkheadPermits(), 500, List.of(40)));
     }
 
     @ParameterizedTest(name = "{0}={1}")
@@ -83,6 +85,8 @@ class DetectionServerOptionsTest {
                 tuple("flush-interval-ms", "long", 250L), tuple("evaluate-interval-ms", "long", 1000L),
                 tuple("ipv4-network-prefix", "int", 24), tuple("ipv6-network-prefix", "int", 64),
                 tuple("max-known-entries", "long", 100_000L), tuple("known-source-days", "int", 90),
+                tuple("hash-bulkhead-permits", "int", DetectionServerOptions.defaultBulkheadPermits()),
+                tuple("hash-bulkhead-wait-ms", "long", 500L),
                 tuple("ipv6-wide-network-prefixes", "string", "56,48"));
         assertThat(DetectionServerOptions.metadata()).allSatisfy(p -> assertThat(p.getHelpText()).isNotBlank());
     }

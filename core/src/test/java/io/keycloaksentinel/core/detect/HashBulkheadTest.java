@@ -1,0 +1,65 @@
+package io.keycloaksentinel.core.detect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("The hash bulkhead: a bounded number of risky hashes at once, a bounded wait, then a refusal")
+class HashBulkheadTest {
+
+    @Test
+    @DisplayName("gives its permits at once, refuses the next without waiting when the wait is 0, and takes them back")
+    void permits() {
+        HashBulkhead b = new HashBulkhead(2, 0);
+        HashBulkhead.Turn one = b.enter();
+        HashBulkhead.Turn two = b.enter();
+        assertThat(one).isNotNull();
+        assertThat(two).isNotNull();
+        assertThat(b.inUse()).isEqualTo(2);
+        assertThat(b.enter()).as("full").isNull();
+        one.close();
+        one.close(); // closing twice frees one turn, not two
+        assertThat(b.inUse()).isEqualTo(1);
+        HashBulkhead.Turn three = b.enter();
+        assertThat(three).isNotNull();
+        assertThat(b.enter()).isNull();
+        two.close();
+        three.close();
+        assertThat(b.inUse()).isZero();
+        assertThat(b.entered()).isEqualTo(3);
+        assertThat(b.refused()).isEqualTo(2);
+        assertThat(b.waited()).isZero();
+    }
+
+    @Test
+    @DisplayName("a check waits at most the wait for a turn another check frees")
+    void waits() throws Exception {
+        HashBulkhead b = new HashBulkhead(1, 5_000);
+        HashBulkhead.Turn held = b.enter();
+        CompletableFuture<HashBulkhead.Turn> waiting = CompletableFuture.supplyAsync(b::enter);
+        Thread.sleep(100);
+        assertThat(waiting).isNotDone();
+        held.close();
+        HashBulkhead.Turn got = waiting.get(5, TimeUnit.SECONDS);
+        assertThat(got).isNotNull();
+        assertThat(got.waited()).isTrue();
+        assertThat(b.waited()).isEqualTo(1);
+        got.close();
+    }
+
+    @Test
+    @DisplayName("off (0 permits): every check gets a turn at once, nothing is counted")
+    void off() {
+        for (int i = 0; i < 100; i++) {
+            assertThat(HashBulkhead.OFF.enter()).isNotNull();
+        }
+        assertThat(HashBulkhead.OFF.on()).isFalse();
+        assertThat(HashBulkhead.OFF.inUse()).isZero();
+        assertThat(HashBulkhead.OFF.entered()).isZero();
+        assertThatThrownBy(() -> new HashBulkhead(-1, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+}
