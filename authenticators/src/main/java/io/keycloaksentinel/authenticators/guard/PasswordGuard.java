@@ -2,7 +2,10 @@ package io.keycloaksentinel.authenticators.guard;
 
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.HashBulkhead;
+import io.keycloaksentinel.core.device.AlertSettings;
 import io.keycloaksentinel.core.device.DeviceCookie;
+import io.keycloaksentinel.core.device.DeviceRecognition;
+import io.keycloaksentinel.core.device.KnownDevices;
 import io.keycloaksentinel.core.detect.LoginOutcome;
 import io.keycloaksentinel.core.incident.ContainmentSettings;
 import io.keycloaksentinel.core.risk.Risk;
@@ -147,7 +150,8 @@ public final class PasswordGuard {
             }
             AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
             HashBulkhead bulkhead = detection == null ? HashBulkhead.OFF : detection.detector().bulkhead();
-            if (!bulkhead.on() || detection.risk().safeForHash(realm, user, deviceCookie(session))) {
+            if (!bulkhead.on() || detection.risk().safeForHash(realm, user, user != null && knownDevice(session, realm, user,
+                    detection), user != null && DeviceRecognition.hasHistory(user))) {
                 return NO_WAIT;
             }
             HashBulkhead.Turn turn = bulkhead.enter();
@@ -181,12 +185,20 @@ public final class PasswordGuard {
         }
     }
 
-    private static String deviceCookie(KeycloakSession session) {
+    /** Whether the request carries Sentinel's device cookie of a device the account signed in from. */
+    private static boolean knownDevice(KeycloakSession session, RealmModel realm, UserModel user,
+                                       AttackDetectionProvider detection) {
         try {
             var cookie = session.getContext().getRequestHeaders().getCookies().get(DeviceCookie.NAME);
-            return cookie == null ? null : cookie.getValue();
+            if (cookie == null || cookie.getValue() == null || cookie.getValue().isEmpty()) {
+                return false;
+            }
+            DeviceRecognition seen = DeviceRecognition.observe(session, realm, detection.detector(), cookie.getValue(),
+                    detection.risk().ip());
+            return seen.match(DeviceRecognition.devices(user, AlertSettings.read(realm::getAttribute)))
+                    == KnownDevices.Match.COOKIE;
         } catch (RuntimeException e) {
-            return null;
+            return false;
         }
     }
 

@@ -205,9 +205,10 @@ public final class RequestRisk {
      * attack, a name that matches no account ({@code user} null). An allowlisted source is safe. When
      * nothing can be read: not safe.
      *
-     * @param deviceCookie the request's {@code DeviceCookie#NAME} cookie, or null
+     * @param knownDevice     the request carries the device cookie of a device the account signed in from
+     * @param deviceRecorded  the account has a device record (without one, a known network is enough)
      */
-    public boolean safeForHash(RealmModel realm, UserModel user, String deviceCookie) {
+    public boolean safeForHash(RealmModel realm, UserModel user, boolean knownDevice, boolean deviceRecorded) {
         try {
             if (RealmDetectionConfig.allowlisted(realm::getAttribute, ip())) {
                 return true;
@@ -218,8 +219,7 @@ public final class RequestRisk {
             Checked c = checked;
             boolean knownNetwork = c != null && c.realmId().equals(realm.getId()) && c.userId().equals(user.getId())
                     ? c.known() : accountKnowsNetwork(realm, user);
-            boolean knownDevice = knownDevice(realm, user, deviceCookie);
-            if (knownNetwork && (knownDevice || !io.keycloaksentinel.core.device.DeviceRecognition.hasHistory(user))) {
+            if (knownNetwork && (knownDevice || !deviceRecorded)) {
                 return true; // a returning user: never behind the bulkhead
             }
             if (detector.states().recentState(realm.getId()) != io.keycloaksentinel.core.risk.AttackState.NORMAL) {
@@ -233,17 +233,6 @@ public final class RequestRisk {
             LOG.debugf("Sentinel: whether a password check is safe could not be read: %s", e.toString());
             return false;
         }
-    }
-
-    /** Whether the request carries Sentinel's device cookie of a device the account signed in from. */
-    private boolean knownDevice(RealmModel realm, UserModel user, String cookie) {
-        if (cookie == null || cookie.isEmpty()) {
-            return false;
-        }
-        var seen = io.keycloaksentinel.core.device.DeviceRecognition.observe(session, realm, detector, cookie, ip());
-        return seen.match(io.keycloaksentinel.core.device.DeviceRecognition.devices(user,
-                io.keycloaksentinel.core.device.AlertSettings.read(realm::getAttribute)))
-                == io.keycloaksentinel.core.device.KnownDevices.Match.COOKIE;
     }
 
     /** The step that checks the password can answer "busy" as a throttle (Sentinel's forms, the guarded grant). */
