@@ -35,6 +35,7 @@ class DropInJarIT {
             "io.keycloaksentinel.authenticators.mfa.LastFactorGuard$RecoveryCodes", "keycloak-recovery-authn-codes",
             "io.keycloaksentinel.authenticators.guard.GuardedPasswordCredentialProviderFactory", "keycloak-password",
             "io.keycloaksentinel.authenticators.guard.GuardedGrantUsername", "direct-grant-validate-username",
+            "io.keycloaksentinel.authenticators.guard.GuardedGrantPassword", "direct-grant-validate-password",
             "io.keycloaksentinel.authenticators.guard.GuardedUsernamePasswordForm", "auth-username-password-form");
 
     @Test
