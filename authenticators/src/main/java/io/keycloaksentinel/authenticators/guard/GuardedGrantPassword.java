@@ -18,17 +18,28 @@ public final class GuardedGrantPassword extends ValidatePassword {
     public void authenticate(AuthenticationFlowContext context) {
         AttackDetectionProvider detection = context.getSession().getProvider(AttackDetectionProvider.class);
         if (detection != null) {
-            detection.risk().busyAnswerable();
+            detection.risk().busyAnswerable(true);
         }
         try {
             super.authenticate(context);
         } catch (PasswordGuard.BulkheadFull full) {
-            PasswordGuard.recordRefused(context.getSession(), context.getRealm(),
-                    context.getHttpRequest().getDecodedFormParameters().getFirst("username"));
-            context.getEvent().error(GuardedGrantUsername.EVENT_ERROR);
-            context.challenge(Response.fromResponse(errorResponse(429, "invalid_grant", GuardedGrantUsername.REFUSED_DESCRIPTION))
-                    .header("Retry-After", String.valueOf(PasswordGuard.BUSY_RETRY_AFTER_SECONDS)).build());
+            answerBusy(context, this);
+        } finally {
+            if (detection != null) {
+                detection.risk().busyAnswerable(false);
+            }
         }
+    }
+
+    /** A grant the hash bulkhead had no room for: 429 as a throttled grant, recorded as a refused post. */
+    static void answerBusy(AuthenticationFlowContext context, org.keycloak.authentication.authenticators.directgrant
+            .AbstractDirectGrantAuthenticator step) {
+        PasswordGuard.recordRefused(context.getSession(), context.getRealm(),
+                context.getHttpRequest().getDecodedFormParameters().getFirst("username"));
+        context.getEvent().error(GuardedGrantUsername.EVENT_ERROR);
+        context.challenge(Response.fromResponse(step.errorResponse(429, "invalid_grant",
+                        GuardedGrantUsername.REFUSED_DESCRIPTION))
+                .header("Retry-After", String.valueOf(PasswordGuard.BUSY_RETRY_AFTER_SECONDS)).build());
     }
 
     @Override

@@ -64,20 +64,33 @@ public final class GuardedGrantUsername extends ValidateUsername {
                 LOG.warnf("Sentinel: password grant guard failed in realm '%s', going on: %s", realm.getName(), e.toString());
             }
         }
-        if (username != null && detection != null && detection.detector().bulkhead().on()
-                && KeycloakModelUtils.findUserByNameOrEmail(context.getSession(), realm, username.strip()) == null) {
-            // a name that matches no account: Keycloak's dummy hash, under the hash bulkhead like any risky check
-            try {
-                PasswordGuard.dummyHashUnderBulkhead(context.getSession(), realm, () -> super.authenticate(context));
-            } catch (PasswordGuard.BulkheadFull full) {
-                PasswordGuard.recordRefused(context.getSession(), realm, username);
-                context.getEvent().error(EVENT_ERROR);
-                context.challenge(Response.fromResponse(errorResponse(429, "invalid_grant", REFUSED_DESCRIPTION))
-                        .header("Retry-After", String.valueOf(PasswordGuard.BUSY_RETRY_AFTER_SECONDS)).build());
-            }
+        if (detection == null || !detection.detector().bulkhead().on()) {
+            super.authenticate(context);
             return;
         }
-        super.authenticate(context);
+        // Keycloak's step hashes too: a dummy hash for a name that matches no account, and a disabled account's
+        // password check; both under the hash bulkhead like any risky check, answered busy alike
+        detection.risk().busyAnswerable(true);
+        try {
+            if (username != null && unknown(context, realm, username)) {
+                PasswordGuard.dummyHashUnderBulkhead(context.getSession(), realm, () -> super.authenticate(context));
+            } else {
+                super.authenticate(context);
+            }
+        } catch (PasswordGuard.BulkheadFull full) {
+            GuardedGrantPassword.answerBusy(context, this);
+        } finally {
+            detection.risk().busyAnswerable(false);
+        }
+    }
+
+    /** Whether the name (as Keycloak's step looks it up) matches no account; false when the lookup fails (Keycloak's step answers). */
+    private static boolean unknown(AuthenticationFlowContext context, RealmModel realm, String username) {
+        try {
+            return KeycloakModelUtils.findUserByNameOrEmail(context.getSession(), realm, username) == null;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     @Override

@@ -33,6 +33,8 @@ import org.keycloak.models.credential.PasswordCredentialModel;
  */
 public final class GuardedPasswordCredentialProviderFactory extends PasswordCredentialProviderFactory {
 
+    private static final HashBulkhead.Turn NO_TURN = HashBulkhead.OFF.enter();
+
     /** The message key of a new password refused because it is being sprayed (login theme messages). */
     static final String SPRAYED_MESSAGE = "sentinelSprayedPasswordMessage";
     /** Above Keycloak's own factory (order 0), so this one wins the id. */
@@ -104,14 +106,15 @@ public final class GuardedPasswordCredentialProviderFactory extends PasswordCred
             if (!password) {
                 return super.isValid(realm, user, input);
             }
-            HashBulkhead.Turn turn = PasswordGuard.turnForHash(session, realm, user);
-            if (turn == null) {
-                // no room for another risky hash on this node: nothing is checked, right and wrong alike
-                if (PasswordGuard.busyAnswerable(session)) {
-                    throw new PasswordGuard.BulkheadFull(); // the step answers as a throttle (429)
-                }
-                return false; // elsewhere: the wrong-password answer, without the hash
+            boolean answerable = PasswordGuard.busyAnswerable(session);
+            // a step that cannot answer "busy" (identity-first, re-authentication pages of Keycloak's own, the
+            // account console) checks as before: a refusal there would read as a wrong password and count against
+            // the account
+            HashBulkhead.Turn given = answerable ? PasswordGuard.turnForHash(session, realm, user) : NO_TURN;
+            if (given == null) {
+                throw new PasswordGuard.BulkheadFull(); // no room: nothing checked, right and wrong alike; the step answers 429
             }
+            HashBulkhead.Turn turn = given;
             try (turn) {
                 if (verdict == PasswordGuard.Verdict.REFUSE_AFTER_HASH) {
                     super.isValid(realm, user, input); // the hash a wrong password costs; its answer is not used

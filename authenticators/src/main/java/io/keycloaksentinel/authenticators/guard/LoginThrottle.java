@@ -69,18 +69,26 @@ public final class LoginThrottle {
     public static boolean validateUnderBulkhead(AuthenticationFlowContext context, java.util.function.BooleanSupplier validate) {
         AttackDetectionProvider detection = context.getSession().getProvider(AttackDetectionProvider.class);
         if (detection != null) {
-            detection.risk().busyAnswerable();
+            detection.risk().busyAnswerable(true);
         }
         try {
             return validate.getAsBoolean();
         } catch (PasswordGuard.BulkheadFull full) {
-            context.clearUser();
+            if (context.getAuthenticationSession().getAuthNote(
+                    org.keycloak.authentication.authenticators.browser.AbstractUsernameFormAuthenticator
+                            .USER_SET_BEFORE_USERNAME_PASSWORD_AUTH) == null) {
+                context.clearUser(); // a sign-in names no one; a re-authentication keeps its user, as Keycloak's form does
+            }
             PasswordGuard.recordRefused(context.getSession(), context.getRealm(),
                     context.getHttpRequest().getDecodedFormParameters().getFirst(AuthenticationManager.FORM_USERNAME));
             Response page = context.form().setError(THROTTLED_MESSAGE).createLoginUsernamePassword();
             context.challenge(Response.fromResponse(page).status(429)
                     .header("Retry-After", String.valueOf(PasswordGuard.BUSY_RETRY_AFTER_SECONDS)).build());
             return false;
+        } finally {
+            if (detection != null) {
+                detection.risk().busyAnswerable(false);
+            }
         }
     }
 

@@ -150,8 +150,8 @@ public final class PasswordGuard {
             }
             AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
             HashBulkhead bulkhead = detection == null ? HashBulkhead.OFF : detection.detector().bulkhead();
-            if (!bulkhead.on() || detection.risk().safeForHash(realm, user, user != null && knownDevice(session, realm, user,
-                    detection), user != null && DeviceRecognition.hasHistory(user))) {
+            if (!bulkhead.on() || detection.risk().safeForHash(realm, user,
+                    user != null && knownDevice(session, realm, user, detection))) {
                 return NO_WAIT;
             }
             HashBulkhead.Turn turn = bulkhead.enter();

@@ -53,7 +53,6 @@ public final class AttackDetector {
     private final BurstTrigger burst;
     private final PasswordSprays sprays;
     private volatile HashBulkhead bulkhead = HashBulkhead.OFF;
-    private final SourceKeys sources;
     /** Sprayed fingerprints this node flagged or saw claimed (realm|fingerprint -> until): no claim round trip per attempt. */
     private final java.util.concurrent.ConcurrentHashMap<String, Long> flagged = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -91,7 +90,6 @@ public final class AttackDetector {
         this.observer = observer;
         this.clock = clock;
         SourceKeys sources = new SourceKeys(ipv4Prefix, ipv6Prefix, ipv6WidePrefixes);
-        this.sources = sources;
         this.keys = new RealmKeys(store, clock);
         this.states = new RealmStates(store, clock, thresholds, observer);
         this.incidents = new IncidentLedger(store, clock, sources, states::thresholds);
@@ -135,14 +133,6 @@ public final class AttackDetector {
         LOG.warnf("Sentinel: password spraying in realm '%s': one password was tried on %d accounts from networks new to"
                 + " them within an hour; it is refused from such networks from now on", realmName, accounts);
         observer.sprayFlagged(realmId, realmName, flag);
-    }
-
-    /** Whether the network of {@code ip} signed in successfully to the realm in the last 24 h (one read). */
-    public boolean sourceHasHistory(String realmId, String ip) {
-        SourceKeys.Source source = sources.sourceOf(ip);
-        return source.parsed() && store.sum(CounterStore.Scope.SUBJECT,
-                AttemptCounting.successCounter(realmId, source.network()), io.keycloaksentinel.core.counters.Window.ONE_DAY,
-                clock.getAsLong()) > 0;
     }
 
     /** This node's hash bulkhead ({@link HashBulkhead#OFF} until the factory sets the server's). */

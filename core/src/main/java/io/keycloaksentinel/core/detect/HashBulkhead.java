@@ -8,8 +8,10 @@ import java.util.concurrent.atomic.LongAdder;
  * The password hashes a node spends on requests not known to be safe, bounded: at most
  * {@code permits} of them at once, each waiting at most {@code waitMillis} for its turn. A
  * returning user's check (a known device on a known network) never enters it, so it never queues
- * behind a flood of bots' hashes, before or after any attack is detected. One per node, shared by
- * every realm; {@link #OFF} lets every check through.
+ * behind a flood of bots' hashes, before or after any attack is detected. At most
+ * {@value #WAITERS_PER_PERMIT} checks per permit wait (each holds a server worker thread while it
+ * waits); beyond that a check is refused at once. One per node, shared by every realm;
+ * {@link #OFF} lets every check through.
  */
 public final class HashBulkhead {
 
@@ -22,6 +24,9 @@ public final class HashBulkhead {
     private final LongAdder entered = new LongAdder();
     private final LongAdder waited = new LongAdder();
     private final LongAdder refused = new LongAdder();
+
+    /** Most checks waiting per permit: beyond it a check is refused at once, so a flood never ties up the server's worker threads. */
+    static final int WAITERS_PER_PERMIT = 4;
 
     public HashBulkhead(int permits, long waitMillis) {
         if (permits < 0 || waitMillis < 0) {
@@ -64,12 +69,14 @@ public final class HashBulkhead {
         if (!on()) {
             return NONE;
         }
-        if (free.tryAcquire()) {
-            entered.increment();
-            return turn(false);
-        }
         try {
-            if (waitMillis > 0 && free.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
+            // the untimed tryAcquire() would jump the queue; a timed one of 0 respects the waiters' order
+            if (free.tryAcquire(0, TimeUnit.MILLISECONDS)) {
+                entered.increment();
+                return turn(false);
+            }
+            if (waitMillis > 0 && free.getQueueLength() < permits * WAITERS_PER_PERMIT
+                    && free.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
                 entered.increment();
                 waited.increment();
                 return turn(true);
@@ -111,6 +118,11 @@ public final class HashBulkhead {
     /** Hashes running in the bulkhead now. */
     public int inUse() {
         return on() ? permits - free.availablePermits() : 0;
+    }
+
+    /** Checks waiting for a turn now. */
+    public int queueLength() {
+        return free.getQueueLength();
     }
 
     public long entered() {

@@ -196,19 +196,15 @@ public final class RequestRisk {
 
     /**
      * Whether this request's password check for {@code user} is known to be safe, so it never waits
-     * in the node's hash bulkhead ({@link HashBulkhead}): a returning user (a network the account
-     * signed in from, on a device it signed in from by Sentinel's device cookie, or any device when
-     * the account has no device record), or, while the realm is NORMAL, a request that is new in at
-     * most one way (device or network) from a network with successful sign-ins in the realm in 24 h.
-     * Everything else is not known to be safe: a device and a network both new to the account, a
-     * network with no history in the realm, any new request while the realm is ELEVATED or under
-     * attack, a name that matches no account ({@code user} null). An allowlisted source is safe. When
-     * nothing can be read: not safe.
+     * in the node's hash bulkhead ({@link HashBulkhead}): a returning user, on a network the account
+     * signed in from or on a device it signed in from (Sentinel's device cookie), whatever the realm's
+     * state; an allowlisted source. Not known to be safe: a device and a network both new to the
+     * account (the botnet's shape, before and after any detection), a name that matches no account
+     * ({@code user} null). When nothing can be read: not safe.
      *
-     * @param knownDevice     the request carries the device cookie of a device the account signed in from
-     * @param deviceRecorded  the account has a device record (without one, a known network is enough)
+     * @param knownDevice the request carries the device cookie of a device the account signed in from
      */
-    public boolean safeForHash(RealmModel realm, UserModel user, boolean knownDevice, boolean deviceRecorded) {
+    public boolean safeForHash(RealmModel realm, UserModel user, boolean knownDevice) {
         try {
             if (RealmDetectionConfig.allowlisted(realm::getAttribute, ip())) {
                 return true;
@@ -216,28 +212,24 @@ public final class RequestRisk {
             if (user == null) {
                 return false; // a name that matches no account (Keycloak's dummy hash)
             }
+            if (knownDevice) {
+                return true;
+            }
             Checked c = checked;
-            boolean knownNetwork = c != null && c.realmId().equals(realm.getId()) && c.userId().equals(user.getId())
+            return c != null && c.realmId().equals(realm.getId()) && c.userId().equals(user.getId())
                     ? c.known() : accountKnowsNetwork(realm, user);
-            if (knownNetwork && (knownDevice || !deviceRecorded)) {
-                return true; // a returning user: never behind the bulkhead
-            }
-            if (detector.states().recentState(realm.getId()) != io.keycloaksentinel.core.risk.AttackState.NORMAL) {
-                return false;
-            }
-            if (!knownNetwork && !knownDevice) {
-                return false;
-            }
-            return detector.sourceHasHistory(realm.getId(), ip());
         } catch (RuntimeException e) {
             LOG.debugf("Sentinel: whether a password check is safe could not be read: %s", e.toString());
             return false;
         }
     }
 
-    /** The step that checks the password can answer "busy" as a throttle (Sentinel's forms, the guarded grant). */
-    public void busyAnswerable() {
-        busyAnswerable = true;
+    /**
+     * Whether the step now checking the password can answer "busy" as a throttle (Sentinel's forms, the
+     * guarded grant): set for the step's own check, reset after it.
+     */
+    public void busyAnswerable(boolean can) {
+        busyAnswerable = can;
     }
 
     public boolean canAnswerBusy() {

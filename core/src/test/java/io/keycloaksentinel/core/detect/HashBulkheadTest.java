@@ -52,6 +52,34 @@ class HashBulkheadTest {
     }
 
     @Test
+    @DisplayName("at most 4 checks per permit wait; the next is refused at once, holding no thread")
+    void boundedWaiters() throws Exception {
+        HashBulkhead b = new HashBulkhead(1, 10_000);
+        HashBulkhead.Turn held = b.enter();
+        java.util.List<CompletableFuture<HashBulkhead.Turn>> waiting = new java.util.ArrayList<>();
+        for (int i = 0; i < HashBulkhead.WAITERS_PER_PERMIT; i++) {
+            waiting.add(CompletableFuture.supplyAsync(b::enter, java.util.concurrent.Executors.newSingleThreadExecutor()));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (b.refused() == 0 && System.nanoTime() < deadline && queued(b) < HashBulkhead.WAITERS_PER_PERMIT) {
+            Thread.sleep(10);
+        }
+        long start = System.nanoTime();
+        assertThat(b.enter()).as("a fifth waiter").isNull();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("refused without waiting").isLessThan(1_000);
+        held.close();
+        for (CompletableFuture<HashBulkhead.Turn> w : waiting) {
+            HashBulkhead.Turn t = w.get(10, TimeUnit.SECONDS);
+            assertThat(t).isNotNull();
+            t.close();
+        }
+    }
+
+    private static int queued(HashBulkhead b) {
+        return b.queueLength();
+    }
+
+    @Test
     @DisplayName("off (0 permits): every check gets a turn at once, nothing is counted")
     void off() {
         for (int i = 0; i < 100; i++) {
