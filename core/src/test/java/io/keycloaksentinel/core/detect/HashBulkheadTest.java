@@ -56,23 +56,33 @@ class HashBulkheadTest {
     void boundedWaiters() throws Exception {
         HashBulkhead b = new HashBulkhead(1, 10_000);
         HashBulkhead.Turn held = b.enter();
-        java.util.List<CompletableFuture<HashBulkhead.Turn>> waiting = new java.util.ArrayList<>();
+        // each waiter frees its turn as soon as it has one, so the next can have it
+        java.util.List<CompletableFuture<Boolean>> waiting = new java.util.ArrayList<>();
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(
+                HashBulkhead.WAITERS_PER_PERMIT);
         for (int i = 0; i < HashBulkhead.WAITERS_PER_PERMIT; i++) {
-            waiting.add(CompletableFuture.supplyAsync(b::enter, java.util.concurrent.Executors.newSingleThreadExecutor()));
+            waiting.add(CompletableFuture.supplyAsync(() -> {
+                HashBulkhead.Turn t = b.enter();
+                if (t != null) {
+                    t.close();
+                }
+                return t != null;
+            }, threads));
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (b.refused() == 0 && System.nanoTime() < deadline && queued(b) < HashBulkhead.WAITERS_PER_PERMIT) {
+        while (queued(b) < HashBulkhead.WAITERS_PER_PERMIT && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
+        assertThat(queued(b)).isEqualTo(HashBulkhead.WAITERS_PER_PERMIT);
         long start = System.nanoTime();
         assertThat(b.enter()).as("a fifth waiter").isNull();
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("refused without waiting").isLessThan(1_000);
         held.close();
-        for (CompletableFuture<HashBulkhead.Turn> w : waiting) {
-            HashBulkhead.Turn t = w.get(10, TimeUnit.SECONDS);
-            assertThat(t).isNotNull();
-            t.close();
+        for (CompletableFuture<Boolean> w : waiting) {
+            assertThat(w.get(10, TimeUnit.SECONDS)).as("a waiter got its turn").isTrue();
         }
+        threads.shutdown();
+        assertThat(b.inUse()).isZero();
     }
 
     private static int queued(HashBulkhead b) {
