@@ -23,6 +23,12 @@ public final class GrantAnswers {
     private GrantAnswers() {
     }
 
+    /** A grant refused before any password check (a throttled source, a full hash bulkhead): 429 invalid_grant, {@code Retry-After}. */
+    public static Response throttled(long retryAfterSeconds) {
+        return Response.fromResponse(KEYCLOAK_PASSWORD_STEP.errorResponse(429, "invalid_grant",
+                GuardedGrantUsername.REFUSED_DESCRIPTION)).header("Retry-After", String.valueOf(retryAfterSeconds)).build();
+    }
+
     /** Keycloak's answer to a wrong password on the password grant: 400 invalid_grant "Invalid user credentials". */
     public static Response invalidCredentials() {
         return KEYCLOAK_PASSWORD_STEP.errorResponse(Response.Status.BAD_REQUEST.getStatusCode(), "invalid_grant",

@@ -1,7 +1,6 @@
 package io.keycloaksentinel.authenticators.guard;
 
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
-import jakarta.ws.rs.core.Response;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.authenticators.directgrant.ValidatePassword;
 
@@ -23,7 +22,7 @@ public final class GuardedGrantPassword extends ValidatePassword {
         try {
             super.authenticate(context);
         } catch (PasswordGuard.BulkheadFull full) {
-            answerBusy(context, this);
+            answerBusy(context);
         } finally {
             if (detection != null) {
                 detection.risk().busyAnswerable(false);
@@ -32,14 +31,11 @@ public final class GuardedGrantPassword extends ValidatePassword {
     }
 
     /** A grant the hash bulkhead had no room for: 429 as a throttled grant, recorded as a refused post. */
-    static void answerBusy(AuthenticationFlowContext context, org.keycloak.authentication.authenticators.directgrant
-            .AbstractDirectGrantAuthenticator step) {
+    static void answerBusy(AuthenticationFlowContext context) {
         PasswordGuard.recordRefused(context.getSession(), context.getRealm(),
                 context.getHttpRequest().getDecodedFormParameters().getFirst("username"));
         context.getEvent().error(GuardedGrantUsername.EVENT_ERROR);
-        context.challenge(Response.fromResponse(step.errorResponse(429, "invalid_grant",
-                        GuardedGrantUsername.REFUSED_DESCRIPTION))
-                .header("Retry-After", String.valueOf(PasswordGuard.BUSY_RETRY_AFTER_SECONDS)).build());
+        context.challenge(GrantAnswers.throttled(PasswordGuard.BUSY_RETRY_AFTER_SECONDS));
     }
 
     @Override

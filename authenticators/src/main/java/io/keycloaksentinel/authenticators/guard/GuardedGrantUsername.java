@@ -51,8 +51,7 @@ public final class GuardedGrantUsername extends ValidateUsername {
                             String.join("; ", risk.reasons()));
                     long retryAfter = risk.throttle().throttled() ? Math.max(1, risk.throttle().retryAfterSeconds()) : 60;
                     context.getEvent().error(EVENT_ERROR);
-                    context.challenge(Response.fromResponse(errorResponse(429, "invalid_grant", REFUSED_DESCRIPTION))
-                            .header("Retry-After", String.valueOf(retryAfter)).build());
+                    context.challenge(GrantAnswers.throttled(retryAfter));
                     return;
                 }
                 if (risk.wouldRefuseUnprovenPassword()) {
@@ -78,7 +77,7 @@ public final class GuardedGrantUsername extends ValidateUsername {
                 super.authenticate(context);
             }
         } catch (PasswordGuard.BulkheadFull full) {
-            GuardedGrantPassword.answerBusy(context, this);
+            GuardedGrantPassword.answerBusy(context);
         } finally {
             detection.risk().busyAnswerable(false);
         }

@@ -33,8 +33,6 @@ import org.keycloak.models.credential.PasswordCredentialModel;
  */
 public final class GuardedPasswordCredentialProviderFactory extends PasswordCredentialProviderFactory {
 
-    private static final HashBulkhead.Turn NO_TURN = HashBulkhead.OFF.enter();
-
     /** The message key of a new password refused because it is being sprayed (login theme messages). */
     static final String SPRAYED_MESSAGE = "sentinelSprayedPasswordMessage";
     /** Above Keycloak's own factory (order 0), so this one wins the id. */
@@ -110,7 +108,7 @@ public final class GuardedPasswordCredentialProviderFactory extends PasswordCred
             // a step that cannot answer "busy" (identity-first, re-authentication pages of Keycloak's own, the
             // account console) checks as before: a refusal there would read as a wrong password and count against
             // the account
-            HashBulkhead.Turn given = answerable ? PasswordGuard.turnForHash(session, realm, user) : NO_TURN;
+            HashBulkhead.Turn given = answerable ? PasswordGuard.turnForHash(session, realm, user) : HashBulkhead.FREE;
             if (given == null) {
                 throw new PasswordGuard.BulkheadFull(); // no room: nothing checked, right and wrong alike; the step answers 429
             }

@@ -81,15 +81,19 @@ public final class LoginThrottle {
             }
             PasswordGuard.recordRefused(context.getSession(), context.getRealm(),
                     context.getHttpRequest().getDecodedFormParameters().getFirst(AuthenticationManager.FORM_USERNAME));
-            Response page = context.form().setError(THROTTLED_MESSAGE).createLoginUsernamePassword();
-            context.challenge(Response.fromResponse(page).status(429)
-                    .header("Retry-After", String.valueOf(PasswordGuard.BUSY_RETRY_AFTER_SECONDS)).build());
+            context.challenge(page(context, THROTTLED_MESSAGE, 429, PasswordGuard.BUSY_RETRY_AFTER_SECONDS));
             return false;
         } finally {
             if (detection != null) {
                 detection.risk().busyAnswerable(false);
             }
         }
+    }
+
+    /** The login page with a refusal's message, status and {@code Retry-After}. */
+    private static Response page(AuthenticationFlowContext context, String message, int status, long retryAfterSeconds) {
+        Response page = context.form().setError(message).createLoginUsernamePassword();
+        return Response.fromResponse(page).status(status).header("Retry-After", String.valueOf(retryAfterSeconds)).build();
     }
 
     private static Optional<Response> throttle(AuthenticationFlowContext context, String username) {
@@ -118,9 +122,7 @@ public final class LoginThrottle {
                 default -> THROTTLED_MESSAGE;
             };
             int status = decision.why() == RefusalReason.UNAVAILABLE ? 503 : 429;
-            Response page = context.form().setError(message).createLoginUsernamePassword();
-            return Optional.of(Response.fromResponse(page).status(status)
-                    .header("Retry-After", String.valueOf(decision.retryAfterSeconds())).build());
+            return Optional.of(page(context, message, status, decision.retryAfterSeconds()));
         } catch (RuntimeException e) {
             // counting never fails a login: without a decision, the login goes on
             LOG.warnf("Sentinel: throttle check failed, letting the login through: %s", e.toString());

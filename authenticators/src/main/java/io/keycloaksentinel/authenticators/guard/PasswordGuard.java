@@ -146,13 +146,13 @@ public final class PasswordGuard {
     public static HashBulkhead.Turn turnForHash(KeycloakSession session, RealmModel realm, UserModel user) {
         try {
             if (realm == null || session.getContext().getConnection() == null) {
-                return NO_WAIT;
+                return HashBulkhead.FREE;
             }
             AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
             HashBulkhead bulkhead = detection == null ? HashBulkhead.OFF : detection.detector().bulkhead();
             if (!bulkhead.on() || detection.risk().safeForHash(realm, user,
-                    user != null && knownDevice(session, realm, user, detection))) {
-                return NO_WAIT;
+                    () -> user != null && knownDevice(session, realm, user, detection))) {
+                return HashBulkhead.FREE;
             }
             HashBulkhead.Turn turn = bulkhead.enter();
             if (turn == null) {
@@ -163,11 +163,9 @@ public final class PasswordGuard {
             return turn;
         } catch (RuntimeException e) {
             LOG.debugf("Sentinel: hash bulkhead failed, checking the password: %s", e.toString());
-            return NO_WAIT;
+            return HashBulkhead.FREE;
         }
     }
-
-    private static final HashBulkhead.Turn NO_WAIT = HashBulkhead.OFF.enter();
 
     /**
      * Keycloak's dummy hash for a name that matches no account, under the node's hash bulkhead like

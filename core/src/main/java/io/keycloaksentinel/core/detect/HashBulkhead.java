@@ -50,7 +50,8 @@ public final class HashBulkhead {
         void close();
     }
 
-    private static final Turn NONE = new Turn() {
+    /** A turn that holds nothing: for a check that does not enter the bulkhead. */
+    public static final Turn FREE = new Turn() {
         @Override
         public boolean waited() {
             return false;
@@ -67,7 +68,7 @@ public final class HashBulkhead {
      */
     public Turn enter() {
         if (!on()) {
-            return NONE;
+            return FREE;
         }
         try {
             // the untimed tryAcquire() would jump the queue; a timed one of 0 respects the waiters' order

@@ -83,14 +83,21 @@ public final class RealmDetectionConfig {
             count(IP_ACCOUNT_REQUESTS_PER_15M, D.ipAccountRequestsPer15m()),
             count(BURST_FAILURES, D.burstFailures()),
             number(BURST_SIGNATURE_SHARE, D.burstSignatureShare()),
-            count(SPRAY_ACCOUNTS_PER_HOUR, D.sprayAccountsPerHour()),
-            count(NEW_NETWORK_ACCOUNTS_PER_HOUR, D.newNetworkAccountsPerHour())
+            count(SPRAY_ACCOUNTS_PER_HOUR, D.sprayAccountsPerHour()).checkedAlso(RealmDetectionConfig::atMostMaxRate),
+            count(NEW_NETWORK_ACCOUNTS_PER_HOUR, D.newNetworkAccountsPerHour()).checkedAlso(RealmDetectionConfig::atMostMaxRate)
     ).rule(t -> {
-        if (t.attackFailuresPerMinute() > MAX_RATE || t.minFailuresPerMinute() > MAX_RATE || t.burstFailures() > MAX_RATE
-                || t.sprayAccountsPerHour() > MAX_RATE || t.newNetworkAccountsPerHour() > MAX_RATE) {
+        if (t.attackFailuresPerMinute() > MAX_RATE || t.minFailuresPerMinute() > MAX_RATE || t.burstFailures() > MAX_RATE) {
             throw new IllegalArgumentException("rates above " + MAX_RATE + " per minute are not meaningful");
         }
     }).rule(Stored::thresholds);
+
+    /** A count of at most {@link #MAX_RATE} (the setting's name is added to the message by the table). */
+    private static String atMostMaxRate(String s) {
+        if (Long.parseLong(s) > MAX_RATE) {
+            throw new IllegalArgumentException("must be at most " + MAX_RATE);
+        }
+        return s;
+    }
 
     private static final Setting<List<CidrRange>> ALLOWLIST_SETTING = Setting.of(ALLOWLIST, List.class, List.of(),
             RealmDetectionConfig::parseAllowlist, RealmDetectionConfig::checkAllowlist,

@@ -202,9 +202,10 @@ public final class RequestRisk {
      * account (the botnet's shape, before and after any detection), a name that matches no account
      * ({@code user} null). When nothing can be read: not safe.
      *
-     * @param knownDevice the request carries the device cookie of a device the account signed in from
+     * @param knownDevice whether the request carries the device cookie of a device the account signed in
+     *                    from; asked only when the network is new to the account
      */
-    public boolean safeForHash(RealmModel realm, UserModel user, boolean knownDevice) {
+    public boolean safeForHash(RealmModel realm, UserModel user, java.util.function.BooleanSupplier knownDevice) {
         try {
             if (RealmDetectionConfig.allowlisted(realm::getAttribute, ip())) {
                 return true;
@@ -212,12 +213,10 @@ public final class RequestRisk {
             if (user == null) {
                 return false; // a name that matches no account (Keycloak's dummy hash)
             }
-            if (knownDevice) {
-                return true;
-            }
             Checked c = checked;
-            return c != null && c.realmId().equals(realm.getId()) && c.userId().equals(user.getId())
+            boolean knownNetwork = c != null && c.realmId().equals(realm.getId()) && c.userId().equals(user.getId())
                     ? c.known() : accountKnowsNetwork(realm, user);
+            return knownNetwork || knownDevice.getAsBoolean();
         } catch (RuntimeException e) {
             LOG.debugf("Sentinel: whether a password check is safe could not be read: %s", e.toString());
             return false;

@@ -72,8 +72,19 @@ class PasswordSprayIT {
         assertThat(server.admin().post(base + "/mfa/flows?bind=true", Map.of()).expect(200).json().get("bound").asBoolean())
                 .isTrue();
         server.admin().put(base + "/incident/containment", Map.of("containment", "contain")).expect(200);
-        assertThat(server.admin().get(base + "/config").expect(200).json().get("sprayAccountsPerHour").asLong())
-                .as("the default").isEqualTo(N);
+        JsonNode config = server.admin().get(base + "/config").expect(200).json();
+        assertThat(config.get("sprayAccountsPerHour").asLong()).as("the default").isEqualTo(N);
+        assertThat(config.get("newNetworkAccountsPerHour").asLong()).as("the default").isEqualTo(30);
+        // bad values: a 400 that names the field, nothing saved
+        for (Object bad : List.of(2, -1, "ten", 10_000_001L)) {
+            AdminApi.Response refused = server.admin().put(base + "/config", Map.of("sprayAccountsPerHour", bad));
+            assertThat(refused.status()).as("sprayAccountsPerHour %s", bad).isEqualTo(400);
+            assertThat(refused.body()).contains("sprayAccountsPerHour");
+        }
+        assertThat(server.admin().put(base + "/config", Map.of("newNetworkAccountsPerHour", -1)).status()).isEqualTo(400);
+        JsonNode after = server.admin().get(base + "/config").expect(200).json();
+        assertThat(after.get("sprayAccountsPerHour").asLong()).isEqualTo(N);
+        assertThat(after.get("newNetworkAccountsPerHour").asLong()).isEqualTo(30);
     }
 
     @AfterEach
