@@ -21,7 +21,10 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -40,6 +43,7 @@ import org.junit.jupiter.api.Timeout;
  * {@code -Dbench.flood.inflight} most bot requests in flight (48), {@code -Dbench.flood.ordinary}
  * users (8). Bounded: every socket has a timeout, every pool a deadline.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class HashFloodBenchmark {
 
     private static final int RATE = Integer.getInteger("bench.flood.rate", 60);
@@ -52,6 +56,15 @@ class HashFloodBenchmark {
     private static final String NO_BULKHEAD = "--spi-sentinel-attack-detection--sentinel-infinispan--hash-bulkhead-permits=0";
 
     @Test
+    @Order(1)
+    @Timeout(value = 30, unit = TimeUnit.MINUTES)
+    @DisplayName("Server CPU per attempt, in one server: the floor, a hashed attempt and every refusal kind")
+    void cpuPerRefusal() throws Exception {
+        RefusalCost.run();
+    }
+
+    @Test
+    @Order(2)
     @Timeout(value = 30, unit = TimeUnit.MINUTES)
     @DisplayName("Flood above hashing capacity: ordinary users' p95 with the bulkhead, without it, and on plain Keycloak")
     void sideBySide() throws Exception {
