@@ -39,7 +39,14 @@ import org.junit.jupiter.api.Timeout;
  * <pre>./mvnw -q -o install -DskipTests
  * ./mvnw verify -pl integration-tests -Dit.test=HashFloodBenchmark -Dfailsafe.failIfNoSpecifiedTests=false</pre>
  *
- * Options: {@code -Dbench.flood.rate} attempts a second (60), {@code -Dbench.flood.seconds} (30),
+ * First ({@code #cpuPerRefusal}, {@link RefusalCost}): the server's CPU per attempt in one server
+ * for the floor, a hashed attempt and each refusal kind ({@code -Dbench.cost.attempts} 300 a series,
+ * {@code -Dbench.cost.hashed} 100, {@code -Dbench.cost.warmup} 1000, {@code -Dbench.cost.rounds} 3;
+ * {@code -Dbench.cost.only=<label part>} plays one kind only, {@code -Dbench.cost.jfr=<file>} records
+ * the server with JDK Flight Recorder, for a profile). Run one part alone with
+ * {@code -Dit.test=HashFloodBenchmark#cpuPerRefusal} or {@code #sideBySide}.
+ *
+ * <p>Options: {@code -Dbench.flood.rate} attempts a second (60), {@code -Dbench.flood.seconds} (30),
  * {@code -Dbench.flood.inflight} most bot requests in flight (48), {@code -Dbench.flood.ordinary}
  * users (8). Bounded: every socket has a timeout, every pool a deadline.
  */

@@ -73,7 +73,10 @@ final class RefusalCost {
     static void run() throws Exception {
         List<String> options = new ArrayList<>(List.of("--spi-theme--cache-themes=true", "--spi-theme--cache-templates=true",
                 OPTION + "hash-bulkhead-permits=1", OPTION + "hash-bulkhead-wait-ms=0"));
-        try (KeycloakNode node = KeycloakNode.start(BuiltDistribution.get(), "bench-refusal-cost", options, Map.of())) {
+        String jfr = System.getProperty("bench.cost.jfr", "");
+        Map<String, String> env = jfr.isEmpty() ? Map.of()
+                : Map.of("JAVA_OPTS_APPEND", "-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
+        try (KeycloakNode node = KeycloakNode.start(BuiltDistribution.get(), "bench-refusal-cost", options, env)) {
             ProcessCpu cpu = new ProcessCpu(node.pid());
             TestRealm floor = TestRealm.builder("cost-floor").create(node);
             TestRealm hashed = realm(node, "cost-hash", QUIET);
@@ -129,6 +132,15 @@ final class RefusalCost {
                     new Series("missing CAPTCHA answer: GET + POST", 0, () -> paged(node, captcha, risky, null,
                             RawLogin.Outcome.CAPTCHA_REFUSED)));
 
+            String only = System.getProperty("bench.cost.only", "");
+            if (!only.isEmpty()) { // profiling one kind: play it, nothing else
+                for (Series s : all) {
+                    if (s.label().contains(only)) {
+                        play(s, 5 * WARMUP);
+                    }
+                }
+                return;
+            }
             System.out.printf("[refusal-cost] server pid %d (JVM %d); %d requests a series (%d hashed), %d warm-up,"
                     + " %d rounds; bulkhead: 1 permit, no wait, %d clients%n", node.pid(), cpu.javaPid(), ATTEMPTS,
                     HASHED_ATTEMPTS, WARMUP, ROUNDS, BULKHEAD_CLIENTS);
@@ -226,7 +238,8 @@ final class RefusalCost {
     private static void earlyRefusalPolicy(KeycloakNode node, TestRealm realm) {
         String base = "/admin/realms/" + realm.name() + "/client-policies/";
         node.admin().put(base + "profiles", Map.of("profiles", List.of(Map.of("name", "sentinel-early-refusal",
-                "executors", List.of(Map.of("executor", "sentinel-early-refusal", "configuration", Map.of()))))))
+                "executors", List.of(Map.of("executor", "sentinel-early-refusal",
+                        "configuration", Map.of("refuse-login-page", true)))))))
                 .expect(204);
         node.admin().put(base + "policies", Map.of("policies", List.of(Map.of("name", "sentinel early refusal",
                 "enabled", true, "conditions", List.of(Map.of("condition", "any-client", "configuration", Map.of())),

@@ -64,7 +64,13 @@ class EarlyRefusalIT {
         assertThat(before.status()).isEqualTo(200);
         assertThat(before.cookieNames()).contains("AUTH_SESSION_ID");
 
-        installPolicy();
+        // the executor with its defaults: the grant is refused before its session, the page is served
+        installPolicy(false);
+        assertThat(grant(shared, PASSWORD).status()).isEqualTo(429);
+        assertThat(new Browser(shared, UA).get(server.baseUrl(), CodeFlow.authPath(realm.name())).status())
+                .as("refuse-login-page off: the page is served").isEqualTo(200);
+
+        installPolicy(true);
         double hashes = hashes();
         double earlyBefore = early("refused_before_session");
 
@@ -77,9 +83,7 @@ class EarlyRefusalIT {
         assertThat(early("login_page_refused")).isEqualTo(1.0);
 
         for (String password : List.of(PASSWORD, "Wrong-pass-2")) {
-            Browser.Page grant = new Browser(shared, "python-requests/2.32").post(server.baseUrl(),
-                    "/realms/" + realm.name() + "/protocol/openid-connect/token", Map.of("grant_type", "password",
-                            "client_id", "admin-cli", "username", "sam", "password", password));
+            Browser.Page grant = grant(shared, password);
             assertThat(grant.status()).as("grant with %s password", password.equals(PASSWORD) ? "the right" : "a wrong")
                     .isEqualTo(429);
             assertThat(grant.retryAfter()).isNotNull();
@@ -92,6 +96,14 @@ class EarlyRefusalIT {
 
         // the browser that signed in before: single sign-on, no password, not refused
         assertThat(CodeFlow.ssoSignsIn(server, realm.name(), signedIn)).isTrue();
+        // a forged session cookie does not bring the page back
+        Browser forged = new Browser(shared, UA);
+        Browser.Page withForged = forged.getWithHeader(server.baseUrl(), CodeFlow.authPath(realm.name()), "Cookie",
+                "KEYCLOAK_IDENTITY=eyJhbGciOiJIUzUxMiJ9.eyJleHAiOjQxMDI0NDQ4MDB9.AAAA");
+        assertThat(withForged.status()).isEqualTo(429);
+        // a request object carries its own prompt: the page (and Keycloak's checks of the object) as before
+        assertThat(new Browser(shared, UA).get(server.baseUrl(), CodeFlow.authPath(realm.name()) + "&request_uri=urn%3Ax")
+                .status()).isNotEqualTo(429);
         // prompt=none: Keycloak's answer, not a page
         Browser.Page silent = new Browser(shared, UA).get(server.baseUrl(), CodeFlow.authPath(realm.name()) + "&prompt=none");
         assertThat(silent.status()).isEqualTo(302);
@@ -112,7 +124,7 @@ class EarlyRefusalIT {
                         "clientSecret", "not-used", "authorizationUrl", "https://idp.example.test/auth",
                         "tokenUrl", "https://idp.example.test/token", "clientAuthMethod", "client_secret_post")))
                 .expect(201);
-        installPolicy();
+        installPolicy(true);
         Browser bot = new Browser(SourceBoundLogin.loopback(82, 0, 1), UA);
         assertThat(CodeFlow.post(server, realm.name(), bot, "sam", "Wrong-pass-1", false).status()).isEqualTo(200);
         Browser.Page page = bot.get(server.baseUrl(), CodeFlow.authPath(realm.name()));
@@ -122,12 +134,19 @@ class EarlyRefusalIT {
                 .as("the password post is still refused in the flow").isEqualTo(429);
     }
 
+    private Browser.Page grant(InetAddress source, String password) {
+        return new Browser(source, "python-requests/2.32").post(server.baseUrl(),
+                "/realms/" + realm.name() + "/protocol/openid-connect/token", Map.of("grant_type", "password",
+                        "client_id", "admin-cli", "username", "sam", "password", password));
+    }
+
     /** The executor in a client profile, applied to every client by a policy: Keycloak's own admin API. */
-    private void installPolicy() {
+    private void installPolicy(boolean refuseLoginPage) {
         String base = "/admin/realms/" + realm.name() + "/client-policies/";
         server.admin().put(base + "profiles", Map.of("profiles", List.of(Map.of("name", "sentinel-early-refusal",
                 "description", "Sentinel: refuse throttled sources before a session",
-                "executors", List.of(Map.of("executor", "sentinel-early-refusal", "configuration", Map.of()))))))
+                "executors", List.of(Map.of("executor", "sentinel-early-refusal",
+                        "configuration", refuseLoginPage ? Map.of("refuse-login-page", "true") : Map.of()))))))
                 .expect(204);
         server.admin().put(base + "policies", Map.of("policies", List.of(Map.of("name", "sentinel early refusal",
                 "enabled", true, "conditions", List.of(Map.of("condition", "any-client", "configuration", Map.of())),

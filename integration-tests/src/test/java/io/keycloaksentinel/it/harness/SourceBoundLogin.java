@@ -129,6 +129,11 @@ public final class SourceBoundLogin {
             return page(send(base, "GET", pathOf(url), null));
         }
 
+        /** A GET with one extra request header (as a script, not a browser, could send). */
+        public Page getWithHeader(URI base, String url, String header, String value) {
+            return page(send(base, "GET", pathOf(url), null, List.of(header + ": " + value)));
+        }
+
         /** A form post of {@code fields} to {@code url} with this browser's cookies; redirects not followed. */
         public Page post(URI base, String url, Map<String, String> fields) {
             return page(send(base, "POST", pathOf(url), LoginClient.form(fields)));
