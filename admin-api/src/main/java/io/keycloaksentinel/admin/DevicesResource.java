@@ -31,13 +31,16 @@ public class DevicesResource {
     public record Devices(List<Device> devices) {
     }
 
-    /** A known device: browser and OS family, coarse network, first and last seen, trusted. */
+    /**
+     * A known device: browser and OS family, coarse network, first and last seen, trusted, and
+     * whether it is an unproven look-alike (recognised by its signals only: it lowers no risk).
+     */
     public record Device(String id, String browser, String os, String network, String firstSeen, String lastSeen,
-                         boolean trusted) {
+                         boolean trusted, boolean lookAlike) {
 
         static Device of(KnownDevices.Device d) {
             return new Device(d.id(), d.browser(), d.os(), d.network(), Instant.ofEpochMilli(d.firstSeen()).toString(),
-                    Instant.ofEpochMilli(d.lastSeen()).toString(), d.trusted());
+                    Instant.ofEpochMilli(d.lastSeen()).toString(), d.trusted(), d.lookAlike());
         }
     }
 

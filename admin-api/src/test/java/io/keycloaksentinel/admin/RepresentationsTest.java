@@ -174,10 +174,10 @@ class RepresentationsTest {
                                 "userIds", List.of("id2"))),
                 Arguments.of("devices",
                         new DevicesResource.Devices(List.of(new DevicesResource.Device("d1", "Firefox", null, "192.0.2.0/24",
-                                "2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z", false))),
+                                "2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z", false, true))),
                         Map.of("devices", List.of(map("id", "d1", "browser", "Firefox", "os", null, "network",
                                 "192.0.2.0/24", "firstSeen", "2026-12-01T00:00:00Z", "lastSeen", "2026-12-02T00:00:00Z",
-                                "trusted", false)))));
+                                "trusted", false, "lookAlike", true)))));
     }
 
     @Nested

@@ -2,6 +2,7 @@ package io.keycloaksentinel.authenticators;
 
 import io.keycloaksentinel.core.SettingsValues;
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
+import io.keycloaksentinel.core.mail.MailOutbox;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -9,14 +10,14 @@ import java.security.SecureRandom;
 import java.text.MessageFormat;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import org.jboss.logging.Logger;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.common.util.Time;
-import org.keycloak.email.EmailException;
-import org.keycloak.email.EmailSenderProvider;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
@@ -33,6 +34,8 @@ import org.keycloak.theme.Theme;
 public final class EmailCode {
 
     public static final String TEMPLATE = "sentinel-email-code.ftl";
+    /** The code mail, in the email theme (html/ and text/): themeable and in the user's language. */
+    public static final String MAIL_TEMPLATE = "sentinel-code.ftl";
     public static final int MAX_ATTEMPTS = 5;
     public static final int MAX_SENDS = 3;
     public static final int MAX_CODE_MAILS_PER_HOUR = 5;
@@ -64,34 +67,72 @@ public final class EmailCode {
     }
 
     /**
-     * Mails a new code to the user's verified address (subject and body from the login theme's
-     * messages: {0} realm, {1} code, {2} minutes valid).
+     * Mails a new code to the user's verified address through Sentinel's mail queue: rendered from
+     * the email theme's {@value #MAIL_TEMPLATE} (HTML and text, the user's language; subject
+     * {@code subjectKey} with {0} the realm, body {@code bodyKey} with {0} realm, {1} code, {2} minutes
+     * valid) and sent 1-2 s after the answer on the mail thread, never on the login's: the answer
+     * takes the same time whether or not a mail goes out.
      *
-     * @return false when it could not be sent (hourly cap, SMTP down)
+     * @return false when no mail may go (the hourly cap, or no mail queue on this server)
      */
     public boolean send(AuthenticationFlowContext context, String subjectKey, String bodyKey) {
         KeycloakSession session = context.getSession();
         RealmModel realm = context.getRealm();
         UserModel user = context.getUser();
         AuthenticationSessionModel auth = context.getAuthenticationSession();
-        String value = newCode();
+        java.util.Optional<MailOutbox> outbox = MailOutbox.of(session);
+        if (outbox.isEmpty()) {
+            LOG.warnf("Sentinel: no mail queue on this server; no code mailed to user %s of realm '%s'", user.getId(),
+                    realm.getName());
+            return false;
+        }
         if (!mailSlot(session, realm, user)) {
             LOG.debugf("Sentinel: code mail for user %s of realm '%s' refused: hourly limit", user.getId(), realm.getName());
             return false;
         }
-        Properties messages = messages(session, realm, user);
+        String value = newCode();
         String realmName = realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName();
-        String subject = format(messages, subjectKey, "Your sign-in code");
-        String text = format(messages, bodyKey, "Your code: {1}", realmName, value, LIFETIME.toMinutes());
-        try {
-            session.getProvider(EmailSenderProvider.class).send(realm.getSmtpConfig(), user, subject, text, html(text));
-        } catch (EmailException | RuntimeException e) {
-            LOG.warnf("Sentinel: could not mail a sign-in code to user %s of realm '%s': %s", user.getId(), realm.getName(),
-                    e.toString());
-            return false;
-        }
+        Map<String, Object> attributes = new LinkedHashMap<>();
+        attributes.put("sentinelBodyKey", bodyKey);
+        attributes.put("sentinelRealm", realmName);
+        attributes.put("sentinelCode", value);
+        attributes.put("sentinelMinutes", LIFETIME.toMinutes());
+        outbox.get().afterCommit(session, new CodeMail(new MailOutbox.Mail("email_code", realm.getId(), user.getId(), null,
+                subjectKey, List.of(realmName), MAIL_TEMPLATE, attributes)));
         store(auth, value);
         return true;
+    }
+
+    /**
+     * A code mail: asked for from a login page (it never crowds out the security alerts, and one
+     * realm's flood of them never another realm's mail), sent a moment after the answer.
+     */
+    private record CodeMail(MailOutbox.Mail mail) implements MailOutbox.Delivery {
+
+        @Override
+        public String kind() {
+            return mail.kind();
+        }
+
+        @Override
+        public String realmId() {
+            return mail.realmId();
+        }
+
+        @Override
+        public String deliver(KeycloakSession session, RealmModel realm) throws org.keycloak.email.EmailException {
+            return mail.deliver(session, realm);
+        }
+
+        @Override
+        public boolean onRequest() {
+            return true;
+        }
+
+        @Override
+        public Duration delay() {
+            return MailOutbox.afterTheAnswer();
+        }
     }
 
     /**

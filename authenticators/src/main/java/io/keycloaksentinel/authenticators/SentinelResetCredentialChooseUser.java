@@ -2,8 +2,10 @@ package io.keycloaksentinel.authenticators;
 
 import io.keycloaksentinel.core.provider.SentinelProviderFactory;
 import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.Optional;
+import org.jboss.logging.Logger;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.Authenticator;
 import org.keycloak.authentication.authenticators.resetcred.ResetCredentialChooseUser;
@@ -18,13 +20,16 @@ import org.keycloak.provider.ProviderConfigProperty;
 /**
  * Keycloak's "Choose User" step of the reset-credentials flow, with Sentinel's adaptive CAPTCHA
  * checked before the username or email is looked up: a reset flood (or an enumeration run)
- * during an attack must solve a CAPTCHA per request; and the lookup costs the same for a
- * registered and an unknown name (see {@link #chooseUser}). Replace Keycloak's step with it.
+ * during an attack must solve a CAPTCHA per request; the source's reset requests limited per
+ * address and network ({@link ResetLimits}, 429 before any lookup); and the lookup costs the same
+ * for a registered and an unknown name (see {@link #chooseUser}). Replace Keycloak's step with it.
  */
 public final class SentinelResetCredentialChooseUser extends ResetCredentialChooseUser
         implements SentinelProviderFactory<Authenticator> {
 
     public static final String PROVIDER_ID = "sentinel-reset-choose-user";
+    static final String TOO_MANY_MESSAGE = "sentinelResetTooMany";
+    private static final Logger LOG = Logger.getLogger(SentinelResetCredentialChooseUser.class);
     /** The provider type of user federation components (LDAP, Kerberos, custom user storage). */
     static final String USER_STORAGE = "org.keycloak.storage.UserStorageProvider";
 
@@ -54,6 +59,16 @@ public final class SentinelResetCredentialChooseUser extends ResetCredentialChoo
         String typed = posted.getFirst("username");
         if (typed == null || typed.isBlank()) {
             super.action(context); // Keycloak's answer to an empty field
+            return;
+        }
+        // decided from the source alone, before any lookup: the same 429 for a registered and an unknown name
+        String ip = context.getConnection().getRemoteAddr();
+        Optional<String> tooMany = ResetLimits.of(context.getAuthenticatorConfig()).throttle(context, ip);
+        if (tooMany.isPresent()) {
+            LOG.debugf("Sentinel: reset request in realm '%s' refused: %s", context.getRealm().getName(), tooMany.get());
+            Response page = context.form().setError(TOO_MANY_MESSAGE).createPasswordReset();
+            context.challenge(Response.fromResponse(page).status(429)
+                    .header("Retry-After", String.valueOf(ResetLimits.RETRY_AFTER_SECONDS)).build());
             return;
         }
         chooseUser(context, typed.strip());
@@ -127,6 +142,6 @@ public final class SentinelResetCredentialChooseUser extends ResetCredentialChoo
 
     @Override
     public List<ProviderConfigProperty> getConfigProperties() {
-        return CaptchaConfigProperties.list();
+        return ResetLimits.requestProperties();
     }
 }

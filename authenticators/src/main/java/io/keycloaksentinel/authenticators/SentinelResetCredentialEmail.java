@@ -32,12 +32,16 @@ import org.keycloak.sessions.AuthenticationSessionModel;
  * slower by an SMTP round trip, and an SMTP failure shows an error page only for existing
  * accounts). Here the same link is built, the mail is queued and sent after commit by Sentinel's
  * mail queue (retried; failures logged and counted as {@code sentinel_mail_total{kind="password_reset"}}),
- * and an unknown account costs the same token signing. Replace Keycloak's step with it.
+ * and an unknown account costs the same token signing. An address gets at most a few reset mails
+ * an hour ({@link ResetLimits}); beyond that none is sent and the page is the same. Replace
+ * Keycloak's step with it.
  */
 public final class SentinelResetCredentialEmail extends ResetCredentialEmail
         implements SentinelProviderFactory<Authenticator> {
 
     public static final String PROVIDER_ID = "sentinel-reset-credential-email";
+    /** The event error of a reset whose address had its mails for the hour. */
+    static final String MAIL_BUDGET_ERROR = "sentinel_reset_mail_budget";
 
     /** Keycloak's own reset mail (theme template password-reset.ftl), rendered in the queue's session. */
     record ResetMail(String realmId, String userId, String link, long minutes) implements MailOutbox.Delivery {
@@ -85,7 +89,10 @@ public final class SentinelResetCredentialEmail extends ResetCredentialEmail
                 return;
             }
         }
-        boolean hasEmail = user != null && user.getEmail() != null && !user.getEmail().isBlank();
+        ResetLimits limits = ResetLimits.of(context.getAuthenticatorConfig());
+        // an address nobody verified (an intruder's, set without proof) gets no reset link
+        boolean hasEmail = user != null && user.getEmail() != null && !user.getEmail().isBlank()
+                && (user.isEmailVerified() || !limits.verifiedOnly());
         int validity = context.getRealm().getActionTokenGeneratedByUserLifespan(ResetCredentialsActionToken.TOKEN_TYPE);
         // the same signing work whether or not there is someone to mail
         ResetCredentialsActionToken token = new ResetCredentialsActionToken(hasEmail ? user.getId() : UUID.randomUUID().toString(),
@@ -93,7 +100,11 @@ public final class SentinelResetCredentialEmail extends ResetCredentialEmail
                 AuthenticationSessionCompoundId.fromAuthSession(auth).getEncodedId(), auth.getClient().getClientId());
         String link = context.getActionTokenUrl(token.serialize(context.getSession(), context.getRealm(), context.getUriInfo()))
                 .toString();
-        if (hasEmail) {
+        if (hasEmail && !limits.mailSlot(context, user.getEmail())) {
+            // the address had its reset mails for the hour: none sent, the same page; the source is counted as for a mail
+            context.getEvent().clone().event(EventType.SEND_RESET_PASSWORD_ERROR).user(user).detail(Details.USERNAME, username)
+                    .error(MAIL_BUDGET_ERROR);
+        } else if (hasEmail) {
             outbox.get().afterCommit(context.getSession(),
                     new ResetMail(context.getRealm().getId(), user.getId(), link, TimeUnit.SECONDS.toMinutes(validity)));
             context.getEvent().clone().event(EventType.SEND_RESET_PASSWORD).user(user).detail(Details.USERNAME, username)
@@ -108,6 +119,16 @@ public final class SentinelResetCredentialEmail extends ResetCredentialEmail
     @Override
     public String getId() {
         return PROVIDER_ID;
+    }
+
+    @Override
+    public boolean isConfigurable() {
+        return true;
+    }
+
+    @Override
+    public java.util.List<org.keycloak.provider.ProviderConfigProperty> getConfigProperties() {
+        return ResetLimits.mailProperties();
     }
 
     @Override

@@ -53,7 +53,11 @@ final class AttackDetectionEventListener implements EventListenerProvider {
             case REGISTER_ERROR -> AccountActivity.REGISTRATION_FAILED;
             case SEND_RESET_PASSWORD -> AccountActivity.RESET_REQUESTED;
             case SEND_RESET_PASSWORD_ERROR -> AccountActivity.RESET_REQUEST_FAILED;
-            case RESET_PASSWORD_ERROR -> Errors.USER_NOT_FOUND.equals(error) ? AccountActivity.RESET_UNKNOWN_USER : null;
+            // every named reset request counts for its source alike (unknown, disabled, no address), so that the
+            // reset limits say nothing about which names exist
+            case RESET_PASSWORD_ERROR -> Errors.USER_NOT_FOUND.equals(error) ? AccountActivity.RESET_UNKNOWN_USER
+                    : Errors.USER_DISABLED.equals(error) || Errors.INVALID_EMAIL.equals(error)
+                    ? AccountActivity.RESET_REQUEST_FAILED : null;
             case RESET_PASSWORD -> AccountActivity.PASSWORD_RESET;
             case UPDATE_CREDENTIAL, UPDATE_PASSWORD -> AccountActivity.CREDENTIAL_UPDATED;
             default -> null;

@@ -5,7 +5,9 @@ import io.keycloaksentinel.authenticators.breach.source.BreachVerdict;
 import io.keycloaksentinel.authenticators.guard.GrantAnswers;
 import io.keycloaksentinel.core.breach.BreachSettings;
 import io.keycloaksentinel.core.breach.BreachSettings.LoginAction;
+import io.keycloaksentinel.core.mail.MailOutbox;
 import jakarta.ws.rs.core.Response;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -165,7 +167,12 @@ public final class BreachedLoginCheck {
         return BreachDecision.actsOn(verdict.outcome()) ? Optional.of(verdict) : Optional.empty();
     }
 
-    /** Action {@code email-reset}: mail the owner a link to choose a new password (rate-limited), and the admin if set. */
+    /**
+     * Action {@code email-reset}: mail the owner a link to choose a new password (rate-limited), and
+     * the admin if set, both through Sentinel's mail queue, rendered and sent 1-2 s after the answer
+     * on the mail thread: a right breached password answers as fast as a wrong one (the refusal
+     * looks like a wrong password, so its time must too).
+     */
     private static void emailReset(AuthenticationFlowContext context, BreachSettings settings) {
         KeycloakSession session = context.getSession();
         RealmModel realm = context.getRealm();
@@ -174,36 +181,78 @@ public final class BreachedLoginCheck {
         if (!BreachDecision.mayMailReset(BreachDecision.number(user.getFirstAttribute(ATTR_MAILED_AT)), now)) {
             return;
         }
+        Optional<MailOutbox> outbox = MailOutbox.of(session);
+        if (outbox.isEmpty()) {
+            LOG.warnf("Sentinel: no mail queue on this server; no new-password link mailed to user %s of realm '%s'",
+                    user.getId(), realm.getName());
+            return;
+        }
         user.setSingleAttribute(ATTR_MAILED_AT, Long.toString(now));
         if (user.getEmail() != null) {
-            try {
-                int lifespan = realm.getActionTokenGeneratedByAdminLifespan();
-                ExecuteActionsActionToken token = new ExecuteActionsActionToken(user.getId(), user.getEmail(),
-                        Time.currentTime() + lifespan, List.of(UserModel.RequiredAction.UPDATE_PASSWORD.name()), null,
-                        context.getAuthenticationSession().getClient().getClientId());
-                String link = LoginActionsService.actionTokenProcessor(session.getContext().getUri())
-                        .queryParam("key", token.serialize(session, realm, session.getContext().getUri()))
-                        .build(realm.getName()).toString();
-                session.getProvider(EmailTemplateProvider.class)
-                        .setAttribute(Constants.TEMPLATE_ATTR_REQUIRED_ACTIONS, token.getRequiredActions())
-                        .setRealm(realm).setUser(user).sendExecuteActions(link, TimeUnit.SECONDS.toMinutes(lifespan));
-            } catch (EmailException | RuntimeException e) {
-                LOG.warnf("Sentinel: could not mail a new-password link to user %s of realm '%s': %s", user.getId(),
-                        realm.getName(), e.toString());
-            }
+            int lifespan = realm.getActionTokenGeneratedByAdminLifespan();
+            ExecuteActionsActionToken token = new ExecuteActionsActionToken(user.getId(), user.getEmail(),
+                    Time.currentTime() + lifespan, List.of(UserModel.RequiredAction.UPDATE_PASSWORD.name()), null,
+                    context.getAuthenticationSession().getClient().getClientId());
+            String link = LoginActionsService.actionTokenProcessor(session.getContext().getUri())
+                    .queryParam("key", token.serialize(session, realm, session.getContext().getUri()))
+                    .build(realm.getName()).toString();
+            outbox.get().afterCommit(session, new ResetLinkMail(realm.getId(), user.getId(), link,
+                    TimeUnit.SECONDS.toMinutes(lifespan)));
         }
         if (settings.adminEmail() != null) {
-            Properties messages = EmailCode.messages(session, realm, null);
             String realmName = realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName();
-            String subject = EmailCode.format(messages, "sentinelBreachAdminSubject", "Breached password used", realmName);
-            String text = EmailCode.format(messages, "sentinelBreachAdminBody", "{1}", realmName, user.getUsername());
-            try {
-                session.getProvider(EmailSenderProvider.class).send(realm.getSmtpConfig(), settings.adminEmail(), subject,
-                        text, EmailCode.html(text));
-            } catch (EmailException | RuntimeException e) {
-                LOG.warnf("Sentinel: could not tell the admin of realm '%s' about a breached password: %s", realm.getName(),
-                        e.toString());
+            outbox.get().afterCommit(session, new AdminMail(realm.getId(), settings.adminEmail(), realmName,
+                    user.getUsername()));
+        }
+    }
+
+    /** Keycloak's own "update your account" mail (theme template executeActions.ftl) with the new-password link. */
+    record ResetLinkMail(String realmId, String userId, String link, long minutes) implements MailOutbox.Delivery {
+
+        @Override
+        public String kind() {
+            return "breach_reset";
+        }
+
+        @Override
+        public String deliver(KeycloakSession session, RealmModel realm) throws EmailException {
+            UserModel user = session.users().getUserById(realm, userId);
+            if (user == null || user.getEmail() == null || user.getEmail().isBlank()) {
+                return null;
             }
+            session.getProvider(EmailTemplateProvider.class)
+                    .setAttribute(Constants.TEMPLATE_ATTR_REQUIRED_ACTIONS, List.of(UserModel.RequiredAction.UPDATE_PASSWORD.name()))
+                    .setRealm(realm).setUser(user).sendExecuteActions(link, minutes);
+            return null;
+        }
+
+        @Override
+        public Duration delay() {
+            return MailOutbox.afterTheAnswer();
+        }
+    }
+
+    /** The realm admin's notice, rendered in the mail thread from the login theme's messages. */
+    record AdminMail(String realmId, String address, String realmName, String username) implements MailOutbox.Delivery {
+
+        @Override
+        public String kind() {
+            return "breach_admin";
+        }
+
+        @Override
+        public String deliver(KeycloakSession session, RealmModel realm) throws EmailException {
+            Properties messages = EmailCode.messages(session, realm, null);
+            String subject = EmailCode.format(messages, "sentinelBreachAdminSubject", "Breached password used", realmName);
+            String text = EmailCode.format(messages, "sentinelBreachAdminBody", "{1}", realmName, username);
+            session.getProvider(EmailSenderProvider.class).send(realm.getSmtpConfig(), address, subject, text,
+                    EmailCode.html(text));
+            return null;
+        }
+
+        @Override
+        public Duration delay() {
+            return MailOutbox.afterTheAnswer();
         }
     }
 

@@ -168,8 +168,9 @@ final class MfaFlow {
                 DeviceRecognition seen = DeviceRecognition.observe(context.getSession(), realm, detector,
                         cookie == null ? null : cookie.getValue(), ip);
                 KnownDevices.Match match = seen.match(DeviceRecognition.devices(user, AlertSettings.read(realm::getAttribute)));
-                known = match != KnownDevices.Match.UNKNOWN;
-                byCookie = match == KnownDevices.Match.COOKIE;
+                // only a proven entry's cookie: a look-alike (signals, or the cookie they got) never lowers the risk
+                known = match == KnownDevices.Match.COOKIE;
+                byCookie = known;
             } catch (RuntimeException e) {
                 LOG.warnf("Sentinel: MFA risk assessment failed in realm '%s', treating the login as low risk on an unknown device: %s",
                         realm.getName(), e.toString());

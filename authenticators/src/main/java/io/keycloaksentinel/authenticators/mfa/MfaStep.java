@@ -84,6 +84,9 @@ final class MfaStep implements Authenticator {
             directGrant(context, login, status);
             return;
         }
+        if (MfaFlow.factorCompleted(context, ALL)) {
+            secondProof(context); // the user's second factor, asked before this step
+        }
         if (status != null && status.covered() && settings.mode() == MfaSettings.Mode.MONITOR
                 && status.state() != MfaStatus.State.ENROLLED) {
             LOG.infof("Sentinel (MFA monitoring only): user %s of realm '%s' is %s", user.getId(), realm.getName(),
@@ -185,6 +188,7 @@ final class MfaStep implements Authenticator {
 
     /** The emailed code was right: what it was asked for goes on. */
     private void proved(AuthenticationFlowContext context, Stage stage) {
+        secondProof(context); // the emailed code proved the mailbox
         if (stage == Stage.EMAIL_ENROLL) {
             enroll(context, Factor.of(context.getAuthenticationSession().getAuthNote(CHOSEN)));
         } else if (stage == Stage.EMAIL_SKIP) {
@@ -202,6 +206,7 @@ final class MfaStep implements Authenticator {
      * the mark goes with the new password.
      */
     private static void release(AuthenticationFlowContext context) {
+        secondProof(context);
         if (ContainmentSettings.untilNewPassword(context.getUser())
                 && ContainmentSettings.contained(context.getUser(), org.keycloak.common.util.Time.currentTimeMillis())) {
             context.getAuthenticationSession().addRequiredAction(org.keycloak.models.UserModel.RequiredAction.UPDATE_PASSWORD);
@@ -211,6 +216,11 @@ final class MfaStep implements Authenticator {
         if (ContainmentSettings.release(context.getUser())) {
             MfaFlow.count(context.getRealm(), "containment_released");
         }
+    }
+
+    /** Marks the login's event: a second proof was completed (the device listener proves the browser's entry). */
+    static void secondProof(AuthenticationFlowContext context) {
+        context.getEvent().detail(io.keycloaksentinel.core.risk.RiskEvents.SECOND_PROOF, "true");
     }
 
     /** "Not now" during the grace: one skip used, the login goes on. */

@@ -13,8 +13,13 @@ import java.util.Optional;
  */
 public final class KnownDevices {
 
-    /** How a login's device relates to the list. */
-    public enum Match { COOKIE, SIGNALS, UNKNOWN }
+    /**
+     * How a login's device relates to the list: its cookie names a proven entry ({@code COOKIE}),
+     * an entry made from look-alike signals that nothing has proven yet ({@code UNPROVEN}: a
+     * known device for alerts, an unknown one for every risk decision), no cookie but the signals
+     * of an entry ({@code SIGNALS}: the same: never lowers risk), or nothing.
+     */
+    public enum Match { COOKIE, UNPROVEN, SIGNALS, UNKNOWN }
 
     /**
      * @param id       the stored id ({@link DeviceCookie#storedId}), never the cookie value
@@ -22,9 +27,12 @@ public final class KnownDevices {
      * @param os       operating-system family ("Windows"), at most 40 characters
      * @param network  the coarse network ("203.0.113.0/24")
      * @param trusted  confirmed by the user ("yes, it was me")
+     * @param lookAlike made for a browser recognised only by its signals (same families and network as a
+     *                 known device, no cookie), and not proven since: neither by a completed second proof on
+     *                 it nor by the owner; such an entry never lowers a risk
      */
     public record Device(String id, String browser, String os, String network, long firstSeen, long lastSeen,
-                         boolean trusted) {
+                         boolean trusted, boolean lookAlike) {
 
         /** The list's own separators and control characters, cleaned from stored text (compiled once: every sign-in decodes the list). */
         private static final java.util.regex.Pattern SEPARATORS = java.util.regex.Pattern.compile("[|~\\p{Cntrl}]");
@@ -33,11 +41,23 @@ public final class KnownDevices {
             browser = clean(browser);
             os = clean(os);
             network = network == null ? "" : network.length() > 50 ? network.substring(0, 50) : network;
+            lookAlike = lookAlike && !trusted;
+        }
+
+        /** A device as a password sign-in or the owner made it (not a look-alike). */
+        public Device(String id, String browser, String os, String network, long firstSeen, long lastSeen, boolean trusted) {
+            this(id, browser, os, network, firstSeen, lastSeen, trusted, false);
+        }
+
+        /** Whether this entry may lower a risk: anything but an unproven look-alike. */
+        public boolean proven() {
+            return !lookAlike;
         }
 
         String encode() {
+            // the last field: 1 trusted, s an unproven look-alike, 0 otherwise (lists stored before read as 0 or 1)
             return String.join("|", id, browser, os, network, Long.toString(firstSeen), Long.toString(lastSeen),
-                    trusted ? "1" : "0");
+                    trusted ? "1" : lookAlike ? "s" : "0");
         }
 
         static Optional<Device> decode(String v) {
@@ -50,7 +70,7 @@ public final class KnownDevices {
             }
             try {
                 return Optional.of(new Device(p[0], p[1], p[2], p[3], Long.parseLong(p[4]), Long.parseLong(p[5]),
-                        "1".equals(p[6])));
+                        "1".equals(p[6]), "s".equals(p[6])));
             } catch (NumberFormatException e) {
                 return Optional.empty();
             }
@@ -120,8 +140,9 @@ public final class KnownDevices {
 
     /** How a login with this cookie's stored id (or none) and these signals relates to the list. */
     public Match match(String storedId, String browser, String os, String network) {
-        if (storedId != null && byId(storedId).isPresent()) {
-            return Match.COOKIE;
+        Optional<Device> byCookie = storedId == null ? Optional.empty() : byId(storedId);
+        if (byCookie.isPresent()) {
+            return byCookie.get().proven() ? Match.COOKIE : Match.UNPROVEN;
         }
         if (storedId == null && devices.stream().anyMatch(d -> d.looksLike(browser, os, network))) {
             return Match.SIGNALS;
@@ -150,12 +171,23 @@ public final class KnownDevices {
 
     /**
      * A browser recognised only by its signals (its cookie is gone) gets a new cookie and an entry
-     * of its own: untrusted, first seen now. The device it resembles keeps its id, its trust and
-     * its dates, so that signals alone never inherit "yes, it was me" nor take over a device's
-     * identity (and a "this wasn't me" link for the resembled device still names it).
+     * of its own: untrusted, first seen now, and a look-alike unless this sign-in completed a second
+     * proof ({@code proven}). The device it resembles keeps its id, its trust and its dates, so that
+     * signals alone never inherit "yes, it was me" nor take over a device's identity (and a "this
+     * wasn't me" link for the resembled device still names it); and a look-alike's cookie, wherever
+     * it comes back from, never counts as a known device for a risk decision until it is proven.
      */
-    public KnownDevices seenBySignals(String newStoredId, String browser, String os, String network, long now, int max) {
-        return seen(new Device(newStoredId, browser, os, network, now, now, false), max);
+    public KnownDevices seenBySignals(String newStoredId, String browser, String os, String network, long now, int max,
+                                      boolean proven) {
+        return seen(new Device(newStoredId, browser, os, network, now, now, false, !proven), max);
+    }
+
+    /** The entry proven (a second proof completed on it): it counts as a known device from now on. */
+    public KnownDevices prove(String storedId) {
+        return new KnownDevices(devices.stream()
+                .map(d -> d.id().equals(storedId) ? new Device(d.id(), d.browser(), d.os(), d.network(), d.firstSeen(),
+                        d.lastSeen(), d.trusted(), false) : d)
+                .toList());
     }
 
     /**

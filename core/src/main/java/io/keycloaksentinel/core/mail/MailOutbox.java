@@ -28,14 +28,16 @@ import org.keycloak.models.utils.UserModelDelegate;
  * settings and the email theme's templates. A failed send is retried {@value #ATTEMPTS} times in
  * all (after 5 s and 30 s), then logged and counted ({@code sentinel_mail_total{outcome="failed"}});
  * at most {@value #MAX_PENDING} mails wait at once (at most {@value #MAX_PENDING_ON_REQUEST} of them
- * asked for from a public page), beyond which new ones are dropped and counted, never held on the
- * heap without bound.
+ * asked for from a public page, and at most {@value #MAX_PENDING_ON_REQUEST_PER_REALM} of those from
+ * one realm), beyond which new ones are dropped and counted, never held on the heap without bound.
  */
 public final class MailOutbox {
 
     static final int ATTEMPTS = 3;
     static final int MAX_PENDING = 1000;
     static final int MAX_PENDING_ON_REQUEST = MAX_PENDING / 2;
+    /** Most visitor-asked mails of one realm waiting at once: a flood in one realm leaves the others their mail. */
+    static final int MAX_PENDING_ON_REQUEST_PER_REALM = MAX_PENDING_ON_REQUEST / 5;
     private static final List<Duration> BACKOFF = List.of(Duration.ZERO, Duration.ofSeconds(5), Duration.ofSeconds(30));
     private static final Logger LOG = Logger.getLogger(MailOutbox.class);
 
@@ -143,6 +145,9 @@ public final class MailOutbox {
     private final ScheduledExecutorService executor;
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicInteger onRequestPending = new AtomicInteger();
+    /** Visitor-asked mails waiting, per realm (an entry per realm that asked for any: bounded by the realms). */
+    private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> onRequestByRealm =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public MailOutbox(KeycloakSessionFactory factory) {
         this.factory = factory;
@@ -170,13 +175,29 @@ public final class MailOutbox {
         });
     }
 
+    /** Queues {@code mail} now (as after a commit). */
+    void offer(Delivery mail) {
+        submit(mail, 0);
+    }
+
     private void submit(Delivery mail, int attempt) {
-        if (attempt == 0 && mail.onRequest() && onRequestPending.incrementAndGet() > MAX_PENDING_ON_REQUEST) {
-            onRequestPending.decrementAndGet();
-            count(mail, "dropped");
-            LOG.warnf("Sentinel: %d mails asked for by visitors wait already; a %s mail of realm %s was dropped",
-                    MAX_PENDING_ON_REQUEST, mail.kind(), mail.realmId());
-            return;
+        if (attempt == 0 && mail.onRequest()) {
+            AtomicInteger realm = realmCount(mail);
+            if (realm.incrementAndGet() > MAX_PENDING_ON_REQUEST_PER_REALM) {
+                realm.decrementAndGet();
+                count(mail, "dropped");
+                LOG.warnf("Sentinel: %d mails asked for by visitors of realm %s wait already; a %s mail was dropped",
+                        MAX_PENDING_ON_REQUEST_PER_REALM, mail.realmId(), mail.kind());
+                return;
+            }
+            if (onRequestPending.incrementAndGet() > MAX_PENDING_ON_REQUEST) {
+                onRequestPending.decrementAndGet();
+                realm.decrementAndGet();
+                count(mail, "dropped");
+                LOG.warnf("Sentinel: %d mails asked for by visitors wait already; a %s mail of realm %s was dropped",
+                        MAX_PENDING_ON_REQUEST, mail.kind(), mail.realmId());
+                return;
+            }
         }
         if (attempt == 0 && pending.incrementAndGet() > MAX_PENDING) {
             release(mail);
@@ -199,7 +220,12 @@ public final class MailOutbox {
         pending.decrementAndGet();
         if (mail.onRequest()) {
             onRequestPending.decrementAndGet();
+            realmCount(mail).decrementAndGet();
         }
+    }
+
+    private AtomicInteger realmCount(Delivery mail) {
+        return onRequestByRealm.computeIfAbsent(String.valueOf(mail.realmId()), k -> new AtomicInteger());
     }
 
     private void attempt(Delivery mail, int attempt) {
@@ -253,6 +279,12 @@ public final class MailOutbox {
     /** Mails waiting or being retried now. */
     public int pending() {
         return pending.get();
+    }
+
+    /** Visitor-asked mails of one realm waiting or being retried now. */
+    int pendingOnRequest(String realmId) {
+        AtomicInteger n = onRequestByRealm.get(realmId);
+        return n == null ? 0 : n.get();
     }
 
     public void close() {

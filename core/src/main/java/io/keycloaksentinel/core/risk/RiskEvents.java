@@ -13,6 +13,13 @@ public final class RiskEvents {
     /** With {@link #PASSWORD_VERIFIED}: why the login was refused after the right password (server-side only). */
     public static final String REFUSED_BECAUSE = "sentinel_refused_because";
 
+    /**
+     * On a {@code LOGIN}: this sign-in completed a second proof (a second factor, an emailed code or
+     * link) in Sentinel's MFA step. The device listener then counts the browser as a known device
+     * even when it was recognised only by its look-alike signals.
+     */
+    public static final String SECOND_PROOF = "sentinel_second_proof";
+
     private RiskEvents() {
     }
 }

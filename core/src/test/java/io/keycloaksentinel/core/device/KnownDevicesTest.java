@@ -207,16 +207,38 @@ class KnownDevicesTest {
         KnownDevices known = empty().seen(trustedHome, 10);
         assertThat(known.match(null, "Chrome", "Windows", NET)).isEqualTo(Match.SIGNALS);
 
-        KnownDevices after = known.seenBySignals(id(7), "Chrome", "Windows", NET, NOW, 10);
+        KnownDevices after = known.seenBySignals(id(7), "Chrome", "Windows", NET, NOW, 10, false);
         assertThat(ids(after)).containsExactly(id(7), id(1));
         Device added = after.byId(id(7)).orElseThrow();
         assertThat(added.trusted()).as("signals never inherit trust").isFalse();
         assertThat(added.firstSeen()).isEqualTo(NOW);
         assertThat(added.lastSeen()).isEqualTo(NOW);
         assertThat(after.byId(id(1))).as("the resembled device, unchanged").contains(trustedHome);
-        assertThat(after.match(id(7), "Chrome", "Windows", NET)).isEqualTo(Match.COOKIE);
+        assertThat(after.match(id(7), "Chrome", "Windows", NET)).as("a look-alike's cookie is not a known device")
+                .isEqualTo(Match.UNPROVEN);
         // bounded like any other sighting
-        assertThat(ids(known.seenBySignals(id(7), "Chrome", "Windows", NET, NOW, 1))).containsExactly(id(7));
+        assertThat(ids(known.seenBySignals(id(7), "Chrome", "Windows", NET, NOW, 1, false))).containsExactly(id(7));
+    }
+
+    @Test
+    @DisplayName("A look-alike entry stays unproven from anywhere, through storage, until a second proof or the owner proves it; a proven sign-in by signals makes a known device at once")
+    void lookAlikeUntilProven() {
+        KnownDevices known = empty().seen(new Device(id(1), "Chrome", "Windows", NET, NOW - DAY, NOW - DAY, false), 10)
+                .seenBySignals(id(7), "Chrome", "Windows", NET, NOW, 10, false);
+        assertThat(known.match(id(7), "Chrome", "Windows", "198.51.100.0/24")).as("the cookie from another network")
+                .isEqualTo(Match.UNPROVEN);
+        KnownDevices stored = KnownDevices.decodeAll(known.encodeAll(), NOW, TTL);
+        assertThat(stored.byId(id(7)).orElseThrow().lookAlike()).as("stored and read back").isTrue();
+        assertThat(stored.match(id(7), "Chrome", "Windows", NET)).isEqualTo(Match.UNPROVEN);
+
+        assertThat(stored.prove(id(7)).match(id(7), "Chrome", "Windows", "198.51.100.0/24")).isEqualTo(Match.COOKIE);
+        assertThat(stored.trust(id(7)).match(id(7), "Chrome", "Windows", NET)).as("the owner's yes").isEqualTo(Match.COOKIE);
+        assertThat(stored.trust(id(7)).byId(id(7)).orElseThrow().lookAlike()).isFalse();
+        assertThat(empty().seenBySignals(id(8), "Chrome", "Windows", NET, NOW, 10, true).match(id(8), "Chrome", "Windows", NET))
+                .as("signals with a completed second proof").isEqualTo(Match.COOKIE);
+        // a list stored before look-alikes were marked reads as it did
+        assertThat(KnownDevices.decodeAll(id(1) + "|Chrome|Windows|" + NET + "|1|" + NOW + "|0", NOW, TTL)
+                .match(id(1), "Chrome", "Windows", NET)).isEqualTo(Match.COOKIE);
     }
 
     @Test

@@ -7,7 +7,8 @@ import org.keycloak.authentication.actiontoken.DefaultActionToken;
 /**
  * The links of a new-device alert: "this wasn't me" and "yes, it was me". A Keycloak action token
  * (signed with the realm's keys, bound to the realm as issuer, expiring, single-use through
- * Keycloak's single-use store), naming the user and the device's stored id (never the cookie).
+ * Keycloak's single-use store), naming the user, the device's stored id (never the cookie) and
+ * the address the alert was mailed to.
  */
 public class DeviceActionToken extends DefaultActionToken {
 
@@ -21,10 +22,15 @@ public class DeviceActionToken extends DefaultActionToken {
     @JsonProperty("sans")
     private String answer;
 
-    public DeviceActionToken(String userId, int absoluteExpirationInSecs, String device, String answer) {
+    /** The address the alert was mailed to (as Keycloak's own verify-email token carries its address). */
+    @JsonProperty("smail")
+    private String mailedTo;
+
+    public DeviceActionToken(String userId, int absoluteExpirationInSecs, String device, String answer, String mailedTo) {
         super(userId, TOKEN_TYPE, absoluteExpirationInSecs, UUID.randomUUID());
         this.device = device;
         this.answer = answer;
+        this.mailedTo = mailedTo;
     }
 
     /** For JSON deserialization. */
@@ -37,5 +43,10 @@ public class DeviceActionToken extends DefaultActionToken {
 
     public String getAnswer() {
         return answer;
+    }
+
+    /** The address the alert went to; null in links made before it was carried. */
+    public String getMailedTo() {
+        return mailedTo;
     }
 }

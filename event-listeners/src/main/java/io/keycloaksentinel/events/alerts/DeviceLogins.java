@@ -6,6 +6,7 @@ import io.keycloaksentinel.core.device.AlertSettings;
 import io.keycloaksentinel.core.device.DeviceCookie;
 import io.keycloaksentinel.core.device.DeviceRecognition;
 import io.keycloaksentinel.core.device.KnownDevices;
+import io.keycloaksentinel.core.risk.RiskEvents;
 import jakarta.ws.rs.core.Cookie;
 import jakarta.ws.rs.core.NewCookie;
 import java.time.Duration;
@@ -61,12 +62,15 @@ final class DeviceLogins {
         KnownDevices known = DeviceRecognition.devices(user, settings);
         boolean seenBefore = user.getFirstAttribute(DeviceRecognition.DEVICES_SEEN_ATTRIBUTE) != null;
         String storedId = deviceId.map(cookies::storedId).orElse(null);
+        // a second proof completed in this sign-in (Sentinel's MFA step says so on the event)
+        boolean proven = event.getDetails() != null && "true".equals(event.getDetails().get(RiskEvents.SECOND_PROOF));
         switch (known.match(storedId, browser, os, network)) {
-            case COOKIE -> {
+            case COOKIE, UNPROVEN -> {
                 KnownDevices.Device d = known.byId(storedId).orElseThrow();
-                if (now - d.lastSeen() > TOUCH_INTERVAL.toMillis() || !d.network().equals(network)) {
+                boolean nowProven = d.lookAlike() && proven;
+                if (nowProven || now - d.lastSeen() > TOUCH_INTERVAL.toMillis() || !d.network().equals(network)) {
                     tryWrite(realm, user, () -> DeviceRecognition.store(user, known.seen(new KnownDevices.Device(d.id(), browser, os, network,
-                            d.firstSeen(), now, d.trusted()), settings.maxDevices())));
+                            d.firstSeen(), now, d.trusted(), d.lookAlike() && !proven), settings.maxDevices())));
                 }
                 if (!seenBefore) {
                     tryWrite(realm, user, () -> markSeen(user)); // an account from before the marker
@@ -74,11 +78,13 @@ final class DeviceLogins {
             }
             case SIGNALS -> {
                 // the same browser family, OS family and network without its cookie (cleared): no alert, but an
-                // entry of its own, untrusted; the device it resembles keeps its id and trust
+                // entry of its own, untrusted, and a look-alike (never a known device for a risk decision) until a
+                // second proof or the owner proves it; the device it resembles keeps its id and trust
                 String id = DeviceCookie.newId();
                 setCookie(realm, request, cookies.value(id), settings);
                 tryWrite(realm, user, () -> {
-                    DeviceRecognition.store(user, known.seenBySignals(cookies.storedId(id), browser, os, network, now, settings.maxDevices()));
+                    DeviceRecognition.store(user, known.seenBySignals(cookies.storedId(id), browser, os, network, now,
+                            settings.maxDevices(), proven));
                     if (!seenBefore) {
                         markSeen(user);
                     }

@@ -90,10 +90,14 @@ final class SecurityMails {
         attributes.put("sentinelOs", os);
         attributes.put("sentinelIp", ip == null ? "" : ip);
         attributes.put("sentinelClient", clientName == null ? "" : clientName);
-        attributes.put("sentinelNotMeLink", link(realm, new DeviceActionToken(user.getId(), expires, device, DeviceActionToken.NOT_ME)));
-        attributes.put("sentinelWasMeLink", link(realm, new DeviceActionToken(user.getId(), expires, device, DeviceActionToken.WAS_ME)));
+        // the links name the address the alert goes to: "this wasn't me" restores it if the intruder changed it
+        String to = user.getEmail();
+        attributes.put("sentinelNotMeLink", link(realm, new DeviceActionToken(user.getId(), expires, device,
+                DeviceActionToken.NOT_ME, to)));
+        attributes.put("sentinelWasMeLink", link(realm, new DeviceActionToken(user.getId(), expires, device,
+                DeviceActionToken.WAS_ME, to)));
         attributes.put("sentinelLinkHours", LINK_LIFETIME.toHours());
-        queue(new MailOutbox.Mail("new_device", realm.getId(), user.getId(), null,
+        queue(new MailOutbox.Mail("new_device", realm.getId(), user.getId(), to,
                 "sentinelNewDeviceSubject", List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),
                 "sentinel-new-device.ftl", attributes));
         return Alert.QUEUED;

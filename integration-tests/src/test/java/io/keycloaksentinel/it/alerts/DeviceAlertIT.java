@@ -37,6 +37,7 @@ class DeviceAlertIT {
     private static final String CHROME_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
     private static final String FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
     private static final String ALICE = "alice@example.test";
+    private static final String INTRUDER = "intruder@evil.test";
 
     private final KeycloakServer server;
     private MailServer mail;
@@ -54,6 +55,9 @@ class DeviceAlertIT {
             r.setSmtpServer(mail.realmSmtp());
             r.setEventsEnabled(true);
             r.getUsers().stream().filter(u -> u.getUsername().equals("nomail")).forEach(u -> u.setEmail(null));
+            // the account console's API (a realm import grants no default roles): an intruder changes the email there
+            r.getUsers().stream().filter(u -> u.getUsername().equals("alice"))
+                    .forEach(u -> u.setClientRoles(Map.of("account", List.of("manage-account", "view-profile"))));
         }).create(server);
         alerts = "/admin/realms/" + realm.name() + "/sentinel-admin/alerts";
         // a realm where email is optional (Keycloak's user profile requires it by default)
@@ -125,7 +129,8 @@ class DeviceAlertIT {
 
     /**
      * What the link's owner does: opens the emailed link (a page that only asks), then presses the
-     * page's button, which submits its GET form (action plus hidden inputs) as a browser would.
+     * page's button, which POSTs its form (the link's key and the page's CSRF value, with the
+     * cookie the page set) as a browser would.
      */
     private static LoginClient.Result openAndConfirm(LoginClient client, String link) {
         LoginClient.Result asked = client.open(link);
@@ -134,14 +139,10 @@ class DeviceAlertIT {
         java.util.regex.Matcher form = java.util.regex.Pattern.compile("<form[^>]*id=\"sentinel-device-confirm-form\"[^>]*>")
                 .matcher(page);
         assertThat(form.find()).as("the confirmation form on:\n%s", page).isTrue();
-        assertThat(form.group()).containsIgnoringCase("method=\"get\"");
+        assertThat(form.group()).containsIgnoringCase("method=\"post\"");
         java.util.regex.Matcher action = java.util.regex.Pattern.compile("action=\"([^\"]*)\"").matcher(form.group());
         assertThat(action.find()).isTrue();
-        String target = action.group(1).replace("&amp;", "&");
-        // a GET form replaces the action's query with its fields
-        int q = target.indexOf('?');
-        String base = q < 0 ? target : target.substring(0, q);
-        return client.open(base + "?" + LoginClient.form(Map.of("key", input(page, "key"), "confirm", input(page, "confirm"))));
+        return client.post(action.group(1).replace("&amp;", "&"), Map.of("key", input(page, "key"), "csrf", input(page, "csrf")));
     }
 
     private double mails(String outcome) {
@@ -203,6 +204,73 @@ class DeviceAlertIT {
         LoginClient.Result again = new LoginClient(server.baseUrl()).open(link);
         assertThat(again.page()).doesNotContain("every session of your account has been signed out").contains("already been used");
         assertThat(again.status()).isNotEqualTo(500);
+    }
+
+    @Test
+    @DisplayName("An intruder who changed the account's email: 'this wasn't me' restores the address the alert went to, verified; the next reset mail goes to the owner, none to the intruder")
+    void notMeRestoresChangedEmail() throws Exception {
+        assertThat(login(new Browser(address("127.0.0.1"), CHROME_WINDOWS), "alice")).isEqualTo(Outcome.LOGGED_IN);
+        LoginClient intruder = new LoginClient(server.baseUrl()).withHeader("User-Agent", FIREFOX_LINUX);
+        LoginClient.Result stolen = intruder.login(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, "alice", PASSWORD);
+        assertThat(stolen.loggedIn()).isTrue();
+        String link = links(mail.await(ALICE, 1, Duration.ofSeconds(30)).get(0)).get(0);
+
+        // the intruder, through the account API with the stolen session's token, takes the address over
+        String account = "/realms/" + realm.name() + "/account";
+        java.net.http.HttpResponse<String> changed = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(server.baseUrl().resolve(account))
+                        .header("Authorization", "Bearer " + stolen.tokens().get("access_token").asText())
+                        .header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"username\":\"alice\",\"email\":\"" + INTRUDER
+                                + "\",\"firstName\":\"Alice\",\"lastName\":\"Test\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(changed.statusCode()).as("the account API: %s", changed.body()).isEqualTo(204);
+        assertThat(user("alice").get("email").asText()).isEqualTo(INTRUDER);
+
+        LoginClient.Result done = openAndConfirm(new LoginClient(server.baseUrl()), link);
+        assertThat(done.page()).contains("every session of your account has been signed out");
+        JsonNode restored = user("alice");
+        assertThat(restored.get("email").asText()).isEqualTo(ALICE);
+        assertThat(restored.get("emailVerified").asBoolean()).isTrue();
+        assertThat(restored.get("enabled").asBoolean()).isTrue();
+
+        server.admin().put("/admin/realms/" + realm.name(), Map.of("resetPasswordAllowed", true)).expect(204);
+        int before = mail.to(ALICE).size();
+        new LoginClient(server.baseUrl()).submitLinkedFormAndFollow(realm.name(), TestRealm.CLIENT_ID,
+                TestRealm.REDIRECT_URI, "/login-actions/reset-credentials", Map.of("username", "alice"));
+        assertThat(mail.await(ALICE, before + 1, Duration.ofSeconds(30)).get(before).text())
+                .as("the reset mail, to the owner").contains("/login-actions/action-token");
+        assertThat(mail.to(INTRUDER)).as("nothing for the intruder's address").isEmpty();
+    }
+
+    @Test
+    @DisplayName("Only the page's POST acts: the old GET with confirm=1, a POST without the page's CSRF cookie, a forged key: nothing changes, the link still works")
+    void onlyThePagesPostActs() {
+        assertThat(login(new Browser(address("127.0.0.1"), CHROME_WINDOWS), "alice")).isEqualTo(Outcome.LOGGED_IN);
+        LoginClient intruder = new LoginClient(server.baseUrl()).withHeader("User-Agent", FIREFOX_LINUX);
+        assertThat(intruder.login(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, "alice", PASSWORD).loggedIn()).isTrue();
+        String link = links(mail.await(ALICE, 1, Duration.ofSeconds(30)).get(0)).get(0);
+
+        // what a scanner that follows GET forms would send (the acting request of the old page)
+        LoginClient.Result scanned = new LoginClient(server.baseUrl()).open(link + "&confirm=1");
+        assertThat(scanned.page()).contains("sentinel-device-confirm-form").doesNotContain("has been signed out");
+        // a page opened elsewhere: its key and CSRF value posted without the cookie (another site, another browser)
+        LoginClient scanner = new LoginClient(server.baseUrl());
+        String page = scanner.open(link).page();
+        String answer = "/realms/" + realm.name() + "/sentinel-device/answer";
+        LoginClient.Result noCookie = new LoginClient(server.baseUrl()).post(answer,
+                Map.of("key", input(page, "key"), "csrf", input(page, "csrf")));
+        assertThat(noCookie.status()).isEqualTo(400);
+        assertThat(noCookie.page()).doesNotContain("has been signed out");
+        // the right cookie and value, a forged key
+        LoginClient.Result forged = scanner.post(answer, Map.of("key", "eyJhbGciOiJIUzUxMiJ9.e30.AAAA",
+                "csrf", input(page, "csrf")));
+        assertThat(forged.status()).isEqualTo(400);
+        assertThat(realm.login("alice", PASSWORD).loggedIn()).as("the password after all that").isTrue();
+
+        assertThat(openAndConfirm(new LoginClient(server.baseUrl()), link).page())
+                .contains("every session of your account has been signed out");
+        assertThat(realm.login("alice", PASSWORD).loggedIn()).isFalse();
     }
 
     @Test

@@ -99,6 +99,13 @@ public final class LoginClient {
         return settle(send(HttpRequest.newBuilder(onThisNode(URI.create(url))).GET().build()));
     }
 
+    /** A form post of {@code fields} to {@code url} (absolute, or a path on this node) with this client's cookies; redirects followed. */
+    public Result post(String url, Map<String, String> fields) {
+        return settle(send(HttpRequest.newBuilder(onThisNode(URI.create(url)))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form(fields))).build()));
+    }
+
     /** The login page a browser would see for this client. */
     public HttpResponse<String> openLoginPage(String realm, String clientId, String redirectUri, String challenge) {
         Map<String, String> params = new LinkedHashMap<>(Map.of(

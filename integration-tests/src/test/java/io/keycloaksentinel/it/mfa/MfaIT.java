@@ -343,6 +343,31 @@ class MfaIT {
     }
 
     @Test
+    @DisplayName("A look-alike browser (same browser and OS family, same network, no cookie) is not a known device: its sign-in and its new cookie, later, are asked for the emailed code until a code is given on it")
+    void lookAlikeIsNotKnown() {
+        knownBrowser("nina"); // the owner's browser at home
+        // the intruder: the same families from the owner's network, without the cookie; no step-up yet
+        LoginClient lookAlike = new LoginClient(server.baseUrl());
+        assertThat(login(lookAlike, "nina").loggedIn()).isTrue();
+        server.admin().post(realmPath() + "/users/" + userId("nina") + "/logout", Map.of()).expect(204);
+
+        policy(Map.of("stepUpUnknownDevice", "second-proof"));
+        int before = mail.to("nina@example.test").size();
+        LoginClient.Result again = login(lookAlike, "nina");
+        assertThat(again.page()).as("the cookie the look-alike got: not a known device").contains(CODE_PAGE);
+        String code = code(mail.await("nina@example.test", before + 1, Duration.ofSeconds(30)).get(before));
+        assertThat(lookAlike.submit(again.page(), Map.of("code", code)).loggedIn()).isTrue();
+        server.admin().post(realmPath() + "/users/" + userId("nina") + "/logout", Map.of()).expect(204);
+        // proven by the code given on it: a known device from now on
+        assertThat(login(lookAlike, "nina").loggedIn()).isTrue();
+        JsonNode devices = server.admin().get(realmPath() + "/sentinel-admin/users/" + userId("nina") + "/devices")
+                .expect(200).json().get("devices");
+        assertThat(devices.findValues("lookAlike")).as("%s", devices).hasSize(2).noneMatch(JsonNode::asBoolean);
+        // and signals alone, without a cookie, still are not
+        assertThat(login(new LoginClient(server.baseUrl()), "nina").page()).contains(CODE_PAGE);
+    }
+
+    @Test
     @DisplayName("Reset credentials: after the emailed link, a user with OTP must give a code before the new password")
     void resetAsksSecondFactor() throws Exception {
         policy(Map.of("mode", "enforce"));
