@@ -108,6 +108,10 @@ public record AdminAlertSettings(List<String> emails, String webhookUrl, String 
         if (serverHostPort != null && isSelf(target, serverHostPort.toLowerCase(Locale.ROOT))) {
             throw new IllegalArgumentException(WEBHOOK_URL + " points at this Keycloak server itself");
         }
+        // checked again at every call: a host may resolve elsewhere later
+        io.keycloaksentinel.core.net.OutboundPolicy.refusal(v, 2000).ifPresent(why -> {
+            throw new IllegalArgumentException(WEBHOOK_URL + " cannot be called: " + why);
+        });
         return v;
     }
 

@@ -46,8 +46,14 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
             Setting.text(SITE_KEY, null),
             Setting.text(SECRET, null).secret(),
             // the secret travels in the request: plain http only to this machine (a local proxy, a test)
-            Setting.text(VERIFY_URL, null).checkedAlso(url -> SettingsValues.serviceUrl(url).orElseThrow(() ->
-                    new IllegalArgumentException("must be an https URL naming a host (http only for a loopback address)"))),
+            Setting.text(VERIFY_URL, null).checkedAlso(url -> {
+                String checked = SettingsValues.serviceUrl(url).orElseThrow(() ->
+                        new IllegalArgumentException("must be an https URL naming a host (http only for a loopback address)"));
+                io.keycloaksentinel.core.net.OutboundPolicy.refusal(checked, 2000).ifPresent(why -> {
+                    throw new IllegalArgumentException("cannot be called: " + why);
+                });
+                return checked;
+            }),
             Setting.integer(TIMEOUT_MILLIS, 3000, 100, MAX_TIMEOUT_MILLIS),
             Setting.decimal(MIN_SCORE, 0.5, 0.0, 1.0),
             Setting.whole(WORK_LOW, 10_000, MIN_WORK, MAX_WORK),

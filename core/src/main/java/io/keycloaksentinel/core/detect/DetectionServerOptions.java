@@ -123,6 +123,9 @@ public record DetectionServerOptions(long maxSubjectEntries, int maxPendingPerFl
         }
         return builder.property().name(IPV6_WIDE_PREFIXES).type("string").defaultValue("56,48")
                 .helpText("Wider IPv6 networks also counted against the network thresholds (an IPv6 address counts as its /64).").add()
+                .property().name(io.keycloaksentinel.core.net.OutboundPolicy.OPTION).type("string").defaultValue("")
+                .helpText("Non-public ranges Sentinel's outbound calls (CAPTCHA siteverify, HIBP, alert webhooks) may reach,"
+                        + " comma-separated CIDR (e.g. an internal webhook receiver); default none.").add()
                 .build();
     }
 }

@@ -45,6 +45,8 @@ public final class InfinispanAttackDetectionProviderFactory
     @Override
     public void init(Config.Scope config) {
         options = DetectionServerOptions.read(config);
+        io.keycloaksentinel.core.net.OutboundPolicy.allow(
+                io.keycloaksentinel.core.net.OutboundPolicy.parse(config.get(io.keycloaksentinel.core.net.OutboundPolicy.OPTION, "")));
     }
 
     @Override

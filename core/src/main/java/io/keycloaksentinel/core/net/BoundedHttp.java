@@ -25,7 +25,8 @@ import java.util.concurrent.TimeoutException;
  * Calls to a remote service on the login path (a CAPTCHA vendor, the Have I Been Pwned API),
  * bounded so that a slow, dead or hostile service cannot hold a login thread or fill the heap:
  * one deadline for connecting, sending and reading the whole body, a cap on the body's size (the
- * download is cancelled past it), no redirects (a redirect could send a secret elsewhere).
+ * download is cancelled past it), no redirects (a redirect could send a secret elsewhere), and
+ * only to public addresses, checked at the call ({@link OutboundPolicy}).
  * Every failure is one checked {@link Failure} with a short reason fit for a log line; a reply
  * other than 200 is a failure too, and its body is never downloaded.
  */
@@ -72,6 +73,11 @@ public final class BoundedHttp {
      * @throws Failure for a timeout, a connection failure, a status other than 200 or an oversize body
      */
     public static byte[] send(HttpRequest request, int maxBytes, int timeoutMillis) throws Failure {
+        // where it goes, checked now (a saved host may resolve to a private address by the time it is called)
+        Optional<String> refused = OutboundPolicy.refusal(request.uri().toString(), timeoutMillis);
+        if (refused.isPresent()) {
+            throw new Failure("refused: " + refused.get());
+        }
         CompletableFuture<HttpResponse<byte[]>> call;
         try {
             call = CLIENT.sendAsync(request, info -> info.statusCode() == 200

@@ -87,7 +87,8 @@ class DetectionServerOptionsTest {
                 tuple("max-known-entries", "long", 100_000L), tuple("known-source-days", "int", 90),
                 tuple("hash-bulkhead-permits", "int", DetectionServerOptions.defaultBulkheadPermits()),
                 tuple("hash-bulkhead-wait-ms", "long", 500L),
-                tuple("ipv6-wide-network-prefixes", "string", "56,48"));
+                tuple("ipv6-wide-network-prefixes", "string", "56,48"),
+                tuple("outbound-allowed-networks", "string", ""));
         assertThat(DetectionServerOptions.metadata()).allSatisfy(p -> assertThat(p.getHelpText()).isNotBlank());
     }
 

@@ -317,6 +317,13 @@ public final class AdminAlerter implements AttackAlerts {
 
     /** Sends one webhook request; on no answer or a non-2xx one, schedules the next try (bounded). Package-private for tests. */
     void deliver(String realmName, String url, String body, String secret, int attempt) {
+        // checked when the call is made: the host may resolve elsewhere now than when the URL was saved
+        java.util.Optional<String> refused = io.keycloaksentinel.core.net.OutboundPolicy.refusal(url, timeout.toMillis());
+        if (refused.isPresent()) {
+            count(realmName, "webhook", "refused");
+            LOG.warnf("Sentinel: an alert webhook of realm '%s' was not called: %s", realmName, refused.get());
+            return;
+        }
         long t = System.currentTimeMillis() / 1000;
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(timeout)
                 .header("Content-Type", "application/json").header("User-Agent", "Keycloak-Sentinel")

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
+import io.keycloaksentinel.it.harness.AdminApi;
 import io.keycloaksentinel.it.harness.KeycloakIT;
 import io.keycloaksentinel.it.harness.KeycloakServer;
 import io.keycloaksentinel.it.harness.LoginClient;
@@ -171,6 +172,45 @@ class ThirdPartyCaptchaIT {
         assertThat(low.page()).contains("The security check could not be confirmed.");
         assertThat(hashes()).isEqualTo(before);
         assertThat(login("g-recaptcha-response", "v3-good").loggedIn()).isTrue();
+    }
+
+    @Test
+    @DisplayName("Outbound calls go only to public addresses, checked when made: a step's own verifyUrl on a non-public address (never checked when saved) is not called, the login fails closed; the realm-wide setting refuses it when saved")
+    void nonPublicVerifyUrlNotCalled() throws IOException {
+        List<String> reached = new CopyOnWriteArrayList<>();
+        // a service on a loopback address the server may not reach (the tests allow 127.0.0.1 only)
+        HttpServer internal = HttpServer.create(new InetSocketAddress("127.0.0.2", 0), 0);
+        internal.createContext("/", exchange -> {
+            reached.add(exchange.getRequestURI().toString());
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        internal.start();
+        try {
+            String internalUrl = "http://127.0.0.2:" + internal.getAddress().getPort() + "/siteverify";
+            use("turnstile", Map.of());
+            assertThat(server.admin().put(captchaPath, Map.of("verifyUrl", internalUrl)).status()).isEqualTo(400);
+            assertThat(server.admin().put(captchaPath, Map.of("verifyUrl", "https://169.254.169.254/latest/meta-data/"))
+                    .status()).as("the cloud metadata address").isEqualTo(400);
+            // the step's own config (the flow editor's), which Keycloak saves without asking Sentinel
+            String base = "/admin/realms/" + realm.name() + "/authentication";
+            String execution = null;
+            for (JsonNode e : server.admin().get(base + "/flows/" + AdminApi.encPath(SentinelFlows.FLOW) + "/executions")
+                    .expect(200).json()) {
+                if ("sentinel-login-form".equals(e.path("providerId").asText())) {
+                    execution = e.get("id").asText();
+                }
+            }
+            assertThat(execution).isNotNull();
+            server.admin().post(base + "/executions/" + execution + "/config", Map.of("alias", "internal-vendor",
+                    "config", Map.of("verifyUrl", internalUrl))).expect(201);
+            LoginClient.Result r = login("cf-turnstile-response", "good-token");
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(reached).as("nothing reached the internal service").isEmpty();
+            assertThat(received).as("nor the realm's vendor").isEmpty();
+        } finally {
+            internal.stop(0);
+        }
     }
 
     @Test

@@ -40,9 +40,16 @@ public final class BuiltDistribution {
     private static BuiltDistribution plain;
 
     private final Path home;
+    private final boolean sentinel;
 
-    private BuiltDistribution(Path home) {
+    private BuiltDistribution(Path home, boolean sentinel) {
         this.home = home;
+        this.sentinel = sentinel;
+    }
+
+    /** Whether Sentinel is installed in this build (false for {@link #plain()}). */
+    public boolean hasSentinel() {
+        return sentinel;
     }
 
     /** The server with the built Sentinel JAR installed: what every integration test runs. */
@@ -92,7 +99,7 @@ public final class BuiltDistribution {
             Files.createDirectories(work);
             if (Files.isRegularFile(stampFile)
                     && Files.readString(stampFile, StandardCharsets.UTF_8).equals(stamp)) {
-                return new BuiltDistribution(built);
+                return new BuiltDistribution(built, jar != null);
             }
             deleteTree(built);
             run(List.of("cp", "-a", source.toString(), built.toString()), work, Duration.ofMinutes(2),
@@ -105,7 +112,7 @@ public final class BuiltDistribution {
             run(build, built, Duration.ofMinutes(5), work.resolve(dirName + "-kc-build.log"));
             deleteTree(built.resolve("data"));
             Files.writeString(stampFile, stamp, StandardCharsets.UTF_8);
-            return new BuiltDistribution(built);
+            return new BuiltDistribution(built, jar != null);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot prepare Keycloak in " + built, e);
         }

@@ -85,7 +85,13 @@ public final class KeycloakNode implements KeycloakServer {
                 "--cache-embedded-network-bind-address=127.0.0.1",
                 "--cache-embedded-network-bind-port=" + Ports.free(),
                 "--spi-cache-embedded--default--node-name=" + name,
+
                 "--log-console-color=false"));
+        if (distribution.hasSentinel()) {
+            // the tests' fake vendors, HIBP and webhook receivers listen on 127.0.0.1: Sentinel's outbound calls may
+            // reach that one address (and no other non-public one, which the tests of that rule rely on)
+            command.add("--spi-sentinel-attack-detection--sentinel-infinispan--outbound-allowed-networks=127.0.0.1/32");
+        }
         command.addAll(extraOptions);
         Path log = home.resolve("keycloak.log");
         ProcessBuilder pb = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
