@@ -54,12 +54,53 @@ final class MfaAdmin {
         return MfaSettings.read(realm::getAttribute);
     }
 
+    /**
+     * An update with each {@code user:name} exemption pinned to that account ({@code user_id:<id>}),
+     * so that a renamed or a new account of the same name never inherits it; a name that matches no
+     * account is left as typed (the check then names it).
+     */
+    Map<String, Object> pinUsers(Map<String, Object> update) {
+        if (update == null || !(update.get(MfaSettings.EXEMPT) instanceof List<?> entries)) {
+            return update;
+        }
+        List<Object> pinned = new ArrayList<>();
+        for (Object entry : entries) {
+            String text = entry instanceof String t ? t.strip() : null;
+            if (text != null && text.toLowerCase(Locale.ROOT).startsWith("user:") && text.length() > 5) {
+                UserModel user = session.users().getUserByUsername(realm, text.substring(5).strip());
+                pinned.add(user == null ? entry : MfaSettings.ScopeKind.USER_ID.value() + ":" + user.getId());
+            } else {
+                pinned.add(entry);
+            }
+        }
+        Map<String, Object> copy = new LinkedHashMap<>(update);
+        copy.put(MfaSettings.EXEMPT, pinned);
+        return copy;
+    }
+
+    /** The stored exemptions as an admin reads them: a pinned account by its current name ({@code user:name}). */
+    private List<String> shownExemptions(MfaSettings s) {
+        List<String> shown = new ArrayList<>();
+        for (MfaSettings.Exemption e : s.exempt()) {
+            UserModel user = e.kind() == MfaSettings.ScopeKind.USER_ID ? session.users().getUserById(realm, e.name()) : null;
+            shown.add(user == null ? e.text() : "user:" + user.getUsername());
+        }
+        return shown;
+    }
+
     Map<String, Object> body() {
         MfaSettings s = settings();
         Map<String, Object> body = new LinkedHashMap<>(s.toMap());
+        body.put(MfaSettings.EXEMPT, shownExemptions(s));
         MfaPolicyEvaluator policy = new MfaPolicyEvaluator(session, realm, s, true);
         List<String> problems = new ArrayList<>(policy.problems());
         problems.addAll(MfaSettings.problems(realm::getAttribute));
+        for (MfaSettings.Exemption e : s.exempt()) {
+            if (e.kind() == MfaSettings.ScopeKind.USER) {
+                problems.add("exemption '" + e.text() + "' is matched by name (saved before exemptions were pinned to"
+                        + " accounts): save the exemptions again to pin it to the account");
+            }
+        }
         body.put("policyStart", s.active() || realm.getAttribute(MfaPolicyEvaluator.REALM_ACTIVE_SINCE) != null
                 ? Instant.ofEpochMilli(policy.policyStart()).toString() : null);
         body.put("problems", problems);

@@ -33,7 +33,7 @@ public class MfaResource {
         this.request = request;
         this.mfa = new MfaAdmin(request.session(), request.realm());
         this.settings = new SettingsResource(request, MfaSettings.TABLE, update -> {
-            Map<String, String> values = MfaSettings.validateUpdate(update);
+            Map<String, String> values = MfaSettings.validateUpdate(mfa.pinUsers(update));
             mfa.checkNames(update, values);
             return values;
         }, mfa::body);

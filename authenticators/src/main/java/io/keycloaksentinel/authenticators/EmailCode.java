@@ -104,8 +104,10 @@ public final class EmailCode {
     }
 
     /**
-     * A code mail: asked for from a login page (it never crowds out the security alerts, and one
-     * realm's flood of them never another realm's mail), sent a moment after the answer.
+     * A code mail, sent a moment after the answer. Only whoever typed the right password can ask for
+     * one (at most {@value #MAX_CODE_MAILS_PER_HOUR} an hour per user), so it does not share the
+     * places anonymous visitors' mails (sign-up, reset) fill: a flood of those never holds back the
+     * code a user needs during an attack.
      */
     private record CodeMail(MailOutbox.Mail mail) implements MailOutbox.Delivery {
 
@@ -122,11 +124,6 @@ public final class EmailCode {
         @Override
         public String deliver(KeycloakSession session, RealmModel realm) throws org.keycloak.email.EmailException {
             return mail.deliver(session, realm);
-        }
-
-        @Override
-        public boolean onRequest() {
-            return true;
         }
 
         @Override

@@ -73,15 +73,24 @@ record ResetLimits(int perIp, int perNetwork, int mailsPerAddress, boolean verif
         }
     }
 
-    /** One of the few reset mails an address may get per hour, claimed on the whole cluster. */
-    boolean mailSlot(AuthenticationFlowContext context, String email) {
-        AttackDetector detector = detector(context);
-        if (detector == null || mailsPerAddress == 0) {
+    /**
+     * One of the few reset mails an address may get per hour ({@code perHour}, 0: no limit), claimed
+     * on the whole cluster under a keyed hash of the address; on the mail thread, in its session.
+     */
+    static boolean mailSlot(org.keycloak.models.KeycloakSession session, org.keycloak.models.RealmModel realm, String email,
+                            int perHour) {
+        AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
+        if (detection == null || perHour == 0) {
             return true;
         }
         try {
-            return detector.keys().claimHourlySlot(context.getRealm().getId(), "reset-mail", email.toLowerCase(Locale.ROOT),
-                    mailsPerAddress);
+            boolean granted = detection.detector().keys().claimHourlySlot(realm.getId(), "reset-mail",
+                    email.toLowerCase(Locale.ROOT), perHour);
+            if (!granted) {
+                io.micrometer.core.instrument.Metrics.counter("sentinel_mail_total", "kind", "password_reset",
+                        "outcome", "over_budget").increment();
+            }
+            return granted;
         } catch (RuntimeException e) {
             LOG.warnf("Sentinel: reset mail budget unavailable, sending: %s", e.toString());
             return true;

@@ -40,11 +40,12 @@ public final class SentinelResetCredentialEmail extends ResetCredentialEmail
         implements SentinelProviderFactory<Authenticator> {
 
     public static final String PROVIDER_ID = "sentinel-reset-credential-email";
-    /** The event error of a reset whose address had its mails for the hour. */
-    static final String MAIL_BUDGET_ERROR = "sentinel_reset_mail_budget";
 
-    /** Keycloak's own reset mail (theme template password-reset.ftl), rendered in the queue's session. */
-    record ResetMail(String realmId, String userId, String link, long minutes) implements MailOutbox.Delivery {
+    /**
+     * Keycloak's own reset mail (theme template password-reset.ftl), rendered in the queue's session,
+     * within the address's hourly budget ({@code perHour}, 0: none), claimed there on the whole cluster.
+     */
+    record ResetMail(String realmId, String userId, String link, long minutes, int perHour) implements MailOutbox.Delivery {
 
         @Override
         public String kind() {
@@ -56,6 +57,9 @@ public final class SentinelResetCredentialEmail extends ResetCredentialEmail
             UserModel user = session.users().getUserById(realm, userId);
             if (user == null || user.getEmail() == null || user.getEmail().isBlank() || !user.isEnabled()) {
                 return null;
+            }
+            if (!ResetLimits.mailSlot(session, realm, user.getEmail(), perHour)) {
+                return null; // the address had its reset mails for the hour: not sent, not retried
             }
             session.getProvider(EmailTemplateProvider.class).setRealm(realm).setUser(user).sendPasswordReset(link, minutes);
             return null;
@@ -100,13 +104,11 @@ public final class SentinelResetCredentialEmail extends ResetCredentialEmail
                 AuthenticationSessionCompoundId.fromAuthSession(auth).getEncodedId(), auth.getClient().getClientId());
         String link = context.getActionTokenUrl(token.serialize(context.getSession(), context.getRealm(), context.getUriInfo()))
                 .toString();
-        if (hasEmail && !limits.mailSlot(context, user.getEmail())) {
-            // the address had its reset mails for the hour: none sent, the same page; the source is counted as for a mail
-            context.getEvent().clone().event(EventType.SEND_RESET_PASSWORD_ERROR).user(user).detail(Details.USERNAME, username)
-                    .error(MAIL_BUDGET_ERROR);
-        } else if (hasEmail) {
-            outbox.get().afterCommit(context.getSession(),
-                    new ResetMail(context.getRealm().getId(), user.getId(), link, TimeUnit.SECONDS.toMinutes(validity)));
+        if (hasEmail) {
+            // the address's hourly budget is claimed on the mail thread: no cluster call here that only a mailed
+            // account would make (its time would tell registered names from unknown ones)
+            outbox.get().afterCommit(context.getSession(), new ResetMail(context.getRealm().getId(), user.getId(), link,
+                    TimeUnit.SECONDS.toMinutes(validity), limits.mailsPerAddress()));
             context.getEvent().clone().event(EventType.SEND_RESET_PASSWORD).user(user).detail(Details.USERNAME, username)
                     .detail(Details.EMAIL, user.getEmail()).detail(Details.CODE_ID, auth.getParentSession().getId())
                     .success();

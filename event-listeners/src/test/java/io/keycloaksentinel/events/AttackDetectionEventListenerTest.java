@@ -37,7 +37,6 @@ class AttackDetectionEventListenerTest {
             "RESET_PASSWORD_ERROR, user_not_found, RESET_UNKNOWN_USER",
             "RESET_PASSWORD_ERROR, user_disabled, RESET_REQUEST_FAILED",
             "RESET_PASSWORD_ERROR, invalid_email, RESET_REQUEST_FAILED",
-            "SEND_RESET_PASSWORD_ERROR, sentinel_reset_mail_budget, RESET_REQUEST_FAILED",
             "RESET_PASSWORD_ERROR, expired_code, null",
             "RESET_PASSWORD, null, PASSWORD_RESET",
             "UPDATE_CREDENTIAL, null, CREDENTIAL_UPDATED",

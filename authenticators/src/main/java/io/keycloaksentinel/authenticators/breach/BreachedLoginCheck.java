@@ -188,7 +188,7 @@ public final class BreachedLoginCheck {
             return;
         }
         user.setSingleAttribute(ATTR_MAILED_AT, Long.toString(now));
-        if (user.getEmail() != null) {
+        if (user.getEmail() != null && user.isEmailVerified()) { // never a link to an address nobody verified
             int lifespan = realm.getActionTokenGeneratedByAdminLifespan();
             ExecuteActionsActionToken token = new ExecuteActionsActionToken(user.getId(), user.getEmail(),
                     Time.currentTime() + lifespan, List.of(UserModel.RequiredAction.UPDATE_PASSWORD.name()), null,

@@ -47,8 +47,12 @@ public final class MfaPolicyEvaluator {
     private record Resolved(Scope scope, Exemption exemption, Object target) {
     }
 
-    /** A user exemption (Keycloak keeps usernames in lower case). */
+    /** A user exemption by name, as saved before exemptions were pinned to accounts (Keycloak keeps usernames in lower case). */
     private record Username(String name) {
+    }
+
+    /** A user exemption pinned to one account. */
+    private record UserId(String id) {
     }
 
     /** For a login: user exemptions are matched by username, without looking each one up. */
@@ -132,7 +136,15 @@ public final class MfaPolicyEvaluator {
                     problems.add(what + " '" + kind.value() + ":" + name + "': no such user");
                     return Optional.empty();
                 }
+                // by name: an exemption saved before exemptions were pinned to accounts, or a step's own config
                 return Optional.of(new Username(name.toLowerCase(java.util.Locale.ROOT)));
+            }
+            case USER_ID -> {
+                if (verifyUsers && session.users().getUserById(realm, name) == null) {
+                    problems.add(what + " '" + kind.value() + ":" + name + "': no such user (deleted?)");
+                    return Optional.empty();
+                }
+                return Optional.of(new UserId(name));
             }
             default -> throw new IllegalStateException();
         }
@@ -151,6 +163,9 @@ public final class MfaPolicyEvaluator {
         }
         if (target instanceof RoleModel r) {
             return user.hasRole(r);
+        }
+        if (target instanceof UserId id) {
+            return id.id().equals(user.getId());
         }
         if (target instanceof Username u) {
             return user.getUsername() != null && u.name().equals(user.getUsername().toLowerCase(java.util.Locale.ROOT));

@@ -182,13 +182,7 @@ public final class KnownDevices {
         return seen(new Device(newStoredId, browser, os, network, now, now, false, !proven), max);
     }
 
-    /** The entry proven (a second proof completed on it): it counts as a known device from now on. */
-    public KnownDevices prove(String storedId) {
-        return new KnownDevices(devices.stream()
-                .map(d -> d.id().equals(storedId) ? new Device(d.id(), d.browser(), d.os(), d.network(), d.firstSeen(),
-                        d.lastSeen(), d.trusted(), false) : d)
-                .toList());
-    }
+
 
     /**
      * Whether a login is the account's very first device: no known device now AND none ever

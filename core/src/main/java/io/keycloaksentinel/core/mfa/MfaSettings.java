@@ -21,7 +21,8 @@ import java.util.function.Function;
  *
  * <p>Scopes and exemptions are written {@code kind:name}: {@code realm}, {@code organization:acme}
  * (alias), {@code group:/staff/admins} (path), {@code role:admin} or {@code role:client-id.role},
- * and for exemptions also {@code user:username}. A scope may carry its own grace:
+ * and for exemptions also {@code user:username}, which the admin API stores as {@code user_id:<id>}
+ * (a renamed or recreated account never inherits it). A scope may carry its own grace:
  * {@code group:/admins;graceDays=0} or {@code organization:acme;graceDays=30;graceLogins=5}. A user in
  * several scopes gets the strictest grace of them.
  */
@@ -149,7 +150,8 @@ public record MfaSettings(Mode mode, List<Scope> scopes, List<Exemption> exempt,
     }
 
     public enum ScopeKind {
-        REALM, ORGANIZATION, GROUP, ROLE, USER;
+        /** {@code USER_ID}: an exemption pinned to one account ({@code user_id:<id>}), what {@code user:name} is stored as. */
+        REALM, ORGANIZATION, GROUP, ROLE, USER, USER_ID;
 
         public String value() {
             return name().toLowerCase(Locale.ROOT);
@@ -281,7 +283,7 @@ public record MfaSettings(Mode mode, List<Scope> scopes, List<Exemption> exempt,
     static List<Exemption> exemptions(List<String> entries) {
         List<Exemption> out = new ArrayList<>();
         for (String entry : entries) {
-            Scope named = scope(entry, EnumSet.of(ScopeKind.USER, ScopeKind.GROUP, ScopeKind.ROLE));
+            Scope named = scope(entry, EnumSet.of(ScopeKind.USER, ScopeKind.USER_ID, ScopeKind.GROUP, ScopeKind.ROLE));
             Exemption e = new Exemption(named.kind(), named.name());
             if (!out.contains(e)) {
                 out.add(e);

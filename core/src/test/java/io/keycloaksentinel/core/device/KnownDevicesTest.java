@@ -221,7 +221,7 @@ class KnownDevicesTest {
     }
 
     @Test
-    @DisplayName("A look-alike entry stays unproven from anywhere, through storage, until a second proof or the owner proves it; a proven sign-in by signals makes a known device at once")
+    @DisplayName("A look-alike entry stays unproven from anywhere, through storage, until a second proof proves it (or it is trusted); a proven sign-in by signals makes a known device at once")
     void lookAlikeUntilProven() {
         KnownDevices known = empty().seen(new Device(id(1), "Chrome", "Windows", NET, NOW - DAY, NOW - DAY, false), 10)
                 .seenBySignals(id(7), "Chrome", "Windows", NET, NOW, 10, false);
@@ -231,7 +231,8 @@ class KnownDevicesTest {
         assertThat(stored.byId(id(7)).orElseThrow().lookAlike()).as("stored and read back").isTrue();
         assertThat(stored.match(id(7), "Chrome", "Windows", NET)).isEqualTo(Match.UNPROVEN);
 
-        assertThat(stored.prove(id(7)).match(id(7), "Chrome", "Windows", "198.51.100.0/24")).isEqualTo(Match.COOKIE);
+        assertThat(stored.seen(new Device(id(7), "Chrome", "Windows", NET, NOW, NOW, false, false), 10)
+                .match(id(7), "Chrome", "Windows", "198.51.100.0/24")).as("proven by a second proof").isEqualTo(Match.COOKIE);
         assertThat(stored.trust(id(7)).match(id(7), "Chrome", "Windows", NET)).as("the owner's yes").isEqualTo(Match.COOKIE);
         assertThat(stored.trust(id(7)).byId(id(7)).orElseThrow().lookAlike()).isFalse();
         assertThat(empty().seenBySignals(id(8), "Chrome", "Windows", NET, NOW, 10, true).match(id(8), "Chrome", "Windows", NET))

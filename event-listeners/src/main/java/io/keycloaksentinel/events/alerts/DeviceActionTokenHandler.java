@@ -81,17 +81,19 @@ public final class DeviceActionTokenHandler extends AbstractActionTokenHandler<D
                 .setAttribute("sentinelButton", notMe ? "sentinelNotMeConfirmButton" : "sentinelWasMeConfirmButton")
                 .setAttribute("sentinelNotMe", notMe)
                 .createForm(CONFIRM_TEMPLATE);
-        return Response.fromResponse(confirm).header("Set-Cookie", csrfCookie(session, realm, csrf, CSRF_SECONDS))
-                .header("Cache-Control", "no-store").build();
+        return Response.fromResponse(confirm).header("Set-Cookie", csrfCookie(session, realm, key == null ? "" : key, csrf,
+                CSRF_SECONDS)).header("Cache-Control", "no-store").build();
     }
 
-    /** The confirmation page's CSRF cookie: scoped to the answer endpoint, script-proof, same-site only. */
-    static String csrfCookie(KeycloakSession session, RealmModel realm, String value, int maxAgeSeconds) {
+    /**
+     * The confirmation page's CSRF cookie for one link: scoped to the answer endpoint (the path as a
+     * browser sends it, the realm's name encoded), script-proof, same-site only.
+     */
+    static String csrfCookie(KeycloakSession session, RealmModel realm, String key, String value, int maxAgeSeconds) {
         boolean secure = "https".equalsIgnoreCase(session.getContext().getUri().getBaseUri().getScheme());
-        String path = session.getContext().getUri().getBaseUri().getRawPath();
-        path = (path.endsWith("/") ? path : path + "/") + "realms/" + realm.getName() + "/"
-                + DeviceAnswerResourceProviderFactory.PROVIDER_ID;
-        return DeviceAnswerResource.CSRF_COOKIE + "=" + value + "; Path=" + path + "; Max-Age=" + maxAgeSeconds
+        String path = session.getContext().getUri().getBaseUriBuilder().path("realms").path(realm.getName())
+                .path(DeviceAnswerResourceProviderFactory.PROVIDER_ID).build().getRawPath();
+        return DeviceAnswerResource.cookieName(key) + "=" + value + "; Path=" + path + "; Max-Age=" + maxAgeSeconds
                 + "; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "");
     }
 }

@@ -137,6 +137,7 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
     private void email(RealmModel realm, UserModel user, Event event, AlertSettings settings) {
         Map<String, String> d = event.getDetails() == null ? Map.of() : event.getDetails();
         String previous = d.get(Details.PREVIOUS_EMAIL);
+        DeviceAnswer.recordEmailChange(user, previous, event.getTime());
         mails.notice(realm, user, settings.notifyEmailChange(), "email_changed", "sentinelNoticeEmailChanged", null);
         if (previous != null && !previous.equalsIgnoreCase(user.getEmail() == null ? "" : user.getEmail())) {
             // the old address learns of the change: if it was not its owner, they can react

@@ -13,7 +13,6 @@ import org.keycloak.credential.CredentialModel;
 import org.keycloak.events.EventBuilder;
 import org.keycloak.forms.login.LoginFormsProvider;
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.ModelException;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
 import org.keycloak.models.UserSessionModel;
@@ -55,7 +54,14 @@ final class DeviceAnswer {
             event.success();
             return page.setSuccess("sentinelWasMeDone").createInfoPage();
         }
-        // this wasn't me: the intruder holds a session, maybe refresh tokens, and the password
+        // this wasn't me: a link issued before an earlier "this wasn't me" of this account acts no more (an intruder
+        // may hold one an alert mailed to an address of theirs)
+        String earlier = user.getFirstAttribute("sentinel.notMeAt");
+        if (earlier != null && token.getIat() != null && parseLong(earlier) > token.getIat() * 1000L) {
+            event.error(org.keycloak.events.Errors.EXPIRED_CODE);
+            return page.setError("sentinelDeviceLinkUsed").createErrorPage(Response.Status.BAD_REQUEST);
+        }
+        // the intruder holds a session, maybe refresh tokens, and the password
         long since = firstSeen(token, devices) - realm.getAccessCodeLifespanLogin() * 1000L;
         List<UserSessionModel> online = session.sessions().getUserSessionsStream(realm, user).toList();
         for (UserSessionModel us : online) {
@@ -69,7 +75,7 @@ final class DeviceAnswer {
         stored.stream().filter(c -> PasswordCredentialModel.TYPE.equals(c.getType()))
                 .forEach(c -> user.credentialManager().removeStoredCredentialById(c.getId()));
         softly(user, () -> user.setSingleAttribute("sentinel.notMeAt", Long.toString(Time.currentTimeMillis())));
-        EmailRestore restore = restoreEmail(user, token.getMailedTo());
+        EmailRestore restore = restoreEmail(session, realm, user, token);
         boolean disable = restore == EmailRestore.FAILED || NotMeLockout.disable(settings.notMeDisablesAccount(),
                 user.getFederationLink() != null,
                 stored.stream().map(c -> new NotMeLockout.Credential(c.getType(), c.getCreatedDate())).toList(), since);
@@ -94,27 +100,88 @@ final class DeviceAnswer {
 
     enum EmailRestore { UNCHANGED, RESTORED, FAILED }
 
+    /** The user attribute recording the last email change: when, and a SHA-256 of the address before it. */
+    static final String EMAIL_CHANGE_ATTRIBUTE = "sentinel.emailChange";
+    /** A change is kept this long before a later one may replace it: an alert link's lifetime. */
+    static final long EMAIL_CHANGE_KEPT_MILLIS = SecurityMails.LINK_LIFETIME.toMillis();
+
     /**
-     * The account's email back to the address the alert was mailed to, verified, when it differs
-     * (case aside); FAILED when it cannot be written (taken by another account, a read-only store).
+     * Records an email change (from the account's events): when, and a hash of the address before
+     * it. While a recorded change is younger than an alert link's lifetime it is kept, so a second
+     * change by an intruder (X, then Y) still names the owner's address, not X.
      */
-    static EmailRestore restoreEmail(UserModel user, String mailedTo) {
-        if (mailedTo == null || mailedTo.isBlank()) {
-            return EmailRestore.UNCHANGED; // a link made before links carried their address
+    static void recordEmailChange(UserModel user, String previous, long at) {
+        if (previous == null || previous.isBlank()) {
+            return;
         }
+        String kept = user.getFirstAttribute(EMAIL_CHANGE_ATTRIBUTE);
+        long keptAt = kept == null ? 0 : parseLong(kept.split("\\|", 2)[0]);
+        if (kept != null && at - keptAt < EMAIL_CHANGE_KEPT_MILLIS) {
+            return;
+        }
+        softly(user, () -> user.setSingleAttribute(EMAIL_CHANGE_ATTRIBUTE, at + "|" + hash(previous)));
+    }
+
+    /**
+     * The account's email back to the address the alert was mailed to, verified, when an intruder
+     * changed it: only when the account's last recorded change replaced exactly that address, and
+     * was made after the alert was issued (so a link from before the owner's own change of address
+     * cannot pull the account back, nor can a link an intruder got at an address of their own).
+     * UNCHANGED when the email is still the alerted one or the link names no address; FAILED when
+     * it changed but cannot be restored (no such record, another account took the address, a
+     * read-only store): the account must then be disabled, since a reset would mail the intruder.
+     */
+    static EmailRestore restoreEmail(KeycloakSession session, RealmModel realm, UserModel user, DeviceActionToken token) {
+        String mailedTo = token.getMailedTo();
         String current = user.getEmail();
+        if (mailedTo == null || mailedTo.isBlank()) {
+            return EmailRestore.UNCHANGED; // an unverified address was alerted, or a link from before links carried one
+        }
         if (current != null && current.toLowerCase(Locale.ROOT).equals(mailedTo.toLowerCase(Locale.ROOT))) {
             return EmailRestore.UNCHANGED;
         }
+        String change = user.getFirstAttribute(EMAIL_CHANGE_ATTRIBUTE);
+        String[] parts = change == null ? new String[0] : change.split("\\|", 2);
+        long issued = token.getIat() == null ? 0 : token.getIat() * 1000L;
+        if (parts.length != 2 || parseLong(parts[0]) < issued || !parts[1].equals(hash(mailedTo))) {
+            LOG.infof("Sentinel: the email of user %s changed, but not from the alerted address after the alert: the"
+                    + " account is disabled rather than restored", user.getId());
+            return EmailRestore.FAILED;
+        }
         try {
+            if (!realm.isDuplicateEmailsAllowed()) {
+                UserModel holder = session.users().getUserByEmail(realm, mailedTo);
+                if (holder != null && !holder.getId().equals(user.getId())) {
+                    return EmailRestore.FAILED; // another account took the address meanwhile
+                }
+            }
             user.setEmail(mailedTo);
             user.setEmailVerified(true);
             user.removeRequiredAction(UserModel.RequiredAction.VERIFY_EMAIL);
+            user.removeAttribute(EMAIL_CHANGE_ATTRIBUTE);
             return EmailRestore.RESTORED;
-        } catch (ModelException | IllegalStateException | UnsupportedOperationException e) {
+        } catch (RuntimeException e) {
             LOG.warnf("Sentinel: the email of user %s could not be restored after 'this wasn't me' (%s); the account is"
                     + " disabled instead", user.getId(), e.toString());
             return EmailRestore.FAILED;
+        }
+    }
+
+    private static String hash(String address) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(address.strip().toLowerCase(Locale.ROOT).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(d);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long parseLong(String v) {
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            return 0;
         }
     }
 

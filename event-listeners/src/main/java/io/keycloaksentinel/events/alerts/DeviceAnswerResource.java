@@ -27,7 +27,7 @@ import org.keycloak.services.resource.RealmResourceProvider;
  * emailed link shows ({@link DeviceActionTokenHandler}): a GET of the link, or of anything built
  * from it, changes nothing (mail scanners open links, and some follow forms that use GET). The
  * page's CSRF value must come back both as the form field and as the {@value #CSRF_COOKIE}
- * cookie the page set ({@code SameSite=Strict}, so another site cannot post it). The key is the
+ * cookie (one per link) the page set ({@code SameSite=Strict}, so another site cannot post it). The key is the
  * link's action token, checked here as Keycloak checks it (signature with the realm's keys, issuer,
  * type, expiry, answer) and claimed once, cluster-wide. Every refusal gets one error page.
  */
@@ -55,8 +55,13 @@ public final class DeviceAnswerResource implements RealmResourceProvider {
         EventBuilder event = new EventBuilder(realm, session, session.getContext().getConnection())
                 .event(EventType.EXECUTE_ACTION_TOKEN);
         LoginFormsProvider page = session.getProvider(LoginFormsProvider.class);
+        if (!realm.isEnabled() || (!"https".equalsIgnoreCase(session.getContext().getUri().getBaseUri().getScheme())
+                && realm.getSslRequired().isRequired(session.getContext().getConnection()))) {
+            event.error(Errors.INVALID_REQUEST);
+            return page.setError("sentinelDeviceLinkInvalid").createErrorPage(Response.Status.BAD_REQUEST);
+        }
         Map<String, jakarta.ws.rs.core.Cookie> cookies = session.getContext().getRequestHeaders().getCookies();
-        jakarta.ws.rs.core.Cookie cookie = cookies == null ? null : cookies.get(CSRF_COOKIE);
+        jakarta.ws.rs.core.Cookie cookie = cookies == null || key == null ? null : cookies.get(cookieName(key));
         if (csrf == null || csrf.isEmpty() || cookie == null || cookie.getValue() == null || !MessageDigest.isEqual(
                 csrf.getBytes(StandardCharsets.UTF_8), cookie.getValue().getBytes(StandardCharsets.UTF_8))) {
             event.error(Errors.INVALID_REQUEST);
@@ -69,8 +74,8 @@ public final class DeviceAnswerResource implements RealmResourceProvider {
             return page.setError("sentinelDeviceLinkInvalid").createErrorPage(Response.Status.BAD_REQUEST);
         }
         UserModel user = session.users().getUserById(realm, token.getUserId());
-        if (user == null) {
-            event.error(Errors.USER_NOT_FOUND);
+        if (user == null || !user.isEnabled()) {
+            event.error(user == null ? Errors.USER_NOT_FOUND : Errors.USER_DISABLED);
             return page.setError("sentinelDeviceLinkInvalid").createErrorPage(Response.Status.BAD_REQUEST);
         }
         // single use across the cluster (Keycloak's single-use store), until the token expires anyway
@@ -79,10 +84,26 @@ public final class DeviceAnswerResource implements RealmResourceProvider {
             event.user(user).error(Errors.EXPIRED_CODE);
             return page.setError("sentinelDeviceLinkUsed").createErrorPage(Response.Status.BAD_REQUEST);
         }
-        Response answered = DeviceAnswer.apply(session, realm, user, token, page, event);
+        Response answered;
+        try {
+            answered = DeviceAnswer.apply(session, realm, user, token, page, event);
+        } catch (RuntimeException e) {
+            session.singleUseObjects().remove(token.serializeKey()); // nothing was done: the link works again
+            throw e;
+        }
         // the page's CSRF value is spent with the link
-        return Response.fromResponse(answered).header("Set-Cookie", DeviceActionTokenHandler.csrfCookie(session, realm, "", 0))
-                .build();
+        return Response.fromResponse(answered)
+                .header("Set-Cookie", DeviceActionTokenHandler.csrfCookie(session, realm, key, "", 0)).build();
+    }
+
+    /** The CSRF cookie's name for one link (so two links open in two tabs keep their own): a short hash of its key. */
+    static String cookieName(String key) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            return CSRF_COOKIE + "_" + java.util.HexFormat.of().formatHex(d, 0, 6);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The link's token, if Keycloak's realm keys signed it for this realm, it is a device answer and it has not expired. */

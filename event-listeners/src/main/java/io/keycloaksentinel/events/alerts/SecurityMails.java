@@ -90,12 +90,14 @@ final class SecurityMails {
         attributes.put("sentinelOs", os);
         attributes.put("sentinelIp", ip == null ? "" : ip);
         attributes.put("sentinelClient", clientName == null ? "" : clientName);
-        // the links name the address the alert goes to: "this wasn't me" restores it if the intruder changed it
+        // the links name the address the alert goes to, when it is verified: "this wasn't me" may restore it if
+        // an intruder changed it since (an unverified address, perhaps the intruder's own, is never restored)
         String to = user.getEmail();
+        String restorable = user.isEmailVerified() ? to : null;
         attributes.put("sentinelNotMeLink", link(realm, new DeviceActionToken(user.getId(), expires, device,
-                DeviceActionToken.NOT_ME, to)));
+                DeviceActionToken.NOT_ME, restorable)));
         attributes.put("sentinelWasMeLink", link(realm, new DeviceActionToken(user.getId(), expires, device,
-                DeviceActionToken.WAS_ME, to)));
+                DeviceActionToken.WAS_ME, restorable)));
         attributes.put("sentinelLinkHours", LINK_LIFETIME.toHours());
         queue(new MailOutbox.Mail("new_device", realm.getId(), user.getId(), to,
                 "sentinelNewDeviceSubject", List.of(realm.getDisplayName() != null ? realm.getDisplayName() : realm.getName()),

@@ -368,6 +368,27 @@ class MfaIT {
     }
 
     @Test
+    @DisplayName("A user exemption is pinned to the account: the admin view shows its name; a new account with the same name, after the old one was deleted, is not exempt")
+    void exemptionPinnedToAccount() {
+        JsonNode saved = policy(Map.of("mode", "enforce", "graceDays", 0, "exempt", List.of("user:oscar")));
+        assertThat(saved.get("exempt").toString()).contains("user:oscar");
+        String oscar = userId("oscar");
+        assertThat(server.admin().get(mfa + "/users/" + oscar).expect(200).json().get("state").asText()).isEqualTo("exempt");
+
+        server.admin().delete(realmPath() + "/users/" + oscar).expect(204);
+        server.admin().post(realmPath() + "/users", Map.of("username", "oscar", "enabled", true, "email",
+                "oscar-new@example.test", "emailVerified", true, "firstName", "Oscar", "lastName", "New")).expect(201);
+        String newcomer = userId("oscar");
+        assertThat(newcomer).isNotEqualTo(oscar);
+        assertThat(server.admin().get(mfa + "/users/" + newcomer).expect(200).json().get("state").asText())
+                .as("the new account of the same name").isNotEqualTo("exempt");
+        JsonNode shown = server.admin().get(mfa).expect(200).json();
+        assertThat(shown.get("exempt").toString()).as("a deleted account's exemption, shown as its id")
+                .contains("user_id:" + oscar);
+        assertThat(shown.get("problems").toString()).contains("no such user");
+    }
+
+    @Test
     @DisplayName("Reset credentials: after the emailed link, a user with OTP must give a code before the new password")
     void resetAsksSecondFactor() throws Exception {
         policy(Map.of("mode", "enforce"));
