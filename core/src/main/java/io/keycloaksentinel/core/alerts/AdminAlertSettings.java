@@ -109,7 +109,7 @@ public record AdminAlertSettings(List<String> emails, String webhookUrl, String 
             throw new IllegalArgumentException(WEBHOOK_URL + " points at this Keycloak server itself");
         }
         // checked again at every call: a host may resolve elsewhere later
-        io.keycloaksentinel.core.net.OutboundPolicy.refusal(v, 2000).ifPresent(why -> {
+        io.keycloaksentinel.core.net.OutboundPolicy.refusalWhenSaved(v, 2000).ifPresent(why -> {
             throw new IllegalArgumentException(WEBHOOK_URL + " cannot be called: " + why);
         });
         return v;

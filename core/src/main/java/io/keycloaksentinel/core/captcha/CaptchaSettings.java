@@ -49,7 +49,7 @@ public record CaptchaSettings(CaptchaMode mode, RiskLevel minRisk, String provid
             Setting.text(VERIFY_URL, null).checkedAlso(url -> {
                 String checked = SettingsValues.serviceUrl(url).orElseThrow(() ->
                         new IllegalArgumentException("must be an https URL naming a host (http only for a loopback address)"));
-                io.keycloaksentinel.core.net.OutboundPolicy.refusal(checked, 2000).ifPresent(why -> {
+                io.keycloaksentinel.core.net.OutboundPolicy.refusalWhenSaved(checked, 2000).ifPresent(why -> {
                     throw new IllegalArgumentException("cannot be called: " + why);
                 });
                 return checked;

@@ -74,6 +74,18 @@ public final class OutboundPolicy {
      * resolves to any address this policy refuses.
      */
     public static Optional<String> refusal(String url, long timeoutMillis) {
+        return refusal(url, timeoutMillis, true);
+    }
+
+    /**
+     * For a URL being saved: as {@link #refusal(String, long)}, except that a host that does not
+     * resolve now (DNS down, a name not yet published) is accepted; each call checks it again.
+     */
+    public static Optional<String> refusalWhenSaved(String url, long timeoutMillis) {
+        return refusal(url, timeoutMillis, false);
+    }
+
+    private static Optional<String> refusal(String url, long timeoutMillis, boolean mustResolve) {
         URI uri;
         try {
             uri = URI.create(url);
@@ -100,12 +112,12 @@ public final class OutboundPolicy {
             });
             addresses = lookup.get(Math.max(1, timeoutMillis), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            return Optional.of("host lookup timed out");
+            return mustResolve ? Optional.of("host lookup timed out") : Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.of("interrupted");
         } catch (ExecutionException | RuntimeException e) {
-            return Optional.of("unknown host");
+            return mustResolve ? Optional.of("unknown host") : Optional.empty();
         }
         for (InetAddress a : addresses) {
             if (forbidden(a) && allowed.stream().noneMatch(r -> r.contains(a))) {

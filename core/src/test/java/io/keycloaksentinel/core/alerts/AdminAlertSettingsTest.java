@@ -13,6 +13,18 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class AdminAlertSettingsTest {
 
+    /** As the test servers run: Sentinel's outbound calls may reach 127.0.0.1 (a test's local service). */
+    @org.junit.jupiter.api.BeforeEach
+    void allowLoopbackService() {
+        io.keycloaksentinel.core.net.OutboundPolicy.allow(io.keycloaksentinel.core.net.OutboundPolicy.parse("127.0.0.1/32"));
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void noAllowance() {
+        io.keycloaksentinel.core.net.OutboundPolicy.allow(java.util.List.of());
+    }
+
+
     private static final String SELF = "keycloak.example.test:8443";
 
     /** Stored realm attributes, keyed without the prefix. */

@@ -152,7 +152,7 @@ class MfaSettingsTest {
             "scopes|group:/a;graceWeeks=1|scopes: unknown option 'graceWeeks' (known: graceDays, graceLogins) in 'group:/a;graceWeeks=1'",
             "scopes|realm:x|scopes: 'realm' takes no name",
             "scopes|group:|scopes: 'group:' needs a name after 'group:'",
-            "exempt|realm|exempt: 'realm' must start with one of [group, role, user]",
+            "exempt|realm|exempt: 'realm' must start with one of [group, role, user, user_id]",
             "factors|sms|factors: unknown factor 'sms'; known: [otp, webauthn, passkey, recovery-codes]",
             "mode|sometimes|mode must be one of off, enforce, monitor",
             "stepUpHigh|block|stepUpHigh must be one of allow, second-proof, email-link, refuse",

@@ -19,6 +19,18 @@ import org.junit.jupiter.api.Test;
 /** Webhook delivery against a local HTTP server that is slow, failing, or fine. */
 class AdminAlerterTest {
 
+    /** As the test servers run: the webhook receivers of these tests listen on 127.0.0.1. */
+    @org.junit.jupiter.api.BeforeEach
+    void allowLoopbackReceiver() {
+        io.keycloaksentinel.core.net.OutboundPolicy.allow(io.keycloaksentinel.core.net.OutboundPolicy.parse("127.0.0.1/32"));
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void noAllowance() {
+        io.keycloaksentinel.core.net.OutboundPolicy.allow(java.util.List.of());
+    }
+
+
     private HttpServer hook;
     private final List<String> signatures = new CopyOnWriteArrayList<>();
     private volatile long delayMillis;
