@@ -84,6 +84,8 @@ class BreachedLoginIT {
         LoginClient.Result first = login(client, "bob", BREACHED);
         assertThat(first.loggedIn()).isFalse();
         assertThat(first.page()).contains(CODE_PAGE).contains("appeared in a data breach");
+        // the code mail goes through the mail queue, a moment after the answer, never while the visitor waits
+        assertThat(mail.to("bob@example.test")).as("no mail sent before the answer").isEmpty();
         MailServer.Mail email = mail.await("bob@example.test", 1, Duration.ofSeconds(30)).get(0);
         assertThat(email.text()).doesNotContain(BREACHED);
 
@@ -220,6 +222,9 @@ class BreachedLoginIT {
         LoginClient.Result refused = realm.login("bob", BREACHED);
         assertThat(refused.loggedIn()).isFalse();
         assertThat(refused.formError()).contains("Invalid username or password.");
+        // sent after the answer (a right password must answer as fast as a wrong one): nothing yet
+        assertThat(mail.to("bob@example.test")).as("no mail sent before the answer").isEmpty();
+        assertThat(mail.to("security@example.test")).isEmpty();
         MailServer.Mail link = mail.await("bob@example.test", 1, Duration.ofSeconds(30)).get(0);
         assertThat(link.text()).contains("/login-actions/action-token");
         MailServer.Mail notice = mail.await("security@example.test", 1, Duration.ofSeconds(30)).get(0);
