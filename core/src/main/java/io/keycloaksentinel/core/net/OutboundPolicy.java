@@ -1,7 +1,5 @@
 package io.keycloaksentinel.core.net;
 
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
@@ -130,7 +128,7 @@ public final class OutboundPolicy {
 
     /** Whether an address is one an outbound call must not reach unless allowed. */
     static boolean forbidden(InetAddress a) {
-        InetAddress address = unmapped(a);
+        InetAddress address = IpAddresses.unmap(a); // ::ffff:127.0.0.1 is loopback too
         if (address.isLoopbackAddress() || address.isLinkLocalAddress() || address.isSiteLocalAddress()
                 || address.isAnyLocalAddress() || address.isMulticastAddress()
                 || NEVER_PUBLIC.stream().anyMatch(r -> r.contains(address))) {
@@ -141,25 +139,5 @@ public final class OutboundPolicy {
         } catch (SocketException e) {
             return true;
         }
-    }
-
-    /** An IPv4-mapped IPv6 address as its IPv4 address (::ffff:127.0.0.1 is loopback too). */
-    private static InetAddress unmapped(InetAddress a) {
-        if (a instanceof Inet6Address) {
-            byte[] b = a.getAddress();
-            boolean mapped = true;
-            for (int i = 0; i < 10; i++) {
-                mapped &= b[i] == 0;
-            }
-            mapped &= (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
-            if (mapped) {
-                try {
-                    return Inet4Address.getByAddress(new byte[] {b[12], b[13], b[14], b[15]});
-                } catch (UnknownHostException impossible) {
-                    return a;
-                }
-            }
-        }
-        return a;
     }
 }
