@@ -11,6 +11,9 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -33,6 +36,13 @@ public final class OutboundPolicy {
             CidrRange.parse("0.0.0.0/8"), CidrRange.parse("fc00::/7"), CidrRange.parse("192.0.0.0/24"),
             CidrRange.parse("198.18.0.0/15"), CidrRange.parse("240.0.0.0/4"));
     private static volatile List<CidrRange> allowed = List.of();
+    /** Host lookups: at most 16 at once (a slow resolver holds a lookup thread, never a caller past its deadline). */
+    private static final ThreadPoolExecutor LOOKUPS = new ThreadPoolExecutor(0, 16, 30, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "sentinel-outbound-lookup");
+                t.setDaemon(true);
+                return t;
+            });
 
     private OutboundPolicy() {
     }
@@ -99,23 +109,31 @@ public final class OutboundPolicy {
             host = host.substring(1, host.length() - 1);
         }
         InetAddress[] addresses;
-        try {
-            String name = host;
-            CompletableFuture<InetAddress[]> lookup = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return InetAddress.getAllByName(name);
-                } catch (UnknownHostException e) {
-                    throw new IllegalStateException("unknown host", e);
-                }
-            });
-            addresses = lookup.get(Math.max(1, timeoutMillis), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            return mustResolve ? Optional.of("host lookup timed out") : Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.of("interrupted");
-        } catch (ExecutionException | RuntimeException e) {
-            return mustResolve ? Optional.of("unknown host") : Optional.empty();
+        Optional<InetAddress> literal = IpAddresses.parse(host);
+        if (literal.isPresent()) {
+            addresses = new InetAddress[] {literal.get()}; // an address: nothing to look up
+        } else {
+            try {
+                String name = host;
+                // on threads of its own (not the common pool, which other code may keep busy), within the deadline
+                CompletableFuture<InetAddress[]> lookup = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return InetAddress.getAllByName(name);
+                    } catch (UnknownHostException e) {
+                        throw new IllegalStateException("unknown host", e);
+                    }
+                }, LOOKUPS);
+                addresses = lookup.get(Math.max(1, timeoutMillis), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                return mustResolve ? Optional.of("host lookup timed out") : Optional.empty();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.of("interrupted");
+            } catch (RejectedExecutionException e) {
+                return mustResolve ? Optional.of("too many host lookups at once") : Optional.empty();
+            } catch (ExecutionException | RuntimeException e) {
+                return mustResolve ? Optional.of("unknown host") : Optional.empty();
+            }
         }
         for (InetAddress a : addresses) {
             if (forbidden(a) && allowed.stream().noneMatch(r -> r.contains(a))) {
