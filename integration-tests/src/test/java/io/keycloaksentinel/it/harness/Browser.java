@@ -241,7 +241,9 @@ public final class Browser implements AutoCloseable {
     /** The first element matching {@code locator} once it is visible; fails after {@code timeout}. */
     public WebElement waitFor(By locator, Duration timeout) {
         try {
-            return new WebDriverWait(driver, timeout).until(ExpectedConditions.visibilityOfElementLocated(locator));
+            // A document being replaced can answer "node does not belong to the document": read again.
+            return new WebDriverWait(driver, timeout).ignoring(WebDriverException.class)
+                    .until(ExpectedConditions.visibilityOfElementLocated(locator));
         } catch (TimeoutException e) {
             throw new AssertionError("No visible " + locator + " after " + timeout + " on " + describePage(), e);
         }
@@ -284,7 +286,15 @@ public final class Browser implements AutoCloseable {
     /** Waits until the page's visible text contains {@code text}; fails after {@code timeout}. */
     public void waitForText(String text, Duration timeout) {
         try {
-            new WebDriverWait(driver, timeout).until(ExpectedConditions.textToBePresentInElementLocated(By.tagName("body"), text));
+            // The page may be replaced while its text is read (a post answering with a new document): Chromium then
+            // reports a node of the old document, not a stale element, so any WebDriverException means "read again".
+            new WebDriverWait(driver, timeout).until(d -> {
+                try {
+                    return d.findElement(By.tagName("body")).getText().contains(text);
+                } catch (WebDriverException e) {
+                    return false;
+                }
+            });
         } catch (TimeoutException e) {
             throw new AssertionError("No \"" + text + "\" after " + timeout + " on " + describePage(), e);
         }
