@@ -5,7 +5,6 @@ import io.keycloaksentinel.core.captcha.CaptchaSettings;
 import io.keycloaksentinel.core.net.BoundedHttp;
 import java.io.IOException;
 import java.net.URLEncoder;
-import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -141,12 +140,10 @@ public abstract class SiteVerifyCaptchaProvider implements CaptchaProvider, Capt
      * @throws Unavailable for anything else that is not a 200 JSON object
      */
     private static Map<?, ?> post(String url, Map<String, String> form, int timeoutMillis) throws Refused, Unavailable {
-        HttpRequest httpRequest = BoundedHttp.request(url, timeoutMillis)
+        BoundedHttp.Call httpRequest = BoundedHttp.post(url, encode(form).getBytes(StandardCharsets.UTF_8))
                 .orElseThrow(() -> new Unavailable("bad verify URL"))
                 .header("Content-Type", "application/x-www-form-urlencoded")
-                .header("Accept", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(encode(form), StandardCharsets.UTF_8))
-                .build();
+                .header("Accept", "application/json");
         byte[] body;
         try {
             body = BoundedHttp.send(httpRequest, MAX_REPLY_BYTES, timeoutMillis);

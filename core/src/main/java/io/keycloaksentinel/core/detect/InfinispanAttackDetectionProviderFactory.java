@@ -49,9 +49,29 @@ public final class InfinispanAttackDetectionProviderFactory
                 io.keycloaksentinel.core.net.OutboundPolicy.parse(config.get(io.keycloaksentinel.core.net.OutboundPolicy.OPTION, "")));
     }
 
+    /**
+     * Sentinel's outbound calls (CAPTCHA vendors, HIBP, webhooks) go through Keycloak's HTTP client,
+     * so the server's truststore and proxy mappings apply to them; its client is one per server.
+     */
+    private static void useKeycloakHttpClient(KeycloakSessionFactory factory) {
+        try (org.keycloak.models.KeycloakSession session = factory.create()) {
+            org.keycloak.connections.httpclient.HttpClientProvider http =
+                    session.getProvider(org.keycloak.connections.httpclient.HttpClientProvider.class);
+            if (http != null) {
+                io.keycloaksentinel.core.net.BoundedHttp.useClient(http.getHttpClient());
+                return;
+            }
+            LOG.warn("Sentinel: Keycloak's HTTP client is not available; outbound calls use the JVM's settings");
+        } catch (RuntimeException e) {
+            LOG.warnf("Sentinel: Keycloak's HTTP client is not available (%s); outbound calls use the JVM's settings",
+                    e.getClass().getSimpleName());
+        }
+    }
+
     @Override
     public void postInit(KeycloakSessionFactory factory) {
         sessionFactory = factory;
+        useKeycloakHttpClient(factory);
         alerter = AttackAlertsFactory.load(factory);
         if (alerter == null) {
             LOG.warn("Sentinel: no admin alerts in this JAR (META-INF/services); attacks are not alerted");

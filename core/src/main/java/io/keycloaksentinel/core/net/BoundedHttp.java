@@ -2,127 +2,251 @@ package io.keycloaksentinel.core.net;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.ProxySelector;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
-import java.time.Duration;
-import java.util.List;
+import java.net.UnknownHostException;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.apache.http.HttpEntity;
+import org.apache.http.client.config.CookieSpecs;
+import org.apache.http.client.config.RequestConfig;
+import org.apache.http.client.methods.CloseableHttpResponse;
+import org.apache.http.client.methods.HttpGet;
+import org.apache.http.client.methods.HttpPost;
+import org.apache.http.client.methods.HttpRequestBase;
+import org.apache.http.conn.ConnectTimeoutException;
+import org.apache.http.conn.ConnectionPoolTimeoutException;
+import org.apache.http.entity.ByteArrayEntity;
+import org.apache.http.impl.client.CloseableHttpClient;
+import org.apache.http.impl.client.HttpClientBuilder;
+import org.jboss.logging.Logger;
 
 /**
- * Calls to a remote service on the login path (a CAPTCHA vendor, the Have I Been Pwned API),
- * bounded so that a slow, dead or hostile service cannot hold a login thread or fill the heap:
- * one deadline for connecting, sending and reading the whole body, a cap on the body's size (the
- * download is cancelled past it), no redirects (a redirect could send a secret elsewhere), and
- * only to public addresses, checked at the call ({@link OutboundPolicy}).
- * Every failure is one checked {@link Failure} with a short reason fit for a log line; a reply
- * other than 200 is a failure too, and its body is never downloaded.
+ * Every outbound call Sentinel makes (a CAPTCHA vendor, the Have I Been Pwned API, an alert
+ * webhook), bounded so that a slow, dead or hostile service cannot hold a thread or fill the heap:
+ * one deadline for connecting, sending and reading the whole body (the exchange is aborted at it),
+ * a cap on the body's size (the download is aborted past it), no redirects (a redirect could send
+ * a secret elsewhere), no cookies, and only to public addresses, checked at the call
+ * ({@link OutboundPolicy}).
+ *
+ * <p>The calls go through Keycloak's own HTTP client (its {@code HttpClientProvider}, handed over
+ * once at start by {@link #useClient}), so the server's truststore, proxy mappings and connection
+ * pool apply to them as to Keycloak's own calls; until then (unit tests, a server without that
+ * provider) a client of our own with the JVM's system properties is used.
+ *
+ * <p>Every failure is one checked {@link Failure} with a short reason fit for a log line; a reply
+ * other than 2xx is a failure too, and its body is never downloaded.
  */
 public final class BoundedHttp {
 
-    /** An upper bound only: the per-call deadline is usually shorter. */
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    private static final Logger LOG = Logger.getLogger(BoundedHttp.class);
 
-    /** Shared by every caller (it pools connections); honours -Dhttps.proxyHost and friends. */
-    private static final HttpClient CLIENT = client();
+    /** Keycloak's client once handed over; ours until then. */
+    private static volatile CloseableHttpClient client;
+
+    /** Aborts the exchanges that pass their deadline (one daemon thread; aborting is cheap). */
+    private static final ScheduledThreadPoolExecutor DEADLINES = deadlines();
 
     private BoundedHttp() {
     }
 
-    private static HttpClient client() {
-        HttpClient.Builder builder = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(CONNECT_TIMEOUT);
-        ProxySelector proxies = ProxySelector.getDefault();
-        if (proxies != null) {
-            builder.proxy(proxies);
-        }
-        return builder.build();
+    private static ScheduledThreadPoolExecutor deadlines() {
+        ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "sentinel-http-deadlines");
+            t.setDaemon(true);
+            return t;
+        });
+        pool.setRemoveOnCancelPolicy(true);
+        return pool;
     }
 
     /**
-     * A request to {@code url} carrying the call's deadline as its own timeout (headers and method
-     * are the caller's), or empty when {@code url} is not an absolute http(s) URL.
+     * From now on, calls go through {@code keycloakClient} (the one of Keycloak's
+     * {@code HttpClientProvider}: its truststore, proxy mappings and pool). Not closed here: it
+     * belongs to Keycloak.
      */
-    public static Optional<HttpRequest.Builder> request(String url, int timeoutMillis) {
-        try {
-            return Optional.of(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMillis(timeoutMillis)));
-        } catch (RuntimeException e) {
-            return Optional.empty();
+    public static void useClient(CloseableHttpClient keycloakClient) {
+        if (keycloakClient != null) {
+            client = keycloakClient;
         }
     }
 
+    private static CloseableHttpClient client() {
+        CloseableHttpClient c = client;
+        if (c == null) {
+            synchronized (BoundedHttp.class) {
+                c = client;
+                if (c == null) {
+                    c = HttpClientBuilder.create().useSystemProperties().disableRedirectHandling()
+                            .disableCookieManagement().disableAutomaticRetries().build();
+                    client = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    /** A GET of {@code url}, or empty when {@code url} is not an absolute http(s) URL. */
+    public static Optional<Call> get(String url) {
+        return Call.of("GET", url, null);
+    }
+
+    /** A POST of {@code body} to {@code url}, or empty when {@code url} is not an absolute http(s) URL. */
+    public static Optional<Call> post(String url, byte[] body) {
+        return Call.of("POST", url, body.clone());
+    }
+
     /**
-     * Sends {@code request} and returns the body of its 200 reply.
+     * Makes {@code call} and returns the body of its 2xx reply.
      *
-     * @param maxBytes      the longest body accepted
+     * @param maxBytes      the longest body accepted; 0 to read none (the reply's status is all that counts)
      * @param timeoutMillis the deadline for the whole exchange
-     * @throws Failure for a timeout, a connection failure, a status other than 200 or an oversize body
+     * @throws Failure for a refused address, a timeout, a connection failure, a status other than
+     *                 2xx or an oversize body
      */
-    public static byte[] send(HttpRequest request, int maxBytes, int timeoutMillis) throws Failure {
+    public static byte[] send(Call call, int maxBytes, int timeoutMillis) throws Failure {
         // where it goes, checked now (a saved host may resolve to a private address by the time it is called)
-        Optional<String> refused = OutboundPolicy.refusal(request.uri().toString(), timeoutMillis);
+        Optional<String> refused = OutboundPolicy.refusal(call.uri.toString(), timeoutMillis);
         if (refused.isPresent()) {
             throw new Failure("refused: " + refused.get());
         }
-        CompletableFuture<HttpResponse<byte[]>> call;
-        try {
-            call = CLIENT.sendAsync(request, info -> info.statusCode() == 200
-                    ? new LimitedBody(maxBytes) : new LimitedBody(0));
-        } catch (RuntimeException e) {
-            throw new Failure("unreachable");
+        HttpRequestBase request = call.toRequest(timeoutMillis);
+        AtomicBoolean late = new AtomicBoolean();
+        ScheduledFuture<?> deadline = DEADLINES.schedule(() -> {
+            late.set(true);
+            request.abort();
+        }, timeoutMillis, TimeUnit.MILLISECONDS);
+        try (CloseableHttpResponse response = client().execute(request)) {
+            int status = response.getStatusLine().getStatusCode();
+            if (status < 200 || status > 299) {
+                // a reply we will not read: drop the connection rather than download it
+                request.abort();
+                throw new Failure(status);
+            }
+            if (maxBytes == 0) {
+                request.abort();
+                return new byte[0];
+            }
+            return read(response.getEntity(), maxBytes, request);
+        } catch (Failure e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new Failure(late.get() ? "timeout" : reason(e));
+        } finally {
+            deadline.cancel(false);
         }
-        HttpResponse<byte[]> response;
-        try {
-            // one deadline for everything: the request timeout alone stops at the headers
-            response = call.get(timeoutMillis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            call.cancel(true);
-            throw new Failure("timeout");
-        } catch (InterruptedException e) {
-            call.cancel(true);
-            Thread.currentThread().interrupt();
-            throw new Failure("interrupted");
-        } catch (ExecutionException e) {
-            throw new Failure(reason(e.getCause()));
-        } catch (RuntimeException e) {
-            throw new Failure("unreachable");
-        }
-        if (response.statusCode() != 200) {
-            throw new Failure(response.statusCode());
-        }
-        return response.body();
     }
 
-    private static String reason(Throwable cause) {
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof ReplyTooLarge) {
-                return "reply too large";
+    private static byte[] read(HttpEntity entity, int maxBytes, HttpRequestBase request) throws IOException, Failure {
+        if (entity == null) {
+            return new byte[0];
+        }
+        if (entity.getContentLength() > maxBytes) {
+            request.abort();
+            throw new Failure("reply too large");
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        byte[] chunk = new byte[8192];
+        try (InputStream in = entity.getContent()) {
+            for (int n; (n = in.read(chunk)) != -1; ) {
+                if (bytes.size() + n > maxBytes) {
+                    request.abort();
+                    throw new Failure("reply too large");
+                }
+                bytes.write(chunk, 0, n);
             }
         }
-        if (cause instanceof HttpConnectTimeoutException) {
+        return bytes.toByteArray();
+    }
+
+    private static String reason(Exception e) {
+        if (e instanceof ConnectTimeoutException) {
             return "connect timeout";
         }
-        if (cause instanceof HttpTimeoutException) {
+        if (e instanceof ConnectionPoolTimeoutException || e instanceof SocketTimeoutException
+                || e instanceof InterruptedIOException) {
             return "timeout";
         }
-        if (cause instanceof ConnectException) {
+        if (e instanceof ConnectException || e instanceof UnknownHostException) {
             return "unreachable";
         }
-        return "i/o error";
+        if (e instanceof IOException) {
+            return "i/o error";
+        }
+        LOG.debugf("Sentinel: outbound call failed: %s", e.getClass().getName());
+        return "unreachable";
+    }
+
+    /** One outbound request: method, absolute http(s) URL, headers and (for a POST) body. */
+    public static final class Call {
+        private final String method;
+        private final URI uri;
+        private final byte[] body;
+        private final Map<String, String> headers = new LinkedHashMap<>();
+
+        private Call(String method, URI uri, byte[] body) {
+            this.method = method;
+            this.uri = uri;
+            this.body = body;
+        }
+
+        static Optional<Call> of(String method, String url, byte[] body) {
+            try {
+                URI uri = URI.create(url);
+                String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+                if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
+                    return Optional.empty();
+                }
+                return Optional.of(new Call(method, uri, body));
+            } catch (RuntimeException e) {
+                return Optional.empty();
+            }
+        }
+
+        /** Sets a request header (a name or value with a line break is refused, never sent). */
+        public Call header(String name, String value) {
+            if (name.indexOf('\r') >= 0 || name.indexOf('\n') >= 0 || value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
+                throw new IllegalArgumentException("line break in a header");
+            }
+            headers.put(name, value);
+            return this;
+        }
+
+        /** Where it goes. */
+        public URI uri() {
+            return uri;
+        }
+
+        HttpRequestBase toRequest(int timeoutMillis) {
+            HttpRequestBase request;
+            if ("POST".equals(method)) {
+                HttpPost post = new HttpPost(uri);
+                post.setEntity(new ByteArrayEntity(body));
+                request = post;
+            } else {
+                request = new HttpGet(uri);
+            }
+            headers.forEach(request::setHeader);
+            // the call's own settings (not the client's defaults): the route, with Keycloak's proxy mappings, is the client's
+            request.setConfig(RequestConfig.custom()
+                    .setConnectTimeout(timeoutMillis)
+                    .setConnectionRequestTimeout(timeoutMillis)
+                    .setSocketTimeout(timeoutMillis)
+                    .setRedirectsEnabled(false)
+                    .setCookieSpec(CookieSpecs.IGNORE_COOKIES)
+                    .build());
+            return request;
+        }
     }
 
     /** A failed call; the message is a short reason (no URL, no body). */
@@ -135,7 +259,7 @@ public final class BoundedHttp {
             this.status = 0;
         }
 
-        /** A reply with an HTTP status other than 200 (its body not read). */
+        /** A reply with an HTTP status other than 2xx (its body not read). */
         public Failure(int status) {
             super("status " + status, null, false, false);
             this.status = status;
@@ -146,75 +270,14 @@ public final class BoundedHttp {
             return status;
         }
 
+        /** True when the call was not made: its address is not one calls may go to ({@link OutboundPolicy}). */
+        public boolean refused() {
+            return getMessage().startsWith("refused: ");
+        }
+
         /** True when the reply came but was too long. */
         public boolean tooLarge() {
             return "reply too large".equals(getMessage());
-        }
-    }
-
-    /** The reply body was longer than allowed. */
-    private static final class ReplyTooLarge extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        ReplyTooLarge() {
-            super("reply too large");
-        }
-    }
-
-    /** Collects a reply body of at most {@code limit} bytes, cancelling the download past it. */
-    private static final class LimitedBody implements HttpResponse.BodySubscriber<byte[]> {
-        private final int limit;
-        private final CompletableFuture<byte[]> body = new CompletableFuture<>();
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        private Flow.Subscription subscription;
-
-        LimitedBody(int limit) {
-            this.limit = limit;
-        }
-
-        @Override
-        public CompletionStage<byte[]> getBody() {
-            return body;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            if (limit == 0) {
-                // a reply we will not read: drop the connection rather than download it
-                s.cancel();
-                body.complete(new byte[0]);
-            } else {
-                s.request(1);
-            }
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> buffers) {
-            if (body.isDone()) {
-                return;
-            }
-            for (ByteBuffer buffer : buffers) {
-                if (buffer.remaining() > limit - bytes.size()) {
-                    subscription.cancel();
-                    body.completeExceptionally(new ReplyTooLarge());
-                    return;
-                }
-                byte[] chunk = new byte[buffer.remaining()];
-                buffer.get(chunk);
-                bytes.write(chunk, 0, chunk.length);
-            }
-            subscription.request(1);
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            body.completeExceptionally(error);
-        }
-
-        @Override
-        public void onComplete() {
-            body.complete(bytes.toByteArray());
         }
     }
 }

@@ -10,13 +10,10 @@ import io.keycloaksentinel.core.detect.RealmAttackStatus;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.detect.RealmSignals;
 import io.keycloaksentinel.core.incident.ContainmentSettings;
+import io.keycloaksentinel.core.net.BoundedHttp;
 import io.keycloaksentinel.core.risk.AttackState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -63,7 +60,6 @@ public final class AdminAlerter implements AttackAlerts {
     private final ScheduledThreadPoolExecutor pool;
     private final Duration timeout;
     private final long[] retryMillis;
-    private final HttpClient http;
     /** Updates are minutes apart: checked every ten seconds. */
     static final long TICK_MILLIS = 10_000;
     private volatile long lastTick;
@@ -77,7 +73,6 @@ public final class AdminAlerter implements AttackAlerts {
         this.factory = factory;
         this.timeout = timeout;
         this.retryMillis = retryMillis.clone();
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
         this.pool = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "sentinel-admin-alerts");
             t.setDaemon(true);
@@ -317,28 +312,31 @@ public final class AdminAlerter implements AttackAlerts {
 
     /** Sends one webhook request; on no answer or a non-2xx one, schedules the next try (bounded). Package-private for tests. */
     void deliver(String realmName, String url, String body, String secret, int attempt) {
-        // checked when the call is made: the host may resolve elsewhere now than when the URL was saved
-        java.util.Optional<String> refused = io.keycloaksentinel.core.net.OutboundPolicy.refusal(url, timeout.toMillis());
-        if (refused.isPresent()) {
+        long t = System.currentTimeMillis() / 1000;
+        java.util.Optional<BoundedHttp.Call> call = BoundedHttp.post(url, body.getBytes(StandardCharsets.UTF_8));
+        if (call.isEmpty()) {
             count(realmName, "webhook", "refused");
-            LOG.warnf("Sentinel: an alert webhook of realm '%s' was not called: %s", realmName, refused.get());
+            LOG.warnf("Sentinel: an alert webhook of realm '%s' was not called: not an http(s) URL", realmName);
             return;
         }
-        long t = System.currentTimeMillis() / 1000;
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(timeout)
-                .header("Content-Type", "application/json").header("User-Agent", "Keycloak-Sentinel")
-                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        call.get().header("Content-Type", "application/json").header("User-Agent", "Keycloak-Sentinel");
         if (secret != null) {
-            request.header(SIGNATURE_HEADER, "t=" + t + ",v1=" + sign(secret, t + "." + body));
+            call.get().header(SIGNATURE_HEADER, "t=" + t + ",v1=" + sign(secret, t + "." + body));
         }
         int status;
         try {
-            status = http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (java.io.IOException e) {
-            status = -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
+            // through Keycloak's HTTP client (truststore, proxy), to a public address checked now: the host may
+            // resolve elsewhere than when the URL was saved; the reply's body is not read
+            BoundedHttp.send(call.get(), 0, (int) timeout.toMillis());
+            status = 200;
+        } catch (BoundedHttp.Failure e) {
+            if (e.refused()) {
+                count(realmName, "webhook", "refused");
+                LOG.warnf("Sentinel: an alert webhook of realm '%s' was not called: %s", realmName,
+                        e.getMessage().substring("refused: ".length()));
+                return;
+            }
+            status = e.status() == 0 ? -1 : e.status();
         }
         if (status >= 200 && status < 300) {
             count(realmName, "webhook", "sent");

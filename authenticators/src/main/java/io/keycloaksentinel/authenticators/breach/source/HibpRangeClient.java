@@ -96,13 +96,11 @@ public final class HibpRangeClient {
 
     private static byte[] fetch(String prefix, String baseUrl, int timeoutMillis) throws Unavailable {
         String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-        java.net.http.HttpRequest request = BoundedHttp.request(base + "/range/" + prefix, timeoutMillis)
+        BoundedHttp.Call request = BoundedHttp.get(base + "/range/" + prefix)
                 .orElseThrow(() -> new Unavailable("bad base URL"))
                 .header("Add-Padding", "true")
                 .header("User-Agent", USER_AGENT)
-                .header("Accept", "text/plain")
-                .GET()
-                .build();
+                .header("Accept", "text/plain");
         try {
             return parse(BoundedHttp.send(request, MAX_REPLY_BYTES, timeoutMillis));
         } catch (BoundedHttp.Failure e) {
