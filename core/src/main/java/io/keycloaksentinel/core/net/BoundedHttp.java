@@ -26,7 +26,7 @@ import org.apache.http.client.methods.HttpPost;
 import org.apache.http.client.methods.HttpRequestBase;
 import org.apache.http.conn.ConnectTimeoutException;
 import org.apache.http.conn.ConnectionPoolTimeoutException;
-import org.apache.http.entity.ByteArrayEntity;
+import org.apache.http.entity.InputStreamEntity;
 import org.apache.http.impl.client.CloseableHttpClient;
 import org.apache.http.impl.client.HttpClientBuilder;
 import org.jboss.logging.Logger;
@@ -53,6 +53,14 @@ public final class BoundedHttp {
 
     /** Keycloak's client once handed over; ours until then. */
     private static volatile CloseableHttpClient client;
+
+    /**
+     * Calls in flight at once on this node: Keycloak's client pool (128 connections, 64 per host by
+     * default) is shared with Keycloak's own calls, which a slow vendor must not starve; a call
+     * beyond this share fails at once ("busy"), never waits.
+     */
+    static final int MAX_IN_FLIGHT = 16;
+    private static final java.util.concurrent.Semaphore IN_FLIGHT = new java.util.concurrent.Semaphore(MAX_IN_FLIGHT);
 
     /** Aborts the exchanges that pass their deadline (one daemon thread; aborting is cheap). */
     private static final ScheduledThreadPoolExecutor DEADLINES = deadlines();
@@ -88,7 +96,8 @@ public final class BoundedHttp {
                 c = client;
                 if (c == null) {
                     c = HttpClientBuilder.create().useSystemProperties().disableRedirectHandling()
-                            .disableCookieManagement().disableAutomaticRetries().build();
+                            .disableCookieManagement().disableAutomaticRetries()
+                            .setMaxConnPerRoute(MAX_IN_FLIGHT).setMaxConnTotal(MAX_IN_FLIGHT).build();
                     client = c;
                 }
             }
@@ -115,11 +124,28 @@ public final class BoundedHttp {
      *                 2xx or an oversize body
      */
     public static byte[] send(Call call, int maxBytes, int timeoutMillis) throws Failure {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         // where it goes, checked now (a saved host may resolve to a private address by the time it is called)
         Optional<String> refused = OutboundPolicy.refusal(call.uri.toString(), timeoutMillis);
         if (refused.isPresent()) {
             throw new Failure("refused: " + refused.get());
         }
+        // one deadline: the lookup above spent part of it
+        int left = (int) TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime());
+        if (left <= 0) {
+            throw new Failure("timeout");
+        }
+        if (!IN_FLIGHT.tryAcquire()) {
+            throw new Failure("busy");
+        }
+        try {
+            return exchange(call, maxBytes, left);
+        } finally {
+            IN_FLIGHT.release();
+        }
+    }
+
+    private static byte[] exchange(Call call, int maxBytes, int timeoutMillis) throws Failure {
         HttpRequestBase request = call.toRequest(timeoutMillis);
         AtomicBoolean late = new AtomicBoolean();
         ScheduledFuture<?> deadline = DEADLINES.schedule(() -> {
@@ -157,15 +183,20 @@ public final class BoundedHttp {
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         byte[] chunk = new byte[8192];
-        try (InputStream in = entity.getContent()) {
+        InputStream in = entity.getContent();
+        try {
             for (int n; (n = in.read(chunk)) != -1; ) {
                 if (bytes.size() + n > maxBytes) {
-                    request.abort();
                     throw new Failure("reply too large");
                 }
                 bytes.write(chunk, 0, n);
             }
+        } catch (IOException | Failure | RuntimeException e) {
+            // dropped before the stream is closed: closing would read (and discard) the rest of the body
+            request.abort();
+            throw e;
         }
+        in.close();
         return bytes.toByteArray();
     }
 
@@ -231,7 +262,8 @@ public final class BoundedHttp {
             HttpRequestBase request;
             if ("POST".equals(method)) {
                 HttpPost post = new HttpPost(uri);
-                post.setEntity(new ByteArrayEntity(body));
+                // not repeatable: a retry policy of Keycloak's client never sends a single-use token or a webhook twice
+                post.setEntity(new InputStreamEntity(new java.io.ByteArrayInputStream(body), body.length));
                 request = post;
             } else {
                 request = new HttpGet(uri);
@@ -244,6 +276,8 @@ public final class BoundedHttp {
                     .setSocketTimeout(timeoutMillis)
                     .setRedirectsEnabled(false)
                     .setCookieSpec(CookieSpecs.IGNORE_COOKIES)
+                    // the cap counts the bytes that arrive; an unasked compressed reply is garbage to the caller
+                    .setContentCompressionEnabled(false)
                     .build());
             return request;
         }
