@@ -66,6 +66,9 @@ final class SentinelLoginForm extends UsernamePasswordForm {
         super.authenticate(context);
     }
 
+    /** The missing-answer message on the refusal page, which has a link back instead of the widget. */
+    static final String MISSING_PAGE_MESSAGE = "sentinelCaptchaMissingPage";
+
     @Override
     public void action(AuthenticationFlowContext context) {
         if (BreachProof.inProof(context)) {
@@ -150,6 +153,11 @@ final class SentinelLoginForm extends UsernamePasswordForm {
     }
 
     private Response captchaChallenge(AuthenticationFlowContext context, CaptchaGate gate, String username, String message) {
+        if (CaptchaDecision.MISSING_MESSAGE.equals(message)) {
+            // a post without any answer (a bot, or a browser without JavaScript): the refusal page, rendered once,
+            // whose link leads back to the form with the widget; the form is not re-rendered for every such post
+            return io.keycloaksentinel.authenticators.guard.RefusalPage.of(context, MISSING_PAGE_MESSAGE, 200, 0);
+        }
         LoginFormsProvider page = context.form();
         MultivaluedMap<String, String> keep = new MultivaluedHashMap<>();
         if (username != null && username.length() <= 255) {

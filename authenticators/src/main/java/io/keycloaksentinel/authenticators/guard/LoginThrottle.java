@@ -90,10 +90,9 @@ public final class LoginThrottle {
         }
     }
 
-    /** The login page with a refusal's message, status and {@code Retry-After}. */
+    /** The refusal page with a refusal's message, status and {@code Retry-After}: rendered once, not per post. */
     private static Response page(AuthenticationFlowContext context, String message, int status, long retryAfterSeconds) {
-        Response page = context.form().setError(message).createLoginUsernamePassword();
-        return Response.fromResponse(page).status(status).header("Retry-After", String.valueOf(retryAfterSeconds)).build();
+        return RefusalPage.of(context, message, status, retryAfterSeconds);
     }
 
     private static Optional<Response> throttle(AuthenticationFlowContext context, String username) {

@@ -99,11 +99,27 @@ class CaptchaIT {
         assertThat(page).contains(LOADER).contains("unusual sign-in activity");
 
         double before = hashes();
-        LoginClient.Result bare = loginWith(PASSWORD, Map.of());
+        LoginClient client = new LoginClient(server.baseUrl());
+        LoginClient.Result bare = client.login(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, "olivia",
+                PASSWORD, Map.of());
         assertThat(bare.loggedIn()).isFalse();
         assertThat(bare.status()).isEqualTo(200);
-        assertThat(bare.page()).contains(MISSING).contains(LOADER);
+        // the refusal page (rendered once, not the form per post): the message and a link back to the form
+        assertThat(bare.page()).contains(MISSING).contains("enable JavaScript").doesNotContain("name=\"password\"");
         assertThat(hashes()).as("password hashes for a post without a CAPTCHA answer").isEqualTo(before);
+        // served like Keycloak's own pages: never cached, never framed
+        assertThat(bare.header("Cache-Control")).hasValueSatisfying(v -> assertThat(v).contains("no-store"));
+        assertThat(bare.header("X-Frame-Options")).as("the realm's browser security headers").isPresent();
+        assertThat(bare.header("Content-Security-Policy")).hasValueSatisfying(v -> assertThat(v).contains("frame-ancestors"));
+        java.util.regex.Matcher back = java.util.regex.Pattern.compile("id=\"sentinel-retry\" href=\"([^\"]+)\"")
+                .matcher(bare.page());
+        assertThat(back.find()).as("a link back to the sign-in").isTrue();
+        LoginClient.Result form = client.open(back.group(1).replace("&amp;", "&"));
+        assertThat(form.page()).as("the link leads back to the form with the widget").contains(LOADER)
+                .contains("name=\"password\"");
+        LoginClient.Result retried = client.submit(form.page(), Map.of("username", "olivia", "password", PASSWORD,
+                "altcha", ProofOfWork.solvedAnswer(server, realm.name())));
+        assertThat(retried.loggedIn()).as("signed in from the form the link led back to: %s", retried).isTrue();
         // the admin sees it as a CAPTCHA failure, not as a wrong password
         JsonNode events = server.admin().get("/admin/realms/" + realm.name() + "/events?type=LOGIN_ERROR&max=100")
                 .expect(200).json();
@@ -121,7 +137,7 @@ class CaptchaIT {
         assertThat(hashes()).as("password hashes for a replayed answer").isEqualTo(afterLogin);
 
         assertThat(captchaCount("login", "missing")).isEqualTo(1);
-        assertThat(captchaCount("login", "passed")).isEqualTo(1);
+        assertThat(captchaCount("login", "passed")).as("from the linked form, then a fresh login").isEqualTo(2);
         assertThat(captchaCount("login", "replayed")).isEqualTo(1);
         // the two refused posts count as failures for the realm, so an attack held off at the
         // CAPTCHA keeps the realm under attack instead of switching the CAPTCHA off

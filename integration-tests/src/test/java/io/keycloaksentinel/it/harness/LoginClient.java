@@ -34,10 +34,15 @@ public final class LoginClient {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** What the user ended with: the last page (if the login did not complete) or the tokens. */
-    public record Result(int status, String page, JsonNode tokens, String retryAfter) {
+    public record Result(int status, String page, JsonNode tokens, String retryAfter, java.net.http.HttpHeaders headers) {
 
         Result(int status, String page, JsonNode tokens) {
-            this(status, page, tokens, null);
+            this(status, page, tokens, null, null);
+        }
+
+        /** A header of the last page (empty when the login completed or the page came from the token endpoint). */
+        public Optional<String> header(String name) {
+            return headers == null ? Optional.empty() : headers.firstValue(name);
         }
 
         public boolean loggedIn() {
@@ -201,7 +206,8 @@ public final class LoginClient {
             }
             answer = send(HttpRequest.newBuilder(onThisNode(URI.create(location))).GET().build());
         }
-        return new Result(answer.statusCode(), answer.body(), null, answer.headers().firstValue("Retry-After").orElse(null));
+        return new Result(answer.statusCode(), answer.body(), null, answer.headers().firstValue("Retry-After").orElse(null),
+                answer.headers());
     }
 
     private Result exchange(String location) {
@@ -252,7 +258,8 @@ public final class LoginClient {
     public Result submitLinkedForm(String realm, String clientId, String redirectUri, String linkPath,
                                    Map<String, String> fields) {
         HttpResponse<String> posted = postLinkedForm(realm, clientId, redirectUri, linkPath, fields);
-        return new Result(posted.statusCode(), posted.body(), null, posted.headers().firstValue("Retry-After").orElse(null));
+        return new Result(posted.statusCode(), posted.body(), null, posted.headers().firstValue("Retry-After").orElse(null),
+                posted.headers());
     }
 
     /** Like {@link #submitLinkedForm}, then follows Keycloak's redirects like {@link #login}. */
