@@ -86,6 +86,9 @@ final class CaptchaDecision {
      * to show. An answer the server could not check (vendor down, no key) follows the realm's
      * fail policy; every other failure is refused, whatever the policy.
      */
+    /** The detail of an UNAVAILABLE verdict when the node's outbound calls were all busy: fails closed, whatever the policy. */
+    static final String BUSY_DETAIL = "vendor busy";
+
     static Optional<String> refusal(CaptchaVerdict.Outcome outcome, boolean failOpen) {
         return switch (outcome) {
             case PASSED -> Optional.empty();

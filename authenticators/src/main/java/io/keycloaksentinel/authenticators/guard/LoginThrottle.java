@@ -92,7 +92,7 @@ public final class LoginThrottle {
 
     /** The refusal page with a refusal's message, status and {@code Retry-After}: rendered once, not per post. */
     private static Response page(AuthenticationFlowContext context, String message, int status, long retryAfterSeconds) {
-        return RefusalPage.of(context, message, status, retryAfterSeconds);
+        return RefusalPage.of(context, message, status, retryAfterSeconds, true);
     }
 
     private static Optional<Response> throttle(AuthenticationFlowContext context, String username) {

@@ -57,9 +57,11 @@ public final class BoundedHttp {
     /**
      * Calls in flight at once on this node: Keycloak's client pool (128 connections, 64 per host by
      * default) is shared with Keycloak's own calls, which a slow vendor must not starve; a call
-     * beyond this share fails at once ("busy"), never waits.
+     * beyond this share waits for a turn within its own deadline, then fails as "busy"
+     * ({@link Failure#busy()}), which callers must never treat as a reason to let a request through.
      */
     static final int MAX_IN_FLIGHT = 16;
+    private static final String BUSY = "busy";
     private static final java.util.concurrent.Semaphore IN_FLIGHT = new java.util.concurrent.Semaphore(MAX_IN_FLIGHT);
 
     /** Aborts the exchanges that pass their deadline (one daemon thread; aborting is cheap). */
@@ -135,8 +137,18 @@ public final class BoundedHttp {
         if (left <= 0) {
             throw new Failure("timeout");
         }
-        if (!IN_FLIGHT.tryAcquire()) {
-            throw new Failure("busy");
+        try {
+            if (!IN_FLIGHT.tryAcquire(left, TimeUnit.MILLISECONDS)) {
+                throw new Failure(BUSY);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Failure(BUSY);
+        }
+        left = (int) TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime());
+        if (left <= 0) {
+            IN_FLIGHT.release();
+            throw new Failure("timeout");
         }
         try {
             return exchange(call, maxBytes, left);
@@ -302,6 +314,11 @@ public final class BoundedHttp {
         /** The HTTP status of the reply, 0 when none came (timeout, connection failure, oversize body). */
         public int status() {
             return status;
+        }
+
+        /** True when the call was not made because this node's outbound calls were all in flight until its deadline. */
+        public boolean busy() {
+            return BUSY.equals(getMessage());
         }
 
         /** True when the call was not made: its address is not one calls may go to ({@link OutboundPolicy}). */

@@ -79,12 +79,18 @@ class ThrottleIT {
         failFiveTimesAndWaitUntilCounted();
         double hashesBefore = hashes();
 
-        LoginClient.Result throttled = realm.login("olivia", PASSWORD);
+        LoginClient client = new LoginClient(server.baseUrl());
+        LoginClient.Result throttled = client.login(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, "olivia",
+                PASSWORD);
         assertThat(throttled.status()).isEqualTo(429);
         assertThat(throttled.retryAfter()).isNotBlank();
         assertThat(Long.parseLong(throttled.retryAfter())).isPositive();
         assertThat(throttled.page()).contains("Too many failed sign-in attempts came from your network.");
         assertThat(throttled.loggedIn()).isFalse();
+        // the refusal page: a plain form to try again from, and a link to the full sign-in page
+        assertThat(throttled.page()).contains("id=\"kc-form-login\"").contains("id=\"sentinel-retry\"");
+        LoginClient.Result again = client.submit(throttled.page(), Map.of("username", "olivia", "password", PASSWORD));
+        assertThat(again.status()).as("posted again from the refusal page while throttled").isEqualTo(429);
 
         LoginClient.Result unknownUser = realm.login("someone-else", "whatever");
         assertThat(unknownUser.status()).isEqualTo(429);
@@ -92,7 +98,13 @@ class ThrottleIT {
         assertThat(hashes()).as("password hashes computed for throttled posts").isEqualTo(hashesBefore);
         String scrape = Metrics.scrape(server);
         assertThat(Metrics.value(scrape, "sentinel_throttled_requests_total", "realm=\"" + realm.name() + "\"",
-                "mode=\"enforce\"")).hasValue(2.0);
+                "mode=\"enforce\"")).hasValue(3.0);
+
+        // once the admin lifts the throttle, the same refusal page's form signs the user in
+        server.admin().post("/admin/realms/" + realm.name() + "/sentinel-admin/attack/lift", Map.of("source", "127.0.0.1"))
+                .expect(200);
+        LoginClient.Result lifted = client.submit(again.page(), Map.of("username", "olivia", "password", PASSWORD));
+        assertThat(lifted.loggedIn()).as("signed in from the refusal page's form: %s", lifted).isTrue();
     }
 
     @Test
