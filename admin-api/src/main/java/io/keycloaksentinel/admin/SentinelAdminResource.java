@@ -86,7 +86,7 @@ public class SentinelAdminResource {
         return new SettingsResource(request, CaptchaSettings.TABLE,
                 update -> CaptchaSettings.validateUpdate(update, captchaProviders()), () -> {
                     Map<String, Object> body = new LinkedHashMap<>(
-                            CaptchaSettings.read(realm::getAttribute).toMap());
+                            CaptchaSettings.read(io.keycloaksentinel.core.secrets.RealmSecrets.reader(realm)).toMap());
                     body.put("providers", captchaProviders());
                     return body;
                 });
@@ -116,7 +116,7 @@ public class SentinelAdminResource {
         RealmModel realm = request.realm();
         return new SettingsResource(request, AdminAlertSettings.TABLE,
                 update -> AdminAlertSettings.validateUpdate(update, self()),
-                () -> AdminAlertSettings.read(realm::getAttribute).toMap());
+                () -> AdminAlertSettings.read(io.keycloaksentinel.core.secrets.RealmSecrets.reader(realm)).toMap());
     }
 
     /** The enforced-MFA policy, compliance, one user's standing, the ready flows. */

@@ -6,6 +6,7 @@ import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import io.keycloaksentinel.core.secrets.RealmSecrets;
 import io.keycloaksentinel.core.settings.SettingsTable;
 import java.util.Map;
 import java.util.function.Function;
@@ -56,7 +57,8 @@ public class SettingsResource {
         request.requireManageRealm();
         return Answers.validated(() -> validate.apply(update), values -> {
             RealmModel realm = request.realm();
-            table.write(values, realm::setAttribute, realm::removeAttribute);
+            // the secrets go to the realm's secrets component, the rest to realm attributes
+            table.write(values, RealmSecrets.set(realm), RealmSecrets.remove(realm));
             Map<String, Object> after = body.get();
             request.realmEvent(OperationType.UPDATE, after);
             return Answers.ok(after);

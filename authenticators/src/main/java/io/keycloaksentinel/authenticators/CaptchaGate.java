@@ -75,7 +75,7 @@ final class CaptchaGate {
     static CaptchaGate of(KeycloakSession session, RealmModel realm, AuthenticatorConfigModel execution, Form form) {
         AttackDetectionProvider detection = session.getProvider(AttackDetectionProvider.class);
         CaptchaSettings settings = CaptchaDecision.settings(execution == null ? null : execution.getConfig(),
-                CaptchaSettings.TABLE.attributes(realm::getAttribute));
+                CaptchaSettings.TABLE.attributes(io.keycloaksentinel.core.secrets.RealmSecrets.reader(realm)));
         return new CaptchaGate(session, realm, settings, form, detection == null ? null : detection.detector());
     }
 
@@ -197,7 +197,9 @@ final class CaptchaGate {
             }
         }
         count(verdict.label());
-        Optional<String> refusal = CaptchaDecision.refusal(verdict.outcome(), settings.failOpen());
+        // outbound calls all taken (junk answers can keep them busy): never a reason to let a request through
+        boolean failOpen = settings.failOpen() && !CaptchaDecision.BUSY_DETAIL.equals(verdict.detail());
+        Optional<String> refusal = CaptchaDecision.refusal(verdict.outcome(), failOpen);
         if (verdict.passedCheck()) {
             return refusal;
         }

@@ -32,7 +32,7 @@ public record AdminAlertSettings(List<String> emails, String webhookUrl, String 
     /** The declarations this record is read, shown, checked and written from ({@link SettingsTable#write} stores an update). */
     public static final SettingsTable<AdminAlertSettings> TABLE = SettingsTable.of(AdminAlertSettings.class, PREFIX,
             Setting.of(EMAILS, List.class, List.<String>of(), AdminAlertSettings::parseEmails, AdminAlertSettings::checkEmails, l -> l),
-            Setting.text(WEBHOOK_URL, null),
+            Setting.text(WEBHOOK_URL, null).secret(),
             Setting.text(WEBHOOK_SECRET, null).secret().checkedAlso(s -> {
                 if (s.length() < 16 || s.length() > 512) {
                     throw new IllegalArgumentException("must be 16 to 512 characters (or a ${vault.key} reference)");

@@ -165,7 +165,7 @@ public final class AdminAlerter implements AttackAlerts {
             if (realm == null) {
                 return;
             }
-            AdminAlertSettings settings = AdminAlertSettings.read(realm::getAttribute);
+            AdminAlertSettings settings = AdminAlertSettings.read(io.keycloaksentinel.core.secrets.RealmSecrets.reader(realm));
             if (!settings.anyChannel()) {
                 return;
             }
@@ -233,7 +233,8 @@ public final class AdminAlerter implements AttackAlerts {
             String secret = settings.webhookSecret() == null ? null
                     : session.vault().getStringSecret(settings.webhookSecret()).get().orElse(null);
             if ((secret == null || secret.isBlank())
-                    && realm.getAttribute(AdminAlertSettings.PREFIX + AdminAlertSettings.WEBHOOK_SECRET) != null) {
+                    && io.keycloaksentinel.core.secrets.RealmSecrets.reader(realm)
+                            .apply(AdminAlertSettings.PREFIX + AdminAlertSettings.WEBHOOK_SECRET) != null) {
                 // a secret is configured but unreadable (damaged, or a vault key that resolves to nothing):
                 // an unsigned alert would teach the receiver to accept anything
                 LOG.warnf("Sentinel: realm %s: the admin-alert webhook secret is set but cannot be read; webhook not called",

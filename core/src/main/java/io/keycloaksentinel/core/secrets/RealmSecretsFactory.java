@@ -1,0 +1,71 @@
+package io.keycloaksentinel.core.secrets;
+
+import io.keycloaksentinel.core.provider.SentinelProviderFactory;
+import java.util.List;
+import org.keycloak.component.ComponentModel;
+import org.jboss.logging.Logger;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.utils.KeycloakModelUtils;
+import org.keycloak.models.utils.PostMigrationEvent;
+import org.keycloak.provider.ProviderConfigProperty;
+
+/**
+ * The component that holds a realm's settings secrets ({@link RealmSecrets#KEYS}), one per realm,
+ * created on the first secret stored. Every property is secret: Keycloak answers
+ * {@code **********} for it in the components API, the realm's partial export and the admin
+ * console, and keeps a {@code ${vault.key}} reference visible as it is.
+ */
+public final class RealmSecretsFactory implements SecretStoreFactory, SentinelProviderFactory<SecretStore> {
+
+    public static final String ID = "sentinel-realm-secrets";
+    private static final Logger LOG = Logger.getLogger(RealmSecretsFactory.class);
+    private static final SecretStore NOTHING = new SecretStore() {
+    };
+
+    @Override
+    public String getId() {
+        return ID;
+    }
+
+    /** After start-up (and Keycloak's own migration), moves every realm's secrets still in realm attributes, once. */
+    @Override
+    public void postInit(KeycloakSessionFactory factory) {
+        factory.register(event -> {
+            if (event instanceof PostMigrationEvent) {
+                try {
+                    KeycloakModelUtils.runJobInTransaction(factory,
+                            session -> session.realms().getRealmsStream().forEach(RealmSecrets::migrate));
+                } catch (RuntimeException e) {
+                    LOG.warnf("Sentinel: moving secret settings out of realm attributes failed (%s); retried on each read",
+                            e.getClass().getSimpleName());
+                }
+            }
+        });
+    }
+
+    @Override
+    public SecretStore create(KeycloakSession session, ComponentModel model) {
+        return NOTHING;
+    }
+
+    @Override
+    public SecretStore create(KeycloakSession session) {
+        return NOTHING;
+    }
+
+    @Override
+    public String getHelpText() {
+        return "Keycloak Sentinel: the realm's settings secrets (CAPTCHA vendor secret, alert webhook secret and URL)."
+                + " Set them through Sentinel's admin API; they are never shown.";
+    }
+
+    @Override
+    public List<ProviderConfigProperty> getConfigProperties() {
+        return RealmSecrets.KEYS.stream().map(key -> {
+            ProviderConfigProperty p = new ProviderConfigProperty(key, key, "A Sentinel secret setting (write-only)",
+                    ProviderConfigProperty.PASSWORD, null, true);
+            return p;
+        }).toList();
+    }
+}
