@@ -127,8 +127,12 @@ final class RefusalCost {
                     }),
                     new Series("throttled source, early refusal: password grant", 0, () -> grant(node, early, throttledSource,
                             429)),
-                    new Series("missing CAPTCHA answer: POST", 0, () -> reposting(node, captcha, risky, null,
-                            RawLogin.Outcome.CAPTCHA_REFUSED)),
+                    // the missing-answer page holds no form (a retry needs the widget): a bot fetches a form each time,
+                    // so the POST's own cost is the pair's less the page's
+                    new Series("CAPTCHA login page: GET of the authorization endpoint", 0, () -> {
+                        RawLogin c = new RawLogin(node.baseUrl(), risky);
+                        return () -> assertThat(c.page(captcha.name())).isPresent();
+                    }),
                     new Series("missing CAPTCHA answer: GET + POST", 0, () -> paged(node, captcha, risky, null,
                             RawLogin.Outcome.CAPTCHA_REFUSED)));
 
@@ -184,6 +188,8 @@ final class RefusalCost {
                     net.put(label, net(ms, idle));
                 }
             });
+            net.put("missing CAPTCHA answer: POST", net.get("missing CAPTCHA answer: GET + POST")
+                    - net.get("CAPTCHA login page: GET of the authorization endpoint"));
             double floorMs = net.get("floor: GET /realms/{realm}");
             double hashedPost = net.get("hashed: POST of a wrong password");
             List<Measured> mixed = measured.get("bulkhead full (mixed)");
