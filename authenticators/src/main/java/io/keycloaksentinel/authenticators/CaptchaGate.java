@@ -217,10 +217,16 @@ final class CaptchaGate {
         return refusal;
     }
 
-    /** {@link #refusal(MultivaluedMap)}, with a refusal recorded on the event ({@value #EVENT_ERROR}, detail {@code sentinel_captcha}). */
+    /**
+     * {@link #refusal(MultivaluedMap)}, with a refusal recorded on the event ({@value #EVENT_ERROR},
+     * detail {@code sentinel_captcha}); except a post with no answer at all, which is refused like a
+     * throttled post, without an event (counted in the metric and for the realm and source): a flood
+     * of bare posts would otherwise cost an event, and a saved event row, each.
+     */
     Optional<String> refusal(MultivaluedMap<String, String> posted, EventBuilder event) {
         Optional<String> refusal = refusal(posted);
-        refusal.ifPresent(message -> event.detail("sentinel_captcha", message).error(EVENT_ERROR));
+        refusal.filter(message -> !CaptchaDecision.MISSING_MESSAGE.equals(message))
+                .ifPresent(message -> event.detail("sentinel_captcha", message).error(EVENT_ERROR));
         return refusal;
     }
 
