@@ -172,6 +172,10 @@ public final class InfinispanAttackDetectionProviderFactory
                     }, scheduler);
             created.known().knownSourceTtl(java.time.Duration.ofDays(options.knownSourceDays()));
             created.useBulkhead(options.bulkhead());
+            if (sessionFactory != null) {
+                // the realms' keys outlive a full restart of the cluster (device cookies, known devices, CAPTCHA challenges)
+                created.keys().persistWith(new io.keycloaksentinel.core.secrets.RealmKeyStore(sessionFactory));
+            }
             metrics.bind(created);
             detector = created;
         }

@@ -30,6 +30,10 @@ public final class RealmKeys {
     private final CounterStore store;
     private final LongSupplier clock;
     private final Map<String, SecretKeySpec> hashKeys = new ConcurrentHashMap<>();
+    private volatile PersistedKeys persisted = PersistedKeys.NONE;
+    /** Realms whose key is not stored yet, and when to try again (bounded by the realms of this node). */
+    private final Map<String, Long> unsaved = new ConcurrentHashMap<>();
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(RealmKeys.class);
 
     RealmKeys(CounterStore store, LongSupplier clock) {
         this.store = store;
@@ -48,7 +52,7 @@ public final class RealmKeys {
                 : trimmed;
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(hashKeys.computeIfAbsent(realmId, this::loadOrCreateHashKey));
+            mac.init(key(realmId));
             byte[] digest = mac.doFinal(normalized.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8));
             return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 16));
         } catch (GeneralSecurityException e) {
@@ -86,7 +90,7 @@ public final class RealmKeys {
     public byte[] derivedKey(String realmId, String purpose) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(hashKeys.computeIfAbsent(realmId, this::loadOrCreateHashKey));
+            mac.init(key(realmId));
             return mac.doFinal(("sentinel-key/" + purpose).getBytes(StandardCharsets.UTF_8));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 unavailable", e);
@@ -114,20 +118,91 @@ public final class RealmKeys {
         return store.claimOnce("once|" + realmId + "|" + token, ttl);
     }
 
+    /** Keeps each realm's key in {@code keys} too, so that it outlives a full restart of the cluster. */
+    public void persistWith(PersistedKeys keys) {
+        persisted = keys == null ? PersistedKeys.NONE : keys;
+    }
+
     /** Drops this node's copy of a deleted realm's key (the cluster's copy stays with the realm's other entries). */
     void forget(String realmId) {
         hashKeys.remove(realmId);
+        unsaved.remove(realmId);
     }
 
+    /**
+     * Once per realm and node: the cluster's key; when the cluster has none (its first use, or the
+     * whole cluster restarted), the stored one, or a new one. The stored key is then made the
+     * cluster's (so a key a running cluster made before keys were stored is kept from then on).
+     */
     private SecretKeySpec loadOrCreateHashKey(String realmId) {
         String key = "hash-key|" + realmId;
         Optional<String> existing = store.get(key);
+        String stored = null;
         if (existing.isEmpty()) {
-            byte[] fresh = new byte[32];
-            RANDOM.nextBytes(fresh);
-            store.compareAndSet(key, null, Base64.getEncoder().encodeToString(fresh));
+            try {
+                // null also for a realm still being created: its key is stored on a later use
+                stored = valid(persisted.loadOrCreate(realmId));
+            } catch (RuntimeException e) {
+                LOG.warnf("Sentinel: the stored key of realm %s cannot be read (%s); the cluster's is used and stored later",
+                        realmId, e.getClass().getSimpleName());
+            }
+            String candidate = stored;
+            if (candidate == null) {
+                byte[] fresh = new byte[32];
+                RANDOM.nextBytes(fresh);
+                candidate = Base64.getEncoder().encodeToString(fresh);
+            }
+            store.compareAndSet(key, null, candidate);
             existing = store.get(key);
         }
-        return new SecretKeySpec(Base64.getDecoder().decode(existing.orElseThrow()), "HmacSHA256");
+        String chosen = existing.orElseThrow();
+        if (!chosen.equals(stored)) {
+            unsaved.put(realmId, 0L);
+            save(realmId, chosen);
+        }
+        return new SecretKeySpec(Base64.getDecoder().decode(chosen), "HmacSHA256");
+    }
+
+    /** The key of a realm, stored if that has not been done yet (tried again at most every 5 s until it works). */
+    private SecretKeySpec key(String realmId) {
+        SecretKeySpec spec = hashKeys.computeIfAbsent(realmId, this::loadOrCreateHashKey);
+        Long retryAt = unsaved.get(realmId);
+        if (retryAt != null && clock.getAsLong() >= retryAt) {
+            save(realmId, java.util.Base64.getEncoder().encodeToString(spec.getEncoded()));
+        }
+        return spec;
+    }
+
+    private void save(String realmId, String key) {
+        boolean saved = false;
+        try {
+            // false for a realm still being created (its transaction not committed): tried again on a later use
+            saved = persisted.settle(realmId, key);
+        } catch (RuntimeException e) {
+            LOG.warnf("Sentinel: the key of realm %s could not be stored (%s); tried again in a few seconds",
+                    realmId, e.getClass().getSimpleName());
+        }
+        if (saved) {
+            unsaved.remove(realmId);
+        } else {
+            // the first retry on the next use (the realm's creation has usually committed by then), later ones every 5 s
+            Long before = unsaved.put(realmId, clock.getAsLong() + 5_000L);
+            if (before != null && before == 0L) {
+                unsaved.put(realmId, clock.getAsLong() + 1);
+            }
+            LOG.debugf("Sentinel: the key of realm %s is not stored yet (the realm is not visible yet)", realmId);
+        }
+    }
+
+    /** A stored key that decodes to 32 bytes, else null (a masked value from a partial export, damage). */
+    static String valid(String stored) {
+        if (stored == null) {
+            return null;
+        }
+        try {
+            return Base64.getDecoder().decode(stored).length == 32 ? stored : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 }

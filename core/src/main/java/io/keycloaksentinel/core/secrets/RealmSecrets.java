@@ -24,6 +24,7 @@ public final class RealmSecrets {
     public static final List<String> KEYS = List.of("sentinel.captcha.secret", "sentinel.adminAlerts.webhookSecret",
             "sentinel.adminAlerts.webhookUrl");
     static final String COMPONENT_NAME = "Keycloak Sentinel secrets";
+    private static final String MASK = org.keycloak.representations.idm.ComponentRepresentation.SECRET_VALUE;
     private static final Logger LOG = Logger.getLogger(RealmSecrets.class);
 
     private RealmSecrets() {
@@ -67,7 +68,8 @@ public final class RealmSecrets {
         if (legacy != null) {
             migrate(realm);
         }
-        return component(realm).map(c -> c.get(attribute)).filter(v -> !v.isEmpty()).orElse(null);
+        // the mask a partial export writes in place of a secret is no secret: unset
+        return component(realm).map(c -> c.get(attribute)).filter(v -> !v.isEmpty() && !v.equals(MASK)).orElse(null);
     }
 
     /** Moves every secret still held in a realm attribute into the component (a no-op when none is). */

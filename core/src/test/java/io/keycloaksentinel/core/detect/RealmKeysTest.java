@@ -40,4 +40,92 @@ class RealmKeysTest {
         now.addAndGet(3_600_000L);
         assertThat(keys.claimHourlySlot("r1", "signup-mail", "alice@example.test", 3)).isTrue();
     }
+
+    /** A database of one key per realm, as {@code secrets.RealmKeyStore} keeps it. */
+    private static final class StoredKeys implements PersistedKeys {
+        final java.util.Map<String, String> byRealm = new java.util.HashMap<>();
+        int created;
+        boolean visible = true;
+
+        @Override
+        public String loadOrCreate(String realmId) {
+            if (!visible) {
+                return null;
+            }
+            return byRealm.computeIfAbsent(realmId, r -> {
+                created++;
+                byte[] k = new byte[32];
+                new java.security.SecureRandom().nextBytes(k);
+                return java.util.Base64.getEncoder().encodeToString(k);
+            });
+        }
+
+        @Override
+        public boolean settle(String realmId, String key) {
+            if (!visible) {
+                return false;
+            }
+            byRealm.put(realmId, key);
+            return true;
+        }
+    }
+
+    @Test
+    @DisplayName("A full restart (a new, empty cluster store) finds the stored key: the same derived keys and hashes")
+    void storedKeyOutlivesTheCluster() {
+        StoredKeys db = new StoredKeys();
+        RealmKeys first = new RealmKeys(new InMemoryCounterStore(), now::get);
+        first.persistWith(db);
+        byte[] cookieKey = first.derivedKey("r1", "device-cookie");
+        String hash = first.usernameHash("r1", "alice");
+
+        RealmKeys restarted = new RealmKeys(new InMemoryCounterStore(), now::get);
+        restarted.persistWith(db);
+        assertThat(restarted.derivedKey("r1", "device-cookie")).isEqualTo(cookieKey);
+        assertThat(restarted.usernameHash("r1", "alice")).isEqualTo(hash);
+        assertThat(db.created).isEqualTo(1);
+
+        RealmKeys forgetful = new RealmKeys(new InMemoryCounterStore(), now::get);
+        assertThat(forgetful.derivedKey("r1", "device-cookie")).as("without the stored key: another key").isNotEqualTo(cookieKey);
+    }
+
+    @Test
+    @DisplayName("A key the running cluster already holds is stored; a damaged or masked stored key is replaced")
+    void clusterKeyStoredAndDamageReplaced() {
+        InMemoryCounterStore cluster = new InMemoryCounterStore();
+        byte[] before = new RealmKeys(cluster, now::get).derivedKey("r1", "captcha"); // made before keys were stored
+        StoredKeys db = new StoredKeys();
+        RealmKeys upgraded = new RealmKeys(cluster, now::get);
+        upgraded.persistWith(db);
+        assertThat(upgraded.derivedKey("r1", "captcha")).isEqualTo(before);
+        assertThat(db.byRealm).containsKey("r1");
+        RealmKeys restarted = new RealmKeys(new InMemoryCounterStore(), now::get);
+        restarted.persistWith(db);
+        assertThat(restarted.derivedKey("r1", "captcha")).as("the running cluster's key, kept").isEqualTo(before);
+
+        db.byRealm.put("r2", "**********");
+        RealmKeys masked = new RealmKeys(new InMemoryCounterStore(), now::get);
+        masked.persistWith(db);
+        masked.derivedKey("r2", "captcha");
+        assertThat(RealmKeys.valid(db.byRealm.get("r2"))).as("replaced by a real key").isNotNull();
+    }
+
+    @Test
+    @DisplayName("A realm still being created (not yet visible to another transaction) gets its key stored on a later use")
+    void storedOnceTheRealmIsVisible() {
+        StoredKeys db = new StoredKeys();
+        db.visible = false;
+        RealmKeys keys = new RealmKeys(new InMemoryCounterStore(), now::get);
+        keys.persistWith(db);
+        byte[] key = keys.derivedKey("r1", "device-cookie");
+        assertThat(db.byRealm).isEmpty();
+        db.visible = true;
+        keys.derivedKey("r1", "device-cookie");
+        assertThat(db.byRealm).as("not before 5 s").isEmpty();
+        now.addAndGet(5_000);
+        keys.derivedKey("r1", "device-cookie");
+        RealmKeys restarted = new RealmKeys(new InMemoryCounterStore(), now::get);
+        restarted.persistWith(db);
+        assertThat(restarted.derivedKey("r1", "device-cookie")).isEqualTo(key);
+    }
 }

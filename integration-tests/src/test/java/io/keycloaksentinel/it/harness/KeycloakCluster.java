@@ -18,7 +18,7 @@ public final class KeycloakCluster implements AutoCloseable {
 
     private KeycloakCluster(H2TcpServer database, List<KeycloakNode> nodes) {
         this.database = database;
-        this.nodes = nodes;
+        this.nodes = new ArrayList<>(nodes);
     }
 
     public static KeycloakCluster start(String... nodeNames) {
@@ -26,7 +26,22 @@ public final class KeycloakCluster implements AutoCloseable {
             throw new IllegalStateException("The two-node cluster runs on the Keycloak distribution only;"
                     + " it.runtime=" + Settings.runtime());
         }
-        H2TcpServer database = H2TcpServer.start(Settings.workDir().resolve("cluster-db"));
+        H2TcpServer database = H2TcpServer.start(Settings.workDir().resolve("cluster-db-" + nodeNames[0]));
+        return new KeycloakCluster(database, startNodes(database, nodeNames));
+    }
+
+    /**
+     * Stops every node (the whole cluster is down: nothing survives in Infinispan) and starts them
+     * again, fresh from the distribution, on the same database; as a full restart for an upgrade.
+     */
+    public void restartAll() {
+        String[] names = nodes.stream().map(KeycloakNode::name).toArray(String[]::new);
+        nodes.forEach(KeycloakNode::close);
+        nodes.clear();
+        nodes.addAll(startNodes(database, names));
+    }
+
+    private static List<KeycloakNode> startNodes(H2TcpServer database, String... nodeNames) {
         List<KeycloakNode> nodes = new ArrayList<>();
         List<String> shared = List.of(
                 "--db-url=" + database.jdbcUrl(),
@@ -46,7 +61,7 @@ public final class KeycloakCluster implements AutoCloseable {
             database.close();
             throw e;
         }
-        return new KeycloakCluster(database, nodes);
+        return nodes;
     }
 
     public List<KeycloakNode> nodes() {

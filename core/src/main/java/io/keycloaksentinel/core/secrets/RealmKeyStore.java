@@ -1,0 +1,85 @@
+package io.keycloaksentinel.core.secrets;
+
+import io.keycloaksentinel.core.detect.PersistedKeys;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import org.keycloak.component.ComponentModel;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.utils.KeycloakModelUtils;
+
+/**
+ * The realms' random keys in Keycloak's database: one {@code sentinel-realm-keys} component per
+ * realm, read and written in a transaction of its own (never the request's, which may roll back),
+ * once per realm and node. Deleted with its realm.
+ */
+public final class RealmKeyStore implements PersistedKeys {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private final KeycloakSessionFactory factory;
+
+    public RealmKeyStore(KeycloakSessionFactory factory) {
+        this.factory = factory;
+    }
+
+    @Override
+    public String loadOrCreate(String realmId) {
+        return KeycloakModelUtils.runJobInTransactionWithResult(factory, session -> {
+            RealmModel realm = session.realms().getRealm(realmId);
+            if (realm == null) {
+                return null;
+            }
+            List<ComponentModel> stored = components(realm);
+            if (!stored.isEmpty()) {
+                return stored.get(0).get(RealmKeysFactory.KEY);
+            }
+            byte[] fresh = new byte[32];
+            RANDOM.nextBytes(fresh);
+            String key = Base64.getEncoder().encodeToString(fresh);
+            realm.addComponentModel(model(realm, key));
+            return key;
+        });
+    }
+
+    @Override
+    public boolean settle(String realmId, String key) {
+        return KeycloakModelUtils.runJobInTransactionWithResult(factory, session -> {
+            RealmModel realm = session.realms().getRealm(realmId);
+            if (realm == null) {
+                return false;
+            }
+            List<ComponentModel> stored = components(realm);
+            ComponentModel keep = stored.stream().filter(c -> key.equals(c.get(RealmKeysFactory.KEY))).findFirst()
+                    .orElse(null);
+            if (keep == null && !stored.isEmpty()) {
+                keep = new ComponentModel(stored.get(0));
+                keep.getConfig().putSingle(RealmKeysFactory.KEY, key);
+                realm.updateComponent(keep);
+            } else if (keep == null) {
+                keep = realm.addComponentModel(model(realm, key));
+            }
+            String kept = keep.getId();
+            stored.stream().filter(c -> !c.getId().equals(kept)).forEach(realm::removeComponent);
+            return true;
+        });
+    }
+
+    private static ComponentModel model(RealmModel realm, String key) {
+        ComponentModel c = new ComponentModel();
+        c.setName("Keycloak Sentinel realm key");
+        c.setParentId(realm.getId());
+        c.setProviderType(SecretStore.class.getName());
+        c.setProviderId(RealmKeysFactory.ID);
+        c.getConfig().putSingle(RealmKeysFactory.KEY, key);
+        return c;
+    }
+
+    /** The realm's key components, the oldest id first (ids are random: any fixed order does). */
+    private static List<ComponentModel> components(RealmModel realm) {
+        return realm.getComponentsStream(realm.getId(), SecretStore.class.getName())
+                .filter(c -> RealmKeysFactory.ID.equals(c.getProviderId()))
+                .sorted(Comparator.comparing(ComponentModel::getId)).toList();
+    }
+}
