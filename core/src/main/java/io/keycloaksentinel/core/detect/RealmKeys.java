@@ -143,8 +143,11 @@ public final class RealmKeys {
                 // null also for a realm still being created: its key is stored on a later use
                 stored = valid(persisted.loadOrCreate(realmId));
             } catch (RuntimeException e) {
-                LOG.warnf("Sentinel: the stored key of realm %s cannot be read (%s); the cluster's is used and stored later",
+                // the database cannot be read: never make a key that would then replace the stored one (every known
+                // device and open challenge lost); this call gets a key of its own, and the next one tries again
+                LOG.warnf("Sentinel: the stored key of realm %s cannot be read (%s); tried again on the next use",
                         realmId, e.getClass().getSimpleName());
+                throw new KeyUnavailable();
             }
             String candidate = stored;
             if (candidate == null) {
@@ -163,9 +166,32 @@ public final class RealmKeys {
         return new SecretKeySpec(Base64.getDecoder().decode(chosen), "HmacSHA256");
     }
 
+    /** The stored key could not be read: this one use gets a throwaway key. */
+    private static final class KeyUnavailable extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        KeyUnavailable() {
+            super(null, null, false, false);
+        }
+    }
+
     /** The key of a realm, stored if that has not been done yet (tried again at most every 5 s until it works). */
     private SecretKeySpec key(String realmId) {
-        SecretKeySpec spec = hashKeys.computeIfAbsent(realmId, this::loadOrCreateHashKey);
+        SecretKeySpec spec = hashKeys.get(realmId);
+        if (spec == null) {
+            // loaded outside the map's lock: the load may wait on the database, and must not hold up other realms
+            try {
+                spec = loadOrCreateHashKey(realmId);
+            } catch (KeyUnavailable e) {
+                byte[] throwaway = new byte[32];
+                RANDOM.nextBytes(throwaway);
+                return new SecretKeySpec(throwaway, "HmacSHA256");
+            }
+            SecretKeySpec before = hashKeys.putIfAbsent(realmId, spec);
+            if (before != null) {
+                spec = before;
+            }
+        }
         Long retryAt = unsaved.get(realmId);
         if (retryAt != null && clock.getAsLong() >= retryAt) {
             save(realmId, java.util.Base64.getEncoder().encodeToString(spec.getEncoded()));

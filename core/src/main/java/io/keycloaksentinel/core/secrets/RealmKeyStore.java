@@ -18,7 +18,22 @@ import org.keycloak.models.utils.KeycloakModelUtils;
 public final class RealmKeyStore implements PersistedKeys {
 
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Set while this store writes: the component type accepts a key only then. */
+    private static final ThreadLocal<Boolean> WRITING = new ThreadLocal<>();
     private final KeycloakSessionFactory factory;
+
+    static boolean writing() {
+        return Boolean.TRUE.equals(WRITING.get());
+    }
+
+    private static <T> T own(java.util.function.Supplier<T> write) {
+        WRITING.set(Boolean.TRUE);
+        try {
+            return write.get();
+        } finally {
+            WRITING.remove();
+        }
+    }
 
     public RealmKeyStore(KeycloakSessionFactory factory) {
         this.factory = factory;
@@ -38,7 +53,7 @@ public final class RealmKeyStore implements PersistedKeys {
             byte[] fresh = new byte[32];
             RANDOM.nextBytes(fresh);
             String key = Base64.getEncoder().encodeToString(fresh);
-            realm.addComponentModel(model(realm, key));
+            own(() -> realm.addComponentModel(model(realm, key)));
             return key;
         });
     }
@@ -56,9 +71,13 @@ public final class RealmKeyStore implements PersistedKeys {
             if (keep == null && !stored.isEmpty()) {
                 keep = new ComponentModel(stored.get(0));
                 keep.getConfig().putSingle(RealmKeysFactory.KEY, key);
-                realm.updateComponent(keep);
+                ComponentModel updated = keep;
+                own(() -> {
+                    realm.updateComponent(updated);
+                    return null;
+                });
             } else if (keep == null) {
-                keep = realm.addComponentModel(model(realm, key));
+                keep = own(() -> realm.addComponentModel(model(realm, key)));
             }
             String kept = keep.getId();
             stored.stream().filter(c -> !c.getId().equals(kept)).forEach(realm::removeComponent);

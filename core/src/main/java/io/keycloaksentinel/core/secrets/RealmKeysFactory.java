@@ -18,6 +18,25 @@ public final class RealmKeysFactory implements SecretStoreFactory, SentinelProvi
     private static final SecretStore NOTHING = new SecretStore() {
     };
 
+    /** Internal: Keycloak's components API neither lists, creates, changes nor deletes it. */
+    @Override
+    public boolean isInternal() {
+        return true;
+    }
+
+    /**
+     * A key only Sentinel's own store may set: any other write of this type (a component switched to
+     * it by an admin, a realm import) has its key replaced by the mask, which is never used as a key,
+     * so a new one is made (an admin cannot plant a key that would forge device cookies or CAPTCHA
+     * answers; an imported realm starts with a key of its own).
+     */
+    @Override
+    public void validateConfiguration(KeycloakSession session, org.keycloak.models.RealmModel realm, ComponentModel model) {
+        if (!RealmKeyStore.writing()) {
+            model.getConfig().putSingle(KEY, org.keycloak.representations.idm.ComponentRepresentation.SECRET_VALUE);
+        }
+    }
+
     @Override
     public String getId() {
         return ID;

@@ -77,10 +77,9 @@ public final class RealmSecrets {
         for (String attribute : KEYS) {
             String legacy = realm.getAttribute(attribute);
             if (legacy != null) {
-                ComponentModel c = component(realm).orElse(null);
-                if (c == null || c.get(attribute) == null) {
-                    put(realm, attribute, legacy);
-                }
+                // Sentinel never writes the attribute any more: one that exists was set later than the component's
+                // value (an older node during a rolling upgrade, a realm update or import), so it wins
+                put(realm, attribute, legacy);
                 realm.removeAttribute(attribute);
                 LOG.infof("Sentinel: moved the secret setting %s of realm %s out of the realm's attributes", attribute,
                         realm.getName());
@@ -106,6 +105,11 @@ public final class RealmSecrets {
         }
         if (existing.isPresent()) {
             realm.updateComponent(c);
+            // a second one (two nodes migrating at once) would keep an old secret in the database: dropped
+            String kept = c.getId();
+            realm.getComponentsStream(realm.getId(), SecretStore.class.getName())
+                    .filter(o -> RealmSecretsFactory.ID.equals(o.getProviderId()) && !o.getId().equals(kept)).toList()
+                    .forEach(realm::removeComponent);
         } else {
             realm.addComponentModel(c);
         }

@@ -23,6 +23,12 @@ public final class RealmSecretsFactory implements SecretStoreFactory, SentinelPr
     private static final SecretStore NOTHING = new SecretStore() {
     };
 
+    /** Internal: Keycloak's components API neither lists nor changes it; Sentinel's settings API is the way. */
+    @Override
+    public boolean isInternal() {
+        return true;
+    }
+
     @Override
     public String getId() {
         return ID;

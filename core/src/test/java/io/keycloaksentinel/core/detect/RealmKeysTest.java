@@ -46,9 +46,13 @@ class RealmKeysTest {
         final java.util.Map<String, String> byRealm = new java.util.HashMap<>();
         int created;
         boolean visible = true;
+        boolean down;
 
         @Override
         public String loadOrCreate(String realmId) {
+            if (down) {
+                throw new IllegalStateException("database down");
+            }
             if (!visible) {
                 return null;
             }
@@ -127,5 +131,21 @@ class RealmKeysTest {
         RealmKeys restarted = new RealmKeys(new InMemoryCounterStore(), now::get);
         restarted.persistWith(db);
         assertThat(restarted.derivedKey("r1", "device-cookie")).isEqualTo(key);
+    }
+
+    @Test
+    @DisplayName("A database that cannot be read never gets its stored key replaced: that use gets a throwaway key, the next the stored one")
+    void databaseDownKeepsTheStoredKey() {
+        StoredKeys db = new StoredKeys();
+        RealmKeys first = new RealmKeys(new InMemoryCounterStore(), now::get);
+        first.persistWith(db);
+        byte[] key = first.derivedKey("r1", "device-cookie");
+
+        RealmKeys restarted = new RealmKeys(new InMemoryCounterStore(), now::get);
+        restarted.persistWith(db);
+        db.down = true;
+        assertThat(restarted.derivedKey("r1", "device-cookie")).isNotEqualTo(key);
+        db.down = false;
+        assertThat(restarted.derivedKey("r1", "device-cookie")).as("the stored key, once readable").isEqualTo(key);
     }
 }

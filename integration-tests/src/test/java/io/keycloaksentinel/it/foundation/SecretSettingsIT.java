@@ -160,8 +160,8 @@ class SecretSettingsIT {
             noSecretIn("the realm as a viewer reads it", rep.body());
             HttpResponse<String> components = as(viewer, "GET", base + "/components");
             assertThat(components.statusCode()).isEqualTo(200);
-            assertThat(components.body()).as("the secrets component is there, masked").contains("sentinel-realm-secrets")
-                    .contains("**********");
+            assertThat(components.body()).as("Sentinel's components are internal: not listed")
+                    .doesNotContain("sentinel-realm-secrets").doesNotContain("sentinel-realm-keys");
             noSecretIn("the components as a viewer reads them", components.body());
             for (String sentinel : List.of("captcha", "admin-alerts", "")) {
                 HttpResponse<String> read = as(viewer, "GET", base + "/sentinel-admin/" + sentinel);
@@ -180,8 +180,14 @@ class SecretSettingsIT {
             noSecretIn("the components as the admin reads them", server.admin().get(base + "/components").expect(200).body());
             String export = server.admin().post(base + "/partial-export?exportClients=true&exportGroupsAndRoles=true", Map.of())
                     .expect(200).body();
-            assertThat(export).as("the export holds the component").contains("sentinel-realm-secrets");
             noSecretIn("a full partial export by the admin", export);
+
+            // nor can the admin plant a realm key through Keycloak's components API (it would forge device cookies)
+            String realmId = server.admin().get(base).expect(200).json().get("id").asText();
+            AdminApi.Response planted = server.admin().post(base + "/components", Map.of("name", "planted",
+                    "providerId", "sentinel-realm-keys", "providerType", "io.keycloaksentinel.core.secrets.SecretStore",
+                    "parentId", realmId, "config", Map.of("key", List.of("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="))));
+            assertThat(planted.status()).as("creating Sentinel's internal component: %s", planted.body()).isEqualTo(403);
 
             // sending the mask back changes nothing
             server.admin().put(base + "/sentinel-admin/captcha", Map.of("secret", "**********", "mode", "always")).expect(200);
