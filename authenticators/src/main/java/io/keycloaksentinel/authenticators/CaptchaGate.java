@@ -175,18 +175,25 @@ final class CaptchaGate {
         }
         CaptchaVerdict verdict;
         CaptchaRequest request = null;
-        try {
-            RiskLevel level = risk == null ? assess(null) : risk;
-            request = request(null, level, minimumWork(level));
-        } catch (RuntimeException e) {
-            // the server cannot check any answer (no detector, no key, vault down): nothing the client did
-            LOG.warnf("Sentinel: cannot check CAPTCHA answers in realm '%s': %s", realm.getName(), e.toString());
+        String answer = posted.getFirst(provider.responseField());
+        boolean missing = answer == null || answer.isBlank();
+        if (!missing) {
+            try {
+                RiskLevel level = risk == null ? assess(null) : risk;
+                request = request(null, level, minimumWork(level));
+            } catch (RuntimeException e) {
+                // the server cannot check any answer (no detector, no key, vault down): nothing the client did
+                LOG.warnf("Sentinel: cannot check CAPTCHA answers in realm '%s': %s", realm.getName(), e.toString());
+            }
         }
-        if (request == null) {
+        if (missing) {
+            // nothing to check (a bot's bare post): refused before any key, vault or theme lookup
+            verdict = CaptchaVerdict.of(CaptchaVerdict.Outcome.MISSING, "no answer");
+        } else if (request == null) {
             verdict = CaptchaVerdict.of(CaptchaVerdict.Outcome.UNAVAILABLE, "cannot check answers");
         } else {
             try {
-                verdict = provider.verify(request, posted.getFirst(provider.responseField()));
+                verdict = provider.verify(request, answer);
             } catch (RuntimeException e) {
                 // providers report an unreachable vendor as a verdict and never throw; an exception is
                 // the posted answer's doing until proven otherwise, so it is refused and counted,

@@ -17,8 +17,9 @@ public interface CaptchaProvider extends Provider {
     CaptchaWidget widget(CaptchaRequest request);
 
     /**
-     * Verifies {@code answer} (the posted value of {@link #responseField()}, possibly null,
-     * empty or oversize). Called before the username is looked up or any password is hashed.
+     * Verifies {@code answer} (the posted value of {@link #responseField()}, possibly oversize;
+     * never null or blank: the gate answers MISSING for those without calling a provider). Called
+     * before the username is looked up or any password is hashed.
      */
     CaptchaVerdict verify(CaptchaRequest request, String answer);
 
