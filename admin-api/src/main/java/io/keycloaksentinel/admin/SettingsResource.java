@@ -55,7 +55,8 @@ public class SettingsResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response update(Map<String, Object> update) {
         request.requireManageRealm();
-        return Answers.validated(() -> validate.apply(update), values -> {
+        Map<String, Object> settingsOnly = withoutShownOnly(update);
+        return Answers.validated(() -> validate.apply(settingsOnly), values -> {
             RealmModel realm = request.realm();
             // the secrets go to the realm's secrets component, the rest to realm attributes
             table.write(values, RealmSecrets.set(realm), RealmSecrets.remove(realm));
@@ -63,5 +64,21 @@ public class SettingsResource {
             request.realmEvent(OperationType.UPDATE, after);
             return Answers.ok(after);
         });
+    }
+
+    /**
+     * The update without what the read adds beside the settings (installed providers, counts,
+     * problems), which cannot be set: ignored, as Keycloak's own representations ignore read-only
+     * fields, so that {@code kcadm.sh update -s key=value} (which reads, changes one key and sends
+     * the whole body back) works. A key the read does not show is still refused as unknown.
+     */
+    private Map<String, Object> withoutShownOnly(Map<String, Object> update) {
+        if (update == null || update.keySet().stream().allMatch(table.keys()::contains)) {
+            return update;
+        }
+        Map<String, Object> shown = body.get();
+        Map<String, Object> out = new java.util.LinkedHashMap<>(update);
+        out.keySet().removeIf(key -> !table.keys().contains(key) && shown.containsKey(key));
+        return out;
     }
 }

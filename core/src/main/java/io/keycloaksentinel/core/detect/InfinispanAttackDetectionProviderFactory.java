@@ -174,7 +174,7 @@ public final class InfinispanAttackDetectionProviderFactory
             created.useBulkhead(options.bulkhead());
             if (sessionFactory != null) {
                 // the realms' keys outlive a full restart of the cluster (device cookies, known devices, CAPTCHA challenges)
-                created.keys().persistWith(new io.keycloaksentinel.core.secrets.RealmKeyStore(sessionFactory));
+                created.keys().persistWith(new RealmKeyStore(sessionFactory));
             }
             metrics.bind(created);
             detector = created;

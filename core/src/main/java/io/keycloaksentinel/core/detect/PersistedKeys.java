@@ -4,7 +4,7 @@ package io.keycloaksentinel.core.detect;
  * Where a realm's random key outlives the cluster: the cluster store holds the key while any node
  * runs, this holds it across a full restart (an upgrade), so device cookies, known devices and
  * CAPTCHA challenges stay valid. Implemented on Keycloak's database (a realm component) by
- * {@code secrets.RealmKeyStore}; {@link #NONE} keeps nothing (unit tests).
+ * {@link RealmKeyStore}; {@link #NONE} keeps nothing (unit tests).
  */
 public interface PersistedKeys {
 

@@ -41,7 +41,7 @@ class RealmKeysTest {
         assertThat(keys.claimHourlySlot("r1", "signup-mail", "alice@example.test", 3)).isTrue();
     }
 
-    /** A database of one key per realm, as {@code secrets.RealmKeyStore} keeps it. */
+    /** A database of one key per realm, as {@link RealmKeyStore} keeps it. */
     private static final class StoredKeys implements PersistedKeys {
         final java.util.Map<String, String> byRealm = new java.util.HashMap<>();
         int created;

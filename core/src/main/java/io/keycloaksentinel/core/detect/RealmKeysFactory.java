@@ -1,6 +1,8 @@
-package io.keycloaksentinel.core.secrets;
+package io.keycloaksentinel.core.detect;
 
 import io.keycloaksentinel.core.provider.SentinelProviderFactory;
+import io.keycloaksentinel.core.secrets.SecretStore;
+import io.keycloaksentinel.core.secrets.SecretStoreFactory;
 import java.util.List;
 import org.keycloak.component.ComponentModel;
 import org.keycloak.models.KeycloakSession;

@@ -1,6 +1,6 @@
-package io.keycloaksentinel.core.secrets;
+package io.keycloaksentinel.core.detect;
 
-import io.keycloaksentinel.core.detect.PersistedKeys;
+import io.keycloaksentinel.core.secrets.SecretStore;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Comparator;
