@@ -38,7 +38,15 @@ public final class RealmSecretsFactory implements SecretStoreFactory, SentinelPr
     @Override
     public void postInit(KeycloakSessionFactory factory) {
         factory.register(event -> {
-            if (event instanceof PostMigrationEvent) {
+            if (event instanceof org.keycloak.models.RealmModel.RealmAttributeUpdateEvent set
+                    && RealmSecrets.isSecret(set.getAttributeName()) && set.getAttributeValue() != null) {
+                // a secret set as a realm attribute where Keycloak publishes it: moved before the transaction commits
+                // (a realm update through the admin API does not publish it; the next read or start-up moves it)
+                migrateBeforeCommit(set.getKeycloakSession(), set.getRealm());
+            } else if (event instanceof org.keycloak.models.RealmModel.RealmPostCreateEvent created) {
+                // a realm created or imported with one (an old export)
+                migrateBeforeCommit(created.getKeycloakSession(), created.getCreatedRealm());
+            } else if (event instanceof PostMigrationEvent) {
                 try {
                     KeycloakModelUtils.runJobInTransaction(factory,
                             session -> session.realms().getRealmsStream().forEach(RealmSecrets::migrate));
@@ -46,6 +54,19 @@ public final class RealmSecretsFactory implements SecretStoreFactory, SentinelPr
                     LOG.warnf("Sentinel: moving secret settings out of realm attributes failed (%s); retried on each read",
                             e.getClass().getSimpleName());
                 }
+            }
+        });
+    }
+
+    private static void migrateBeforeCommit(KeycloakSession session, org.keycloak.models.RealmModel realm) {
+        session.getTransactionManager().enlistPrepare(new org.keycloak.models.AbstractKeycloakTransaction() {
+            @Override
+            protected void commitImpl() {
+                RealmSecrets.migrate(realm);
+            }
+
+            @Override
+            protected void rollbackImpl() {
             }
         });
     }

@@ -208,7 +208,8 @@ class SecretSettingsIT {
                 }).create(server)) {
             SentinelFlows.useSentinelLoginForm(server.admin(), realm.name());
             String base = "/admin/realms/" + realm.name();
-            assertThat(server.admin().get(base).expect(200).body()).as("imported as an old export holds it").contains(SECRET);
+            // moved out when the realm was imported: no read shows it
+            noSecretIn("the realm imported with the attribute", server.admin().get(base).expect(200).body());
             server.admin().put(base + "/sentinel-admin/captcha", captcha(false)).expect(200);
 
             assertThat(signsIn(realm)).as("signed in with the secret the old attribute held").isTrue();
@@ -219,6 +220,15 @@ class SecretSettingsIT {
             received.clear();
             assertThat(signsIn(realm)).as("still signs in after the move").isTrue();
             assertThat(received).anySatisfy(f -> assertThat(f).containsEntry("secret", SECRET));
+
+            // a realm update that sets one as an attribute (as an older node would): moved on the next read
+            com.fasterxml.jackson.databind.node.ObjectNode rep = (com.fasterxml.jackson.databind.node.ObjectNode) server.admin()
+                    .get(base).expect(200).json();
+            rep.with("attributes").put("sentinel.adminAlerts.webhookSecret", WEBHOOK_SECRET);
+            server.admin().put(base, rep).expect(204);
+            assertThat(server.admin().get(base + "/sentinel-admin/admin-alerts").expect(200).json().get("webhookSecret")
+                    .asText()).as("kept as a secret").isEqualTo("**********");
+            noSecretIn("the realm after the next read", server.admin().get(base).expect(200).body());
         }
     }
 }
