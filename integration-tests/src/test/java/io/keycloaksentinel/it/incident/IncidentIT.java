@@ -216,7 +216,13 @@ class IncidentIT {
         LoginClient client = new LoginClient(server.baseUrl());
         LoginClient.Result page = client.login(realm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, "vera", "wrong-1");
         assertThat(page.loggedIn()).isFalse();
-        assertThat(page.page()).as("the CAPTCHA, mode never notwithstanding").contains(LOADER);
+        // a post without an answer gets the refusal page, whose link leads to the form with the widget
+        assertThat(page.page()).as("the CAPTCHA asked, mode never notwithstanding")
+                .contains("Please complete the security check");
+        java.util.regex.Matcher back = java.util.regex.Pattern.compile("id=\"sentinel-retry\" href=\"([^\"]+)\"")
+                .matcher(page.page());
+        assertThat(back.find()).as("a link back to the sign-in").isTrue();
+        assertThat(client.open(back.group(1).replace("&amp;", "&")).page()).as("the widget on the form").contains(LOADER);
         realm.login("vera", "wrong-2");
         Poll.until("2 failures counted for 127.0.0.1", Duration.ofSeconds(20), () -> server.admin()
                 .get("/admin/realms/" + realm.name() + "/sentinel-admin/attack?ip=127.0.0.1").expect(200).json()
