@@ -1,8 +1,6 @@
 package io.keycloaksentinel.core.detect;
 
-import io.keycloaksentinel.core.provider.SentinelProviderFactory;
-import io.keycloaksentinel.core.secrets.SecretStore;
-import io.keycloaksentinel.core.secrets.SecretStoreFactory;
+import io.keycloaksentinel.core.secrets.StorageComponentFactory;
 import java.util.List;
 import org.keycloak.component.ComponentModel;
 import org.keycloak.models.KeycloakSession;
@@ -13,18 +11,10 @@ import org.keycloak.provider.ProviderConfigProperty;
  * the key's first use. Its one property is secret: Keycloak masks it in every read and partial
  * export (a full export by {@code kc.sh export} carries it, like Keycloak's own keys).
  */
-public final class RealmKeysFactory implements SecretStoreFactory, SentinelProviderFactory<SecretStore> {
+public final class RealmKeysFactory extends StorageComponentFactory {
 
     public static final String ID = "sentinel-realm-keys";
     static final String KEY = "key";
-    private static final SecretStore NOTHING = new SecretStore() {
-    };
-
-    /** Internal: Keycloak's components API neither lists, creates, changes nor deletes it. */
-    @Override
-    public boolean isInternal() {
-        return true;
-    }
 
     /**
      * A key only Sentinel's own store may set: any other write of this type (a component switched to
@@ -42,16 +32,6 @@ public final class RealmKeysFactory implements SecretStoreFactory, SentinelProvi
     @Override
     public String getId() {
         return ID;
-    }
-
-    @Override
-    public SecretStore create(KeycloakSession session, ComponentModel model) {
-        return NOTHING;
-    }
-
-    @Override
-    public SecretStore create(KeycloakSession session) {
-        return NOTHING;
     }
 
     @Override

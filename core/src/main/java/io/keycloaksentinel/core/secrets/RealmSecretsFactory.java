@@ -1,6 +1,5 @@
 package io.keycloaksentinel.core.secrets;
 
-import io.keycloaksentinel.core.provider.SentinelProviderFactory;
 import java.util.List;
 import org.keycloak.component.ComponentModel;
 import org.jboss.logging.Logger;
@@ -12,22 +11,14 @@ import org.keycloak.provider.ProviderConfigProperty;
 
 /**
  * The component that holds a realm's settings secrets ({@link RealmSecrets#KEYS}), one per realm,
- * created on the first secret stored. Every property is secret: Keycloak answers
- * {@code **********} for it in the components API, the realm's partial export and the admin
- * console, and keeps a {@code ${vault.key}} reference visible as it is.
+ * created on the first secret stored. Internal, so Keycloak's components API neither lists nor
+ * changes it; every property is secret, so the realm's partial export shows {@code **********}
+ * for it (a {@code ${vault.key}} reference as it is).
  */
-public final class RealmSecretsFactory implements SecretStoreFactory, SentinelProviderFactory<SecretStore> {
+public final class RealmSecretsFactory extends StorageComponentFactory {
 
     public static final String ID = "sentinel-realm-secrets";
     private static final Logger LOG = Logger.getLogger(RealmSecretsFactory.class);
-    private static final SecretStore NOTHING = new SecretStore() {
-    };
-
-    /** Internal: Keycloak's components API neither lists nor changes it; Sentinel's settings API is the way. */
-    @Override
-    public boolean isInternal() {
-        return true;
-    }
 
     @Override
     public String getId() {
@@ -69,16 +60,6 @@ public final class RealmSecretsFactory implements SecretStoreFactory, SentinelPr
             protected void rollbackImpl() {
             }
         });
-    }
-
-    @Override
-    public SecretStore create(KeycloakSession session, ComponentModel model) {
-        return NOTHING;
-    }
-
-    @Override
-    public SecretStore create(KeycloakSession session) {
-        return NOTHING;
     }
 
     @Override

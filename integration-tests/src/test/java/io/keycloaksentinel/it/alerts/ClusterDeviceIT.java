@@ -55,14 +55,6 @@ class ClusterDeviceIT {
         }
     }
 
-    private static List<String> networks(KeycloakNode node, String realm, String username) {
-        String id = node.admin().userId(realm, username);
-        JsonNode devices = node.admin().get("/admin/realms/" + realm + "/sentinel-admin/users/" + id + "/devices").expect(200)
-                .json().get("devices");
-        List<String> out = new ArrayList<>();
-        devices.forEach(d -> out.add(d.get("browser").asText() + "@" + d.get("network").asText()));
-        return out;
-    }
 
     @Test
     @DisplayName("A browser known from node A is known on node B (same cookie, even from another network); another browser on node B gets exactly one alert")
@@ -108,7 +100,7 @@ class ClusterDeviceIT {
             assertThat(mail.to(CAROL)).as("carol's alerts").hasSize(1);
 
             for (KeycloakNode node : cluster.nodes()) {
-                assertThat(networks(node, realm.name(), "carol")).as("carol's devices seen from %s", node.name())
+                assertThat(node.admin().devices(realm.name(), "carol")).as("carol's devices seen from %s", node.name())
                         .containsExactlyInAnyOrder("Chrome@127.0.91.0/24", "Firefox@127.0.92.0/24");
             }
         }

@@ -52,14 +52,6 @@ class KeysSurviveRestartIT {
         }
     }
 
-    private static List<String> devices(KeycloakNode node, String realm, String username) {
-        String id = node.admin().userId(realm, username);
-        JsonNode devices = node.admin().get("/admin/realms/" + realm + "/sentinel-admin/users/" + id + "/devices").expect(200)
-                .json().get("devices");
-        List<String> out = new ArrayList<>();
-        devices.forEach(d -> out.add(d.get("browser").asText() + "@" + d.get("network").asText()));
-        return out;
-    }
 
     @Test
     @DisplayName("A device cookie and a solved CAPTCHA challenge from before the restart are both accepted after it")
@@ -78,7 +70,7 @@ class KeysSurviveRestartIT {
                 PASSWORD).outcome()).isEqualTo(Outcome.LOGGED_IN);
         String deviceCookie = home.cookie("SENTINEL_DEVICE");
         assertThat(deviceCookie).as("the device cookie issued before the restart").isNotNull();
-        assertThat(devices(before, devicesRealm.name(), "carol")).containsExactly("Chrome@127.0.0.0/24");
+        assertThat(before.admin().devices(devicesRealm.name(), "carol")).containsExactly("Chrome@127.0.0.0/24");
         String answer = ProofOfWork.solvedAnswer(before, captchaRealm.name());
         JsonNode components = before.admin().get("/admin/realms/" + devicesRealm.name() + "/components").expect(200).json();
         assertThat(components.toString()).as("the realm's key component is internal: never listed")
@@ -94,7 +86,7 @@ class KeysSurviveRestartIT {
         assertThat(roaming.login(after.baseUrl(), devicesRealm.name(), TestRealm.CLIENT_ID, TestRealm.REDIRECT_URI, "carol",
                 PASSWORD).outcome()).isEqualTo(Outcome.LOGGED_IN);
         assertThat(roaming.cookie("SENTINEL_DEVICE")).as("no new device cookie after the restart").isEqualTo(deviceCookie);
-        assertThat(devices(after, devicesRealm.name(), "carol")).as("still one device, now seen on the new network")
+        assertThat(after.admin().devices(devicesRealm.name(), "carol")).as("still one device, now seen on the new network")
                 .containsExactly("Chrome@127.0.91.0/24");
 
         LoginClient.Result solved = new LoginClient(after.baseUrl()).login(captchaRealm.name(), TestRealm.CLIENT_ID,

@@ -153,6 +153,15 @@ public final class AdminApi {
         }
     }
 
+    /** A user's known devices as Sentinel's admin API lists them, each as {@code Browser@network}. */
+    public java.util.List<String> devices(String realm, String username) {
+        JsonNode devices = get("/admin/realms/" + encPath(realm) + "/sentinel-admin/users/" + userId(realm, username)
+                + "/devices").expect(200).json().get("devices");
+        java.util.List<String> out = new java.util.ArrayList<>();
+        devices.forEach(d -> out.add(d.get("browser").asText() + "@" + d.get("network").asText()));
+        return out;
+    }
+
     public static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
