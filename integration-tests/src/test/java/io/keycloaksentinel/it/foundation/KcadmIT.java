@@ -83,7 +83,9 @@ class KcadmIT {
             assertThat(login.exit()).as("kcadm.sh config credentials: %s", login.err()).isZero();
             String base = "realms/" + realm.name() + "/sentinel-admin/";
 
-            update(base + "config", "ipFailuresPerDay=77");
+            update(base + "config", "ipFailuresPerDay=77", "networkFailuresPer15m=300");
+            Run lift = kcadm("create", base + "attack/lift", "-s", "source=203.0.113.7");
+            assertThat(lift.exit()).as("lift: %s", lift.err()).isZero();
             assertThat(get(base + "config").get("ipFailuresPerDay").asInt()).isEqualTo(77);
 
             update(base + "captcha", "mode=always");
@@ -94,8 +96,9 @@ class KcadmIT {
             update(base + "breached-passwords", "recheckDays=7");
             assertThat(get(base + "breached-passwords").get("recheckDays").asInt()).isEqualTo(7);
 
-            update(base + "alerts", "newDeviceAlerts=true");
+            update(base + "alerts", "newDeviceAlerts=true", "notifyPasswordChange=true");
             assertThat(get(base + "alerts").get("newDeviceAlerts").asBoolean()).isTrue();
+            assertThat(get(base + "alerts").get("notifyPasswordChange").asBoolean()).isTrue();
 
             update(base + "admin-alerts", "emails=[\"sec@example.test\"]", "webhookSecret=0123456789abcdef-secret");
             JsonNode adminAlerts = get(base + "admin-alerts");
@@ -105,8 +108,11 @@ class KcadmIT {
             update(base + "admin-alerts", "minState=elevated");
             assertThat(get(base + "admin-alerts").get("webhookSecret").asText()).isEqualTo("**********");
 
-            update(base + "mfa", "graceDays=21");
-            assertThat(get(base + "mfa").get("graceDays").asInt()).isEqualTo(21);
+            update(base + "mfa", "mode=enforce", "graceDays=21");
+            JsonNode mfa = get(base + "mfa");
+            assertThat(mfa.get("mode").asText()).isEqualTo("enforce");
+            assertThat(mfa.get("graceDays").asInt()).isEqualTo(21);
+            assertThat(get(base + "mfa/compliance").has("covered")).as("the compliance view").isTrue();
 
             update(base + "incident/containment", "lookBackMinutes=5");
             assertThat(get(base + "incident/containment").get("lookBackMinutes").asInt()).isEqualTo(5);
