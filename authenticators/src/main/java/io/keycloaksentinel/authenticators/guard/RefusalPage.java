@@ -126,11 +126,11 @@ public final class RefusalPage {
         }
         while (PAGES.size() >= MAX_PAGES) {
             // one page out, not all: realms, themes, languages and four messages are all a key can hold
-            java.util.Iterator<Key> oldest = PAGES.keySet().iterator();
-            if (!oldest.hasNext()) {
+            java.util.Iterator<Key> any = PAGES.keySet().iterator(); // not the oldest: any one
+            if (!any.hasNext()) {
                 break;
             }
-            PAGES.remove(oldest.next());
+            PAGES.remove(any.next());
         }
         PAGES.put(key, page);
         return page;

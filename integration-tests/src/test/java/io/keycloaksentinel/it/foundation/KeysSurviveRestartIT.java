@@ -52,7 +52,6 @@ class KeysSurviveRestartIT {
         }
     }
 
-
     @Test
     @DisplayName("A device cookie and a solved CAPTCHA challenge from before the restart are both accepted after it")
     void keysOutliveTheCluster() {
