@@ -207,7 +207,7 @@ MAIL_PID=$!
 
 echo "==> Starting Keycloak on http://localhost:$PORT (log: $SERVER_LOG; first start takes ~30 s)"
 "$KC_HOME/bin/kc.sh" start-dev --http-host=127.0.0.1 --http-port="$PORT" --http-management-port="$MGMT_PORT" \
-  --health-enabled=true --metrics-enabled=true --import-realm >"$SERVER_LOG" 2>&1 &
+  --health-enabled=true --metrics-enabled=true --features=declarative-ui --import-realm >"$SERVER_LOG" 2>&1 &
 KC_PID=$!
 
 answers_200() { # PORT PATH: whether http://127.0.0.1:PORT/PATH answers 200

@@ -36,6 +36,20 @@ final class AdminRequest {
         this.adminEvent = adminEvent;
     }
 
+    /**
+     * A settings save from one of Sentinel's admin console tabs. Keycloak's components endpoint has
+     * already required manage-realm of the admin (and records the admin event, secrets stripped), so
+     * viewing and managing the realm pass here; anything else (users) is refused, since a console
+     * tab never needs it and must not get more than the REST API would give.
+     */
+    static AdminRequest consoleSave(KeycloakSession session, RealmModel realm) {
+        return new AdminRequest(session, realm, null, null);
+    }
+
+    private boolean fromConsole() {
+        return auth == null;
+    }
+
     KeycloakSession session() {
         return session;
     }
@@ -46,31 +60,42 @@ final class AdminRequest {
 
     /** To read the realm's state and settings. */
     void requireViewRealm() {
+        if (fromConsole()) {
+            return;
+        }
         auth.realm().requireViewRealm();
     }
 
     /** To change the realm's settings, flows or sessions, or lift a throttle. */
     void requireManageRealm() {
+        if (fromConsole()) {
+            return;
+        }
         auth.realm().requireManageRealm();
     }
 
     /** To read users. */
     void requireViewUsers() {
+        refuseFromConsole();
         auth.users().requireView();
     }
 
     /** To change users. */
     void requireManageUsers() {
+        refuseFromConsole();
         auth.users().requireManage();
     }
 
     /** Whether the caller may see users (an answer may then say more about one). */
     boolean canViewUsers() {
-        return auth.users().canView();
+        return !fromConsole() && auth.users().canView();
     }
 
     /** Records the call as an admin event on {@code type}, with {@code representation} (none if null). */
     void event(OperationType operation, ResourceType type, Object representation) {
+        if (fromConsole()) {
+            return; // Keycloak records the component's admin event
+        }
         adminEvent.operation(operation).resource(type).resourcePath(session.getContext().getUri())
                 .representation(representation).success();
     }
@@ -78,6 +103,12 @@ final class AdminRequest {
     /** Records the call as an admin event on the realm. */
     void realmEvent(OperationType operation, Object representation) {
         event(operation, ResourceType.REALM, representation);
+    }
+
+    private void refuseFromConsole() {
+        if (fromConsole()) {
+            throw new jakarta.ws.rs.ForbiddenException("not from an admin console tab");
+        }
     }
 
     /** The realm's user of that id; null when there is none (or the id cannot be one). */

@@ -24,7 +24,7 @@ import org.keycloak.provider.ServerInfoAwareProviderFactory;
  * policy and to the login check) with what the server holds, and the users the login check found
  * signing in with a breached password.
  */
-public class BreachedPasswordsResource {
+public class BreachedPasswordsResource implements SettingsEndpoint {
 
     /** The id of Sentinel's password policy (authenticators module). */
     private static final String BREACH_POLICY = "sentinel-breached-password";
@@ -62,6 +62,7 @@ public class BreachedPasswordsResource {
      * Sentinel's check (and its minimum count), and what the server holds (bundled list size,
      * offline index).
      */
+    @Override
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> get() {
@@ -72,6 +73,7 @@ public class BreachedPasswordsResource {
      * Changes some breached-password settings (a partial update; a null restores the default). A
      * bad value is a 400 naming the field, and nothing is saved.
      */
+    @Override
     @PUT
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)

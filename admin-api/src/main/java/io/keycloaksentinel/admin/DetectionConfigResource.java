@@ -19,7 +19,7 @@ import org.keycloak.models.RealmModel;
  * {@code /config}: the realm's detection thresholds, allowlist and modes. Unlike the other
  * settings, a {@code PUT} replaces them all: keys left out take their defaults.
  */
-public class DetectionConfigResource {
+public class DetectionConfigResource implements SettingsEndpoint {
 
     private final AdminRequest request;
 
@@ -28,6 +28,7 @@ public class DetectionConfigResource {
     }
 
     /** The realm's detection thresholds (defaults where none were set). */
+    @Override
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> get() {
@@ -39,6 +40,7 @@ public class DetectionConfigResource {
      * Replaces the realm's detection thresholds. Needs manage-realm. Keys left out take their
      * defaults; an unknown key or a bad value is a 400 that says which and why; nothing is saved then.
      */
+    @Override
     @PUT
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
@@ -73,6 +75,7 @@ public class DetectionConfigResource {
         if (detector != null) {
             detector.states().configure(realm.getId(), realm.getName(), update.thresholds());
         }
+        ConsoleTabs.refreshBeforeCommit(request.session(), realm);
         Map<String, Object> body = body(update.thresholds());
         request.realmEvent(OperationType.UPDATE, body);
         return Answers.ok(body);

@@ -20,7 +20,7 @@ import org.keycloak.events.admin.ResourceType;
  * {@code /mfa}: the enforced-MFA policy and step-up settings, how many users comply, one user's
  * standing and a new grace for them, and the ready-made flows. {@link MfaAdmin} does the work.
  */
-public class MfaResource {
+public class MfaResource implements SettingsEndpoint {
 
     static final List<String> LISTS = List.of("enrolled", "in_grace", "overdue", "exempt", "not_covered");
     private static final int MAX_SCAN = 200_000;
@@ -65,6 +65,7 @@ public class MfaResource {
      * {@code sentinel-mfa} step overrides them for that flow), with {@code problems}: names that
      * match nothing in the realm, stored values that do not parse.
      */
+    @Override
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> get() {
@@ -76,6 +77,7 @@ public class MfaResource {
      * exemption naming an organization, group, role or user that does not exist, an empty factor
      * list, a bad grace: 400 naming it, nothing saved. A policy turned on starts its grace now.
      */
+    @Override
     @PUT
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)

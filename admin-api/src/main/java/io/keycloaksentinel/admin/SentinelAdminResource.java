@@ -41,7 +41,11 @@ public class SentinelAdminResource {
 
     public SentinelAdminResource(KeycloakSession session, RealmModel realm, AdminPermissionEvaluator auth,
                                  AdminEventBuilder adminEvent) {
-        this.request = new AdminRequest(session, realm, auth, adminEvent);
+        this(new AdminRequest(session, realm, auth, adminEvent));
+    }
+
+    SentinelAdminResource(AdminRequest request) {
+        this.request = request;
     }
 
     /** What {@code GET /} answers. */

@@ -33,6 +33,12 @@ public final class SentinelAdminResourceProviderFactory
         };
     }
 
+    /** Keeps the admin console's Sentinel tabs showing the stored settings (with the declarative-ui feature). */
+    @Override
+    public void postInit(org.keycloak.models.KeycloakSessionFactory factory) {
+        ConsoleTabs.register(factory);
+    }
+
     @Override
     public String getId() {
         return PROVIDER_ID;

@@ -21,7 +21,7 @@ import org.keycloak.models.RealmModel;
  * recorded as an admin event with the new settings. The settings table of core says which keys,
  * defaults, checks and attributes; this class only serves them.
  */
-public class SettingsResource {
+public class SettingsResource implements SettingsEndpoint {
 
     private final AdminRequest request;
     private final SettingsTable<?> table;
@@ -42,6 +42,7 @@ public class SettingsResource {
     }
 
     /** The settings (defaults where none were set; secrets masked). */
+    @Override
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> get() {
@@ -50,6 +51,7 @@ public class SettingsResource {
     }
 
     /** Changes some settings (a partial update); answers them as they are now. */
+    @Override
     @PUT
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
@@ -60,6 +62,7 @@ public class SettingsResource {
             RealmModel realm = request.realm();
             // the secrets go to the realm's secrets component, the rest to realm attributes
             table.write(values, RealmSecrets.set(realm), RealmSecrets.remove(realm));
+            ConsoleTabs.refreshBeforeCommit(request.session(), realm);
             Map<String, Object> after = body.get();
             request.realmEvent(OperationType.UPDATE, after);
             return Answers.ok(after);

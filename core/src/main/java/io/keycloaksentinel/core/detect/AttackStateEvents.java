@@ -57,6 +57,11 @@ final class AttackStateEvents {
                 }
             });
         });
+        try {
+            factory.publish(new AttackStateChanged(realmId));
+        } catch (RuntimeException e) {
+            LOG.warnf("Sentinel: a listener failed on an attack-state change: %s", e.toString());
+        }
     }
 
     static AdminEvent event(RealmModel realm, RealmAttackStatus from, RealmAttackStatus to) {

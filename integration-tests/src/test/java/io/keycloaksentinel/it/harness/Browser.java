@@ -300,6 +300,23 @@ public final class Browser implements AutoCloseable {
         }
     }
 
+    /**
+     * Saves what the browser shows as {@code target/screenshots/<name>.png} (under the
+     * integration-tests module) and returns the file: attached to the test output.
+     */
+    public Path screenshot(String name) {
+        Path dir = Path.of(System.getProperty("it.screenshots.dir", "target/screenshots"));
+        try {
+            Files.createDirectories(dir);
+            Path file = dir.resolve(name.replaceAll("[^A-Za-z0-9._-]", "_") + ".png");
+            Files.write(file, driver.getScreenshotAs(org.openqa.selenium.OutputType.BYTES));
+            System.out.println("[screenshot] " + file.toAbsolutePath());
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The visible text of the page (for asserting on messages). */
     public String pageText() {
         return driver.findElement(By.tagName("body")).getText();

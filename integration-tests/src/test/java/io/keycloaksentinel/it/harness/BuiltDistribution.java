@@ -34,10 +34,13 @@ public final class BuiltDistribution {
      * one-member cluster), health and metrics on the management port.
      */
     static final List<String> BUILD_OPTIONS = List.of(
-            "--db=dev-file", "--cache=ispn", "--health-enabled=true", "--metrics-enabled=true");
+            "--db=dev-file", "--cache=ispn", "--health-enabled=true", "--metrics-enabled=true",
+            // Sentinel's admin console tabs (an experimental Keycloak feature; everything else works without it)
+            "--features=declarative-ui");
 
     private static BuiltDistribution withSentinel;
     private static BuiltDistribution plain;
+    private static BuiltDistribution withoutConsoleTabs;
 
     private final Path home;
     private final boolean sentinel;
@@ -68,6 +71,18 @@ public final class BuiltDistribution {
         return plain;
     }
 
+    /**
+     * The server with Sentinel, built without the experimental feature {@code declarative-ui}: what a
+     * production server that does not turn it on runs (no admin console tabs; everything else the same).
+     */
+    public static synchronized BuiltDistribution withoutDeclarativeUi() {
+        if (withoutConsoleTabs == null) {
+            withoutConsoleTabs = prepare("keycloak-built-no-declarative-ui", Settings.sentinelJar(),
+                    BUILD_OPTIONS.stream().filter(o -> !o.startsWith("--features=")).toList());
+        }
+        return withoutConsoleTabs;
+    }
+
     public Path home() {
         return home;
     }
@@ -90,11 +105,15 @@ public final class BuiltDistribution {
 
     /** Copies the distribution to {@code work/<dirName>}, adds {@code jar} unless null, and builds it. */
     private static BuiltDistribution prepare(String dirName, Path jar) {
+        return prepare(dirName, jar, BUILD_OPTIONS);
+    }
+
+    private static BuiltDistribution prepare(String dirName, Path jar, List<String> options) {
         Path source = Settings.distribution();
         Path work = Settings.workDir();
         Path built = work.resolve(dirName);
         Path stampFile = built.resolve(".sentinel-build-stamp");
-        String stamp = digest(jar, Settings.keycloakVersion() + " " + String.join(" ", BUILD_OPTIONS));
+        String stamp = digest(jar, Settings.keycloakVersion() + " " + String.join(" ", options));
         try {
             Files.createDirectories(work);
             if (Files.isRegularFile(stampFile)
@@ -108,7 +127,7 @@ public final class BuiltDistribution {
                 Files.copy(jar, built.resolve("providers").resolve(jar.getFileName()), StandardCopyOption.REPLACE_EXISTING);
             }
             List<String> build = new ArrayList<>(List.of(built.resolve("bin/kc.sh").toString(), "build"));
-            build.addAll(BUILD_OPTIONS);
+            build.addAll(options);
             run(build, built, Duration.ofMinutes(5), work.resolve(dirName + "-kc-build.log"));
             deleteTree(built.resolve("data"));
             Files.writeString(stampFile, stamp, StandardCharsets.UTF_8);

@@ -15,7 +15,7 @@ import java.util.stream.Stream;
  * the Keycloak distribution, so the cluster test needs nothing installed. (PostgreSQL is what
  * docker/compose.yml uses; the clustering options are the same.)
  */
-final class H2TcpServer implements AutoCloseable {
+public final class H2TcpServer implements AutoCloseable {
 
     static final String DATABASE = "keycloakdb";
     static final String USER = "sa";
@@ -29,7 +29,7 @@ final class H2TcpServer implements AutoCloseable {
         this.process = process;
     }
 
-    static H2TcpServer start(Path baseDir) {
+    public static H2TcpServer start(Path baseDir) {
         Path h2Jar;
         try (Stream<Path> files = Files.list(Settings.distribution().resolve("lib/lib/main"))) {
             h2Jar = files.filter(p -> p.getFileName().toString().startsWith("com.h2database.h2-")).findFirst()
@@ -65,8 +65,49 @@ final class H2TcpServer implements AutoCloseable {
         return server;
     }
 
-    String jdbcUrl() {
+    public String jdbcUrl() {
         return "jdbc:h2:tcp://127.0.0.1:" + port + "/" + DATABASE + ";NON_KEYWORDS=VALUE";
+    }
+
+    /** The options that point a node at this database. */
+    public List<String> nodeOptions() {
+        return List.of("--db-url=" + jdbcUrl(), "--db-username=" + USER, "--db-password=" + PASSWORD);
+    }
+
+    /**
+     * The rows {@code sql} selects, each column as text: to look at what a server stored, beneath
+     * its API (through the H2 driver of the Keycloak distribution).
+     */
+    public List<List<String>> query(String sql) {
+        try (Stream<Path> files = Files.list(Settings.distribution().resolve("lib/lib/main"))) {
+            Path h2Jar = files.filter(p -> p.getFileName().toString().startsWith("com.h2database.h2-")).findFirst()
+                    .orElseThrow();
+            try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[]{h2Jar.toUri().toURL()})) {
+                java.sql.Driver driver = (java.sql.Driver) Class.forName("org.h2.Driver", true, loader)
+                        .getDeclaredConstructor().newInstance();
+                java.util.Properties login = new java.util.Properties();
+                login.setProperty("user", USER);
+                login.setProperty("password", PASSWORD);
+                try (java.sql.Connection c = driver.connect(jdbcUrl(), login);
+                     java.sql.Statement st = c.createStatement();
+                     java.sql.ResultSet rs = st.executeQuery(sql)) {
+                    List<List<String>> rows = new java.util.ArrayList<>();
+                    int columns = rs.getMetaData().getColumnCount();
+                    while (rs.next()) {
+                        List<String> row = new java.util.ArrayList<>();
+                        for (int i = 1; i <= columns; i++) {
+                            row.add(rs.getString(i));
+                        }
+                        rows.add(row);
+                    }
+                    return rows;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (ReflectiveOperationException | java.sql.SQLException e) {
+            throw new IllegalStateException("H2 query failed: " + sql, e);
+        }
     }
 
     @Override
