@@ -70,11 +70,20 @@ public abstract class ConsoleTab implements UiTabProviderFactory<UiTabProvider>,
     private final String id;
     private final String help;
     private final List<Field> fields;
+    private final java.util.function.Function<SentinelAdminResource, SettingsEndpoint> endpoint;
+    private final Supplier<Map<String, Object>> defaults;
     private KeycloakSessionFactory factory;
 
-    ConsoleTab(String id, String help, Field... fields) {
+    /**
+     * @param endpoint the capability's REST settings endpoint, which a save goes through
+     * @param defaults every setting at its default, as the REST read shows them
+     */
+    ConsoleTab(String id, String help, java.util.function.Function<SentinelAdminResource, SettingsEndpoint> endpoint,
+               Supplier<Map<String, Object>> defaults, Field... fields) {
         this.id = id;
         this.help = help;
+        this.endpoint = endpoint;
+        this.defaults = defaults;
         this.fields = List.of(fields);
     }
 
@@ -109,7 +118,9 @@ public abstract class ConsoleTab implements UiTabProviderFactory<UiTabProvider>,
     }
 
     /** The capability's REST settings endpoint, for a save from this tab. */
-    abstract SettingsEndpoint endpoint(SentinelAdminResource admin);
+    SettingsEndpoint endpoint(SentinelAdminResource admin) {
+        return endpoint.apply(admin);
+    }
 
     /** What the tab shows now, as the REST read answers it. */
     Map<String, Object> current(SentinelAdminResource admin) {
@@ -130,7 +141,9 @@ public abstract class ConsoleTab implements UiTabProviderFactory<UiTabProvider>,
     }
 
     /** Every setting at its default, as the REST read shows them. */
-    abstract Map<String, Object> defaults();
+    Map<String, Object> defaults() {
+        return defaults.get();
+    }
 
     /** The server's factories: for choices that depend on what is installed. */
     KeycloakSessionFactory sessionFactory() {
@@ -179,52 +192,78 @@ public abstract class ConsoleTab implements UiTabProviderFactory<UiTabProvider>,
 
     /**
      * A save from the tab (the console's first save creates the component, later ones update it):
-     * the form is sent to the capability's REST {@code PUT}, whose refusal becomes the console's
-     * error ("Error could not save item! <the REST message>"), nothing saved. On success the
-     * component keeps what the REST read shows, so the form shows the stored values (and never a
-     * secret). When Sentinel itself refreshes the component, nothing is sent.
+     * the fields the admin changed (against what the form showed) are sent to the capability's REST
+     * {@code PUT}, so a form opened before someone else's change does not undo it. A refusal becomes
+     * the console's error ("Error could not save item! <the REST message>"), nothing saved. The
+     * component then keeps what the REST read shows, so the form shows the stored values (and never
+     * a secret).
+     *
+     * <p>Only a POST or PUT on Keycloak's components endpoint sends anything. Any other caller (a
+     * realm import, which brings such components from an export) sends nothing: the component just
+     * shows what is stored. When Sentinel itself refreshes the component, nothing is sent either.
      */
     @Override
     public void validateConfiguration(KeycloakSession session, RealmModel realm, ComponentModel model) {
         if (ConsoleTabs.refreshing(session)) {
             return;
         }
-        ConsoleTabs.requireFeature();
         SentinelAdminResource admin = new SentinelAdminResource(AdminRequest.consoleSave(session, realm));
-        SettingsEndpoint endpoint = endpoint(admin);
-        Response answer = endpoint.update(update(model.getConfig()));
-        if (answer.getStatus() != Response.Status.OK.getStatusCode()) {
-            String why = answer.getEntity() instanceof Answers.ErrorBody error ? error.error() : "refused";
-            throw new ComponentValidationException(ConsoleTabs.literal(why));
+        if (ConsoleTabs.fromComponentsEndpoint(session)) {
+            ConsoleTabs.requireFeature();
+            Map<String, Object> update = changes(model.getConfig(), ConsoleTabs.shownBefore(this, realm, model),
+                    ConsoleTabs.form(this, current(admin)));
+            if (!update.isEmpty()) {
+                Response answer = endpoint(admin).update(update);
+                if (answer.getStatus() != Response.Status.OK.getStatusCode()) {
+                    String why = answer.getEntity() instanceof Answers.ErrorBody error ? error.error() : "refused";
+                    throw new ComponentValidationException(ConsoleTabs.literal(why));
+                }
+            }
         }
         model.setConfig(ConsoleTabs.config(ConsoleTabs.form(this, current(admin))));
         model.setName(id);
-        ConsoleTabs.saved(session, realm, this);
     }
 
     /**
-     * The REST update a form makes: every field, in the type the REST API takes; a field left empty
-     * takes its default (a null, or left out where the {@code PUT} replaces all), a secret left masked
-     * or empty is left out (kept).
+     * The REST update of a save: the fields whose text differs from what the form showed, in the
+     * type the REST API takes. A field emptied takes its default (a null); a secret left masked or
+     * emptied is kept (left out). Where the {@code PUT} replaces every setting (detection), the
+     * fields not changed are sent as they are stored now; nothing at all when nothing changed.
      */
-    Map<String, Object> update(MultivaluedHashMap<String, String> form) {
+    Map<String, Object> changes(MultivaluedHashMap<String, String> form, Map<String, String> before, Map<String, String> now) {
         Map<String, Object> update = new LinkedHashMap<>();
+        boolean changed = false;
         for (Field f : fields) {
-            String v = form == null ? null : form.getFirst(f.key());
-            boolean empty = v == null || v.isBlank();
+            String typed = normal(form == null ? null : form.getFirst(f.key()));
+            boolean edited = !java.util.Objects.equals(typed, normal(before.get(f.key())));
             if (f.kind() == Kind.SECRET) {
-                if (!empty && !v.strip().equals(io.keycloaksentinel.core.settings.Setting.MASK)) {
-                    update.put(f.key(), v);
+                if (edited && typed != null && !typed.equals(io.keycloaksentinel.core.settings.Setting.MASK)) {
+                    update.put(f.key(), typed);
+                    changed = true;
                 }
                 continue;
             }
-            if (!empty) {
-                update.put(f.key(), json(f.kind(), v.strip()));
-            } else if (!replacesAll()) {
-                update.put(f.key(), null);
+            if (edited) {
+                changed = true;
+                if (typed != null) {
+                    update.put(f.key(), json(f.kind(), typed));
+                } else if (!replacesAll()) {
+                    update.put(f.key(), null);
+                }
+            } else if (replacesAll() && normal(now.get(f.key())) != null) {
+                update.put(f.key(), json(f.kind(), normal(now.get(f.key()))));
             }
         }
-        return update;
+        return changed ? update : Map.of();
+    }
+
+    /** A field's text as compared: without surrounding blanks and with one kind of line end; empty is none. */
+    private static String normal(String v) {
+        if (v == null) {
+            return null;
+        }
+        String s = v.replace("\r\n", "\n").strip();
+        return s.isEmpty() ? null : s;
     }
 
     /** A field's text as the JSON value its setting expects; text that is not one is sent as it is, to be refused with the REST message. */

@@ -19,9 +19,9 @@ import org.keycloak.services.ui.extend.UiTabProvider;
 /**
  * Keeps the components behind Sentinel's admin console tabs ({@link ConsoleTab}) showing what is
  * stored. The console's form shows only its component's config, and Keycloak has no hook on a
- * read, so every other way a setting changes refreshes the component before the change commits:
- * Sentinel's REST {@code PUT}s (and so {@code kcadm.sh}), a realm attribute set through the model,
- * a realm created or imported; and at start-up every realm. A realm whose settings are all at their
+ * read, so every other way a setting changes refreshes the component once the change has
+ * committed, in a transaction of its own: Sentinel's REST {@code PUT}s (and so {@code kcadm.sh}), a
+ * realm created or imported; and at start-up every realm. A realm whose settings are all at their
  * defaults gets no component (the form's defaults are the same). Without the {@code declarative-ui}
  * feature nothing here runs.
  */
@@ -32,58 +32,71 @@ final class ConsoleTabs {
     /** Set while Sentinel writes a tab's component itself: the tab's save hook then sends nothing. */
     private static final String REFRESHING = "sentinel.console.refreshing";
     private static final String ENLISTED = "sentinel.console.refresh:";
-    private static final String SAVED = "sentinel.console.saved:";
 
     private ConsoleTabs() {
     }
 
-    /** Refreshes the tabs of every realm at start-up, and of a realm whose Sentinel settings change. */
+    /** Refreshes the tabs of every realm at start-up (one transaction a realm), of a realm created or imported, and the attack-state tab on a change of state. */
     static void register(KeycloakSessionFactory factory) {
         factory.register(event -> {
-            if (event instanceof RealmModel.RealmAttributeUpdateEvent set && set.getAttributeName() != null
-                    && set.getAttributeName().startsWith("sentinel.")) {
-                refreshBeforeCommit(set.getKeycloakSession(), set.getRealm());
-            } else if (event instanceof RealmModel.RealmPostCreateEvent created) {
-                refreshBeforeCommit(created.getKeycloakSession(), created.getCreatedRealm());
+            if (event instanceof RealmModel.RealmPostCreateEvent created) {
+                refreshAfterCommit(created.getKeycloakSession(), created.getCreatedRealm());
             } else if (event instanceof io.keycloaksentinel.core.detect.AttackStateChanged changed && enabled(factory)) {
-                refreshAttackState(factory, changed.realmId());
+                refreshInOwnTransaction(factory, changed.realmId(), false);
             } else if (event instanceof PostMigrationEvent && enabled(factory)) {
+                List<String> realmIds;
                 try {
-                    KeycloakModelUtils.runJobInTransaction(factory, session -> session.realms().getRealmsStream()
-                            .forEach(realm -> {
-                                session.getContext().setRealm(realm);
-                                refresh(session, realm);
-                            }));
+                    realmIds = KeycloakModelUtils.runJobInTransactionWithResult(factory,
+                            session -> session.realms().getRealmsStream().map(RealmModel::getId).toList());
                 } catch (RuntimeException e) {
-                    LOG.warnf("Sentinel: refreshing the admin console tabs failed (%s); they are refreshed on the next change",
-                            e.getClass().getSimpleName());
+                    LOG.warnf("Sentinel: the admin console tabs were not refreshed at start-up (%s)", e.getClass().getSimpleName());
+                    return;
                 }
+                realmIds.forEach(id -> refreshInOwnTransaction(factory, id, true));
             }
         });
     }
 
-    /** Refreshes {@code realm}'s tabs once, just before the session's transaction commits. */
-    static void refreshBeforeCommit(KeycloakSession session, RealmModel realm) {
-        if (!enabled(session.getKeycloakSessionFactory()) || session.getAttribute(ENLISTED + realm.getId()) != null) {
+    /**
+     * Refreshes {@code realm}'s settings tabs once the session's transaction has committed, in a
+     * transaction of their own: a refresh that fails never fails the change that caused it (it is
+     * logged, and the next change or start-up refreshes again).
+     */
+    static void refreshAfterCommit(KeycloakSession session, RealmModel realm) {
+        KeycloakSessionFactory factory = session.getKeycloakSessionFactory();
+        if (!enabled(factory) || session.getAttribute(ENLISTED + realm.getId()) != null) {
             return;
         }
         session.setAttribute(ENLISTED + realm.getId(), Boolean.TRUE);
-        session.getTransactionManager().enlistPrepare(new AbstractKeycloakTransaction() {
+        String realmId = realm.getId();
+        session.getTransactionManager().enlistAfterCompletion(new AbstractKeycloakTransaction() {
             @Override
             protected void commitImpl() {
-                refresh(session, realm);
+                refreshInOwnTransaction(factory, realmId, true);
             }
 
             @Override
             protected void rollbackImpl() {
-                // nothing written
+                // nothing changed
             }
         });
     }
 
-    /** Marks a tab as saved from the console in this session: its component is already up to date. */
-    static void saved(KeycloakSession session, RealmModel realm, ConsoleTab tab) {
-        session.setAttribute(SAVED + realm.getId() + ":" + tab.getId(), Boolean.TRUE);
+    /** {@code settings}: the settings tabs; otherwise the attack-state tab. Logged, never thrown. */
+    private static void refreshInOwnTransaction(KeycloakSessionFactory factory, String realmId, boolean settings) {
+        try {
+            KeycloakModelUtils.runJobInTransaction(factory, session -> {
+                RealmModel realm = session.realms().getRealm(realmId);
+                if (realm != null) {
+                    session.getContext().setRealm(realm);
+                    refresh(session, realm, tabs(factory).stream().filter(t -> t.showsSettings() == settings).toList(),
+                            !settings);
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.warnf("Sentinel: the admin console tabs of realm %s were not refreshed (%s)", realmId,
+                    e.getClass().getSimpleName());
+        }
     }
 
     /** Whether Sentinel is writing a tab's component (its save hook must send nothing). */
@@ -91,28 +104,33 @@ final class ConsoleTabs {
         return session.getAttribute(REFRESHING) != null;
     }
 
-    /** Makes the attack-state tab of the realm show its new state, in a transaction of its own. */
-    private static void refreshAttackState(KeycloakSessionFactory factory, String realmId) {
+    /**
+     * Whether the component being validated comes from an admin's POST or PUT on Keycloak's components
+     * endpoint (the console's save); not from a realm import, a start-up or any other caller.
+     */
+    static boolean fromComponentsEndpoint(KeycloakSession session) {
         try {
-            KeycloakModelUtils.runJobInTransaction(factory, session -> {
-                RealmModel realm = session.realms().getRealm(realmId);
-                if (realm != null) {
-                    session.getContext().setRealm(realm);
-                    refresh(session, realm, tabs(factory).stream().filter(t -> !t.showsSettings()).toList(), true);
-                }
-            });
-        } catch (RuntimeException e) {
-            LOG.warnf("Sentinel: the admin console's attack-state tab was not refreshed (%s)", e.getClass().getSimpleName());
+            org.keycloak.http.HttpRequest request = session.getContext().getHttpRequest();
+            if (request == null) {
+                return false;
+            }
+            String method = request.getHttpMethod();
+            String path = request.getUri().getPath();
+            return ("POST".equals(method) || "PUT".equals(method)) && path != null
+                    && COMPONENTS_PATH.matcher(path).matches();
+        } catch (RuntimeException noRequest) {
+            return false;
         }
     }
 
-    /** Makes each settings tab's component show what the REST read shows now. */
-    static void refresh(KeycloakSession session, RealmModel realm) {
-        refresh(session, realm, tabs(session.getKeycloakSessionFactory()).stream().filter(ConsoleTab::showsSettings).toList(),
-                false);
-    }
+    private static final java.util.regex.Pattern COMPONENTS_PATH =
+            java.util.regex.Pattern.compile(".*/admin/realms/[^/]+/components(/[^/]+)?/?");
 
-    /** Makes the {@code tabs}' components show what they show now; {@code always}: also when the view is at its defaults. */
+    /**
+     * Makes the {@code tabs}' components show what they show now, one tab at a time (a tab that fails
+     * is logged and left as it was); {@code always}: also when the view is at its defaults. A tab
+     * with more than one component (two saves at once) keeps the first.
+     */
     private static void refresh(KeycloakSession session, RealmModel realm, List<ConsoleTab> tabs, boolean always) {
         if (tabs.isEmpty()) {
             return;
@@ -121,31 +139,53 @@ final class ConsoleTabs {
         try {
             SentinelAdminResource admin = new SentinelAdminResource(AdminRequest.consoleSave(session, realm));
             for (ConsoleTab tab : tabs) {
-                if (session.getAttribute(SAVED + realm.getId() + ":" + tab.getId()) != null) {
-                    continue;
-                }
-                Map<String, String> wanted = form(tab, tab.current(admin));
-                ComponentModel existing = realm.getComponentsStream(realm.getId(), TAB_TYPE)
-                        .filter(c -> tab.getId().equals(c.getProviderId())).findFirst().orElse(null);
-                if (existing != null) {
-                    if (!wanted.equals(shown(tab, existing.getConfig()))) {
-                        ComponentModel copy = new ComponentModel(existing);
-                        copy.setConfig(config(wanted));
-                        realm.updateComponent(copy);
-                    }
-                } else if (always || !wanted.equals(form(tab, tab.defaults()))) {
-                    ComponentModel created = new ComponentModel();
-                    created.setName(tab.getId());
-                    created.setParentId(realm.getId());
-                    created.setProviderType(TAB_TYPE);
-                    created.setProviderId(tab.getId());
-                    created.setConfig(config(wanted));
-                    realm.addComponentModel(created);
+                try {
+                    refresh(realm, admin, tab, always);
+                } catch (RuntimeException e) {
+                    LOG.warnf("Sentinel: the admin console tab %s of realm %s was not refreshed (%s)", tab.getId(),
+                            realm.getName(), e.getClass().getSimpleName());
                 }
             }
         } finally {
             session.removeAttribute(REFRESHING);
         }
+    }
+
+    private static void refresh(RealmModel realm, SentinelAdminResource admin, ConsoleTab tab, boolean always) {
+        Map<String, String> wanted = form(tab, tab.current(admin));
+        List<ComponentModel> existing = components(realm, tab);
+        if (!existing.isEmpty()) {
+            existing.stream().skip(1).forEach(realm::removeComponent);
+            ComponentModel first = existing.get(0);
+            if (!wanted.equals(shown(tab, first.getConfig()))) {
+                ComponentModel copy = new ComponentModel(first);
+                copy.setConfig(config(wanted));
+                realm.updateComponent(copy);
+            }
+        } else if (always || !wanted.equals(form(tab, tab.defaults()))) {
+            ComponentModel created = new ComponentModel();
+            created.setName(tab.getId());
+            created.setParentId(realm.getId());
+            created.setProviderType(TAB_TYPE);
+            created.setProviderId(tab.getId());
+            created.setConfig(config(wanted));
+            realm.addComponentModel(created);
+        }
+    }
+
+    /** The realm's components of {@code tab}, the oldest id first (ids are random: any fixed order does). */
+    private static List<ComponentModel> components(RealmModel realm, ConsoleTab tab) {
+        return realm.getComponentsStream(realm.getId(), TAB_TYPE).filter(c -> tab.getId().equals(c.getProviderId()))
+                .sorted(java.util.Comparator.comparing(ComponentModel::getId)).toList();
+    }
+
+    /**
+     * What the form showed before this save: the stored component's fields (Keycloak has not written
+     * the new ones yet when it validates), or the defaults when there is none yet.
+     */
+    static Map<String, String> shownBefore(ConsoleTab tab, RealmModel realm, ComponentModel model) {
+        ComponentModel stored = model.getId() == null ? null : realm.getComponent(model.getId());
+        return stored == null ? form(tab, tab.defaults()) : shown(tab, stored.getConfig());
     }
 
     /** The form's fields for the settings as the REST read shows them: lists one entry a line, secrets as the mask. */
@@ -165,7 +205,7 @@ final class ConsoleTabs {
     }
 
     /** What a component's config holds of the tab's fields. */
-    private static Map<String, String> shown(ConsoleTab tab, MultivaluedHashMap<String, String> config) {
+    static Map<String, String> shown(ConsoleTab tab, MultivaluedHashMap<String, String> config) {
         Map<String, String> out = new LinkedHashMap<>();
         for (ConsoleTab.Field f : tab.fields()) {
             String v = config == null ? null : config.getFirst(f.key());

@@ -75,7 +75,7 @@ public class DetectionConfigResource implements SettingsEndpoint {
         if (detector != null) {
             detector.states().configure(realm.getId(), realm.getName(), update.thresholds());
         }
-        ConsoleTabs.refreshBeforeCommit(request.session(), realm);
+        ConsoleTabs.refreshAfterCommit(request.session(), realm);
         Map<String, Object> body = body(update.thresholds());
         request.realmEvent(OperationType.UPDATE, body);
         return Answers.ok(body);

@@ -60,8 +60,9 @@ final class MfaAdmin {
      * account is left as typed (the check then names it).
      */
     Map<String, Object> pinUsers(Map<String, Object> update) {
-        if (update == null || !(update.get(MfaSettings.EXEMPT) instanceof List<?> entries)) {
-            return update;
+        if (update == null || !(update.get(MfaSettings.EXEMPT) instanceof List<?> entries)
+                || entries.size() > MfaSettings.MAX_ENTRIES) {
+            return update; // too long a list is refused as it is, without a lookup per entry
         }
         List<Object> pinned = new ArrayList<>();
         for (Object entry : entries) {

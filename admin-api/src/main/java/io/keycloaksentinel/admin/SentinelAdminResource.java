@@ -141,6 +141,12 @@ public class SentinelAdminResource {
         return new IncidentResource(request);
     }
 
+    /** The realm's signing key: when it was rotated, rotating it. */
+    @Path("keys")
+    public KeysResource keys() {
+        return new KeysResource(request);
+    }
+
     /** A user's known devices. */
     @Path("users/{userId}/devices")
     public DevicesResource devices(@PathParam("userId") String userId) {

@@ -62,7 +62,7 @@ public class SettingsResource implements SettingsEndpoint {
             RealmModel realm = request.realm();
             // the secrets go to the realm's secrets component, the rest to realm attributes
             table.write(values, RealmSecrets.set(realm), RealmSecrets.remove(realm));
-            ConsoleTabs.refreshBeforeCommit(request.session(), realm);
+            ConsoleTabs.refreshAfterCommit(request.session(), realm);
             Map<String, Object> after = body.get();
             request.realmEvent(OperationType.UPDATE, after);
             return Answers.ok(after);

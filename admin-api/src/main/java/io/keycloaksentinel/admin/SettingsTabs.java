@@ -29,6 +29,7 @@ public final class SettingsTabs {
     public static final class Detection extends ConsoleTab {
         public Detection() {
             super("sentinel-detection", "Keycloak Sentinel: when the realm is under attack, and when a source is throttled.",
+                    SentinelAdminResource::config, Detection::detectionDefaults,
                     choice(RealmDetectionConfig.MODE, "Mode", "enforce: throttle risky sources (429 before any password check);"
                             + " monitor: only count and log what would be refused.", RealmDetectionConfig.MODE_ENFORCE,
                             RealmDetectionConfig.MODE_MONITOR),
@@ -69,18 +70,13 @@ public final class SettingsTabs {
                             + " one a line, at most 100."));
         }
 
-        @Override
-        SettingsEndpoint endpoint(SentinelAdminResource admin) {
-            return admin.config();
-        }
 
         @Override
         boolean replacesAll() {
             return true;
         }
 
-        @Override
-        Map<String, Object> defaults() {
+        private static Map<String, Object> detectionDefaults() {
             Map<String, Object> d = new LinkedHashMap<>(RealmDetectionConfig.toMap(DetectionThresholds.DEFAULTS));
             d.put(RealmDetectionConfig.ALLOWLIST, List.of());
             d.put(RealmDetectionConfig.MODE, RealmDetectionConfig.MODE_ENFORCE);
@@ -93,6 +89,7 @@ public final class SettingsTabs {
     public static final class Captcha extends ConsoleTab {
         public Captcha() {
             super("sentinel-captcha", "Keycloak Sentinel: the CAPTCHA on login, registration and reset forms, shown by risk.",
+                    SentinelAdminResource::captcha, () -> CaptchaSettings.TABLE.toMap(CaptchaSettings.DEFAULTS),
                     choice(CaptchaSettings.MODE, "Mode", "never; risky: only while a request is rated at least the minimum risk;"
                             + " always; monitor: decide as risky, show and refuse nothing.", "never", "risky", "always", "monitor"),
                     choice(CaptchaSettings.MIN_RISK, "Minimum risk", "medium: the realm ELEVATED or a source half-way to a"
@@ -125,15 +122,7 @@ public final class SettingsTabs {
             return properties;
         }
 
-        @Override
-        SettingsEndpoint endpoint(SentinelAdminResource admin) {
-            return admin.captcha();
-        }
 
-        @Override
-        Map<String, Object> defaults() {
-            return CaptchaSettings.TABLE.toMap(CaptchaSettings.DEFAULTS);
-        }
     }
 
     /** {@code sentinel-breached-passwords}: breached-password checks ({@code /breached-passwords}). */
@@ -141,6 +130,7 @@ public final class SettingsTabs {
         public BreachedPasswords() {
             super("sentinel-breached-passwords", "Keycloak Sentinel: refuse breached passwords, and what happens at login"
                             + " with one.",
+                    SentinelAdminResource::breachedPasswords, () -> BreachSettings.TABLE.toMap(BreachSettings.TABLE.defaults()),
                     lines(BreachSettings.SOURCES, "Sources", "bundled, index, api: one a line (index is skipped when the"
                             + " server has no index file)."),
                     choice(BreachSettings.LOGIN_ACTION, "At login", "What a login with a breached password leads to.",
@@ -154,15 +144,7 @@ public final class SettingsTabs {
                     text(BreachSettings.ADMIN_EMAIL, "Admin email", "email-reset: also mail this address a notice."));
         }
 
-        @Override
-        SettingsEndpoint endpoint(SentinelAdminResource admin) {
-            return admin.breachedPasswords();
-        }
 
-        @Override
-        Map<String, Object> defaults() {
-            return BreachSettings.TABLE.toMap(BreachSettings.TABLE.defaults());
-        }
     }
 
     /** {@code sentinel-device-alerts}: new-device alerts and security notices ({@code /alerts}). */
@@ -170,6 +152,7 @@ public final class SettingsTabs {
         public DeviceAlerts() {
             super("sentinel-device-alerts", "Keycloak Sentinel: mail users about sign-ins from new devices and account"
                             + " changes.",
+                    SentinelAdminResource::alerts, () -> AlertSettings.TABLE.toMap(AlertSettings.TABLE.defaults()),
                     flag(AlertSettings.NEW_DEVICE_ALERTS, "New-device alerts", "Mail the user on a sign-in from an unknown"
                             + " device, with a \"this wasn't me\" link."),
                     flag(AlertSettings.ALERT_FIRST_DEVICE, "Alert on the first device", "Also for an account's first device."),
@@ -186,21 +169,14 @@ public final class SettingsTabs {
                     flag(AlertSettings.NOTIFY_EMAIL_CHANGE, "Notice on email change", "Mail the old and new address."));
         }
 
-        @Override
-        SettingsEndpoint endpoint(SentinelAdminResource admin) {
-            return admin.alerts();
-        }
 
-        @Override
-        Map<String, Object> defaults() {
-            return AlertSettings.TABLE.toMap(AlertSettings.TABLE.defaults());
-        }
     }
 
     /** {@code sentinel-admin-alerts}: where attack alerts go ({@code /admin-alerts}). */
     public static final class AdminAlerts extends ConsoleTab {
         public AdminAlerts() {
             super("sentinel-admin-alerts", "Keycloak Sentinel: tell the realm's admins when an attack starts and ends.",
+                    SentinelAdminResource::adminAlerts, () -> AdminAlertSettings.TABLE.toMap(AdminAlertSettings.DEFAULTS),
                     lines(AdminAlertSettings.EMAILS, "Emails", "Up to 20 addresses, one a line."),
                     secret(AdminAlertSettings.WEBHOOK_URL, "Webhook URL", "http or https, not this server (a Slack URL is a"
                             + " credential)."),
@@ -213,21 +189,14 @@ public final class SettingsTabs {
                             "elevated"));
         }
 
-        @Override
-        SettingsEndpoint endpoint(SentinelAdminResource admin) {
-            return admin.adminAlerts();
-        }
 
-        @Override
-        Map<String, Object> defaults() {
-            return AdminAlertSettings.TABLE.toMap(AdminAlertSettings.DEFAULTS);
-        }
     }
 
     /** {@code sentinel-mfa}: the enforced-MFA policy and step-up ({@code /mfa}). */
     public static final class Mfa extends ConsoleTab {
         public Mfa() {
             super("sentinel-mfa", "Keycloak Sentinel: enforced MFA with a grace period, and step-up on risky sign-ins.",
+                    SentinelAdminResource::mfa, () -> MfaSettings.TABLE.toMap(MfaSettings.TABLE.defaults()),
                     choice(MfaSettings.MODE, "Policy", "enforce; monitor: count who would be asked to enroll; off.", "off",
                             "monitor", "enforce"),
                     lines(MfaSettings.SCOPES, "Who is covered", "One a line: realm, organization:<alias>, group:<path>,"
@@ -250,15 +219,7 @@ public final class SettingsTabs {
                             + " device must do.", "allow", "second-proof", "email-link", "refuse"));
         }
 
-        @Override
-        SettingsEndpoint endpoint(SentinelAdminResource admin) {
-            return admin.mfa();
-        }
 
-        @Override
-        Map<String, Object> defaults() {
-            return MfaSettings.TABLE.toMap(MfaSettings.TABLE.defaults());
-        }
     }
 
     /** {@code sentinel-containment}: what happens on its own to an attack's likely break-ins ({@code /incident/containment}). */
@@ -266,6 +227,7 @@ public final class SettingsTabs {
         public Containment() {
             super("sentinel-containment", "Keycloak Sentinel: what happens on its own to the likely break-ins of an attack"
                             + " or a spray.",
+                    admin -> admin.incident().containment(), () -> ContainmentSettings.TABLE.toMap(ContainmentSettings.TABLE.defaults()),
                     choice(ContainmentSettings.POLICY, "Containment", "off; notify: mail the owners; contain: also ask a second"
                             + " proof until a new password (needs Sentinel's MFA step in the browser flow).",
                             ContainmentSettings.OFF, ContainmentSettings.NOTIFY, ContainmentSettings.CONTAIN),
@@ -273,15 +235,7 @@ public final class SettingsTabs {
                             + " counts as a likely break-in, 1 to 60."));
         }
 
-        @Override
-        SettingsEndpoint endpoint(SentinelAdminResource admin) {
-            return admin.incident().containment();
-        }
 
-        @Override
-        Map<String, Object> defaults() {
-            return ContainmentSettings.TABLE.toMap(ContainmentSettings.TABLE.defaults());
-        }
     }
 
     /**
@@ -295,6 +249,9 @@ public final class SettingsTabs {
 
         public AttackState() {
             super("sentinel-attack", "Keycloak Sentinel: the realm's attack state (a view; Save reads it again).",
+                    admin -> {
+                        throw new UnsupportedOperationException("a view: nothing to set");
+                    }, AttackState::viewDefaults,
                     text("readAt", "Read at", "When these figures were read: at the last change of state, or when Save"
                             + " was last pressed here. Live: GET /admin/realms/{realm}/sentinel-admin/attack."),
                     text("state", "State", "NORMAL, ELEVATED or UNDER_ATTACK (the same on every node)."),
@@ -311,11 +268,6 @@ public final class SettingsTabs {
                     text("spraysFlaggedLastHour", "Sprayed passwords flagged, last hour", "Each is refused from networks"
                             + " new to an account for an hour."),
                     text("more", "More", "What the console cannot show."));
-        }
-
-        @Override
-        SettingsEndpoint endpoint(SentinelAdminResource admin) {
-            throw new UnsupportedOperationException("a view: nothing to set");
         }
 
         @Override
@@ -353,15 +305,15 @@ public final class SettingsTabs {
             if (ConsoleTabs.refreshing(session)) {
                 return;
             }
-            ConsoleTabs.requireFeature();
+            if (ConsoleTabs.fromComponentsEndpoint(session)) {
+                ConsoleTabs.requireFeature();
+            }
             model.setConfig(ConsoleTabs.config(ConsoleTabs.form(this,
                     current(new SentinelAdminResource(AdminRequest.consoleSave(session, realm))))));
             model.setName(getId());
-            ConsoleTabs.saved(session, realm, this);
         }
 
-        @Override
-        Map<String, Object> defaults() {
+        private static Map<String, Object> viewDefaults() {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("state", NOT_READ);
             d.put("more", "Offenders and throttled sources: GET .../sentinel-admin/attack/offenders and /attack/throttled;"

@@ -78,25 +78,49 @@ class ConsoleTabTest {
     }
 
     @Test
-    void aSaveSendsEveryFieldAndKeepsAMaskedOrEmptySecret() {
+    void aSaveSendsWhatTheAdminChangedAndKeepsAMaskedOrEmptySecret() {
         ConsoleTab captcha = new SettingsTabs.Captcha();
-        MultivaluedHashMap<String, String> form = new MultivaluedHashMap<>();
+        Map<String, String> before = ConsoleTabs.form(captcha, captcha.defaults());
+        before.put("secret", "**********");
+        before.put("siteKey", "site-1");
+        MultivaluedHashMap<String, String> form = ConsoleTabs.config(before);
         form.putSingle("mode", "always");
         form.putSingle("workHigh", "150000");
-        form.putSingle("secret", "**********");
+        form.putSingle("siteKey", "");
         form.putSingle("realm", "r");
         form.putSingle("tab", "sentinel-captcha");
-        Map<String, Object> update = captcha.update(form);
-        assertThat(update).containsEntry("mode", "always").containsEntry("workHigh", 150_000L)
-                .containsEntry("siteKey", null).doesNotContainKeys("secret", "realm", "tab");
+        Map<String, Object> update = captcha.changes(form, before, before);
+        assertThat(update).containsOnlyKeys("mode", "workHigh", "siteKey")
+                .containsEntry("mode", "always").containsEntry("workHigh", 150_000L).containsEntry("siteKey", null);
         form.putSingle("secret", "");
-        assertThat(captcha.update(form)).doesNotContainKey("secret");
+        assertThat(captcha.changes(form, before, before)).doesNotContainKey("secret");
         form.putSingle("secret", "new-secret");
-        assertThat(captcha.update(form)).containsEntry("secret", "new-secret");
+        assertThat(captcha.changes(form, before, before)).containsEntry("secret", "new-secret");
+        assertThat(captcha.changes(ConsoleTabs.config(before), before, before)).as("nothing changed: nothing sent").isEmpty();
 
-        // detection's PUT replaces all: an empty field is left out (its default), never a null
-        Map<String, Object> detection = new SettingsTabs.Detection().update(new MultivaluedHashMap<>());
-        assertThat(detection).isEmpty();
+        // someone else changed workLow through the REST API after the form was opened: a save of another field keeps it
+        Map<String, String> now = new LinkedHashMap<>(before);
+        now.put("workLow", "2000");
+        MultivaluedHashMap<String, String> other = ConsoleTabs.config(before);
+        other.putSingle("challengeSeconds", "600");
+        assertThat(captcha.changes(other, before, now)).containsOnlyKeys("challengeSeconds");
+    }
+
+    @Test
+    void detectionsWholeReplacementSendsTheStoredValuesOfUnchangedFields() {
+        ConsoleTab detection = new SettingsTabs.Detection();
+        Map<String, String> before = ConsoleTabs.form(detection, detection.defaults());
+        Map<String, String> now = new LinkedHashMap<>(before);
+        now.put("mode", "monitor"); // set through the REST API after the form was opened
+        MultivaluedHashMap<String, String> form = ConsoleTabs.config(before);
+        form.putSingle("networkFailuresPer15m", "123");
+        Map<String, Object> update = detection.changes(form, before, now);
+        assertThat(update).containsEntry("networkFailuresPer15m", 123L).containsEntry("mode", "monitor")
+                .doesNotContainValue(null);
+        form.putSingle("allowlist", "");
+        assertThat(detection.changes(form, before, now)).as("an empty list: left out, its default")
+                .doesNotContainKey("allowlist");
+        assertThat(detection.changes(ConsoleTabs.config(before), before, now)).isEmpty();
     }
 
     @Test

@@ -37,6 +37,8 @@ class EndpointsTest {
     /** Every endpoint of the map-based resource, with the permission it checked. */
     private static final Map<String, String> EXPECTED = new TreeMap<>(Map.ofEntries(
             Map.entry("GET /", "view-realm"),
+            Map.entry("GET /keys", "view-realm"),
+            Map.entry("POST /keys/rotate", "manage-realm"),
             Map.entry("GET /attack", "view-realm"),
             Map.entry("GET /attack/offenders", "view-realm"),
             Map.entry("GET /attack/throttled", "view-realm"),

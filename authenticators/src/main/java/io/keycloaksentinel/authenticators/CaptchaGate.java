@@ -283,7 +283,7 @@ final class CaptchaGate {
                 resourcesUrl(), realmUrl(), language,
                 detector.keys().derivedKey(realmId, "captcha"),
                 (token, ttl) -> detector.keys().claimOnce(realmId, token, ttl),
-                System::currentTimeMillis, form.label, minWork);
+                System::currentTimeMillis, form.label, minWork, detector.keys().previousDerivedKey(realmId, "captcha"));
     }
 
     private String themeResources() throws IOException {

@@ -22,12 +22,22 @@ import java.util.function.LongSupplier;
  *                     {@code reset}): the built-in provider's challenges are bound to it
  * @param minWork      the least work (ALTCHA {@code maxnumber}) an answered built-in challenge must have
  *                     been issued with: what the risk of this request asks now (0 accepts any)
+ * @param previousSigningKey the signing key from before the realm's last key rotation while its grace
+ *                     period lasts (challenges issued with it still verify), or null
  */
 public record CaptchaRequest(String realmId, String clientIp, RiskLevel risk, CaptchaSettings settings,
                              String resourcesUrl, String realmUrl, String language, byte[] signingKey,
-                             ReplayGuard replay, LongSupplier clock, String form, long minWork) {
+                             ReplayGuard replay, LongSupplier clock, String form, long minWork, byte[] previousSigningKey) {
 
     public CaptchaRequest {
         java.util.Objects.requireNonNull(form, "form");
+    }
+
+    /** A request with no previous signing key (none was rotated out, or its grace is over). */
+    public CaptchaRequest(String realmId, String clientIp, RiskLevel risk, CaptchaSettings settings, String resourcesUrl,
+                          String realmUrl, String language, byte[] signingKey, ReplayGuard replay, LongSupplier clock,
+                          String form, long minWork) {
+        this(realmId, clientIp, risk, settings, resourcesUrl, realmUrl, language, signingKey, replay, clock, form, minWork,
+                null);
     }
 }

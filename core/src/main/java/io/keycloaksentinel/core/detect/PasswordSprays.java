@@ -54,7 +54,7 @@ public final class PasswordSprays {
      * digits. Never log it, store it outside the counters or show it.
      */
     public String fingerprint(String realmId, String password) {
-        return truncate(hmac(keys.derivedKey(realmId, PURPOSE), password));
+        return truncate(hmac(keys.stableKey(realmId, PURPOSE), password));
     }
 
     static byte[] hmac(byte[] key, String password) {

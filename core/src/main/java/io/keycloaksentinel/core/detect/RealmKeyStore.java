@@ -66,6 +66,9 @@ public final class RealmKeyStore implements PersistedKeys {
                 return false;
             }
             List<ComponentModel> stored = components(realm);
+            if (!stored.isEmpty() && newer(stored.get(0).get(RealmKeysFactory.KEY), key)) {
+                return true; // a later rotation is stored already: an older copy never replaces it
+            }
             ComponentModel keep = stored.stream().filter(c -> key.equals(c.get(RealmKeysFactory.KEY))).findFirst()
                     .orElse(null);
             if (keep == null && !stored.isEmpty()) {
@@ -83,6 +86,13 @@ public final class RealmKeyStore implements PersistedKeys {
             stored.stream().filter(c -> !c.getId().equals(kept)).forEach(realm::removeComponent);
             return true;
         });
+    }
+
+    /** Whether {@code stored} holds the same root as {@code key}, rotated later. */
+    static boolean newer(String stored, String key) {
+        RealmKeys.Ring a = RealmKeys.Ring.parse(stored);
+        RealmKeys.Ring b = RealmKeys.Ring.parse(key);
+        return a != null && b != null && java.util.Arrays.equals(a.root(), b.root()) && a.rotatedAt() > b.rotatedAt();
     }
 
     private static ComponentModel model(RealmModel realm, String key) {

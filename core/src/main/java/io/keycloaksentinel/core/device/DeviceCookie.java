@@ -26,11 +26,27 @@ public final class DeviceCookie {
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
 
     private final byte[] key;
+    /** The key before the last rotation, while it still verifies; null otherwise. */
+    private final byte[] previousKey;
+    /** The key of the stored ids, which a rotation never changes (a user's device list stays valid). */
+    private final byte[] storedKey;
     private final String realmId;
 
-    /** @param key the realm's device key (never logged) */
+    /** @param key the realm's device key (never logged), for cookies and stored ids alike */
     public DeviceCookie(byte[] key, String realmId) {
+        this(key, null, key, realmId);
+    }
+
+    /**
+     * @param key         the realm's current device-cookie key: signs new cookies
+     * @param previousKey the one before the last rotation while its grace period lasts, or null:
+     *                    its cookies still verify (and are signed anew at the next sign-in)
+     * @param storedKey   the key of {@link #storedId}, never rotated
+     */
+    public DeviceCookie(byte[] key, byte[] previousKey, byte[] storedKey, String realmId) {
         this.key = key.clone();
+        this.previousKey = previousKey == null ? null : previousKey.clone();
+        this.storedKey = storedKey.clone();
         this.realmId = realmId;
     }
 
@@ -43,7 +59,7 @@ public final class DeviceCookie {
 
     /** The cookie value for {@code deviceId}. */
     public String value(String deviceId) {
-        return "v1." + deviceId + "." + mac("cookie", deviceId);
+        return "v1." + deviceId + "." + mac(key, "cookie", deviceId);
     }
 
     /** The device id of a cookie value that verifies for this realm. */
@@ -55,20 +71,30 @@ public final class DeviceCookie {
         if (parts.length != 3 || !"v1".equals(parts[0]) || !ID.matcher(parts[1]).matches()) {
             return Optional.empty();
         }
-        byte[] expected = mac("cookie", parts[1]).getBytes(StandardCharsets.US_ASCII);
-        return MessageDigest.isEqual(expected, parts[2].getBytes(StandardCharsets.US_ASCII))
+        byte[] given = parts[2].getBytes(StandardCharsets.US_ASCII);
+        if (MessageDigest.isEqual(mac(key, "cookie", parts[1]).getBytes(StandardCharsets.US_ASCII), given)) {
+            return Optional.of(parts[1]);
+        }
+        return previousKey != null
+                && MessageDigest.isEqual(mac(previousKey, "cookie", parts[1]).getBytes(StandardCharsets.US_ASCII), given)
                 ? Optional.of(parts[1]) : Optional.empty();
+    }
+
+    /** Whether {@code value} verifies only with the key before the last rotation: to be signed anew. */
+    public boolean signedWithPreviousKey(String value) {
+        Optional<String> id = verify(value);
+        return id.isPresent() && !value.equals(value(id.get()));
     }
 
     /** What the user's device list stores for {@code deviceId}. */
     public String storedId(String deviceId) {
-        return mac("stored", deviceId).substring(0, 22);
+        return mac(storedKey, "stored", deviceId).substring(0, 22);
     }
 
-    private String mac(String purpose, String deviceId) {
+    private String mac(byte[] with, String purpose, String deviceId) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            mac.init(new SecretKeySpec(with, "HmacSHA256"));
             mac.update((purpose + "\u0000" + realmId + "\u0000" + deviceId).getBytes(StandardCharsets.UTF_8));
             return B64.encodeToString(mac.doFinal());
         } catch (GeneralSecurityException e) {

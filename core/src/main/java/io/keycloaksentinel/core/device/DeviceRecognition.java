@@ -34,7 +34,11 @@ public record DeviceRecognition(DeviceCookie cookies, Optional<String> deviceId,
     /** @param cookieValue the request's {@value DeviceCookie#NAME} cookie, or null */
     public static DeviceRecognition observe(KeycloakSession session, RealmModel realm, AttackDetector detector,
                                             String cookieValue, String ip) {
-        DeviceCookie cookies = new DeviceCookie(detector.keys().derivedKey(realm.getId(), "device-cookie"), realm.getId());
+        // cookies are signed with the current key (the one before a rotation still verifies during its grace period);
+        // the ids a user's list stores are keyed with the realm's root key, which a rotation never changes
+        DeviceCookie cookies = new DeviceCookie(detector.keys().derivedKey(realm.getId(), "device-cookie"),
+                detector.keys().previousDerivedKey(realm.getId(), "device-cookie"),
+                detector.keys().stableKey(realm.getId(), "device-cookie"), realm.getId());
         Optional<String> deviceId = cookies.verify(cookieValue);
         DeviceRepresentationProvider reps = session.getProvider(DeviceRepresentationProvider.class);
         DeviceRepresentation rep = reps == null ? null : reps.deviceRepresentation();

@@ -148,4 +148,83 @@ class RealmKeysTest {
         db.down = false;
         assertThat(restarted.derivedKey("r1", "device-cookie")).as("the stored key, once readable").isEqualTo(key);
     }
+
+    @Test
+    @DisplayName("Rotation: a new signing key, the previous one verifying for the grace period only; counted names,"
+            + " stored ids and the stored keys unchanged where they must be")
+    void rotationWithGrace() {
+        StoredKeys db = new StoredKeys();
+        InMemoryCounterStore cluster = new InMemoryCounterStore();
+        RealmKeys nodeA = new RealmKeys(cluster, now::get);
+        nodeA.persistWith(db);
+        RealmKeys nodeB = new RealmKeys(cluster, now::get);
+        nodeB.persistWith(db);
+
+        byte[] signedBefore = nodeA.derivedKey("r1", "device-cookie");
+        byte[] stable = nodeA.stableKey("r1", "device-cookie");
+        String counted = nodeA.usernameHash("r1", "alice");
+        assertThat(stable).as("before any rotation the stable key is the signing key").isEqualTo(signedBefore);
+        assertThat(nodeB.derivedKey("r1", "device-cookie")).isEqualTo(signedBefore);
+        assertThat(nodeA.previousDerivedKey("r1", "device-cookie")).isNull();
+        assertThat(nodeA.rotation("r1")).isEqualTo(new RealmKeys.Rotation(null, null));
+        String legacy = db.byRealm.get("r1");
+        assertThat(java.util.Base64.getDecoder().decode(legacy)).as("stored as earlier versions stored it").hasSize(32);
+
+        RealmKeys.Rotation r = nodeA.rotate("r1", java.time.Duration.ofDays(7));
+        assertThat(r.rotatedAtMillis()).isEqualTo(now.get());
+        assertThat(r.previousValidUntilMillis()).isEqualTo(now.get() + java.time.Duration.ofDays(7).toMillis());
+        assertThat(nodeA.derivedKey("r1", "device-cookie")).isNotEqualTo(signedBefore);
+        assertThat(nodeA.previousDerivedKey("r1", "device-cookie")).isEqualTo(signedBefore);
+        assertThat(nodeA.stableKey("r1", "device-cookie")).isEqualTo(stable);
+        assertThat(nodeA.usernameHash("r1", "alice")).isEqualTo(counted);
+        assertThat(db.byRealm.get("r1")).as("the rotated keys are stored").startsWith("ring1:").doesNotContain(legacy + ":" + legacy);
+        assertThat(RealmKeys.valid(db.byRealm.get("r1"))).isNotNull();
+
+        // another node signs with its copy until it reads the cluster's again, and verifies with both meanwhile
+        assertThat(nodeB.derivedKey("r1", "device-cookie")).isEqualTo(signedBefore);
+        now.addAndGet(RealmKeys.REFRESH_MILLIS);
+        assertThat(nodeB.derivedKey("r1", "device-cookie")).isEqualTo(nodeA.derivedKey("r1", "device-cookie"));
+        assertThat(nodeB.previousDerivedKey("r1", "device-cookie")).isEqualTo(signedBefore);
+
+        // a full restart keeps the rotation
+        RealmKeys restarted = new RealmKeys(new InMemoryCounterStore(), now::get);
+        restarted.persistWith(db);
+        assertThat(restarted.derivedKey("r1", "device-cookie")).isEqualTo(nodeA.derivedKey("r1", "device-cookie"));
+        assertThat(restarted.previousDerivedKey("r1", "device-cookie")).isEqualTo(signedBefore);
+        assertThat(restarted.usernameHash("r1", "alice")).isEqualTo(counted);
+
+        // the grace period ends
+        now.addAndGet(java.time.Duration.ofDays(7).toMillis());
+        assertThat(nodeA.previousDerivedKey("r1", "device-cookie")).isNull();
+
+        // a second rotation with no grace: the key before is gone at once, the one before that long ago
+        byte[] second = nodeA.derivedKey("r1", "captcha");
+        nodeA.rotate("r1", java.time.Duration.ZERO);
+        assertThat(nodeA.derivedKey("r1", "captcha")).isNotEqualTo(second);
+        assertThat(nodeA.previousDerivedKey("r1", "captcha")).isNull();
+        assertThat(nodeA.usernameHash("r1", "alice")).isEqualTo(counted);
+    }
+
+    @Test
+    @DisplayName("A grace period beyond a year, or negative, is refused")
+    void graceBounds() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> keys.rotate("r1", java.time.Duration.ofDays(366)))
+                .isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> keys.rotate("r1", java.time.Duration.ofDays(-1)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    @DisplayName("Stored values: a ring or a root reads; a mask, a truncated ring or damage do not")
+    void storedForms() {
+        String root = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        assertThat(RealmKeys.valid(root)).isEqualTo(root);
+        String ring = "ring1:" + root + ":" + root + "::0:5";
+        assertThat(RealmKeys.valid(ring)).isEqualTo(ring);
+        assertThat(RealmKeys.valid("**********")).isNull();
+        assertThat(RealmKeys.valid("ring1:" + root + ":" + root)).isNull();
+        assertThat(RealmKeys.valid("ring1:" + root + ":xx::0:5")).isNull();
+        assertThat(RealmKeys.valid("ring1:" + root + ":" + root + "::zero:5")).isNull();
+        assertThat(RealmKeys.Ring.parse(ring).toString()).doesNotContain(root);
+    }
 }

@@ -132,4 +132,24 @@ class DeviceCookieTest {
         assertThat(new DeviceCookie(KEY, "realm-b").storedId(id)).as("other realm").isNotEqualTo(stored);
         assertThat(new DeviceCookie(OTHER_KEY, "realm-a").storedId(id)).as("other key").isNotEqualTo(stored);
     }
+
+    @Test
+    void afterARotationTheOldCookieVerifiesDuringTheGraceAndIsSignedAnew() {
+        String id = DeviceCookie.newId();
+        String old = new DeviceCookie(KEY, "realm-a").value(id);
+        String stored = new DeviceCookie(KEY, "realm-a").storedId(id);
+        DeviceCookie rotated = new DeviceCookie(OTHER_KEY, KEY, KEY, "realm-a");
+        assertThat(rotated.verify(old)).as("signed with the previous key").contains(id);
+        assertThat(rotated.signedWithPreviousKey(old)).isTrue();
+        String renewed = rotated.value(id);
+        assertThat(renewed).isNotEqualTo(old);
+        assertThat(rotated.verify(renewed)).contains(id);
+        assertThat(rotated.signedWithPreviousKey(renewed)).isFalse();
+        assertThat(rotated.storedId(id)).as("the stored id does not change with the key").isEqualTo(stored);
+
+        DeviceCookie graceOver = new DeviceCookie(OTHER_KEY, null, KEY, "realm-a");
+        assertThat(graceOver.verify(old)).isEmpty();
+        assertThat(graceOver.signedWithPreviousKey(old)).isFalse();
+        assertThat(graceOver.verify(renewed)).contains(id);
+    }
 }

@@ -64,8 +64,13 @@ final class DeviceLogins {
         String storedId = deviceId.map(cookies::storedId).orElse(null);
         // a second proof completed in this sign-in (Sentinel's MFA step says so on the event)
         boolean proven = event.getDetails() != null && "true".equals(event.getDetails().get(RiskEvents.SECOND_PROOF));
+        // a cookie signed with the realm's key from before a rotation (still in its grace period) is signed anew
+        boolean resign = sent != null && cookies.signedWithPreviousKey(sent.getValue());
         switch (known.match(storedId, browser, os, network)) {
             case COOKIE, UNPROVEN -> {
+                if (resign) {
+                    setCookie(realm, request, cookies.value(deviceId.orElseThrow()), settings);
+                }
                 KnownDevices.Device d = known.byId(storedId).orElseThrow();
                 boolean nowProven = d.lookAlike() && proven;
                 if (nowProven || now - d.lastSeen() > TOUCH_INTERVAL.toMillis() || !d.network().equals(network)) {
@@ -93,7 +98,7 @@ final class DeviceLogins {
             case UNKNOWN -> {
                 // a valid cookie of another account on this browser keeps its id: one id per browser
                 String id = deviceId.orElseGet(DeviceCookie::newId);
-                if (deviceId.isEmpty()) {
+                if (deviceId.isEmpty() || resign) {
                     setCookie(realm, request, cookies.value(id), settings);
                 }
                 String newStored = cookies.storedId(id);
