@@ -31,14 +31,17 @@ public class KeysResource {
         this.request = request;
     }
 
-    /** What {@code /keys} answers; null fields: never rotated, or no previous key still valid. */
-    public record KeyState(String rotatedAt, String previousValidUntil, boolean previousStillValid) {
+    /**
+     * What {@code /keys} answers; null fields: never rotated. {@code stored}: the database holds the
+     * current state (false: a full restart now would go back to the one before; tried again on later uses).
+     */
+    public record KeyState(String rotatedAt, String previousValidUntil, boolean previousStillValid, boolean stored) {
 
         static KeyState of(RealmKeys.Rotation r) {
             Long until = r.previousValidUntilMillis();
             return new KeyState(r.rotatedAtMillis() == null ? null : Instant.ofEpochMilli(r.rotatedAtMillis()).toString(),
                     until == null ? null : Instant.ofEpochMilli(until).toString(),
-                    until != null && System.currentTimeMillis() < until);
+                    until != null && System.currentTimeMillis() < until, r.stored());
         }
     }
 
@@ -56,7 +59,9 @@ public class KeysResource {
      * Rotates the signing key: body {@code {"graceDays": 7}} (0..365; the default 7), how long what
      * the current key signed still verifies. Device cookies signed with it are signed anew at their
      * next sign-in within that time; after it, such a device is a new device once. {@code 0} for a
-     * key that leaked. Needs manage-realm; an admin event.
+     * key that leaked. While the last rotation's grace runs, only {@code 0} is accepted (409
+     * otherwise: a second rotation would end the first one's grace early). Needs manage-realm; an
+     * admin event.
      */
     @POST
     @Path("rotate")
@@ -72,6 +77,9 @@ public class KeysResource {
             RealmKeys.Rotation rotation;
             try {
                 rotation = detector.keys().rotate(request.realm().getId(), Duration.ofDays(days));
+            } catch (IllegalArgumentException e) {
+                // a rotation with a grace while the last one's grace runs would end that one early
+                return Response.status(Response.Status.CONFLICT).entity(new Answers.ErrorBody(e.getMessage())).build();
             } catch (IllegalStateException e) {
                 return Response.status(Response.Status.SERVICE_UNAVAILABLE)
                         .entity(new Answers.ErrorBody("the key could not be rotated now: " + e.getMessage())).build();

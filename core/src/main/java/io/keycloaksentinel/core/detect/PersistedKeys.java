@@ -18,6 +18,19 @@ public interface PersistedKeys {
      */
     boolean settle(String realmId, String key);
 
+    /** The realm's stored signing state ({@code sign1:...}); null when none is stored (never rotated). */
+    default String loadSigning(String realmId) {
+        return null;
+    }
+
+    /**
+     * Stores the realm's signing state, unless a later one (a higher generation) is stored already;
+     * false when the realm cannot be seen yet.
+     */
+    default boolean settleSigning(String realmId, String encoded) {
+        return true;
+    }
+
     PersistedKeys NONE = new PersistedKeys() {
         @Override
         public String loadOrCreate(String realmId) {

@@ -66,9 +66,6 @@ public final class RealmKeyStore implements PersistedKeys {
                 return false;
             }
             List<ComponentModel> stored = components(realm);
-            if (!stored.isEmpty() && newer(stored.get(0).get(RealmKeysFactory.KEY), key)) {
-                return true; // a later rotation is stored already: an older copy never replaces it
-            }
             ComponentModel keep = stored.stream().filter(c -> key.equals(c.get(RealmKeysFactory.KEY))).findFirst()
                     .orElse(null);
             if (keep == null && !stored.isEmpty()) {
@@ -88,11 +85,36 @@ public final class RealmKeyStore implements PersistedKeys {
         });
     }
 
-    /** Whether {@code stored} holds the same root as {@code key}, rotated later. */
-    static boolean newer(String stored, String key) {
-        RealmKeys.Ring a = RealmKeys.Ring.parse(stored);
-        RealmKeys.Ring b = RealmKeys.Ring.parse(key);
-        return a != null && b != null && java.util.Arrays.equals(a.root(), b.root()) && a.rotatedAt() > b.rotatedAt();
+    @Override
+    public String loadSigning(String realmId) {
+        return KeycloakModelUtils.runJobInTransactionWithResult(factory, session -> {
+            RealmModel realm = session.realms().getRealm(realmId);
+            List<ComponentModel> stored = realm == null ? List.of() : components(realm);
+            return stored.isEmpty() ? null : stored.get(0).get(RealmKeysFactory.SIGNING);
+        });
+    }
+
+    @Override
+    public boolean settleSigning(String realmId, String encoded) {
+        return KeycloakModelUtils.runJobInTransactionWithResult(factory, session -> {
+            RealmModel realm = session.realms().getRealm(realmId);
+            List<ComponentModel> stored = realm == null ? List.of() : components(realm);
+            if (stored.isEmpty()) {
+                return false; // the root key is stored first (on the realm's first use)
+            }
+            RealmKeys.Signing had = RealmKeys.Signing.parse(stored.get(0).get(RealmKeysFactory.SIGNING));
+            RealmKeys.Signing next = RealmKeys.Signing.parse(encoded);
+            if (next == null || (had != null && had.generation() >= next.generation())) {
+                return true; // the same or a later rotation is stored already: never replaced by an older one
+            }
+            ComponentModel updated = new ComponentModel(stored.get(0));
+            updated.getConfig().putSingle(RealmKeysFactory.SIGNING, encoded);
+            own(() -> {
+                realm.updateComponent(updated);
+                return null;
+            });
+            return true;
+        });
     }
 
     private static ComponentModel model(RealmModel realm, String key) {

@@ -29,11 +29,15 @@ public final class RealmKeys {
 
     private final CounterStore store;
     private final LongSupplier clock;
-    /** How long a node uses its copy of a realm's keys before it reads the cluster's again (a rotation elsewhere). */
-    static final long REFRESH_MILLIS = 10_000L;
+    private final Map<String, SecretKeySpec> hashKeys = new ConcurrentHashMap<>();
+    /** How long a node uses its copy of a realm's signing state before it reads the cluster's again (a rotation elsewhere). */
+    public static final long REFRESH_MILLIS = 3_000L;
     /** The longest grace period a rotation may give the previous signing key. */
     public static final java.time.Duration MAX_GRACE = java.time.Duration.ofDays(365);
-    private final Map<String, Cached> rings = new ConcurrentHashMap<>();
+    /** Each realm's signing state as this node last read it from the cluster. */
+    private final Map<String, Cached> signing = new ConcurrentHashMap<>();
+    /** Realms whose signing state this node took from the cluster and has to store (another node's rotation). */
+    private final Map<String, Boolean> signingUnsaved = new ConcurrentHashMap<>();
     private volatile PersistedKeys persisted = PersistedKeys.NONE;
     /** Realms whose key is not stored yet, and when to try again (bounded by the realms of this node). */
     private final Map<String, Long> unsaved = new ConcurrentHashMap<>();
@@ -56,7 +60,7 @@ public final class RealmKeys {
                 : trimmed;
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(ring(realmId).root(), "HmacSHA256"));
+            mac.init(key(realmId));
             byte[] digest = mac.doFinal(normalized.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8));
             return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 16));
         } catch (GeneralSecurityException e) {
@@ -88,13 +92,13 @@ public final class RealmKeys {
 
     /**
      * A 256-bit signing key for {@code purpose} (device cookies, CAPTCHA challenges, breach memos),
-     * derived from the realm's current signing key held in the cluster, so every node signs and
-     * verifies alike and one purpose's key says nothing about another's. Changes when the realm's
-     * keys are rotated ({@link #rotate}); until then it is derived from the root key, as before
-     * rotation existed.
+     * shared by every node, so every node signs and verifies alike and one purpose's key says nothing
+     * about another's. Until the realm's first rotation ({@link #rotate}) it is derived from the
+     * realm's root key, as before rotation existed; from then on from the current signing key.
      */
     public byte[] derivedKey(String realmId, String purpose) {
-        return derive(ring(realmId).signing(), purpose);
+        Signing state = signing(realmId);
+        return state.key() == null ? stableKey(realmId, purpose) : derive(state.key(), purpose);
     }
 
     /**
@@ -102,8 +106,11 @@ public final class RealmKeys {
      * lasts (what was signed with it still verifies); null otherwise.
      */
     public byte[] previousDerivedKey(String realmId, String purpose) {
-        Ring ring = ring(realmId);
-        return ring.previous() != null && clock.getAsLong() < ring.previousUntil() ? derive(ring.previous(), purpose) : null;
+        Signing state = signing(realmId);
+        if (state.generation() == 0 || clock.getAsLong() >= state.previousUntil()) {
+            return null;
+        }
+        return state.previous() == null ? stableKey(realmId, purpose) : derive(state.previous(), purpose);
     }
 
     /**
@@ -112,7 +119,13 @@ public final class RealmKeys {
      * fingerprints), which a new key would orphan. Equal to {@link #derivedKey} until the first rotation.
      */
     public byte[] stableKey(String realmId, String purpose) {
-        return derive(ring(realmId).root(), purpose);
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(key(realmId));
+            return mac.doFinal(("sentinel-key/" + purpose).getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
     }
 
     private static byte[] derive(byte[] key, String purpose) {
@@ -125,53 +138,210 @@ public final class RealmKeys {
         }
     }
 
-    /** When the realm's signing key was last rotated and until when the one before it still verifies (null: never). */
-    public record Rotation(Long rotatedAtMillis, Long previousValidUntilMillis) {
+    /**
+     * A realm's rotation state (never a key): when the signing key was last rotated and until when
+     * the one before it still verifies (null: never rotated); {@code stored}: whether the database
+     * holds it (false: tried again on later uses).
+     */
+    public record Rotation(Long rotatedAtMillis, Long previousValidUntilMillis, boolean stored) {
     }
 
-    /** The realm's rotation state (never the keys). */
+    /** The realm's rotation state. */
     public Rotation rotation(String realmId) {
-        Ring ring = ring(realmId);
-        return new Rotation(ring.rotatedAt() == 0 ? null : ring.rotatedAt(),
-                ring.previous() == null ? null : ring.previousUntil());
+        Signing state = signing(realmId);
+        return state.generation() == 0 ? new Rotation(null, null, true)
+                : new Rotation(state.rotatedAt(), state.previousUntil(), !signingUnsaved.containsKey(realmId));
     }
 
     /**
      * Rotates the realm's signing key on the whole cluster and stores it: a new random key signs from
      * now on (other nodes take it within {@value #REFRESH_MILLIS} ms), and the current one still
-     * verifies for {@code grace} (zero: no longer at all, for a key that leaked). What was signed with
-     * the key before the current one no longer verifies. The root key, behind counted names and
-     * stored device ids, stays.
+     * verifies for {@code grace} (zero: no longer at all, for a key that leaked). The root key, behind
+     * counted names and stored device ids, stays.
      *
-     * @throws IllegalStateException when the cluster's keys cannot be read or changed (nothing rotated)
+     * @throws IllegalArgumentException for a grace out of bounds, or a rotation with a grace while the
+     *                                  last one's grace still runs (it would end that one early)
+     * @throws IllegalStateException    when the cluster's state cannot be changed now (nothing rotated)
      */
     public Rotation rotate(String realmId, java.time.Duration grace) {
         if (grace.isNegative() || grace.compareTo(MAX_GRACE) > 0) {
-            throw new IllegalArgumentException("the grace period must be between 0 and " + MAX_GRACE.toDays() + " days");
+            throw new IllegalArgumentException("graceDays must be a whole number from 0 to " + MAX_GRACE.toDays());
         }
-        ring(realmId); // loaded (and in the cluster) first
-        String clusterKey = "hash-key|" + realmId;
+        key(realmId); // the root stored first: the signing state is stored beside it
+        signing(realmId); // loaded into the cluster first
+        String clusterKey = SIGNING_PREFIX + realmId;
         for (int attempt = 0; attempt < 5; attempt++) {
             String before = store.get(clusterKey).orElse(null);
-            Ring current = before == null ? null : Ring.parse(before);
+            Signing current = Signing.parse(before);
             if (current == null) {
-                throw new IllegalStateException("the realm's keys are not in the cluster store");
+                throw new IllegalStateException("the realm's signing state is not in the cluster store");
+            }
+            long now = clock.getAsLong();
+            if (!grace.isZero() && current.generation() > 0 && now < current.previousUntil()) {
+                throw new IllegalArgumentException("the last rotation's grace period runs until "
+                        + java.time.Instant.ofEpochMilli(current.previousUntil()) + "; a rotation now would end it: wait,"
+                        + " or rotate with graceDays 0 (what the keys before signed is then refused at once)");
             }
             byte[] fresh = new byte[32];
             RANDOM.nextBytes(fresh);
-            long now = clock.getAsLong();
-            Ring next = new Ring(current.root(), fresh, current.signing(), now + grace.toMillis(), now);
+            Signing next = new Signing(current.generation() + 1, fresh, current.key(), now + grace.toMillis(), now);
             String encoded = next.encode();
             if (store.compareAndSet(clusterKey, before, encoded)) {
-                rings.put(realmId, new Cached(next, encoded, now));
-                unsaved.put(realmId, 0L);
-                save(realmId, encoded);
-                LOG.infof("Sentinel: the signing key of realm %s was rotated; the previous one verifies until %s", realmId,
-                        java.time.Instant.ofEpochMilli(next.previousUntil()));
-                return rotation(realmId);
+                take(realmId, next, encoded, now);
+                boolean stored = saveSigning(realmId, encoded);
+                LOG.infof("Sentinel: the signing key of realm %s was rotated (generation %d); the one before verifies until %s",
+                        realmId, next.generation(), java.time.Instant.ofEpochMilli(next.previousUntil()));
+                return new Rotation(next.rotatedAt(), next.previousUntil(), stored);
             }
         }
-        throw new IllegalStateException("the realm's keys changed concurrently; try again");
+        throw new IllegalStateException("the realm's signing state changed concurrently; try again");
+    }
+
+    private static final String SIGNING_PREFIX = "signing-key|";
+
+    /**
+     * This node's copy of the realm's signing state, read again from the cluster every
+     * {@value #REFRESH_MILLIS} ms; on the first use after a full restart, from the database.
+     */
+    private Signing signing(String realmId) {
+        long now = clock.getAsLong();
+        Cached cached = signing.get(realmId);
+        if (cached != null && now - cached.readAt() < REFRESH_MILLIS) {
+            retrySave(realmId, cached);
+            return cached.state();
+        }
+        String clusterKey = SIGNING_PREFIX + realmId;
+        try {
+            Optional<String> current = store.get(clusterKey);
+            Signing state = current.map(Signing::parse).orElse(null);
+            if (state == null) {
+                // not in the cluster (its first use, or the whole cluster restarted): the stored one, or none yet
+                String stored = persisted.loadSigning(realmId);
+                Signing fromDb = Signing.parse(stored);
+                String put = fromDb == null ? Signing.NONE.encode() : stored;
+                if (cached != null && cached.state().generation() > (fromDb == null ? 0 : fromDb.generation())) {
+                    put = cached.encoded(); // this node knows a later rotation than the database: it is kept
+                }
+                store.compareAndSet(clusterKey, current.orElse(null), put);
+                String chosen = store.get(clusterKey).orElse(put);
+                state = Signing.parse(chosen);
+                if (state == null) {
+                    throw new IllegalStateException("damaged signing state");
+                }
+                current = Optional.of(chosen);
+            }
+            if (cached != null && state.generation() < cached.state().generation()) {
+                return cached.state(); // never back to an older rotation
+            }
+            Cached taken = take(realmId, state, current.get(), now);
+            if (cached != null && state.generation() > cached.state().generation() && state.generation() > 0) {
+                signingUnsaved.put(realmId, Boolean.TRUE); // another node's rotation: stored from here too, should it not be yet
+            }
+            retrySave(realmId, taken);
+            return taken.state();
+        } catch (RuntimeException e) {
+            if (cached != null) {
+                return cached.state(); // the cluster or the database cannot be read now: this node's copy a while longer
+            }
+            LOG.warnf("Sentinel: the signing state of realm %s cannot be read (%s); the root key signs for a few seconds",
+                    realmId, e.getClass().getSimpleName());
+            signing.putIfAbsent(realmId, new Cached(Signing.NONE, Signing.NONE.encode(), now)); // tried again after REFRESH_MILLIS
+            return Signing.NONE;
+        }
+    }
+
+    /** Makes {@code state} this node's copy, unless it already holds a later rotation. */
+    private Cached take(String realmId, Signing state, String encoded, long now) {
+        return signing.compute(realmId, (id, had) -> had != null && had.state().generation() > state.generation()
+                ? new Cached(had.state(), had.encoded(), now) : new Cached(state, encoded, now));
+    }
+
+    private void retrySave(String realmId, Cached cached) {
+        if (signingUnsaved.containsKey(realmId) && cached.state().generation() > 0) {
+            saveSigning(realmId, cached.encoded());
+        }
+    }
+
+    private boolean saveSigning(String realmId, String encoded) {
+        try {
+            if (persisted.settleSigning(realmId, encoded)) {
+                signingUnsaved.remove(realmId);
+                return true;
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("Sentinel: the signing key of realm %s could not be stored (%s); tried again on later uses", realmId,
+                    e.getClass().getSimpleName());
+        }
+        signingUnsaved.put(realmId, Boolean.TRUE);
+        return false;
+    }
+
+    /** One node's copy of a realm's signing state, and when it was read from the cluster. */
+    private record Cached(Signing state, String encoded, long readAt) {
+        @Override
+        public String toString() {
+            return "Cached[generation=" + state.generation() + "]"; // never the keys
+        }
+    }
+
+    /**
+     * A realm's signing state: generation 0 until the first rotation (the root key signs); then the
+     * current signing key, the one before it (null: the root) with the end of its grace period, and
+     * when it was rotated. The generation only grows, so no node or store ever goes back to an
+     * older state, whatever the clocks say.
+     */
+    record Signing(long generation, byte[] key, byte[] previous, long previousUntil, long rotatedAt) {
+
+        static final Signing NONE = new Signing(0, null, null, 0, 0);
+        private static final String PREFIX = "sign1:";
+
+        /** The state of a stored value; null when it is not one (a masked value, damage). */
+        static Signing parse(String stored) {
+            if (stored == null || !stored.startsWith(PREFIX)) {
+                return null;
+            }
+            String[] parts = stored.substring(PREFIX.length()).split(":", -1);
+            try {
+                if (parts.length == 1 && Long.parseLong(parts[0]) == 0) {
+                    return NONE;
+                }
+                if (parts.length != 5) {
+                    return null;
+                }
+                long generation = Long.parseLong(parts[0]);
+                byte[] key = decode(parts[1]);
+                byte[] previous = parts[2].isEmpty() ? null : decode(parts[2]);
+                if (generation < 1 || key == null || (!parts[2].isEmpty() && previous == null)) {
+                    return null;
+                }
+                return new Signing(generation, key, previous, Long.parseLong(parts[3]), Long.parseLong(parts[4]));
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+
+        String encode() {
+            if (generation == 0) {
+                return PREFIX + "0";
+            }
+            Base64.Encoder b64 = Base64.getEncoder();
+            return PREFIX + generation + ":" + b64.encodeToString(key) + ":" + (previous == null ? "" : b64.encodeToString(previous))
+                    + ":" + previousUntil + ":" + rotatedAt;
+        }
+
+        private static byte[] decode(String s) {
+            try {
+                byte[] b = Base64.getDecoder().decode(s);
+                return b.length == 32 ? b : null;
+            } catch (IllegalArgumentException e) {
+                return null;
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Signing[generation=" + generation + "]"; // never the keys
+        }
     }
 
     /**
@@ -202,8 +372,10 @@ public final class RealmKeys {
 
     /** Drops this node's copy of a deleted realm's key (the cluster's copy stays with the realm's other entries). */
     void forget(String realmId) {
-        rings.remove(realmId);
+        hashKeys.remove(realmId);
         unsaved.remove(realmId);
+        signing.remove(realmId);
+        signingUnsaved.remove(realmId);
     }
 
     /**
@@ -211,7 +383,7 @@ public final class RealmKeys {
      * whole cluster restarted), the stored one, or a new one. The stored key is then made the
      * cluster's (so a key a running cluster made before keys were stored is kept from then on).
      */
-    private String loadOrCreateHashKey(String realmId) {
+    private SecretKeySpec loadOrCreateHashKey(String realmId) {
         String key = "hash-key|" + realmId;
         Optional<String> existing = store.get(key);
         String stored = null;
@@ -236,15 +408,11 @@ public final class RealmKeys {
             existing = store.get(key);
         }
         String chosen = existing.orElseThrow();
-        if (Ring.parse(chosen) == null) {
-            // damaged in the cluster store (no node writes such a value): never used, never stored
-            throw new KeyUnavailable();
-        }
         if (!chosen.equals(stored)) {
             unsaved.put(realmId, 0L);
             save(realmId, chosen);
         }
-        return chosen;
+        return new SecretKeySpec(Base64.getDecoder().decode(chosen), "HmacSHA256");
     }
 
     /** The stored key could not be read: this one use gets a throwaway key. */
@@ -256,121 +424,28 @@ public final class RealmKeys {
         }
     }
 
-    /**
-     * The keys of a realm, stored if that has not been done yet (tried again at most every 5 s until
-     * it works); this node's copy, read again from the cluster every {@value #REFRESH_MILLIS} ms.
-     */
-    private Ring ring(String realmId) {
-        long now = clock.getAsLong();
-        Cached cached = rings.get(realmId);
-        if (cached == null) {
+    /** The key of a realm, stored if that has not been done yet (tried again at most every 5 s until it works). */
+    private SecretKeySpec key(String realmId) {
+        SecretKeySpec spec = hashKeys.get(realmId);
+        if (spec == null) {
             // loaded outside the map's lock: the load may wait on the database, and must not hold up other realms
-            String encoded;
             try {
-                encoded = loadOrCreateHashKey(realmId);
+                spec = loadOrCreateHashKey(realmId);
             } catch (KeyUnavailable e) {
                 byte[] throwaway = new byte[32];
                 RANDOM.nextBytes(throwaway);
-                return new Ring(throwaway, throwaway, null, 0, 0);
+                return new SecretKeySpec(throwaway, "HmacSHA256");
             }
-            Cached loaded = new Cached(Ring.parse(encoded), encoded, now);
-            Cached before = rings.putIfAbsent(realmId, loaded);
-            cached = before != null ? before : loaded;
-        } else if (now - cached.readAt() >= REFRESH_MILLIS) {
-            cached = refreshed(realmId, cached, now);
+            SecretKeySpec before = hashKeys.putIfAbsent(realmId, spec);
+            if (before != null) {
+                spec = before;
+            }
         }
         Long retryAt = unsaved.get(realmId);
-        if (retryAt != null && now >= retryAt) {
-            save(realmId, cached.encoded());
+        if (retryAt != null && clock.getAsLong() >= retryAt) {
+            save(realmId, java.util.Base64.getEncoder().encodeToString(spec.getEncoded()));
         }
-        return cached.ring();
-    }
-
-    /** This node's copy after a look at the cluster's: a rotation made on another node is taken. */
-    private Cached refreshed(String realmId, Cached cached, long now) {
-        Cached next = new Cached(cached.ring(), cached.encoded(), now);
-        try {
-            String clusterKey = "hash-key|" + realmId;
-            Optional<String> current = store.get(clusterKey);
-            if (current.isEmpty()) {
-                // the cluster lost it (every other node restarted while this one ran on): this node's copy is put back
-                store.compareAndSet(clusterKey, null, cached.encoded());
-            } else if (!current.get().equals(cached.encoded())) {
-                Ring ring = Ring.parse(current.get());
-                if (ring != null && java.util.Arrays.equals(ring.root(), cached.ring().root())
-                        && ring.rotatedAt() >= cached.ring().rotatedAt()) {
-                    next = new Cached(ring, current.get(), now);
-                }
-            }
-        } catch (RuntimeException e) {
-            // the cluster store cannot be read now: this node's copy is used a while longer
-        }
-        rings.put(realmId, next);
-        return next;
-    }
-
-    /** One node's copy of a realm's keys, and when it was read from the cluster. */
-    private record Cached(Ring ring, String encoded, long readAt) {
-    }
-
-    /**
-     * A realm's keys: the root (counted names, stored device ids, password fingerprints; never
-     * rotated), the signing key (cookies, challenges, memos; the root until the first rotation), and
-     * the signing key before it with the end of its grace period. Stored as the root alone (base64 of
-     * 32 bytes) until the first rotation, so keys stored by earlier versions read as they are.
-     */
-    record Ring(byte[] root, byte[] signing, byte[] previous, long previousUntil, long rotatedAt) {
-
-        private static final String PREFIX = "ring1:";
-
-        /** The keys of a stored value; null when it is not one (a masked value, damage). */
-        static Ring parse(String stored) {
-            if (stored == null) {
-                return null;
-            }
-            if (!stored.startsWith(PREFIX)) {
-                byte[] root = decode(stored);
-                return root == null ? null : new Ring(root, root, null, 0, 0);
-            }
-            String[] parts = stored.substring(PREFIX.length()).split(":", -1);
-            if (parts.length != 5) {
-                return null;
-            }
-            byte[] root = decode(parts[0]);
-            byte[] signing = decode(parts[1]);
-            byte[] previous = parts[2].isEmpty() ? null : decode(parts[2]);
-            if (root == null || signing == null || (!parts[2].isEmpty() && previous == null)) {
-                return null;
-            }
-            try {
-                return new Ring(root, signing, previous, Long.parseLong(parts[3]), Long.parseLong(parts[4]));
-            } catch (NumberFormatException e) {
-                return null;
-            }
-        }
-
-        String encode() {
-            Base64.Encoder b64 = Base64.getEncoder();
-            if (previous == null && rotatedAt == 0 && java.util.Arrays.equals(root, signing)) {
-                return b64.encodeToString(root);
-            }
-            return PREFIX + b64.encodeToString(root) + ":" + b64.encodeToString(signing) + ":"
-                    + (previous == null ? "" : b64.encodeToString(previous)) + ":" + previousUntil + ":" + rotatedAt;
-        }
-
-        private static byte[] decode(String s) {
-            try {
-                byte[] b = Base64.getDecoder().decode(s);
-                return b.length == 32 ? b : null;
-            } catch (IllegalArgumentException e) {
-                return null;
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "Ring[rotatedAt=" + rotatedAt + "]"; // never the keys
-        }
+        return spec;
     }
 
     private void save(String realmId, String key) {
@@ -394,8 +469,15 @@ public final class RealmKeys {
         }
     }
 
-    /** A stored value that holds the realm's keys (a root of 32 bytes, or a rotated ring), else null (a masked value, damage). */
+    /** A stored key that decodes to 32 bytes, else null (a masked value from a partial export, damage). */
     static String valid(String stored) {
-        return Ring.parse(stored) == null ? null : stored;
+        if (stored == null) {
+            return null;
+        }
+        try {
+            return Base64.getDecoder().decode(stored).length == 32 ? stored : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 }

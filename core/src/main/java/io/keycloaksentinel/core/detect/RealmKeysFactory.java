@@ -15,6 +15,8 @@ public final class RealmKeysFactory extends StorageComponentFactory {
 
     public static final String ID = "sentinel-realm-keys";
     static final String KEY = "key";
+    /** The signing state after a rotation ({@code sign1:...}); none before the first. */
+    static final String SIGNING = "signing";
 
     /**
      * A key only Sentinel's own store may set: any other write of this type (a component switched to
@@ -26,6 +28,7 @@ public final class RealmKeysFactory extends StorageComponentFactory {
     public void validateConfiguration(KeycloakSession session, org.keycloak.models.RealmModel realm, ComponentModel model) {
         if (!RealmKeyStore.writing()) {
             model.getConfig().putSingle(KEY, org.keycloak.representations.idm.ComponentRepresentation.SECRET_VALUE);
+            model.getConfig().remove(SIGNING);
         }
     }
 
@@ -43,6 +46,8 @@ public final class RealmKeysFactory extends StorageComponentFactory {
     @Override
     public List<ProviderConfigProperty> getConfigProperties() {
         return List.of(new ProviderConfigProperty(KEY, "Key", "The realm's random key (write-only)",
-                ProviderConfigProperty.PASSWORD, null, true));
+                ProviderConfigProperty.PASSWORD, null, true),
+                new ProviderConfigProperty(SIGNING, "Signing key", "The realm's signing key after a rotation (write-only)",
+                        ProviderConfigProperty.PASSWORD, null, true));
     }
 }

@@ -72,6 +72,28 @@ class RealmKeysTest {
             byRealm.put(realmId, key);
             return true;
         }
+
+        final java.util.Map<String, String> signingByRealm = new java.util.HashMap<>();
+
+        @Override
+        public String loadSigning(String realmId) {
+            if (down) {
+                throw new IllegalStateException("database down");
+            }
+            return signingByRealm.get(realmId);
+        }
+
+        @Override
+        public boolean settleSigning(String realmId, String encoded) {
+            if (down || !byRealm.containsKey(realmId)) {
+                return false;
+            }
+            RealmKeys.Signing had = RealmKeys.Signing.parse(signingByRealm.get(realmId));
+            if (had == null || had.generation() < RealmKeys.Signing.parse(encoded).generation()) {
+                signingByRealm.put(realmId, encoded);
+            }
+            return true;
+        }
     }
 
     @Test
@@ -151,7 +173,7 @@ class RealmKeysTest {
 
     @Test
     @DisplayName("Rotation: a new signing key, the previous one verifying for the grace period only; counted names,"
-            + " stored ids and the stored keys unchanged where they must be")
+            + " stored ids and the stored root unchanged")
     void rotationWithGrace() {
         StoredKeys db = new StoredKeys();
         InMemoryCounterStore cluster = new InMemoryCounterStore();
@@ -166,25 +188,27 @@ class RealmKeysTest {
         assertThat(stable).as("before any rotation the stable key is the signing key").isEqualTo(signedBefore);
         assertThat(nodeB.derivedKey("r1", "device-cookie")).isEqualTo(signedBefore);
         assertThat(nodeA.previousDerivedKey("r1", "device-cookie")).isNull();
-        assertThat(nodeA.rotation("r1")).isEqualTo(new RealmKeys.Rotation(null, null));
-        String legacy = db.byRealm.get("r1");
-        assertThat(java.util.Base64.getDecoder().decode(legacy)).as("stored as earlier versions stored it").hasSize(32);
+        assertThat(nodeA.rotation("r1")).isEqualTo(new RealmKeys.Rotation(null, null, true));
+        String root = db.byRealm.get("r1");
 
         RealmKeys.Rotation r = nodeA.rotate("r1", java.time.Duration.ofDays(7));
-        assertThat(r.rotatedAtMillis()).isEqualTo(now.get());
-        assertThat(r.previousValidUntilMillis()).isEqualTo(now.get() + java.time.Duration.ofDays(7).toMillis());
+        assertThat(r).isEqualTo(new RealmKeys.Rotation(now.get(), now.get() + java.time.Duration.ofDays(7).toMillis(), true));
         assertThat(nodeA.derivedKey("r1", "device-cookie")).isNotEqualTo(signedBefore);
         assertThat(nodeA.previousDerivedKey("r1", "device-cookie")).isEqualTo(signedBefore);
         assertThat(nodeA.stableKey("r1", "device-cookie")).isEqualTo(stable);
         assertThat(nodeA.usernameHash("r1", "alice")).isEqualTo(counted);
-        assertThat(db.byRealm.get("r1")).as("the rotated keys are stored").startsWith("ring1:").doesNotContain(legacy + ":" + legacy);
-        assertThat(RealmKeys.valid(db.byRealm.get("r1"))).isNotNull();
+        assertThat(db.byRealm.get("r1")).as("the root is stored as earlier versions stored it, unchanged").isEqualTo(root);
+        assertThat(db.signingByRealm.get("r1")).as("the signing state beside it").startsWith("sign1:1:").doesNotContain(root);
 
         // another node signs with its copy until it reads the cluster's again, and verifies with both meanwhile
         assertThat(nodeB.derivedKey("r1", "device-cookie")).isEqualTo(signedBefore);
         now.addAndGet(RealmKeys.REFRESH_MILLIS);
         assertThat(nodeB.derivedKey("r1", "device-cookie")).isEqualTo(nodeA.derivedKey("r1", "device-cookie"));
         assertThat(nodeB.previousDerivedKey("r1", "device-cookie")).isEqualTo(signedBefore);
+
+        // a second rotation with a grace during the first one's grace would end it early: refused
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> nodeB.rotate("r1", java.time.Duration.ofDays(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("grace period runs until");
 
         // a full restart keeps the rotation
         RealmKeys restarted = new RealmKeys(new InMemoryCounterStore(), now::get);
@@ -197,12 +221,33 @@ class RealmKeysTest {
         now.addAndGet(java.time.Duration.ofDays(7).toMillis());
         assertThat(nodeA.previousDerivedKey("r1", "device-cookie")).isNull();
 
-        // a second rotation with no grace: the key before is gone at once, the one before that long ago
+        // a rotation with no grace: the key before is refused at once; an older state never replaces the stored one
         byte[] second = nodeA.derivedKey("r1", "captcha");
+        String generation1 = db.signingByRealm.get("r1");
         nodeA.rotate("r1", java.time.Duration.ZERO);
         assertThat(nodeA.derivedKey("r1", "captcha")).isNotEqualTo(second);
         assertThat(nodeA.previousDerivedKey("r1", "captcha")).isNull();
         assertThat(nodeA.usernameHash("r1", "alice")).isEqualTo(counted);
+        assertThat(db.signingByRealm.get("r1")).startsWith("sign1:2:");
+        db.settleSigning("r1", generation1);
+        assertThat(db.signingByRealm.get("r1")).startsWith("sign1:2:");
+    }
+
+    @Test
+    @DisplayName("A node whose stored signing state cannot be read signs with the root for a while, never minting a key")
+    void signingStateUnreadable() {
+        StoredKeys db = new StoredKeys();
+        RealmKeys node = new RealmKeys(new InMemoryCounterStore(), now::get);
+        node.persistWith(db);
+        byte[] root = node.stableKey("r1", "captcha");
+        db.down = true;
+        RealmKeys other = new RealmKeys(new InMemoryCounterStore(), now::get);
+        other.persistWith(db);
+        db.down = false;
+        other.stableKey("r1", "captcha");
+        db.down = true;
+        assertThat(other.derivedKey("r1", "captcha")).as("the root signs").isEqualTo(root);
+        assertThat(db.signingByRealm).isEmpty();
     }
 
     @Test
@@ -215,16 +260,19 @@ class RealmKeysTest {
     }
 
     @Test
-    @DisplayName("Stored values: a ring or a root reads; a mask, a truncated ring or damage do not")
+    @DisplayName("Stored signing states: none, a rotation; a mask, a truncated state or damage do not read")
     void storedForms() {
-        String root = java.util.Base64.getEncoder().encodeToString(new byte[32]);
-        assertThat(RealmKeys.valid(root)).isEqualTo(root);
-        String ring = "ring1:" + root + ":" + root + "::0:5";
-        assertThat(RealmKeys.valid(ring)).isEqualTo(ring);
-        assertThat(RealmKeys.valid("**********")).isNull();
-        assertThat(RealmKeys.valid("ring1:" + root + ":" + root)).isNull();
-        assertThat(RealmKeys.valid("ring1:" + root + ":xx::0:5")).isNull();
-        assertThat(RealmKeys.valid("ring1:" + root + ":" + root + "::zero:5")).isNull();
-        assertThat(RealmKeys.Ring.parse(ring).toString()).doesNotContain(root);
+        String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        assertThat(RealmKeys.Signing.parse("sign1:0")).isEqualTo(RealmKeys.Signing.NONE);
+        RealmKeys.Signing one = RealmKeys.Signing.parse("sign1:1:" + key + "::9:5");
+        assertThat(one.generation()).isEqualTo(1);
+        assertThat(one.previous()).isNull();
+        assertThat(RealmKeys.Signing.parse(one.encode()).previousUntil()).isEqualTo(9);
+        assertThat(RealmKeys.Signing.parse("**********")).isNull();
+        assertThat(RealmKeys.Signing.parse("sign1:1:" + key)).isNull();
+        assertThat(RealmKeys.Signing.parse("sign1:1:xx::9:5")).isNull();
+        assertThat(RealmKeys.Signing.parse("sign1:0:" + key + "::9:5")).isNull();
+        assertThat(RealmKeys.Signing.parse("sign1:1:" + key + "::nine:5")).isNull();
+        assertThat(one.toString()).doesNotContain(key);
     }
 }

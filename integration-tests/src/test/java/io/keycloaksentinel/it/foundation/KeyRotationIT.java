@@ -89,6 +89,10 @@ class KeyRotationIT {
         JsonNode rotated = server.admin().post(path(devices, "/keys/rotate"), Map.of("graceDays", 1)).expect(200).json();
         assertThat(rotated.get("previousStillValid").asBoolean()).isTrue();
         assertThat(rotated.toString()).as("no key material").doesNotContain("key\"");
+        assertThat(rotated.get("stored").asBoolean()).as("in the database: a full restart keeps it").isTrue();
+        assertThat(server.admin().post(path(devices, "/keys/rotate"), Map.of("graceDays", 1)).expect(409).json()
+                .get("error").asText()).as("a second rotation would end the first one's grace early")
+                .contains("grace period runs until");
         server.admin().post(path(captcha, "/keys/rotate"), Map.of()).expect(200);
         assertThat(server.admin().get(path(devices, "/keys")).expect(200).json().get("rotatedAt").asText()).isNotBlank();
 

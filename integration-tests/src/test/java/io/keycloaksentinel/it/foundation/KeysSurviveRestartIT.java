@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A realm's random key outlives a full restart (every node down, nothing left in Infinispan, the
  * same database): a device cookie issued before is still recognised and a CAPTCHA challenge issued
- * before still verifies within its lifetime. Without the stored key both would be forgotten.
+ * before still verifies within its lifetime, also when the realm's signing key was rotated after
+ * the challenge was issued. Without the stored keys both would be forgotten.
  */
 @DisplayName("Sentinel's realm keys survive a full restart on the same database")
 class KeysSurviveRestartIT {
@@ -71,6 +72,10 @@ class KeysSurviveRestartIT {
         assertThat(deviceCookie).as("the device cookie issued before the restart").isNotNull();
         assertThat(before.admin().devices(devicesRealm.name(), "carol")).containsExactly("Chrome@127.0.0.0/24");
         String answer = ProofOfWork.solvedAnswer(before, captchaRealm.name());
+        // the CAPTCHA realm's signing key rotated after the challenge was issued: after the restart the challenge
+        // verifies only if the rotation (new key, and the one before within its grace) came back from the database
+        String rotatedAt = before.admin().post("/admin/realms/" + captchaRealm.name() + "/sentinel-admin/keys/rotate",
+                Map.of("graceDays", 1)).expect(200).json().get("rotatedAt").asText();
         JsonNode components = before.admin().get("/admin/realms/" + devicesRealm.name() + "/components").expect(200).json();
         assertThat(components.toString()).as("the realm's key component is internal: never listed")
                 .doesNotContain("sentinel-realm-keys");
@@ -88,6 +93,8 @@ class KeysSurviveRestartIT {
         assertThat(after.admin().devices(devicesRealm.name(), "carol")).as("still one device, now seen on the new network")
                 .containsExactly("Chrome@127.0.91.0/24");
 
+        assertThat(after.admin().get("/admin/realms/" + captchaRealm.name() + "/sentinel-admin/keys").expect(200).json()
+                .get("rotatedAt").asText()).as("the rotation outlived the cluster").isEqualTo(rotatedAt);
         LoginClient.Result solved = new LoginClient(after.baseUrl()).login(captchaRealm.name(), TestRealm.CLIENT_ID,
                 TestRealm.REDIRECT_URI, "carol", PASSWORD, Map.of("altcha", answer));
         assertThat(solved.loggedIn()).as("a challenge solved before the restart, answered after it: %s", solved).isTrue();

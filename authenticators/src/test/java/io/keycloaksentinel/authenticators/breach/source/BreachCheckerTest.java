@@ -37,7 +37,7 @@ class BreachCheckerTest {
     }
 
     private BreachSettings settings(Set<Source> sources, boolean failOpen) {
-        return new BreachSettings(sources, api.baseUrl(), 1000, failOpen, BreachSettings.LoginAction.SECOND_PROOF, 30, null);
+        return new BreachSettings(sources, api.baseUrl(), 5000, failOpen, BreachSettings.LoginAction.SECOND_PROOF, 30, null);
     }
 
     @Test
