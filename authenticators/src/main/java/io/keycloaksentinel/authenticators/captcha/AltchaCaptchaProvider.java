@@ -134,21 +134,21 @@ public final class AltchaCaptchaProvider implements CaptchaProvider, CaptchaProv
         // the signature first (an HMAC over the posted challenge: forged, moved or altered), then the
         // solution (the posted number must hash to the signed challenge, so the salt and all its
         // parameters are signed too); constant-time compares
-        String expectedSignature;
-        String previousSignature;
+        boolean signed;
         String expectedChallenge;
         try {
-            expectedSignature = Altcha.hmacHex(Altcha.Algorithm.SHA256, bytes(p.challenge()), hmacKey(request));
-            // a challenge issued before the realm's key rotation verifies during the grace period
-            previousSignature = request.previousSigningKey() == null ? null : Altcha.hmacHex(Altcha.Algorithm.SHA256,
-                    bytes(p.challenge()), HexFormat.of().formatHex(request.previousSigningKey()));
+            signed = MessageDigest.isEqual(bytes(Altcha.hmacHex(Altcha.Algorithm.SHA256, bytes(p.challenge()),
+                    hmacKey(request))), bytes(p.signature()));
+            if (!signed && request.previousSigningKey() != null) {
+                // a challenge issued before the realm's key rotation verifies during the grace period
+                signed = MessageDigest.isEqual(bytes(Altcha.hmacHex(Altcha.Algorithm.SHA256, bytes(p.challenge()),
+                        HexFormat.of().formatHex(request.previousSigningKey()))), bytes(p.signature()));
+            }
             expectedChallenge = Altcha.hashHex(Altcha.Algorithm.SHA256, p.salt() + p.number());
         } catch (Exception e) {
             return CaptchaVerdict.of(Outcome.INVALID, "malformed answer");
         }
-        boolean signed = MessageDigest.isEqual(bytes(expectedSignature), bytes(p.signature()));
-        boolean signedBefore = previousSignature != null && MessageDigest.isEqual(bytes(previousSignature), bytes(p.signature()));
-        if (!signed && !signedBefore) {
+        if (!signed) {
             return CaptchaVerdict.of(Outcome.INVALID, "bad signature");
         }
         if (!MessageDigest.isEqual(bytes(expectedChallenge), bytes(p.challenge()))) {

@@ -211,6 +211,21 @@ class AltchaCaptchaProviderTest {
     }
 
     @Test
+    @DisplayName("After a key rotation, a challenge of the previous key passes during the grace (once), and not after it")
+    void previousKeyDuringGrace() {
+        String answer = solve(provider.challengeJson(request()));
+        CaptchaRequest rotated = new CaptchaRequest("realm-a", "198.51.100.4", RiskLevel.LOW, SETTINGS, RESOURCES, REALM_URL,
+                "en", OTHER_KEY, replay, now::get, LOGIN, SETTINGS.work(RiskLevel.LOW), KEY);
+        CaptchaRequest graceOver = request("realm-a", RiskLevel.LOW, OTHER_KEY);
+
+        assertThat(provider.verify(graceOver, answer)).isEqualTo(CaptchaVerdict.of(Outcome.INVALID, "bad signature"));
+        assertThat(provider.verify(rotated, answer)).isEqualTo(CaptchaVerdict.passed());
+        assertThat(provider.verify(rotated, answer).outcome()).as("still single-use").isEqualTo(Outcome.REPLAYED);
+        String fresh = solve(provider.challengeJson(rotated));
+        assertThat(provider.verify(graceOver, fresh)).as("signed with the new key").isEqualTo(CaptchaVerdict.passed());
+    }
+
+    @Test
     @DisplayName("An answer checked with another realm's key, or in another realm with the same key, is INVALID")
     void otherRealm() {
         String answer = solve(provider.challengeJson(request()));
