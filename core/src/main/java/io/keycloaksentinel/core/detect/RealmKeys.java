@@ -198,6 +198,25 @@ public final class RealmKeys {
     }
 
     private static final String SIGNING_PREFIX = "signing-key|";
+    /** The least time between two early reads of the cluster's signing state on one node, per realm. */
+    static final long EARLY_REFRESH_MILLIS = 500L;
+
+    /**
+     * Reads the realm's signing state from the cluster now, rather than when this node's copy is
+     * {@value #REFRESH_MILLIS} ms old: for a value signed elsewhere that this node's keys do not
+     * verify (another node may have rotated the key a moment ago). At most every
+     * {@value #EARLY_REFRESH_MILLIS} ms per realm, so forged values cannot make a node read the
+     * cluster on every request. True when this node's keys changed.
+     */
+    public boolean refreshSigning(String realmId) {
+        Cached cached = signing.get(realmId);
+        if (cached == null || clock.getAsLong() - cached.readAt() < EARLY_REFRESH_MILLIS) {
+            return false;
+        }
+        long generation = cached.state().generation();
+        signing.computeIfPresent(realmId, (id, c) -> c == cached ? new Cached(c.state(), c.encoded(), 0L) : c);
+        return signing(realmId).generation() != generation;
+    }
 
     /**
      * This node's copy of the realm's signing state, read again from the cluster every

@@ -80,6 +80,15 @@ public final class DeviceCookie {
                 ? Optional.of(parts[1]) : Optional.empty();
     }
 
+    /** Whether {@code value} has the cookie's form ({@code v1.<id>.<mac>}), whatever key signed it. */
+    public static boolean wellFormed(String value) {
+        if (value == null || value.length() > MAX_LENGTH) {
+            return false;
+        }
+        String[] parts = value.split("\\.", -1);
+        return parts.length == 3 && "v1".equals(parts[0]) && ID.matcher(parts[1]).matches() && !parts[2].isEmpty();
+    }
+
     /** Whether {@code value} verifies only with the key before the last rotation: to be signed anew. */
     public boolean signedWithPreviousKey(String value) {
         Optional<String> id = verify(value);

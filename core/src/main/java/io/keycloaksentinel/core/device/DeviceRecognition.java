@@ -34,17 +34,29 @@ public record DeviceRecognition(DeviceCookie cookies, Optional<String> deviceId,
     /** @param cookieValue the request's {@value DeviceCookie#NAME} cookie, or null */
     public static DeviceRecognition observe(KeycloakSession session, RealmModel realm, AttackDetector detector,
                                             String cookieValue, String ip) {
-        // cookies are signed with the current key (the one before a rotation still verifies during its grace period);
-        // the ids a user's list stores are keyed with the realm's root key, which a rotation never changes
-        DeviceCookie cookies = new DeviceCookie(detector.keys().derivedKey(realm.getId(), "device-cookie"),
-                detector.keys().previousDerivedKey(realm.getId(), "device-cookie"),
-                detector.keys().stableKey(realm.getId(), "device-cookie"), realm.getId());
+        DeviceCookie cookies = cookies(detector, realm.getId());
         Optional<String> deviceId = cookies.verify(cookieValue);
+        if (deviceId.isEmpty() && DeviceCookie.wellFormed(cookieValue) && detector.keys().refreshSigning(realm.getId())) {
+            // signed by another node with a key rotated a moment ago, which this node had not read yet
+            cookies = cookies(detector, realm.getId());
+            deviceId = cookies.verify(cookieValue);
+        }
         DeviceRepresentationProvider reps = session.getProvider(DeviceRepresentationProvider.class);
         DeviceRepresentation rep = reps == null ? null : reps.deviceRepresentation();
         String network = IpAddresses.parse(ip).map(a -> IpAddresses.network(a, 24, 64)).orElse("");
         return new DeviceRecognition(cookies, deviceId, family(rep == null ? null : rep.getBrowser()),
                 family(rep == null ? null : rep.getOs()), network);
+    }
+
+    /**
+     * The realm's device cookies: signed with the current key (the one before a rotation still
+     * verifies during its grace period); the ids a user's list stores keyed with the realm's root
+     * key, which a rotation never changes.
+     */
+    private static DeviceCookie cookies(AttackDetector detector, String realmId) {
+        return new DeviceCookie(detector.keys().derivedKey(realmId, "device-cookie"),
+                detector.keys().previousDerivedKey(realmId, "device-cookie"),
+                detector.keys().stableKey(realmId, "device-cookie"), realmId);
     }
 
     /** The cookie's id as stored in the user's list (null without a valid cookie). */

@@ -206,6 +206,23 @@ class RealmKeysTest {
         assertThat(nodeB.derivedKey("r1", "device-cookie")).isEqualTo(nodeA.derivedKey("r1", "device-cookie"));
         assertThat(nodeB.previousDerivedKey("r1", "device-cookie")).isEqualTo(signedBefore);
 
+        // a node meeting what it cannot verify reads the cluster's state early, at most every EARLY_REFRESH_MILLIS
+        RealmKeys nodeC = new RealmKeys(cluster, now::get);
+        nodeC.persistWith(db);
+        byte[] cBefore = nodeC.derivedKey("r1", "device-cookie");
+        nodeA.rotate("r1", java.time.Duration.ZERO);
+        assertThat(nodeC.refreshSigning("r1")).as("read a moment ago: not yet").isFalse();
+        now.addAndGet(RealmKeys.EARLY_REFRESH_MILLIS);
+        assertThat(nodeC.refreshSigning("r1")).isTrue();
+        assertThat(nodeC.derivedKey("r1", "device-cookie")).isNotEqualTo(cBefore)
+                .isEqualTo(nodeA.derivedKey("r1", "device-cookie"));
+        assertThat(nodeC.refreshSigning("r1")).as("nothing new").isFalse();
+        now.addAndGet(RealmKeys.REFRESH_MILLIS);
+        byte[] third = nodeA.derivedKey("r1", "device-cookie");
+        nodeA.rotate("r1", java.time.Duration.ofDays(7));
+        assertThat(nodeA.previousDerivedKey("r1", "device-cookie")).isEqualTo(third);
+        signedBefore = third;
+
         // a second rotation with a grace during the first one's grace would end it early: refused
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> nodeB.rotate("r1", java.time.Duration.ofDays(1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("grace period runs until");
@@ -228,9 +245,9 @@ class RealmKeysTest {
         assertThat(nodeA.derivedKey("r1", "captcha")).isNotEqualTo(second);
         assertThat(nodeA.previousDerivedKey("r1", "captcha")).isNull();
         assertThat(nodeA.usernameHash("r1", "alice")).isEqualTo(counted);
-        assertThat(db.signingByRealm.get("r1")).startsWith("sign1:2:");
+        assertThat(db.signingByRealm.get("r1")).startsWith("sign1:4:");
         db.settleSigning("r1", generation1);
-        assertThat(db.signingByRealm.get("r1")).startsWith("sign1:2:");
+        assertThat(db.signingByRealm.get("r1")).startsWith("sign1:4:");
     }
 
     @Test

@@ -152,4 +152,15 @@ class DeviceCookieTest {
         assertThat(graceOver.signedWithPreviousKey(old)).isFalse();
         assertThat(graceOver.verify(renewed)).contains(id);
     }
+
+    @Test
+    void wellFormedWhateverTheKey() {
+        String id = DeviceCookie.newId();
+        assertThat(DeviceCookie.wellFormed(new DeviceCookie(OTHER_KEY, "realm-b").value(id))).isTrue();
+        assertThat(DeviceCookie.wellFormed(null)).isFalse();
+        assertThat(DeviceCookie.wellFormed("v1." + id + ".")).isFalse();
+        assertThat(DeviceCookie.wellFormed("v2." + id + ".mac")).isFalse();
+        assertThat(DeviceCookie.wellFormed("v1.short.mac")).isFalse();
+        assertThat(DeviceCookie.wellFormed("v1." + id + "." + "m".repeat(200))).isFalse();
+    }
 }
