@@ -46,9 +46,9 @@ class AdminConsoleIT {
 
     @BeforeEach
     void createRealm() {
-        realm = TestRealm.builder("console").user("rita", PASSWORD)
-                .customize(r -> r.getUsers().stream().filter(u -> u.getUsername().equals("rita"))
-                        .forEach(u -> u.setClientRoles(Map.of("realm-management", List.of("manage-realm", "view-realm")))))
+        realm = TestRealm.builder("console").user("rita", PASSWORD).user("vera", PASSWORD)
+                .customize(r -> r.getUsers().forEach(u -> u.setClientRoles(Map.of("realm-management",
+                        u.getUsername().equals("rita") ? List.of("manage-realm", "view-realm") : List.of("view-realm")))))
                 .create(server);
     }
 
@@ -64,7 +64,7 @@ class AdminConsoleIT {
     @Test
     @DisplayName("A realm admin finds the tabs, saves a detection and a CAPTCHA setting, sees a bad value refused with"
             + " the REST reason, and the REST API reads the changes back")
-    void realmAdminConfiguresSentinel() {
+    void realmAdminConfiguresSentinel() throws Exception {
         // set through the REST API before the console is opened: the tab must show it
         server.admin().put(sentinel("/config"), Map.of("ipFailuresPerDay", 77)).expect(200);
 
@@ -130,6 +130,23 @@ class AdminConsoleIT {
             assertThat(field(browser, "challengeSeconds").getAttribute("value")).isEqualTo("600");
             assertThat(field(browser, "workHigh").getAttribute("value")).isEqualTo("150000");
 
+            // an admin who may only view the realm reads the tabs, and cannot save one (Keycloak's 403), nothing changed
+            String viewer = viewerToken();
+            java.net.http.HttpResponse<String> listed = as(viewer, "GET", "/admin/realms/" + realm.name()
+                    + "/components?type=org.keycloak.services.ui.extend.UiTabProvider", null);
+            assertThat(listed.statusCode()).isEqualTo(200);
+            JsonNode captchaTab = null;
+            for (JsonNode c : io.keycloaksentinel.it.harness.AdminApi.JSON.readTree(listed.body())) {
+                if ("sentinel-captcha".equals(c.path("providerId").asText())) {
+                    captchaTab = c;
+                }
+            }
+            assertThat(captchaTab).isNotNull();
+            ((com.fasterxml.jackson.databind.node.ObjectNode) captchaTab.get("config")).putArray("mode").add("never");
+            assertThat(as(viewer, "PUT", "/admin/realms/" + realm.name() + "/components/" + captchaTab.get("id").asText(),
+                    captchaTab.toString()).statusCode()).isEqualTo(403);
+            assertThat(server.admin().get(sentinel("/captcha")).expect(200).json().get("mode").asText()).isEqualTo("always");
+
             // every tab, for the record
             List<String> shown = new ArrayList<>();
             for (String tab : TABS) {
@@ -164,6 +181,25 @@ class AdminConsoleIT {
             assertThat(field(browser, "reason").getAttribute("value")).isNotBlank();
             browser.screenshot("console-sentinel-attack-under-attack");
         }
+    }
+
+    /** An access token of the realm's admin who may only view it. */
+    private String viewerToken() throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                        .newBuilder(server.baseUrl().resolve("/realms/" + realm.name() + "/protocol/openid-connect/token"))
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("grant_type=password&client_id=admin-cli"
+                                + "&username=vera&password=" + io.keycloaksentinel.it.harness.AdminApi.enc(PASSWORD))).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("viewer token: %s", r.body()).isEqualTo(200);
+        return io.keycloaksentinel.it.harness.AdminApi.JSON.readTree(r.body()).get("access_token").asText();
+    }
+
+    private java.net.http.HttpResponse<String> as(String token, String method, String path, String json) throws Exception {
+        java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(server.baseUrl().resolve(path))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json");
+        b = json == null ? b.GET() : b.method(method, java.net.http.HttpRequest.BodyPublishers.ofString(json));
+        return java.net.http.HttpClient.newHttpClient().send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     }
 
     private String consoleUrl(String route) {
