@@ -64,11 +64,8 @@ public final class DeviceCookie {
 
     /** The device id of a cookie value that verifies for this realm. */
     public Optional<String> verify(String value) {
-        if (value == null || value.length() > MAX_LENGTH) {
-            return Optional.empty();
-        }
-        String[] parts = value.split("\\.", -1);
-        if (parts.length != 3 || !"v1".equals(parts[0]) || !ID.matcher(parts[1]).matches()) {
+        String[] parts = parts(value);
+        if (parts == null) {
             return Optional.empty();
         }
         byte[] given = parts[2].getBytes(StandardCharsets.US_ASCII);
@@ -82,11 +79,17 @@ public final class DeviceCookie {
 
     /** Whether {@code value} has the cookie's form ({@code v1.<id>.<mac>}), whatever key signed it. */
     public static boolean wellFormed(String value) {
+        return parts(value) != null;
+    }
+
+    /** {@code v1}, the id and the MAC of a value of the cookie's form; null for anything else. */
+    private static String[] parts(String value) {
         if (value == null || value.length() > MAX_LENGTH) {
-            return false;
+            return null;
         }
         String[] parts = value.split("\\.", -1);
-        return parts.length == 3 && "v1".equals(parts[0]) && ID.matcher(parts[1]).matches() && !parts[2].isEmpty();
+        return parts.length == 3 && "v1".equals(parts[0]) && ID.matcher(parts[1]).matches() && !parts[2].isEmpty()
+                ? parts : null;
     }
 
     /** Whether {@code value} verifies only with the key before the last rotation: to be signed anew. */
