@@ -105,6 +105,11 @@ final class AttackDetectionEventListener implements EventListenerProvider {
             if (outcome.get() == LoginOutcome.SUCCESS && realm != null && event.getUserId() != null) {
                 // the network becomes known under every name the user may type (smart lockout)
                 UserModel user = session.users().getUserById(realm, event.getUserId());
+                if (user != null && session.getContext().getConnection() != null) {
+                    // the request keeps whether the account knew this network before this sign-in makes it known, so
+                    // the request's later listeners (the attack's look-back) read it as it was, whenever the node flushes
+                    detection.risk().accountKnowsNetwork(realm, user);
+                }
                 List<String> names = new ArrayList<>();
                 names.add(username);
                 if (user != null) {

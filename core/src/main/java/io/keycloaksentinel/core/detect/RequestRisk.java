@@ -47,6 +47,11 @@ public final class RequestRisk {
                            boolean triedElsewhere, boolean monitorOnly) {
     }
 
+    /** Whether an account knew this request's network before the request, per realm and account ({@link #accountKnowsNetwork}). */
+    private final Map<String, Boolean> knewNetwork = new HashMap<>();
+    /** Most accounts kept per request (a request signs in one; an admin call may look at a few). */
+    private static final int MAX_KEPT = 16;
+
     /** The account risks before a password escalated them, so a second check in the same request starts from them. */
     private final Map<String, Risk> unescalated = new HashMap<>();
 
@@ -77,12 +82,24 @@ public final class RequestRisk {
 
     /**
      * Whether the account signed in from this request's network recently (under the account, its
-     * username or its email, as {@link #forAccount}); false when it cannot be read.
+     * username or its email, as {@link #forAccount}), as it was before this request: the first
+     * answer read in a request is kept for the rest of it, so this request's own sign-in, which
+     * makes its network known (smart lockout) whenever the node's buffer reaches the cluster, never
+     * changes it. False when it cannot be read (not kept).
      */
     public boolean accountKnowsNetwork(RealmModel realm, UserModel user) {
         try {
+            String key = realm.getId() + "|" + user.getId();
+            Boolean kept = knewNetwork.get(key);
+            if (kept != null) {
+                return kept;
+            }
             List<String> names = accountNames(realm, user);
-            return detector.knownNetwork(realm.getId(), ip(), names.get(0), names.subList(1, names.size()));
+            boolean known = detector.knownNetwork(realm.getId(), ip(), names.get(0), names.subList(1, names.size()));
+            if (knewNetwork.size() < MAX_KEPT) {
+                knewNetwork.put(key, known);
+            }
+            return known;
         } catch (RuntimeException e) {
             LOG.debugf("Sentinel: the known networks of an account could not be read: %s", e.toString());
             return false;
