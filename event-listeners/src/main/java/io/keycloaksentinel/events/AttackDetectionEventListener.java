@@ -5,6 +5,7 @@ import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.LoginOutcome;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
 import io.keycloaksentinel.core.risk.KnownNames;
+import io.keycloaksentinel.events.incident.LookBack;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -105,7 +106,8 @@ final class AttackDetectionEventListener implements EventListenerProvider {
             if (outcome.get() == LoginOutcome.SUCCESS && realm != null && event.getUserId() != null) {
                 // the network becomes known under every name the user may type (smart lockout)
                 UserModel user = session.users().getUserById(realm, event.getUserId());
-                if (user != null && session.getContext().getConnection() != null) {
+                if (user != null && session.getContext().getConnection() != null
+                        && LookBack.looksBack(realm)) {
                     // the request keeps whether the account knew this network before this sign-in makes it known, so
                     // the request's later listeners (the attack's look-back) read it as it was, whenever the node flushes
                     detection.risk().accountKnowsNetwork(realm, user);

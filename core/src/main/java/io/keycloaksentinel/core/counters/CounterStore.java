@@ -71,6 +71,13 @@ public interface CounterStore {
      */
     void remember(String key, String member, int max, Duration ttl);
 
+    /**
+     * Removes {@code member} from the list at {@code key} on the whole cluster, after this node's
+     * pending writes (so none of them brings it back); the rest of the list expires {@code ttl}
+     * after this call, an emptied list at once. Not for the login path: for incident response.
+     */
+    void forget(String key, String member, Duration ttl);
+
     /** Pushes pending local counts to the cluster now (the store also does it every flush interval). */
     void flush();
 

@@ -115,6 +115,16 @@ public class InMemoryCounterStore implements CounterStore {
     }
 
     @Override
+    public synchronized void forget(String key, String member, Duration ttl) {
+        List<String> kept = lists.getOrDefault(key, List.of()).stream().filter(m -> !m.equals(member)).toList();
+        if (kept.isEmpty()) {
+            lists.remove(key);
+        } else {
+            lists.put(key, new ArrayList<>(kept));
+        }
+    }
+
+    @Override
     public void flush() {
         // nothing pending
     }

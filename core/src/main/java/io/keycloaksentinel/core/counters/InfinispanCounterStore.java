@@ -203,6 +203,27 @@ public final class InfinispanCounterStore implements CounterStore {
     }
 
     @Override
+    public void forget(String key, String member, Duration ttl) {
+        flush(); // a pending remember of the member must not bring it back later
+        for (int attempt = 0; attempt < 20; attempt++) {
+            String current = known.get(key);
+            if (current == null || current.isEmpty()) {
+                return;
+            }
+            List<String> kept = java.util.Arrays.stream(current.split(",")).filter(m -> !m.equals(member)).toList();
+            if (kept.size() == current.split(",").length) {
+                return; // not there
+            }
+            boolean done = kept.isEmpty() ? known.remove(key, current)
+                    : known.replace(key, current, String.join(",", kept), ttl.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (done) {
+                return;
+            }
+        }
+        throw new IllegalStateException("a contended list could not be updated");
+    }
+
+    @Override
     public void flush() {
         flush.apply(buffer.drain());
     }

@@ -67,6 +67,31 @@ public final class KnownSources {
         }
     }
 
+    /**
+     * Forgets that the account (and each of {@code usernames} it may be typed as) signed in from
+     * {@code network} (a likely break-in's: containment), on the whole cluster. Throws when the
+     * store fails.
+     */
+    public void forgetNetwork(String realmId, Collection<String> usernames, String userId, String network) {
+        if (realmId == null || network == null || network.isEmpty()) {
+            return;
+        }
+        Set<String> hashes = new LinkedHashSet<>();
+        for (String u : usernames) {
+            String typed = u == null ? null : keys.typedSubject(realmId, u);
+            if (typed != null) {
+                hashes.add(typed);
+            }
+        }
+        String account = keys.accountSubject(realmId, userId);
+        if (account != null) {
+            hashes.add(account);
+        }
+        for (String hash : hashes) {
+            store.forget(knownKey(realmId, hash), network, knownSourceTtl);
+        }
+    }
+
     /** Whether the user typed as {@code username} has signed in from the network of {@code ip} recently. */
     public boolean knownSource(String realmId, String username, String ip) {
         Optional<InetAddress> address = IpAddresses.parse(ip);

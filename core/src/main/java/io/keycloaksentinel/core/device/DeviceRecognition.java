@@ -89,6 +89,20 @@ public record DeviceRecognition(DeviceCookie cookies, Optional<String> deviceId,
         user.setSingleAttribute(GENERATION_ATTRIBUTE, Long.toString(Time.currentTimeMillis()));
     }
 
+    /**
+     * Forgets the devices first seen at or after {@code sinceMillis} (those a likely break-in may have
+     * added: containment), so that none of them lowers a risk again; the number forgotten.
+     */
+    public static int forgetSince(UserModel user, AlertSettings settings, long sinceMillis) {
+        KnownDevices known = devices(user, settings);
+        KnownDevices kept = known.firstSeenBefore(sinceMillis);
+        int forgotten = known.devices().size() - kept.devices().size();
+        if (forgotten > 0) {
+            store(user, kept);
+        }
+        return forgotten;
+    }
+
     /** Whether the account has ever had a device recorded. */
     public static boolean hasHistory(UserModel user) {
         return user.getFirstAttribute(DEVICES_SEEN_ATTRIBUTE) != null;

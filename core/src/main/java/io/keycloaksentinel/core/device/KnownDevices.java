@@ -197,6 +197,11 @@ public final class KnownDevices {
         return new KnownDevices(devices.stream().filter(d -> !d.id().equals(storedId)).toList());
     }
 
+    /** The devices first seen before {@code millis}. */
+    public KnownDevices firstSeenBefore(long millis) {
+        return new KnownDevices(devices.stream().filter(d -> d.firstSeen() < millis).toList());
+    }
+
     public KnownDevices trust(String storedId) {
         return new KnownDevices(devices.stream()
                 .map(d -> d.id().equals(storedId) ? new Device(d.id(), d.browser(), d.os(), d.network(), d.firstSeen(),

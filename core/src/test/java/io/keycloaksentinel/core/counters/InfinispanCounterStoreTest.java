@@ -91,6 +91,26 @@ class InfinispanCounterStoreTest {
     }
 
     @Test
+    @DisplayName("A forgotten member leaves the list on every node, a pending remember of it included; the last one takes the list")
+    void forget() {
+        nodeA.remember("k|r|bob", "10.0.1.0/24", 10, Duration.ofDays(1));
+        nodeA.remember("k|r|bob", "10.0.2.0/24", 10, Duration.ofDays(1));
+        nodeA.flush();
+        nodeA.remember("k|r|bob", "10.0.3.0/24", 10, Duration.ofDays(1)); // still buffered on A
+        nodeA.forget("k|r|bob", "10.0.3.0/24", Duration.ofDays(1));
+        nodeA.flush();
+        assertThat(nodeB.recent("k|r|bob")).containsExactly("10.0.2.0/24", "10.0.1.0/24");
+        nodeB.forget("k|r|bob", "10.0.2.0/24", Duration.ofDays(1));
+        assertThat(nodeA.recent("k|r|bob")).containsExactly("10.0.1.0/24");
+        nodeB.forget("k|r|bob", "10.9.9.0/24", Duration.ofDays(1)); // not there: nothing changes
+        assertThat(nodeA.recent("k|r|bob")).containsExactly("10.0.1.0/24");
+        nodeA.forget("k|r|bob", "10.0.1.0/24", Duration.ofDays(1));
+        assertThat(nodeB.recent("k|r|bob")).isEmpty();
+        nodeA.forget("k|r|nobody", "10.0.1.0/24", Duration.ofDays(1));
+        assertThat(nodeA.recent("k|r|nobody")).isEmpty();
+    }
+
+    @Test
     @DisplayName("A flood of new counters between two flushes is dropped and counted, not buffered without bound")
     void boundedBuffer() {
         for (int i = 0; i < 1_500; i++) {

@@ -26,4 +26,21 @@ class KnownSourcesTest {
         assertThat(detector.known().knownSource("r1", "bob", "10.0.5.9")).isTrue();
         assertThat(detector.known().knownSource("r1", "bob", "10.0.4.9")).isFalse();
     }
+
+    @Test
+    @DisplayName("A network forgotten for an account is forgotten under its names too; its other networks stay")
+    void forgetNetwork() {
+        detector.known().rememberSource("r1", List.of("bob", "bob@example.test"), "u1", "10.0.1.1");
+        detector.known().rememberSource("r1", List.of("bob", "bob@example.test"), "u1", "10.0.2.1");
+        String network = "10.0.2.0/24";
+        assertThat(detector.knownNetwork("r1", "10.0.2.9", detector.keys().accountSubject("r1", "u1"), List.of())).isTrue();
+
+        detector.known().forgetNetwork("r1", List.of("bob", "bob@example.test"), "u1", network);
+
+        assertThat(detector.knownNetwork("r1", "10.0.2.9", detector.keys().accountSubject("r1", "u1"), List.of())).isFalse();
+        assertThat(detector.known().knownSource("r1", "bob", "10.0.2.9")).isFalse();
+        assertThat(detector.known().knownSource("r1", "bob@example.test", "10.0.2.9")).isFalse();
+        assertThat(detector.known().knownSource("r1", "bob", "10.0.1.9")).isTrue();
+        assertThat(detector.knownNetwork("r1", "10.0.1.9", detector.keys().accountSubject("r1", "u1"), List.of())).isTrue();
+    }
 }

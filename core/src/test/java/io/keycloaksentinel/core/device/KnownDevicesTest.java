@@ -53,6 +53,17 @@ class KnownDevicesTest {
     }
 
     @Test
+    @DisplayName("Only the devices first seen before a time are kept (what a contained break-in added goes)")
+    void firstSeenBefore() {
+        KnownDevices known = empty().seen(device(1, NOW - 5 * DAY), 5).seen(device(2, NOW), 5).seen(device(3, NOW + DAY), 5);
+        // first seen a day before their last sighting: 1 at NOW - 6 days, 2 at NOW - 1 day, 3 at NOW
+        assertThat(ids(known.firstSeenBefore(NOW - DAY))).containsExactly(id(1));
+        assertThat(ids(known.firstSeenBefore(NOW - DAY + 1))).containsExactlyInAnyOrder(id(1), id(2));
+        assertThat(known.firstSeenBefore(NOW - 7 * DAY).isEmpty()).isTrue();
+        assertThat(known.devices()).hasSize(3);
+    }
+
+    @Test
     @DisplayName("A device not seen within the time to live is forgotten when read")
     void expiry() {
         KnownDevices known = empty()

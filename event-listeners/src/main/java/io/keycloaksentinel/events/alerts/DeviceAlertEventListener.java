@@ -1,6 +1,5 @@
 package io.keycloaksentinel.events.alerts;
 
-import io.keycloaksentinel.core.incident.ContainmentSettings;
 import io.keycloaksentinel.core.risk.RiskEvents;
 import io.keycloaksentinel.events.incident.Containment;
 import io.keycloaksentinel.events.incident.LookBack;
@@ -8,8 +7,6 @@ import io.keycloaksentinel.core.device.AlertSettings;
 import io.keycloaksentinel.core.device.DeviceRecognition;
 import io.keycloaksentinel.core.device.KnownDevices;
 import io.keycloaksentinel.core.mail.MailOutbox;
-import io.keycloaksentinel.core.mfa.MfaSettings;
-import io.keycloaksentinel.core.mfa.flow.MfaStepConfig;
 import java.util.Map;
 import org.jboss.logging.Logger;
 import org.keycloak.events.Details;
@@ -70,12 +67,10 @@ public final class DeviceAlertEventListener implements EventListenerProvider {
                 return;
             }
             AlertSettings settings = AlertSettings.read(realm::getAttribute);
-            // the MFA step reads the device history too (risky enrollment, unknown-device step-up): with the
-            // realm's MFA settings on, or a step in one of its flows whose settings read it
-            // and so does a containment policy (a likely break-in is a sign-in from a new device)
+            // the MFA step and a containment policy read the device history too (a likely break-in is a sign-in
+            // from a new device)
             boolean login = event.getType() == EventType.LOGIN;
-            boolean track = !settings.newDeviceAlerts() && login && (MfaSettings.tracksDevices(realm::getAttribute)
-                    || MfaStepConfig.readsDevices(realm) || ContainmentSettings.read(realm::getAttribute).on());
+            boolean track = !settings.newDeviceAlerts() && login && LookBack.tracksDevices(realm);
             boolean passwordSet = event.getType() == EventType.UPDATE_PASSWORD || event.getType() == EventType.RESET_PASSWORD
                     || event.getType() == EventType.UPDATE_CREDENTIAL;
             if (!settings.anyOn() && !track && !passwordSet) {

@@ -6,9 +6,12 @@ import io.keycloaksentinel.core.detect.IncidentLedger.AttackPeriod;
 import io.keycloaksentinel.core.detect.IncidentLedger.BreakIn;
 import io.keycloaksentinel.core.detect.PasswordSprays;
 import io.keycloaksentinel.core.detect.RealmAttackStatus;
+import io.keycloaksentinel.core.device.AlertSettings;
+import io.keycloaksentinel.core.device.DeviceRecognition;
 import io.keycloaksentinel.core.incident.ContainmentSettings;
 import io.keycloaksentinel.core.mail.MailOutbox;
 import io.keycloaksentinel.core.risk.AttackState;
+import io.keycloaksentinel.core.risk.KnownNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import java.time.Duration;
@@ -127,6 +130,8 @@ public final class Containment {
 
     private void sweepSprayQuietly(String realmId, AttackDetector detector, PasswordSprays.Flag flag) {
         try {
+            // the sign-ins this node made with the password and has not flushed yet (the flag was read from the cluster)
+            detector.flush();
             int acted = 0;
             for (PasswordSprays.Entered e : detector.sprays().entered(realmId, flag)) {
                 detector.incidents().rememberSprayedSignIn(realmId, e); // for the finder, whatever the policy
@@ -174,7 +179,7 @@ public final class Containment {
         if (user == null) {
             return false;
         }
-        String how = act(session, realm, user, in, settings, true);
+        String how = act(session, realm, user, in, settings, true, detector);
         if (ContainmentSettings.CONTAIN.equals(how)) {
             // the password is the attackers': the proof leads to a new one, and only that releases the account
             user.setSingleAttribute(ContainmentSettings.UNTIL_NEW_PASSWORD, "sprayed-password");
@@ -274,13 +279,13 @@ public final class Containment {
         if (user == null || (created != null && created >= windowStart)) {
             return false; // gone, or an account created within the window: its first sign-in is new in every way
         }
-        detector.incidents().rememberContained(realmId, user.getId(), in.atMillis(), act(session, realm, user, in, settings, false));
+        detector.incidents().rememberContained(realmId, user.getId(), in.atMillis(), act(session, realm, user, in, settings, false, detector));
         return true;
     }
 
     /** What was done: {@code contain}, {@code signed-out} (no second proof possible: not marked), or {@code notify}. */
     private static String act(KeycloakSession session, RealmModel realm, UserModel user, IncidentLedger.NewSignIn in,
-                            ContainmentSettings settings, boolean sprayed) {
+                            ContainmentSettings settings, boolean sprayed, AttackDetector detector) {
         if (settings.contains()) {
             // what the intruder may have added since the sign-in: a second factor of its own would prove "the owner"
             List<CredentialModel> added = user.credentialManager().getStoredCredentialsStream()
@@ -293,6 +298,7 @@ public final class Containment {
             offline.findOfflineSessionsStream(realm, user).toList().forEach(offline::revokeOfflineUserSession);
             // tokens issued before now stop working, whatever session they came from
             session.users().setNotBeforeForUser(realm, user, Time.currentTime());
+            forgetWhatItLeft(realm, user, in, detector);
             boolean canProve = user.getEmail() != null && !user.getEmail().isBlank() && user.isEmailVerified()
                     || user.credentialManager().getStoredCredentialsStream()
                             .anyMatch(c -> !PasswordCredentialModel.TYPE.equals(c.getType()));
@@ -319,6 +325,30 @@ public final class Containment {
         }
         tell(session, realm, user, in, settings.contains(), sprayed);
         return settings.containment();
+    }
+
+    /**
+     * What the sign-in left that would make the same browser or network look like the owner's at the
+     * next sign-in, once the owner's proof has removed the mark: the devices first seen since it (its
+     * browser's), and its network among the account's known ones (which exempt from smart lockout,
+     * the hash bulkhead and the spray refusal).
+     */
+    private static void forgetWhatItLeft(RealmModel realm, UserModel user, IncidentLedger.NewSignIn in,
+                                         AttackDetector detector) {
+        int devices = DeviceRecognition.forgetSince(user, AlertSettings.read(realm::getAttribute), in.atMillis() - 1_000);
+        try {
+            List<String> names = new java.util.ArrayList<>();
+            names.add(user.getUsername());
+            if (KnownNames.emailIsAName(realm) && user.getEmail() != null) {
+                names.add(user.getEmail());
+            }
+            detector.known().forgetNetwork(realm.getId(), names, user.getId(), in.network());
+        } catch (RuntimeException e) {
+            LOG.warnf("Sentinel: user %s of realm '%s': the network of a likely break-in could not be forgotten: %s",
+                    user.getId(), realm.getName(), e.toString());
+        }
+        LOG.debugf("Sentinel: user %s of realm '%s': %d devices and the network of a likely break-in forgotten",
+                user.getId(), realm.getName(), devices);
     }
 
     /** The owner's mail, through the queue after this job commits; none without an address. */

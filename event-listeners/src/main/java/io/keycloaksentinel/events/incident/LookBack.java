@@ -2,6 +2,10 @@ package io.keycloaksentinel.events.incident;
 
 import io.keycloaksentinel.core.detect.AttackDetectionProvider;
 import io.keycloaksentinel.core.detect.RealmDetectionConfig;
+import io.keycloaksentinel.core.device.AlertSettings;
+import io.keycloaksentinel.core.incident.ContainmentSettings;
+import io.keycloaksentinel.core.mfa.MfaSettings;
+import io.keycloaksentinel.core.mfa.flow.MfaStepConfig;
 import org.jboss.logging.Logger;
 import org.keycloak.events.Event;
 import org.keycloak.models.KeycloakSession;
@@ -21,6 +25,21 @@ public final class LookBack {
     private static final Logger LOG = Logger.getLogger(LookBack.class);
 
     private LookBack() {
+    }
+
+    /**
+     * Whether the realm keeps device histories for more than the new-device alerts: the MFA step reads
+     * them (risky enrollment, unknown-device step-up), with the realm's MFA settings on or a step in
+     * one of its flows whose settings read them, and so does a containment policy.
+     */
+    public static boolean tracksDevices(RealmModel realm) {
+        return MfaSettings.tracksDevices(realm::getAttribute) || ContainmentSettings.read(realm::getAttribute).on()
+                || MfaStepConfig.readsDevices(realm);
+    }
+
+    /** Whether the realm's sign-ins are looked at for the look-back ({@link #newDevice}). */
+    public static boolean looksBack(RealmModel realm) {
+        return AlertSettings.read(realm::getAttribute).newDeviceAlerts() || tracksDevices(realm);
     }
 
     /** After a successful sign-in from a device new to the account. Never throws. */

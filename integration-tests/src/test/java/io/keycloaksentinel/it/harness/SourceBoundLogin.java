@@ -93,6 +93,11 @@ public final class SourceBoundLogin {
             this.userAgent = userAgent;
         }
 
+        /** The loopback address this browser connects from. */
+        public InetAddress source() {
+            return source;
+        }
+
         public Attempt login(URI base, String realm, String clientId, String redirectUri, String username, String password) {
             long start = System.nanoTime();
             String query = LoginClient.form(Map.of("client_id", clientId, "redirect_uri", redirectUri,

@@ -268,6 +268,22 @@ class SpreadBotnetContainmentIT {
         assertThat(entered).as("the botnet's two early right passwords get in before any detection").isNotEmpty();
         assertThat(entered).allMatch(e -> e.username().startsWith("reused"));
         assertThat(stillValid).as("sessions the attacker still holds 10 s after detection").isEmpty();
+        // nor what the break-in left behind for later (once the owner's proof removes the mark): its browser is no
+        // known device of the account, and its network no known network of the account
+        String admin = "/admin/realms/" + realm.name() + "/sentinel-admin";
+        for (Entered e : entered) {
+            String ip = e.browser().source().getHostAddress();
+            String network = ip.substring(0, ip.lastIndexOf('.')) + ".0/24";
+            JsonNode devices = server.admin().get(admin + "/users/" + server.admin().userId(realm.name(), e.username())
+                    + "/devices").expect(200).json().path("devices");
+            List<String> networks = new ArrayList<>();
+            devices.forEach(d -> networks.add(d.get("network").asText()));
+            assertThat(networks).as("%s's known devices' networks", e.username()).doesNotContain(network);
+            JsonNode risk = server.admin().get(admin + "/attack?ip=" + ip + "&username=" + e.username()).expect(200).json()
+                    .get("risk");
+            assertThat(risk.get("knownSource").asBoolean()).as("%s: the break-in's network known: %s", e.username(), risk)
+                    .isFalse();
+        }
         assertThat(listed).as("the finder lists every account the attacker entered").containsAll(enteredNames);
         for (JsonNode a : found.get("accounts")) {
             if (enteredNames.contains(a.get("username").asText())) {
