@@ -51,18 +51,7 @@ public final class KnownSources {
             return;
         }
         String network = sources.network(address.get());
-        Set<String> hashes = new LinkedHashSet<>();
-        for (String u : usernames) {
-            String typed = keys.typedSubject(realmId, u);
-            if (typed != null) {
-                hashes.add(typed);
-            }
-        }
-        String account = keys.accountSubject(realmId, userId);
-        if (account != null) {
-            hashes.add(account);
-        }
-        for (String hash : hashes) {
+        for (String hash : subjects(realmId, usernames, userId)) {
             store.remember(knownKey(realmId, hash), network, MAX_KNOWN_NETWORKS, knownSourceTtl);
         }
     }
@@ -76,6 +65,13 @@ public final class KnownSources {
         if (realmId == null || network == null || network.isEmpty()) {
             return;
         }
+        for (String hash : subjects(realmId, usernames, userId)) {
+            store.forget(knownKey(realmId, hash), network, knownSourceTtl);
+        }
+    }
+
+    /** The keyed names a user's networks are known under: each name it may be typed as, and the account (null: none). */
+    private Set<String> subjects(String realmId, Collection<String> usernames, String userId) {
         Set<String> hashes = new LinkedHashSet<>();
         for (String u : usernames) {
             String typed = u == null ? null : keys.typedSubject(realmId, u);
@@ -87,9 +83,7 @@ public final class KnownSources {
         if (account != null) {
             hashes.add(account);
         }
-        for (String hash : hashes) {
-            store.forget(knownKey(realmId, hash), network, knownSourceTtl);
-        }
+        return hashes;
     }
 
     /** Whether the user typed as {@code username} has signed in from the network of {@code ip} recently. */
