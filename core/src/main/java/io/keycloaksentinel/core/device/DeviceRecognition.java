@@ -91,7 +91,8 @@ public record DeviceRecognition(DeviceCookie cookies, Optional<String> deviceId,
 
     /**
      * Forgets the devices first seen at or after {@code sinceMillis} (those a likely break-in may have
-     * added: containment), so that none of them lowers a risk again; the number forgotten.
+     * added: containment), so that none of them lowers a risk again, and each alerts again when it next
+     * signs in; the number forgotten.
      */
     public static int forgetSince(UserModel user, AlertSettings settings, long sinceMillis) {
         KnownDevices known = devices(user, settings);
@@ -99,6 +100,8 @@ public record DeviceRecognition(DeviceCookie cookies, Optional<String> deviceId,
         int forgotten = known.devices().size() - kept.devices().size();
         if (forgotten > 0) {
             store(user, kept);
+            // a new generation, as for a device forgotten by its owner: the device alerts again when it comes back
+            user.setSingleAttribute(GENERATION_ATTRIBUTE, Long.toString(Time.currentTimeMillis()));
         }
         return forgotten;
     }

@@ -11,7 +11,6 @@ import io.keycloaksentinel.core.device.DeviceRecognition;
 import io.keycloaksentinel.core.incident.ContainmentSettings;
 import io.keycloaksentinel.core.mail.MailOutbox;
 import io.keycloaksentinel.core.risk.AttackState;
-import io.keycloaksentinel.core.risk.KnownNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import java.time.Duration;
@@ -335,21 +334,38 @@ public final class Containment {
      */
     private static void forgetWhatItLeft(RealmModel realm, UserModel user, IncidentLedger.NewSignIn in,
                                          AttackDetector detector) {
-        int devices = DeviceRecognition.forgetSince(user, AlertSettings.read(realm::getAttribute), in.atMillis() - 1_000);
+        int devices = 0;
         try {
-            List<String> names = new java.util.ArrayList<>();
-            names.add(user.getUsername());
-            if (KnownNames.emailIsAName(realm) && user.getEmail() != null) {
-                names.add(user.getEmail());
-            }
-            detector.known().forgetNetwork(realm.getId(), names, user.getId(), in.network());
+            devices = DeviceRecognition.forgetSince(user, AlertSettings.read(realm::getAttribute), in.atMillis() - 1_000);
         } catch (RuntimeException e) {
-            LOG.warnf("Sentinel: user %s of realm '%s': the network of a likely break-in could not be forgotten: %s",
+            // a user that cannot be written (a read-only federation): the sign-out must not be undone for it
+            LOG.warnf("Sentinel: user %s of realm '%s': the devices of a likely break-in could not be forgotten: %s",
                     user.getId(), realm.getName(), e.toString());
         }
-        LOG.debugf("Sentinel: user %s of realm '%s': %d devices and the network of a likely break-in forgotten",
-                user.getId(), realm.getName(), devices);
+        List<String> names = new java.util.ArrayList<>();
+        names.add(user.getUsername());
+        if (user.getEmail() != null) {
+            names.add(user.getEmail()); // whether or not the email is a name now: it may have been one
+        }
+        String realmId = realm.getId();
+        String userId = user.getId();
+        Runnable forgetNetwork = () -> {
+            try {
+                detector.known().forgetNetwork(realmId, names, userId, in.network());
+            } catch (RuntimeException e) {
+                LOG.warnf("Sentinel: user %s of realm %s: the network of a likely break-in could not be forgotten: %s",
+                        userId, realmId, e.toString());
+            }
+        };
+        forgetNetwork.run();
+        // once more later: another node's flush in flight (or this node's) may write the network back just after
+        java.util.concurrent.CompletableFuture.delayedExecutor(FORGET_AGAIN_MILLIS, TimeUnit.MILLISECONDS).execute(forgetNetwork);
+        LOG.debugf("Sentinel: user %s of realm '%s': %d devices and the network of a likely break-in forgotten", userId,
+                realm.getName(), devices);
     }
+
+    /** When the network of a contained break-in is forgotten once more (past any flush in flight). */
+    static final long FORGET_AGAIN_MILLIS = 5_000;
 
     /** The owner's mail, through the queue after this job commits; none without an address. */
     private static void tell(KeycloakSession session, RealmModel realm, UserModel user, IncidentLedger.NewSignIn in,
