@@ -80,6 +80,18 @@ public final class RealmKeyStore implements PersistedKeys {
                 keep = own(() -> realm.addComponentModel(model(realm, key)));
             }
             String kept = keep.getId();
+            // a duplicate (two first uses at once) may hold the latest rotation: it moves to the one kept
+            String latest = latestSigning(stored);
+            RealmKeys.Signing keptSigning = RealmKeys.Signing.parse(keep.get(RealmKeysFactory.SIGNING));
+            RealmKeys.Signing latestSigning = RealmKeys.Signing.parse(latest);
+            if (latestSigning != null && (keptSigning == null || keptSigning.generation() < latestSigning.generation())) {
+                ComponentModel withSigning = new ComponentModel(keep);
+                withSigning.getConfig().putSingle(RealmKeysFactory.SIGNING, latest);
+                own(() -> {
+                    realm.updateComponent(withSigning);
+                    return null;
+                });
+            }
             stored.stream().filter(c -> !c.getId().equals(kept)).forEach(realm::removeComponent);
             return true;
         });
@@ -90,8 +102,23 @@ public final class RealmKeyStore implements PersistedKeys {
         return KeycloakModelUtils.runJobInTransactionWithResult(factory, session -> {
             RealmModel realm = session.realms().getRealm(realmId);
             List<ComponentModel> stored = realm == null ? List.of() : components(realm);
-            return stored.isEmpty() ? null : stored.get(0).get(RealmKeysFactory.SIGNING);
+            return latestSigning(stored);
         });
+    }
+
+    /** The latest rotation any of the realm's key components holds (one, unless two first uses made two). */
+    private static String latestSigning(List<ComponentModel> stored) {
+        String latest = null;
+        long generation = -1;
+        for (ComponentModel c : stored) {
+            String encoded = c.get(RealmKeysFactory.SIGNING);
+            RealmKeys.Signing parsed = RealmKeys.Signing.parse(encoded);
+            if (parsed != null && parsed.generation() > generation) {
+                latest = encoded;
+                generation = parsed.generation();
+            }
+        }
+        return latest;
     }
 
     @Override
@@ -102,7 +129,7 @@ public final class RealmKeyStore implements PersistedKeys {
             if (stored.isEmpty()) {
                 return false; // the root key is stored first (on the realm's first use)
             }
-            RealmKeys.Signing had = RealmKeys.Signing.parse(stored.get(0).get(RealmKeysFactory.SIGNING));
+            RealmKeys.Signing had = RealmKeys.Signing.parse(latestSigning(stored));
             RealmKeys.Signing next = RealmKeys.Signing.parse(encoded);
             if (next == null || (had != null && had.generation() >= next.generation())) {
                 return true; // the same or a later rotation is stored already: never replaced by an older one

@@ -282,6 +282,11 @@ public final class RealmKeys {
     }
 
     private boolean saveSigning(String realmId, String encoded) {
+        SecretKeySpec root = hashKeys.get(realmId);
+        if (root != null && unsaved.containsKey(realmId)) {
+            // the signing state is stored beside the root key: the root first, now, whenever its retry was due
+            save(realmId, Base64.getEncoder().encodeToString(root.getEncoded()));
+        }
         try {
             if (persisted.settleSigning(realmId, encoded)) {
                 signingUnsaved.remove(realmId);

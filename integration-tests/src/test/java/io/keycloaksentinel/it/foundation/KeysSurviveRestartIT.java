@@ -74,8 +74,11 @@ class KeysSurviveRestartIT {
         String answer = ProofOfWork.solvedAnswer(before, captchaRealm.name());
         // the CAPTCHA realm's signing key rotated after the challenge was issued: after the restart the challenge
         // verifies only if the rotation (new key, and the one before within its grace) came back from the database
-        String rotatedAt = before.admin().post("/admin/realms/" + captchaRealm.name() + "/sentinel-admin/keys/rotate",
-                Map.of("graceDays", 1)).expect(200).json().get("rotatedAt").asText();
+        JsonNode rotated = before.admin().post("/admin/realms/" + captchaRealm.name() + "/sentinel-admin/keys/rotate",
+                Map.of("graceDays", 1)).expect(200).json();
+        assertThat(rotated.path("stored").asBoolean()).as("the rotation is in the database before the restart: %s", rotated)
+                .isTrue();
+        String rotatedAt = rotated.get("rotatedAt").asText();
         JsonNode components = before.admin().get("/admin/realms/" + devicesRealm.name() + "/components").expect(200).json();
         assertThat(components.toString()).as("the realm's key component is internal: never listed")
                 .doesNotContain("sentinel-realm-keys");
